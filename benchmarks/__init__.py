@@ -1,0 +1,1 @@
+"""Benchmarks: edgekit measured beside its peers in the same run."""

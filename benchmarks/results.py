@@ -1,0 +1,35 @@
+"""Write one benchmark's section of benchmarks/RESULTS.md, leaving the other sections untouched."""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+_HEADER = "# Benchmark results\n\nEach section is rewritten by the benchmark named in its title.\n"
+
+
+def machine_line() -> str:
+    """One line naming the machine and software the figures were measured on."""
+    import numpy
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {numpy.__version__}, measured {datetime.date.today().isoformat()}")
+
+
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    """Render rows as a GitHub markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_section(name: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the section delimited by markers for `name`."""
+    text = path.read_text(encoding="utf-8") if path.exists() else _HEADER
+    block = f"<!-- begin {name} -->\n{body.rstrip()}\n<!-- end {name} -->"
+    pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,13 @@
+"""The `edgekit` command line: one typer app, one module per group of commands."""
+from __future__ import annotations
+
+from .app import app
+from . import forest_cmds  # noqa: F401  (registers normalize, parse, explain, compile, expand)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

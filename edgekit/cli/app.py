@@ -1,0 +1,36 @@
+"""The typer application object and the shared helpers every command module uses."""
+from __future__ import annotations
+
+import sys
+from typing import Callable, Iterator, TypeVar
+
+import typer
+
+from ..errors import EdgekitError
+
+app = typer.Typer(
+    name="edgekit",
+    help="Understand short text and learn from it on small CPU-only devices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    """Print an error on stderr and return the Exit to raise (so call sites read `raise fail(...)`)."""
+    typer.echo(f"edgekit: {message}", err=True)
+    return typer.Exit(code)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body, turning edgekit's own errors into one stderr line and exit code 2."""
+    try:
+        return fn()
+    except EdgekitError as exc:
+        raise fail(str(exc)) from None
+    except BrokenPipeError:
+        sys.stderr.close()
+        raise typer.Exit(0) from None

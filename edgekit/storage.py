@@ -1,0 +1,146 @@
+"""Model state files: a versioned, checksummed, non-pickle container of named numpy arrays plus JSON
+metadata, written atomically (temp file, fsync, rename) and serialized between processes by a lock.
+
+Layout of a state file (all integers little-endian):
+
+    b"EDGEKIT\\x00"          8-byte magic
+    u32 container version     (CONTAINER_VERSION)
+    u64 header length H
+    H bytes of UTF-8 JSON     {"kind": ..., "meta": {...}, "arrays": [{"name", "dtype", "shape", "offset", "nbytes"}]}
+    array bytes               C-order, offsets relative to the start of this section
+    32 bytes                  SHA-256 of everything above
+
+Readers check magic, version, length and checksum before trusting a byte, so a truncated, bit-flipped
+or foreign file is refused with ModelFileError and never half-loaded.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from .errors import ModelFileError
+
+MAGIC = b"EDGEKIT\x00"
+CONTAINER_VERSION = 1
+_ALLOWED_DTYPES = {"float64", "float32", "int64", "int32", "uint8", "bool", "uint32", "uint64", "int8"}
+
+
+def encode_state(kind: str, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Serialize metadata and arrays into the checksummed container format (see module docstring)."""
+    entries, blobs, offset = [], [], 0
+    for name, arr in arrays.items():
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.name not in _ALLOWED_DTYPES:
+            raise TypeError(f"array {name!r}: dtype {arr.dtype} cannot be stored")
+        data = arr.tobytes(order="C")
+        entries.append({"name": name, "dtype": arr.dtype.name, "shape": list(arr.shape),
+                        "offset": offset, "nbytes": len(data)})
+        blobs.append(data)
+        offset += len(data)
+    header = json.dumps({"kind": kind, "meta": dict(meta), "arrays": entries},
+                        sort_keys=True, allow_nan=False).encode("utf-8")
+    body = MAGIC + struct.pack("<IQ", CONTAINER_VERSION, len(header)) + header + b"".join(blobs)
+    return body + hashlib.sha256(body).digest()
+
+
+def decode_state(data: bytes, source: str = "<bytes>",
+                 expect_kind: str | None = None) -> tuple[str, dict, dict[str, np.ndarray]]:
+    """Parse and verify a container; returns (kind, meta, arrays). Raises ModelFileError on any defect."""
+    fixed = len(MAGIC) + 12
+    if len(data) < fixed + 32:
+        raise ModelFileError(f"{source}: not an edgekit state file (too short: {len(data)} bytes)")
+    if data[:len(MAGIC)] != MAGIC:
+        raise ModelFileError(f"{source}: not an edgekit state file (bad magic)")
+    body, digest = data[:-32], data[-32:]
+    if hashlib.sha256(body).digest() != digest:
+        raise ModelFileError(f"{source}: checksum mismatch (file truncated or corrupted)")
+    version, hlen = struct.unpack("<IQ", data[len(MAGIC):fixed])
+    if version != CONTAINER_VERSION:
+        raise ModelFileError(f"{source}: container version {version} is not supported "
+                             f"(this edgekit reads version {CONTAINER_VERSION})")
+    try:
+        header = json.loads(body[fixed:fixed + hlen].decode("utf-8"))
+        kind, meta = header["kind"], header["meta"]
+        base = fixed + hlen
+        arrays = {}
+        for e in header["arrays"]:
+            if e["dtype"] not in _ALLOWED_DTYPES:
+                raise ValueError(f"dtype {e['dtype']}")
+            start = base + int(e["offset"])
+            end = start + int(e["nbytes"])
+            if end > len(body):
+                raise ValueError(f"array {e['name']} runs past the end")
+            arr = np.frombuffer(body[start:end], dtype=np.dtype(e["dtype"]))
+            arrays[e["name"]] = arr.reshape(e["shape"]).copy()
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{source}: malformed header ({exc})") from None
+    if expect_kind is not None and kind != expect_kind:
+        raise ModelFileError(f"{source}: holds a {kind!r}, expected a {expect_kind!r}")
+    return kind, meta, arrays
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write data to path so that a crash at any point leaves either the old file or the new one."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Read a whole file, turning a missing or unreadable file into ModelFileError."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def save_state(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
+               arrays: Mapping[str, np.ndarray]) -> None:
+    """Encode and atomically write a state file."""
+    atomic_write_bytes(path, encode_state(kind, meta, arrays))
+
+
+def load_state(path: str | os.PathLike, expect_kind: str | None = None) -> tuple[str, dict, dict[str, np.ndarray]]:
+    """Read and verify a state file written by save_state."""
+    return decode_state(read_bytes(path), str(path), expect_kind)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Exclusive inter-process lock for read-modify-write of `path` (uses `path`.lock, flock)."""
+    import fcntl
+
+    lock_path = Path(str(path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""ONNX graph builders for edgekit heads."""

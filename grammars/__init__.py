@@ -1,0 +1,1 @@
+"""Shipped grammar sets, installed as package data (find them with edgekit.forest.load_forest)."""
