@@ -1,0 +1,9 @@
+"""The symbolic forest: grammar language, compiler, digestion engine, traces (DESIGN.md section 2)."""
+from __future__ import annotations
+
+from .forest import Forest, compile_forest, load_forest, resolve_grammar, shipped_grammars
+from .frame import Frame, Slot
+from .trace import Trace, TraceNode
+
+__all__ = ["Forest", "Frame", "Slot", "Trace", "TraceNode", "compile_forest", "load_forest",
+           "resolve_grammar", "shipped_grammars"]

@@ -1,0 +1,111 @@
+"""Per-layer matcher: the layer's NFA over symbol types, run as a lazily built DFA.
+
+Elements carry a *typeset* (the classes, literal word and builtin kinds they count as), interned to an
+integer; a DFA transition is cached per (state, typeset), so after warm-up each step is one dict lookup.
+A match never spans more than MAX_SPAN elements, which keeps digestion linear in the input length."""
+from __future__ import annotations
+
+from typing import Sequence
+
+MAX_SPAN = 64
+DEAD = -1
+
+
+class TypesetTable:
+    """Interns frozensets of type ids to small integers shared by all layers of one forest."""
+
+    def __init__(self) -> None:
+        self.sets: list[frozenset[int]] = []
+        self._ids: dict[frozenset[int], int] = {}
+
+    def intern(self, types: frozenset[int]) -> int:
+        tid = self._ids.get(types)
+        if tid is None:
+            tid = self._ids[types] = len(self.sets)
+            self.sets.append(types)
+        return tid
+
+
+class LayerMatcher:
+    """Finds, from any start position, every span some matcher of this layer accepts (best matcher per span)."""
+
+    def __init__(self, states: list, accepts: list, priorities: Sequence[int], typesets: TypesetTable) -> None:
+        self.eps = [s[0] for s in states]
+        self.trans: list[dict[int, list[int]]] = []
+        for s in states:
+            table: dict[int, list[int]] = {}
+            for tid, target in s[1]:
+                table.setdefault(tid, []).append(target)
+            self.trans.append(table)
+        self.accept_of = {state: m for state, m in accepts}
+        self.priorities = priorities
+        self.typesets = typesets
+        self.dfa: list[frozenset[int]] = []
+        self.dfa_ids: dict[frozenset[int], int] = {}
+        self.best: list[int] = []
+        self.cache: dict[int, int] = {}
+        self.start = self._intern(self._closure({0}))
+        self.start_types = frozenset(t for s in self.dfa[self.start] for t in self.trans[s])
+
+    def _closure(self, seeds: set[int]) -> frozenset[int]:
+        out, stack = set(seeds), list(seeds)
+        while stack:
+            for nxt in self.eps[stack.pop()]:
+                if nxt not in out:
+                    out.add(nxt)
+                    stack.append(nxt)
+        return frozenset(out)
+
+    def _intern(self, states: frozenset[int]) -> int:
+        did = self.dfa_ids.get(states)
+        if did is None:
+            did = self.dfa_ids[states] = len(self.dfa)
+            self.dfa.append(states)
+            found = [self.accept_of[s] for s in states if s in self.accept_of]
+            # highest priority wins, then the earliest declared matcher
+            self.best.append(min(found, key=lambda m: (-self.priorities[m], m)) if found else -1)
+        return did
+
+    def step(self, state: int, tsid: int) -> int:
+        key = (state << 24) | tsid
+        nxt = self.cache.get(key)
+        if nxt is None:
+            types = self.typesets.sets[tsid]
+            targets: set[int] = set()
+            for s in self.dfa[state]:
+                table = self.trans[s]
+                for t in types:
+                    hit = table.get(t)
+                    if hit:
+                        targets.update(hit)
+            nxt = self._intern(self._closure(targets)) if targets else DEAD
+            self.cache[key] = nxt
+        return nxt
+
+    def matches(self, tsids: Sequence[int]) -> list[list[tuple[int, int]]] | None:
+        """For each start i, the (end, matcher) pairs accepted there; None when nothing matches at all."""
+        n = len(tsids)
+        out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        found = False
+        start, best, step, cache = self.start, self.best, self.step, self.cache
+        for i in range(n):
+            state = cache.get((start << 24) | tsids[i])
+            if state is None:
+                state = step(start, tsids[i])
+            if state == DEAD:
+                continue
+            j = i + 1
+            limit = min(n, i + MAX_SPAN)
+            hits = out[i]
+            while True:
+                m = best[state]
+                if m >= 0:
+                    hits.append((j, m))
+                    found = True
+                if j >= limit:
+                    break
+                state = step(state, tsids[j])
+                if state == DEAD:
+                    break
+                j += 1
+        return out if found else None

@@ -1,0 +1,277 @@
+"""Compile a GrammarSet into a forest artifact: check names, assign layers from references (a rule sits
+above everything it uses; cycles are errors), and build per layer one automaton over symbol types.
+
+The artifact is plain JSON-compatible data (no pickle); runtime.py executes it."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import GrammarError
+from .expr import names_used
+from .model import GrammarSet, Where
+
+ARTIFACT_FORMAT = "edgekit-forest"
+ARTIFACT_VERSION = 1
+
+# Builtin token classes, usable as <word>, <digits>, <punct>, <token>, <any>.
+BUILTIN_TYPES = ("token", "word", "digits", "punct", "any")
+T_TOKEN, T_WORD, T_DIGITS, T_PUNCT, T_ANY = range(5)
+
+
+class _Compiler:
+    def __init__(self, gset: GrammarSet) -> None:
+        self.g = gset
+        self.types: list[str] = list(BUILTIN_TYPES)          # type id -> name (classes; literals are "'w'")
+        self.class_ids: dict[str, int] = {n: i for i, n in enumerate(BUILTIN_TYPES)}
+        self.class_where: dict[str, Where] = {}
+        self.class_kind: dict[str, str] = {n: "builtin" for n in BUILTIN_TYPES}
+        self.vocab: dict[str, int] = {}
+        self.layer: dict[str, int] = {n: 0 for n in BUILTIN_TYPES}
+
+    def error(self, message: str, where: Where | None, col: int | None = None) -> GrammarError:
+        if where is None:
+            return GrammarError(message)
+        w = Where(where.file, where.line, col if col is not None else where.col)
+        return GrammarError(message, w.file, w.line, w.col, self.g.line_of(w))
+
+    # ---- names and types -----------------------------------------------------------------------
+    def declare(self, name: str, kind: str, where: Where) -> None:
+        if name in self.class_ids or name in self.tables:
+            if name in BUILTIN_TYPES:
+                raise self.error(f"{name!r} is a builtin class and cannot be redefined", where)
+            prev = self.class_where.get(name) or self.table_where.get(name)
+            raise self.error(f"duplicate definition of {name!r} (first defined at {prev})", where)
+        self.class_ids[name] = len(self.types)
+        self.types.append(name)
+        self.class_where[name] = where
+        self.class_kind[name] = kind
+
+    def type_of(self, node: list) -> int:
+        return self.lit(node[1]) if node[0] == "lit" else self.class_ids[node[1]]
+
+    def lit(self, word: str) -> int:
+        tid = self.vocab.get(word)
+        if tid is None:
+            tid = self.vocab[word] = len(self.types)
+            self.types.append(f"'{word}'")
+        return tid
+
+    # ---- layering ------------------------------------------------------------------------------
+    def refs(self, node: list) -> list[list]:
+        tag = node[0]
+        if tag == "ref":
+            return [node]
+        if tag in ("seq", "alt"):
+            return [r for c in node[1] for r in self.refs(c)]
+        if tag in ("opt", "rep"):
+            return self.refs(node[1])
+        return []
+
+    def assign_layers(self) -> None:
+        rules = {r.name: r for r in self.g.rules}
+        state: dict[str, int] = {}  # 1 = visiting, 2 = done
+        stack: list[str] = []
+
+        def visit(name: str) -> int:
+            if name in self.layer and state.get(name) != 1:
+                return self.layer[name]
+            rule = rules[name]
+            state[name] = 1
+            stack.append(name)
+            top = 0
+            for ref in self.refs(rule.template):
+                target = ref[1]
+                if target not in self.class_ids:
+                    raise self.error(f"unknown reference <{target}>", Where(rule.where.file, ref[3], ref[4]))
+                if state.get(target) == 1:
+                    cycle = stack[stack.index(target):] + [target]
+                    raise self.error("rules form a cycle: " + " -> ".join(cycle),
+                                     Where(rule.where.file, ref[3], ref[4]))
+                top = max(top, visit(target) if target in rules else self.layer[target])
+            stack.pop()
+            state[name] = 2
+            self.layer[name] = top + 1
+            return top + 1
+
+        for r in self.g.rules:
+            visit(r.name)
+
+    # ---- captures and expressions ----------------------------------------------------------------
+    def captures(self, node: list, multi: bool = False, out: dict | None = None) -> dict[str, bool]:
+        out = {} if out is None else out
+        tag = node[0]
+        if tag == "ref" and node[2]:
+            out[node[2]] = out.get(node[2], False) or multi
+        elif tag in ("seq", "alt"):
+            for c in node[1]:
+                self.captures(c, multi, out)
+        elif tag == "opt":
+            self.captures(node[1], multi, out)
+        elif tag == "rep":
+            self.captures(node[1], True, out)
+        return out
+
+    def check_expr(self, expr: list, allowed: set[str], where: Where, rule: str) -> None:
+        for name, _node in names_used(expr):
+            if name not in allowed and name not in self.tables:
+                known = ", ".join(sorted(allowed)) or "none"
+                raise self.error(f"rule {rule}: unknown name {name!r} in expression "
+                                 f"(captures: {known}; tables: {', '.join(sorted(self.tables)) or 'none'})", where)
+
+    # ---- main ---------------------------------------------------------------------------------------
+    def compile(self) -> dict[str, Any]:
+        g = self.g
+        self.tables = {t.name: t.items for t in g.tables}
+        self.table_where = {t.name: t.where for t in g.tables}
+        if len(self.tables) != len(g.tables):
+            seen = set()
+            for t in g.tables:
+                if t.name in seen:
+                    raise self.error(f"duplicate definition of table {t.name!r}", t.where)
+                seen.add(t.name)
+        for d in g.data:
+            self.declare(d.name, "data", d.where)
+            self.layer[d.name] = 0
+        for lx in g.lexicons:
+            self.declare(lx.name, "lexicon", lx.where)
+            self.layer[lx.name] = 1
+        for r in g.rules:
+            self.declare(r.name, "rule", r.where)
+        self.assign_layers()
+
+        matchers: list[dict[str, Any]] = []
+        for lx in g.lexicons:
+            seen_variants: dict[tuple, Any] = {}
+            for e in lx.entries:
+                for v in e.variants:
+                    key = tuple(v)
+                    if key in seen_variants and seen_variants[key] is not e:
+                        other = seen_variants[key]
+                        what = "duplicate" if other.canonical == e.canonical else "conflicting"
+                        raise self.error(f"{what} entry: {' '.join(v)!r} is already a variant of "
+                                         f"{other.canonical!r} in lexicon {lx.name} ({other.where})", e.where)
+                    seen_variants[key] = e
+                alts = [["seq", [["lit", w] for w in v]] if len(v) > 1 else ["lit", v[0]] for v in e.variants]
+                uniq = []
+                for a in alts:
+                    if a not in uniq:
+                        uniq.append(a)
+                matchers.append({
+                    "kind": "entry", "class": lx.name, "name": f"{lx.name}:{e.canonical}",
+                    "where": [e.where.file, e.where.line], "priority": lx.priority, "layer": 1,
+                    "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
+                    "canonical": e.canonical, "value": e.value, "captures": {},
+                })
+        seen_templates: dict[str, str] = {}
+        for r in g.rules:
+            caps = self.captures(r.template)
+            if r.value is not None:
+                self.check_expr(r.value, set(caps), r.value_where or r.where, r.name)
+            if r.text is not None:
+                self.check_expr(r.text, set(caps) | {"value"}, r.text_where or r.where, r.name)
+            key = repr(_strip_positions(r.template))
+            if key in seen_templates:
+                raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[key]}", r.where)
+            seen_templates[key] = r.name
+            matchers.append({
+                "kind": "rule", "class": r.name, "name": r.name, "where": [r.where.file, r.where.line],
+                "priority": r.priority, "layer": self.layer[r.name], "template": _strip_positions(r.template),
+                "value": r.value, "text": r.text, "intent": r.intent, "captures": caps,
+            })
+
+        n_layers = max([m["layer"] for m in matchers], default=0)
+        layers = []
+        for layer in range(1, n_layers + 1):
+            states: list = [[[], []]]
+            accepts: dict[int, int] = {}
+            for mi, m in enumerate(matchers):
+                if m["layer"] != layer:
+                    continue
+                s = len(states)
+                states.append([[], []])
+                states[0][0].append(s)
+                end = build_nfa(m["template"], states, s, self.type_of)
+                accept = len(states)
+                states.append([[], []])
+                states[end][0].append(accept)
+                accepts[accept] = mi
+            layers.append({"states": states, "accepts": [[k, v] for k, v in sorted(accepts.items())]})
+
+        for m in matchers:
+            m["type"] = self.class_ids[m["class"]]
+        return {
+            "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
+            "files": g.files, "types": self.types, "vocab": self.vocab,
+            "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
+                      "where": [d.where.file, d.where.line]} for d in g.data],
+            "tables": self.tables, "matchers": matchers, "layers": layers,
+            "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
+        }
+
+
+def build_nfa(node: list, states: list, start: int, type_of: Callable[[list], int]) -> int:
+    """Thompson construction: add states for template `node` from state `start`; return its end state.
+
+    A state is [epsilon targets, [[type id, target], ...]]; `type_of` maps a lit/ref node to its type id."""
+    def new() -> int:
+        states.append([[], []])
+        return len(states) - 1
+
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        end = new()
+        states[start][1].append([type_of(node), end])
+        return end
+    if tag == "seq":
+        cur = start
+        for child in node[1]:
+            cur = build_nfa(child, states, cur, type_of)
+        return cur
+    if tag == "alt":
+        end = new()
+        for child in node[1]:
+            s = new()
+            states[start][0].append(s)
+            states[build_nfa(child, states, s, type_of)][0].append(end)
+        return end
+    if tag == "opt":
+        end = new()
+        states[start][0].append(end)
+        states[build_nfa(node[1], states, start, type_of)][0].append(end)
+        return end
+    if tag == "rep":
+        _, child, lo, hi = node
+        cur = start
+        for _ in range(lo):
+            cur = build_nfa(child, states, cur, type_of)
+        if hi is None:
+            loop = new()
+            states[cur][0].append(loop)
+            states[build_nfa(child, states, loop, type_of)][0].append(loop)
+            return loop
+        end = new()
+        states[cur][0].append(end)
+        for _ in range(hi - lo):
+            cur = build_nfa(child, states, cur, type_of)
+            states[cur][0].append(end)
+        return end
+    raise ValueError(f"unknown template node {tag!r}")
+
+
+def _strip_positions(node: list) -> list:
+    """Templates without the source positions that refs carry for error messages."""
+    tag = node[0]
+    if tag == "ref":
+        return ["ref", node[1], node[2]]
+    if tag in ("seq", "alt"):
+        return [tag, [_strip_positions(c) for c in node[1]]]
+    if tag == "opt":
+        return ["opt", _strip_positions(node[1])]
+    if tag == "rep":
+        return ["rep", _strip_positions(node[1]), node[2], node[3]]
+    return node
+
+
+def compile_grammar_set(gset: GrammarSet) -> dict[str, Any]:
+    """Check and compile a loaded grammar set into a forest artifact (JSON-compatible dict)."""
+    return _Compiler(gset).compile()

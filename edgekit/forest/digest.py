@@ -1,0 +1,289 @@
+"""Digestion: tokenize (after protecting data-word spans), then layer by layer replace the chosen cover of
+matched spans by symbols carrying values, until the top layer.
+
+Ambiguity policy, per layer (DESIGN.md): the cover with the fewest elements left uncovered, then the
+fewest symbols (longest matches), then the highest total rule priority, then the leftmost match; for
+one span the highest-priority, earliest-declared matcher. Same input and grammar, same output."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Iterator
+
+from .automaton import LayerMatcher, TypesetTable
+from .compiler import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD
+from .expr import ExprError, evaluate, format_value
+from .tokenize import DIGITS, PUNCT, tokenize
+
+_KIND_TYPE = {"word": T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
+
+
+class Element:
+    """A token or a symbol in the sequence being digested."""
+
+    __slots__ = ("tsid", "start", "end", "space", "text", "value", "matcher", "children", "unit",
+                 "layer", "groups", "captures", "error")
+
+    def __init__(self, tsid: int, start: int, end: int, space: bool, text: str, value: Any,
+                 matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
+        self.tsid, self.start, self.end, self.space = tsid, start, end, space
+        self.text, self.value, self.matcher, self.children, self.layer = text, value, matcher, children, layer
+        self.unit: Element | None = children[0] if len(children) == 1 else None
+        self.groups: dict | None = None
+        self.captures: dict[str, Any] | None = None
+        self.error: str | None = None
+
+
+class _Captures:
+    """The expression environment of one match: capture name -> element (or list for repeats)."""
+
+    def __init__(self, binds: dict[str, Any], source: str) -> None:
+        self.binds, self.source = binds, source
+        self.own_value: Any = None
+
+    def _field(self, e: Element, field: str) -> Any:
+        if field == "text":
+            return e.text
+        if field == "surface":
+            return self.source[e.start:e.end]
+        if field == "value":
+            return e.value
+        return e.groups.get(field) if e.groups else None
+
+    def value(self, name: str) -> Any:
+        if name == "value" and name not in self.binds:
+            return self.own_value
+        b = self.binds.get(name)
+        if isinstance(b, list):
+            return [e.value for e in b]
+        return None if b is None else b.value
+
+    def attr(self, name: str, field: str) -> Any:
+        b = self.binds.get(name)
+        if isinstance(b, list):
+            return [self._field(e, field) for e in b]
+        return None if b is None else self._field(b, field)
+
+
+def join_texts(elements: list[Element] | tuple) -> str:
+    """Render a sequence, keeping a space only where the input had whitespace."""
+    parts = []
+    for k, e in enumerate(elements):
+        if k and e.space:
+            parts.append(" ")
+        parts.append(e.text)
+    return "".join(parts)
+
+
+def _const(v: Any) -> Any:
+    if isinstance(v, str) and v[:1].isdigit() and v.replace(".", "", 1).isdigit() and "." in v:
+        return Decimal(v)
+    return v
+
+
+class Digester:
+    """Runs a compiled forest artifact over text."""
+
+    def __init__(self, artifact: dict) -> None:
+        self.artifact = artifact
+        self.typesets = TypesetTable()
+        self.vocab: dict[str, int] = artifact["vocab"]
+        self.matchers: list[dict] = artifact["matchers"]
+        self.tables = artifact["tables"]
+        priorities = [m["priority"] for m in self.matchers]
+        self.layers = [LayerMatcher(l["states"], l["accepts"], priorities, self.typesets) for l in artifact["layers"]]
+        self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]]
+        self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
+        self._tok_ts: dict[tuple[str, str], int] = {}
+        self._sym_ts: dict[tuple[int, int], int] = {}
+        self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
+        for m in self.matchers:
+            if m["kind"] == "entry":
+                m["_value"] = _const(m["value"])
+
+    # ---- elements -----------------------------------------------------------------------------
+    def _token_tsid(self, text: str, kind: str) -> int:
+        key = (text, kind)
+        tsid = self._tok_ts.get(key)
+        if tsid is None:
+            types = {T_TOKEN, T_ANY, _KIND_TYPE[kind]}
+            lit = self.vocab.get(text.casefold())
+            if lit is not None:
+                types.add(lit)
+            tsid = self._tok_ts[key] = self.typesets.intern(frozenset(types))
+        return tsid
+
+    def _symbol_tsid(self, mtype: int, unit: Element | None) -> int:
+        key = (mtype, -1 if unit is None else unit.tsid)
+        tsid = self._sym_ts.get(key)
+        if tsid is None:
+            types = {mtype, T_ANY}
+            if unit is not None:
+                types |= self.typesets.sets[unit.tsid]
+            tsid = self._sym_ts[key] = self.typesets.intern(frozenset(types))
+        return tsid
+
+    def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
+        for t in tokenize(text, start, end):
+            out.append(Element(self._token_tsid(t.text, t.kind), t.start, t.end, t.space_before, t.text, t.text))
+
+    def elements(self, text: str) -> list[Element]:
+        """Tokens, with spans recognised by data classes protected as single data elements."""
+        if not self.data:
+            out: list[Element] = []
+            self._tokens(text, 0, len(text), out)
+            return out
+        spans = []
+        for order, (rx, tid, _name) in enumerate(self.data):
+            for m in rx.finditer(text):
+                if m.end() > m.start():
+                    spans.append((m.start(), m.start() - m.end(), order, m, tid))
+        spans.sort(key=lambda s: s[:3])
+        out, pos = [], 0
+        for s, _neg, _o, m, tid in spans:
+            if s < pos:
+                continue
+            self._tokens(text, pos, s, out)
+            e = Element(self.data_ts[tid], s, m.end(), s > 0 and text[s - 1].isspace(), m.group(), m.group())
+            e.groups = m.groupdict()
+            out.append(e)
+            pos = m.end()
+        self._tokens(text, pos, len(text), out)
+        return out
+
+    # ---- layers ---------------------------------------------------------------------------------
+    def digest(self, text: str) -> list[Element]:
+        """Digest text through every layer; returns the top-level element sequence."""
+        seq = self.elements(text)
+        for layer_no, layer in enumerate(self.layers, 1):
+            if not seq:
+                break
+            tsids = [e.tsid for e in seq]
+            hits = layer.matches(tsids)
+            if hits is None:
+                continue
+            seq = self._apply_cover(seq, hits, layer_no, text)
+        return seq
+
+    def _apply_cover(self, seq: list[Element], hits: list, layer_no: int, source: str) -> list[Element]:
+        n = len(seq)
+        prio = self.matchers
+        # cost = (uncovered, symbols, -priority); right-to-left DP, ties prefer a match at the current position
+        best_u, best_s, best_p = [0] * (n + 1), [0] * (n + 1), [0] * (n + 1)
+        choice: list[tuple[int, int] | None] = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            cu, cs, cp, ch = best_u[i + 1] + 1, best_s[i + 1], best_p[i + 1], None
+            opts = hits[i]
+            if opts:
+                # longest first, so equal costs keep the longest match
+                for j, m in sorted(opts, key=lambda x: -x[0]):
+                    u, s, p = best_u[j], best_s[j] + 1, best_p[j] - prio[m]["priority"]
+                    if (u, s, p) < (cu, cs, cp) or ((u, s, p) == (cu, cs, cp) and ch is None):
+                        cu, cs, cp, ch = u, s, p, (j, m)
+            best_u[i], best_s[i], best_p[i], choice[i] = cu, cs, cp, ch
+        out: list[Element] = []
+        i = 0
+        while i < n:
+            c = choice[i]
+            if c is None:
+                out.append(seq[i])
+                i += 1
+            else:
+                j, m = c
+                out.append(self._symbol(m, tuple(seq[i:j]), layer_no, source))
+                i = j
+        return out
+
+    # ---- symbols ------------------------------------------------------------------------------------
+    def _symbol(self, mi: int, children: tuple, layer_no: int, source: str) -> Element:
+        m = self.matchers[mi]
+        first = children[0]
+        unit = children[0] if len(children) == 1 else None
+        e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
+                    "", None, mi, children, layer_no)
+        if m["kind"] == "entry":
+            e.text, e.value = m["canonical"], m["_value"]
+            return e
+        binds = self.bind(m, children)
+        e.captures = binds
+        env = _Captures(binds, source)
+        try:
+            if m["value"] is not None:
+                e.value = evaluate(m["value"], env, self.tables)
+            else:
+                symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
+                e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
+            env.own_value = e.value
+            if m["text"] is not None:
+                e.text = format_value(evaluate(m["text"], env, self.tables))
+            elif m["value"] is not None:
+                e.text = format_value(e.value)
+            else:
+                e.text = join_texts(children)
+        except ExprError as exc:
+            e.error = str(exc)
+            e.value, e.text = None, join_texts(children)
+        return e
+
+    def bind(self, m: dict, children: tuple) -> dict[str, Any]:
+        """Re-match a rule's template over its span to find which element each capture took."""
+        caps: dict[str, bool] = m["captures"]
+        for end, binds in self._walk(m["template"], children, 0, ()):
+            if end == len(children):
+                out: dict[str, Any] = {name: [] for name, multi in caps.items() if multi}
+                node = binds
+                items = []
+                while node:
+                    items.append(node[0])
+                    node = node[1]
+                for name, elem in reversed(items):
+                    if caps.get(name):
+                        out[name].append(elem)
+                    else:
+                        out[name] = elem
+                return out
+        return {}
+
+    def _descend(self, e: Element, tid: int) -> Element:
+        """With unit subsumption a symbol also counts as its only child's types: find the element of type tid."""
+        while e.matcher >= 0 and self.matchers[e.matcher]["type"] != tid and e.unit is not None:
+            e = e.unit
+        return e
+
+    def _walk(self, node: list, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
+        tag = node[0]
+        if tag == "lit" or tag == "ref":
+            if pos < len(elems):
+                tid = self.vocab.get(node[1]) if tag == "lit" else self.class_ids.get(node[1])
+                if tid is not None and tid in self.typesets.sets[elems[pos].tsid]:
+                    if tag == "ref" and node[2]:
+                        yield pos + 1, ((node[2], self._descend(elems[pos], tid)), binds)
+                    else:
+                        yield pos + 1, binds
+        elif tag == "seq":
+            yield from self._walk_seq(node[1], 0, elems, pos, binds)
+        elif tag == "alt":
+            for child in node[1]:
+                yield from self._walk(child, elems, pos, binds)
+        elif tag == "opt":
+            yield from self._walk(node[1], elems, pos, binds)
+            yield pos, binds
+        elif tag == "rep":
+            yield from self._walk_rep(node[1], node[2], node[3], 0, elems, pos, binds)
+
+    def _walk_seq(self, items: list, k: int, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
+        if k == len(items):
+            yield pos, binds
+            return
+        for p, b in self._walk(items[k], elems, pos, binds):
+            yield from self._walk_seq(items, k + 1, elems, p, b)
+
+    def _walk_rep(self, child: list, lo: int, hi: int | None, count: int, elems: tuple, pos: int,
+                  binds: Any) -> Iterator[tuple[int, Any]]:
+        if hi is None or count < hi:
+            for p, b in self._walk(child, elems, pos, binds):
+                if p > pos:
+                    yield from self._walk_rep(child, lo, hi, count + 1, elems, p, b)
+        if count >= lo:
+            yield pos, binds
+

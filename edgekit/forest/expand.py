@@ -1,0 +1,89 @@
+"""The multiplication rule, run forwards: enumerate (and count) the phrasings a rule or class covers.
+
+Counts are of derivations: with an unambiguous grammar, the number of distinct phrasings. Data classes
+and builtin classes expand to a placeholder such as `<digits>`; unbounded repeats expand to their
+minimum count and one more (documented limit, so enumeration terminates)."""
+from __future__ import annotations
+
+from itertools import islice
+from typing import Iterator
+
+
+class Expander:
+    """Enumerates phrasings from a compiled artifact's templates and lexicon entries."""
+
+    def __init__(self, artifact: dict) -> None:
+        self.by_class: dict[str, list[dict]] = {}
+        for m in artifact["matchers"]:
+            self.by_class.setdefault(m["class"], []).append(m)
+        self._counts: dict[str, int] = {}
+
+    def _bounds(self, lo: int, hi: int | None) -> range:
+        return range(lo, (hi if hi is not None else lo + 1) + 1)
+
+    def count(self, name: str) -> int:
+        """Number of phrasings of a class or rule (sum over its trees/alternatives of products)."""
+        if name not in self._counts:
+            self._counts[name] = 1  # placeholder for data/builtin classes
+            ms = self.by_class.get(name)
+            if ms:
+                self._counts[name] = sum(self.count_node(m["template"]) for m in ms)
+        return self._counts[name]
+
+    def count_node(self, node: list) -> int:
+        tag = node[0]
+        if tag == "lit":
+            return 1
+        if tag == "ref":
+            return self.count(node[1])
+        if tag == "seq":
+            n = 1
+            for c in node[1]:
+                n *= self.count_node(c)
+            return n
+        if tag == "alt":
+            return sum(self.count_node(c) for c in node[1])
+        if tag == "opt":
+            return 1 + self.count_node(node[1])
+        if tag == "rep":
+            c = self.count_node(node[1])
+            return sum(c ** k for k in self._bounds(node[2], node[3]))
+        raise ValueError(tag)
+
+    def phrasings(self, name: str) -> Iterator[list[str]]:
+        ms = self.by_class.get(name)
+        if not ms:
+            yield [f"<{name}>"]
+            return
+        for m in ms:
+            yield from self.gen(m["template"])
+
+    def gen(self, node: list) -> Iterator[list[str]]:
+        tag = node[0]
+        if tag == "lit":
+            yield [node[1]]
+        elif tag == "ref":
+            yield from self.phrasings(node[1])
+        elif tag == "seq":
+            yield from self._product(node[1], 0)
+        elif tag == "alt":
+            for c in node[1]:
+                yield from self.gen(c)
+        elif tag == "opt":
+            yield []
+            yield from self.gen(node[1])
+        elif tag == "rep":
+            for k in self._bounds(node[2], node[3]):
+                yield from self._product([node[1]] * k, 0)
+
+    def _product(self, items: list, k: int) -> Iterator[list[str]]:
+        if k == len(items):
+            yield []
+            return
+        for head in self.gen(items[k]):
+            for tail in self._product(items, k + 1):
+                yield head + tail
+
+    def expand(self, name: str, limit: int | None = 100) -> list[str]:
+        """Up to `limit` phrasings of a class or rule, as strings."""
+        return [" ".join(p) for p in islice(self.phrasings(name), limit)]

@@ -1,0 +1,381 @@
+"""Read .forest files with lark into a GrammarSet: parse, follow imports (never outside the grammar set),
+and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..errors import GrammarError
+from .expr import BUILTINS
+from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
+from .tokenize import words
+
+MAX_GRAMMAR_BYTES = 8 * 1024 * 1024  # per grammar set; a limit documented in SECURITY.md
+MAX_REPEAT = 64                        # a template element repeats at most this often
+
+_FRIENDLY = {
+    "NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number", "REGEX": "a /regex/",
+    "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
+    "LESSTHAN": "'<'", "MORETHAN": "'>'", "COLON": "':'", "EQUAL": "'='", "VBAR": "'|'", "COMMA": "','",
+    "$END": "end of file", "RULE": "'rule'", "LEXICON": "'lexicon'", "DATA": "'data'", "TABLE": "'table'",
+    "IMPORT": "'import'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
+}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).with_name("forest_grammar.lark")).read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def display_path(path: Path) -> str:
+    """A path as a user would type it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+        return str(path) if rel.startswith("..") else rel
+    except ValueError:
+        return str(path)
+
+
+def _unquote(s: str) -> str:
+    body = s[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class _FileReader:
+    """Converts one parsed file's tree into model objects, raising GrammarError at exact positions."""
+
+    def __init__(self, gset: GrammarSet, path: Path, shown: str, text: str) -> None:
+        self.gset, self.path, self.shown, self.text = gset, path, shown, text
+        self.lines = text.splitlines()
+
+    def where(self, item: Any) -> Where:
+        if isinstance(item, Token):
+            return Where(self.shown, item.line or 0, item.column or 0)
+        meta = getattr(item, "meta", None)
+        if meta is not None and not getattr(meta, "empty", True):
+            return Where(self.shown, meta.line, meta.column)
+        return Where(self.shown, 0, 0)
+
+    def error(self, message: str, item: Any) -> GrammarError:
+        w = self.where(item) if not isinstance(item, Where) else item
+        line = self.lines[w.line - 1] if 0 < w.line <= len(self.lines) else None
+        return GrammarError(message, w.file, w.line, w.col, line)
+
+    # ---- statements -------------------------------------------------------------------------
+    def statement(self, st: Tree) -> None:
+        kind = st.data
+        if kind == "lexicon":
+            self.gset.lexicons.append(self.lexicon(st))
+        elif kind == "data_stmt":
+            self.data(st)
+        elif kind == "table":
+            self.table(st)
+        elif kind == "rule":
+            self.gset.rules.append(self.rule(st))
+
+    def _priority(self, children: list) -> tuple[int, list]:
+        if children and isinstance(children[0], Tree) and children[0].data == "priority":
+            return int(float(children[0].children[0])), children[1:]
+        return 0, children
+
+    def lexicon(self, st: Tree) -> Lexicon:
+        name_tok, *rest = st.children
+        priority, entries_t = self._priority(rest)
+        entries = [self.entry(e) for e in entries_t]
+        return Lexicon(str(name_tok), entries, priority, self.where(name_tok))
+
+    def _variant_words(self, text: str, item: Any) -> list[str]:
+        ws = words(text)
+        if not ws:
+            raise self.error(f"variant {text!r} has no words", item)
+        return ws
+
+    def entry(self, e: Tree) -> Entry:
+        canon_t = e.children[0]
+        canonical = str(canon_t.children[0]) if canon_t.data == "word_canon" else _unquote(canon_t.children[0])
+        value: Any = canonical
+        variants = [self._variant_words(canonical, canon_t.children[0])]
+        for part in e.children[1:]:
+            if part.data in ("number", "string", "negnumber"):
+                value = self.const(part)
+            else:
+                tok = part.children[0]
+                text = str(tok) if part.data == "word_variant" else _unquote(tok)
+                variants.append(self._variant_words(text, tok))
+        return Entry(canonical, value, variants, self.where(canon_t.children[0]))
+
+    def const(self, c: Tree) -> Any:
+        tok = c.children[-1]
+        if c.data == "string":
+            return _unquote(tok)
+        n: Any = int(tok) if "." not in tok else str(tok)
+        if c.data == "negnumber":
+            n = -n if isinstance(n, int) else "-" + n
+        return n
+
+    def data(self, st: Tree) -> None:
+        import re
+
+        name_tok, src = st.children
+        if src.data == "data_regex":
+            pattern = str(src.children[0])[1:-1].replace("\\/", "/")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.error(f"invalid regular expression for data class {name_tok}: {exc}", src.children[0]) from None
+            if re.compile(pattern).match(""):
+                raise self.error(f"regular expression for data class {name_tok} matches the empty string",
+                                 src.children[0])
+            self.gset.data.append(DataClass(str(name_tok), pattern, self.where(name_tok)))
+        else:
+            rel = _unquote(src.children[0])
+            path = resolve_inside(self.gset, self.path.parent, rel, lambda m: self.error(m, src.children[0]))
+            self.gset.lexicons.append(self.list_lexicon(str(name_tok), path, self.where(name_tok)))
+
+    def list_lexicon(self, name: str, path: Path, where: Where) -> Lexicon:
+        """A closed list from a file: one entry a line, `canonical` or `canonical: variant | variant`."""
+        shown = display_path(path)
+        text = read_text(path, lambda m: self.error(m, where))
+        self.gset.files.append(shown)
+        entries = []
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            canonical, _, rest = line.partition(":")
+            canonical = canonical.strip()
+            variants = [canonical] + [v.strip() for v in rest.split("|") if v.strip()]
+            w = Where(shown, lineno, 1)
+            toks = []
+            for v in variants:
+                ws = words(v)
+                if not ws:
+                    raise GrammarError(f"list entry {v!r} has no words", shown, lineno, 1, raw)
+                toks.append(ws)
+            entries.append(Entry(canonical, canonical, toks, w))
+        return Lexicon(name, entries, 0, where)
+
+    def table(self, st: Tree) -> None:
+        name_tok, *items = st.children
+        table: dict[str, Any] = {}
+        for it in items:
+            k, v = it.children
+            key = (_unquote(k) if k.type == "STRING" else str(k)).casefold()
+            if key in table:
+                raise self.error(f"duplicate key {key!r} in table {name_tok}", k)
+            table[key] = self.const(v)
+        self.gset.tables.append(Table(str(name_tok), table, self.where(name_tok)))
+
+    def rule(self, st: Tree) -> Rule:
+        name_tok, *rest = st.children
+        priority, rest = self._priority(rest)
+        alts, *clauses = rest
+        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok))
+        for c in clauses:
+            if c.data == "value_clause":
+                if rule.value is not None:
+                    raise self.error(f"rule {rule.name} has two value clauses", c)
+                rule.value, rule.value_where = self.expr(c.children[0]), self.where(c)
+            elif c.data == "text_clause":
+                if rule.text is not None:
+                    raise self.error(f"rule {rule.name} has two text clauses", c)
+                rule.text, rule.text_where = self.expr(c.children[0]), self.where(c)
+            else:
+                if rule.intent is not None:
+                    raise self.error(f"rule {rule.name} has two intent clauses", c)
+                rule.intent = str(c.children[0])
+        return rule
+
+    # ---- templates ----------------------------------------------------------------------------
+    def template(self, t: Tree) -> list:
+        d = t.data
+        if d == "alternatives":
+            alts = [self.template(s) for s in t.children]
+            return alts[0] if len(alts) == 1 else ["alt", alts]
+        if d == "sequence":
+            items = [self.template(i) for i in t.children]
+            return items[0] if len(items) == 1 else ["seq", items]
+        if d == "item":
+            node = self.template(t.children[0])
+            if len(t.children) == 1:
+                return node
+            rep = t.children[1]
+            if rep.data == "maybe":
+                return ["opt", node]
+            if rep.data == "plus":
+                return ["rep", node, 1, None]
+            if rep.data == "star":
+                return ["rep", node, 0, None]
+            lo = int(float(rep.children[0]))
+            hi = int(float(rep.children[1])) if len(rep.children) > 1 else lo
+            if hi < lo or hi == 0 or hi > MAX_REPEAT:
+                raise self.error(f"repeat bounds {{{lo},{hi}}} must satisfy 0 <= min <= max, 1 <= max <= {MAX_REPEAT}",
+                                 rep.children[0])
+            return ["rep", node, lo, hi]
+        if d == "literal":
+            tok = t.children[0]
+            text = _unquote(tok) if tok.type == "STRING" else str(tok)
+            ws = words(text)
+            if not ws:
+                raise self.error(f"literal {text!r} has no tokens", tok)
+            lits = [["lit", w] for w in ws]
+            return lits[0] if len(lits) == 1 else ["seq", lits]
+        if d == "ref":
+            name = t.children[0]
+            cap = str(t.children[1]) if len(t.children) > 1 else None
+            return ["ref", str(name), cap, name.line, name.column]
+        if d == "group":
+            return self.template(t.children[0])
+        if d == "optional":
+            return ["opt", self.template(t.children[0])]
+        raise self.error(f"unexpected template element {d}", t)
+
+    # ---- expressions --------------------------------------------------------------------------
+    def expr(self, t: Any) -> list:
+        if isinstance(t, Token):
+            raise self.error(f"unexpected {t!r} in expression", t)
+        d, ch = t.data, t.children
+        if d in ("or_", "and_", "compare", "arith") and len(ch) == 1:
+            return self.expr(ch[0])
+        if d == "number":
+            return ["num", str(ch[0])]
+        if d == "string":
+            return ["str", _unquote(ch[0])]
+        if d in ("none", "true", "false"):
+            return ["const", {"none": None, "true": True, "false": False}[d]]
+        if d == "name":
+            return ["name", str(ch[0])]
+        if d == "attr":
+            return ["attr", self.expr(ch[0]), str(ch[1])]
+        if d == "index":
+            return ["index", self.expr(ch[0]), self.expr(ch[1])]
+        if d == "call":
+            fname = str(ch[0])
+            args = [self.expr(a) for a in ch[1:] if a is not None]
+            if fname not in BUILTINS:
+                raise self.error(f"unknown function {fname}() (known: {', '.join(sorted(BUILTINS))})", ch[0])
+            _, lo, hi = BUILTINS[fname]
+            if not lo <= len(args) <= hi:
+                raise self.error(f"{fname}() takes {lo}..{hi} arguments, got {len(args)}", ch[0])
+            return ["call", fname, args]
+        if d == "neg":
+            return ["neg", self.expr(ch[1])]
+        if d == "not_":
+            return ["not", self.expr(ch[0])]
+        if d in ("or_", "and_"):
+            return ["or" if d == "or_" else "and", [self.expr(c) for c in ch]]
+        if d == "compare":
+            return ["cmp", str(ch[1]), self.expr(ch[0]), self.expr(ch[2])]
+        if d == "arith":
+            node = self.expr(ch[0])
+            for i in range(1, len(ch), 2):
+                node = ["bin", str(ch[i]), node, self.expr(ch[i + 1])]
+            return node
+        if d == "cond":
+            return ["if", self.expr(ch[1]), self.expr(ch[0]), self.expr(ch[2])]
+        raise self.error(f"unexpected expression element {d}", t)
+
+
+def read_text(path: Path, error) -> str:
+    """Read a grammar or list file as UTF-8, refusing unreadable, non-UTF-8 or oversized files."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
+    if len(data) > MAX_GRAMMAR_BYTES:
+        raise error(f"{display_path(path)} is larger than {MAX_GRAMMAR_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise GrammarError(f"invalid UTF-8 at byte {exc.start}", display_path(path), line, 1) from None
+
+
+def resolve_inside(gset: GrammarSet, base: Path, rel: str, error) -> Path:
+    """Resolve an import/list path relative to `base`, refusing anything that leaves the grammar set."""
+    if not rel or os.path.isabs(rel) or rel.startswith("~") or "\\" in rel or "\x00" in rel:
+        raise error(f"import path {rel!r} must be a relative path inside the grammar set")
+    target = Path(os.path.realpath(base / rel))
+    root = Path(os.path.realpath(gset.root))
+    if target != root and root not in target.parents:
+        raise error(f"import path {rel!r} escapes the grammar set {display_path(root)}")
+    if not target.is_file():
+        raise error(f"imported file {rel!r} does not exist")
+    return target
+
+
+def _syntax_error(exc: UnexpectedInput, shown: str, text: str) -> GrammarError:
+    lines = text.splitlines()
+    line, col = getattr(exc, "line", 0) or 0, getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        if tok.type == "$END":
+            msg = "unexpected end of file"
+            line, col = len(lines), len(lines[-1]) + 1 if lines else 1
+        else:
+            msg = f"unexpected {str(tok)!r}"
+        expected = sorted(_FRIENDLY.get(e, repr(e.lower())) for e in (exc.accepts or exc.expected))
+        if expected:
+            msg += "; expected " + ", ".join(expected[:8]) + (" ..." if len(expected) > 8 else "")
+        if tok.type != "$END" and str(tok).lower() in ("value", "text", "intent", "rule", "data", "table",
+                                                         "lexicon", "import", "priority", "list"):
+            msg += f" (to use the word {str(tok)!r} in a template, quote it)"
+    elif isinstance(exc, UnexpectedCharacters):
+        msg = f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected character"
+    elif isinstance(exc, UnexpectedEOF):
+        msg = "unexpected end of file"
+    else:
+        msg = "syntax error"
+    src = lines[line - 1] if 0 < line <= len(lines) else None
+    return GrammarError(f"syntax error: {msg}", shown, line, col, src)
+
+
+def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
+    """Parse an entry .forest file and everything it imports; the set's root is the entry's folder."""
+    entry_path = Path(os.path.realpath(entry))
+    gset = GrammarSet(root=str(entry_path.parent), entry=str(entry_path))
+    seen: set[Path] = set()
+    total = 0
+
+    def load_file(path: Path) -> None:
+        nonlocal total
+        if path in seen:
+            return
+        seen.add(path)
+        shown = display_path(path)
+        text = read_text(path, lambda m: GrammarError(m, shown, 1, 1))
+        total += len(text)
+        if total > MAX_GRAMMAR_BYTES:
+            raise GrammarError(f"grammar set is larger than {MAX_GRAMMAR_BYTES} bytes", shown, 1, 1)
+        gset.files.append(shown)
+        gset.sources[shown] = text
+        try:
+            tree = _parser().parse(text)
+        except UnexpectedInput as exc:
+            raise _syntax_error(exc, shown, text) from None
+        reader = _FileReader(gset, path, shown, text)
+        for st in tree.children:
+            if st.data == "import_stmt":  # imported declarations come first, at the import's place
+                tok = st.children[0]
+                load_file(resolve_inside(gset, path.parent, _unquote(tok), lambda m, t=tok: reader.error(m, t)))
+            else:
+                reader.statement(st)
+
+    load_file(entry_path)
+    return gset
