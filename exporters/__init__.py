@@ -1,1 +1,55 @@
-"""ONNX graph builders for edgekit heads."""
+"""ONNX graph builders for edgekit heads, and `export(head, path, backbone=None)`, the one entry point.
+
+An exported model has one float32 input `edgekit/features` [batch, n_features] (or, composed, the
+backbone's inputs) and two outputs: `label` [batch] (the class label itself, int64 / float / string) and
+`probabilities` [batch, n_classes]. Opset 17 by default (see `onnx_parts`); metadata in `metadata`.
+
+Text models: the featurizer stays in Python and only its parameters go into the model's metadata, so
+`OnnxModel` rebuilds the identical featurizer from the .onnx file alone. ONNX has no standard operator
+that hashes arbitrary words: a hashing featurizer in the graph would need a custom-op library
+(onnxruntime-extensions), which is not an edgekit dependency and not available for every device, and
+ONNX's own TfIdfVectorizer needs the explicit vocabulary the hashing featurizer exists to avoid. Keeping
+it in Python also keeps one implementation of the stable hash, so training and inference cannot drift.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import onnx
+
+from .heads import describe_head
+from .metadata import HeadMetadata, array_sha256
+from .onnx_parts import DEFAULT_OPSET
+
+
+def export(head: Any, path: str | os.PathLike | None = None,
+           backbone: str | os.PathLike | onnx.ModelProto | None = None, *,
+           backbone_output: str | None = None) -> onnx.ModelProto:
+    """Export a fitted AnalyticClassifier or KeyValueHead to ONNX; with `backbone` (a path or model),
+    the result takes the backbone's input and feeds its output (`backbone_output`, needed only when the
+    backbone has several) to the head. Writes `path` atomically when given; returns the model."""
+    from edgekit import __version__
+    from edgekit.errors import DataError
+    from edgekit.storage import atomic_write_bytes
+
+    spec = describe_head(head)
+    if backbone is None:
+        model, layout = spec.build(DEFAULT_OPSET), spec.layout
+    else:
+        if spec.layout["kind"] == "text":
+            raise DataError("a text head reads featurized text; it cannot sit on top of a backbone")
+        from .compose import compose_with_backbone, load_backbone
+
+        model, layout = compose_with_backbone(load_backbone(backbone), spec.build, spec.n_features,
+                                              backbone_output)
+    meta = HeadMetadata(version=__version__, head=spec.kind, classes=spec.classes.tolist(),
+                        feature_layout=layout, params=spec.params, live_weights=list(spec.live),
+                        frozen_sha256={k: array_sha256(v) for k, v in spec.frozen_tensors().items()})
+    meta.write(model)
+    if path is not None:
+        atomic_write_bytes(path, model.SerializeToString())
+    return model
+
+
+__all__ = ["export"]

@@ -17,7 +17,7 @@ keys) are ordinary initializers, which onnxruntime may constant-fold and pre-pac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import onnx
@@ -100,12 +100,13 @@ class GraphBuilder:
         op = _ACTIVATIONS[activation]
         return x if op is None else self.node(op, [x])
 
-    def classify(self, logits: str, scale: str, classes: np.ndarray) -> None:
-        """Outputs: `label` = classes[argmax(logits)], `probabilities` = softmax(scale * logits)."""
+    def classify(self, logits: str, scale: str, classes: np.ndarray, divide: bool = False) -> None:
+        """Outputs: `label` = classes[argmax(logits)] and `probabilities` = softmax(logits * scale)
+        (or logits / scale with `divide`). The labels are a live tensor, so new classes can be swapped in."""
         labels = self.tensor("classes", classes, [N_CLASSES])
         idx = self.node("ArgMax", [logits], axis=1, keepdims=0)
         self.node("Gather", [labels, idx], axis=0, name=LABEL)
-        scaled = self.node("Mul", [logits, scale])
+        scaled = self.node("Div" if divide else "Mul", [logits, scale])
         self.node("Softmax", [scaled], axis=-1, name=PROBABILITIES)
 
     def model(self, n_features: int, classes: np.ndarray, doc: str) -> onnx.ModelProto:
@@ -119,16 +120,14 @@ class GraphBuilder:
 
 
 def finish_model(graph: onnx.GraphProto, opset: int, extra_opsets: Sequence = (),
-                 ir_version: int | None = None) -> onnx.ModelProto:
+                 ir_version: int | None = None, functions: Sequence = ()) -> onnx.ModelProto:
     """Wrap a graph in a model with the smallest IR version its opsets need, and run the full checker."""
-    opsets = [helper.make_opsetid("", opset), *[o for o in extra_opsets if o.domain not in ("", "ai.onnx")]]
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="edgekit")
+    opsets = [helper.make_opsetid("", opset)]
+    for o in extra_opsets:
+        if o.domain not in ("", "ai.onnx") and all(o.domain != p.domain for p in opsets):
+            opsets.append(o)
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="edgekit", functions=list(functions))
     model.ir_version = ir_version or helper.find_min_ir_version_for(opsets)
     onnx.checker.check_model(model, full_check=True)
     return model
 
-
-def set_metadata(model: onnx.ModelProto, props: Mapping[str, str]) -> None:
-    """Replace the model's metadata properties with `props` (all strings)."""
-    del model.metadata_props[:]
-    helper.set_model_props(model, dict(props))

@@ -1,0 +1,257 @@
+"""`OnnxModel`: an exported edgekit head (alone or composed with a backbone) in an onnxruntime session,
+with new head weights swapped in after `partial_fit` / `forget` while the session keeps running.
+
+How the swap works, and why: every weight a head update can change (output weights, biases, value
+table, used-key mask, temperature, class labels) is an *overridable initializer* of the exported graph
+(stored in the file and also declared as a graph input). Until a swap, runs feed only the input and use
+the stored values; after `swap_weights` / `update_from`, each run also feeds the new arrays, which
+onnxruntime takes in place of the stored ones. Nothing is rebuilt: the swap costs only the float32 copies
+of the changed weights (about 0.1 ms at 1024 features x 100 classes), and the class dimension is
+symbolic, so new classes need no new graph either. The alternatives measured in benchmarks/inference.py:
+pure weight inputs (same run cost, but the file cannot run on its own), and rebuilding the session with
+the new weights baked in (runs ~4 us faster because onnxruntime pre-packs constant MatMul weights, but
+every swap then costs a new session: milliseconds, growing with the model). Frozen weights (random
+buffer, projections, keys) stay ordinary initializers, so onnxruntime pre-packs them.
+
+Sessions default to one intra-op thread: for batch-1 latency on tiny graphs a thread pool costs more
+than it saves (measured in the benchmark); pass `threads=` for large batches.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from exporters.heads import describe_head
+from exporters.metadata import HeadMetadata, array_sha256
+from exporters.onnx_parts import FEATURES, LABEL, N_CLASSES, PROBABILITIES, label_array
+
+from ..errors import DataError, ModelFileError
+from .model_file import load_model_proto, parse_model_proto
+
+PREFIX = "edgekit/"
+
+
+def session_options(threads: int = 1) -> ort.SessionOptions:
+    """Options for low-latency CPU inference: `threads` intra-op threads, sequential execution, full
+    graph optimization, warnings silenced (overridable initializers would warn on every load)."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = int(threads)
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return so
+
+
+class OnnxModel:
+    """Run an edgekit .onnx model on batches and hot-swap its head weights.
+
+    `source` is a path, the file's bytes, or an onnx.ModelProto. With `verify` (default) the graph
+    checksum stored at export is checked, so a corrupted file is refused instead of giving wrong answers.
+    """
+
+    def __init__(self, source: str | os.PathLike | bytes | onnx.ModelProto, *, threads: int = 1,
+                 verify: bool = True) -> None:
+        if isinstance(source, onnx.ModelProto):
+            model, name = source, "<model>"
+        elif isinstance(source, (bytes, bytearray)):
+            model, name = parse_model_proto(bytes(source), "<bytes>"), "<bytes>"
+        else:
+            model, name = load_model_proto(source), str(source)
+        self.source = name
+        self.metadata = HeadMetadata.read(model, name, verify=verify)
+        self.classes_ = _as_labels(label_array(self.metadata.classes))
+        self._live_names = {PREFIX + n for n in self.metadata.live_weights}
+        self._stored = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer
+                        if t.name in self._live_names}
+        try:
+            self._session = ort.InferenceSession(model.SerializeToString(), session_options(threads),
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own pybind exception types
+            raise ModelFileError(f"{name}: onnxruntime cannot load this model "
+                                 f"({str(exc).splitlines()[0][:300]})") from None
+        self._inputs = self._session.get_inputs()
+        self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
+        self._outputs = [LABEL, PROBABILITIES]
+        self._feeds: dict[str, np.ndarray] = {}
+        self._featurizer = _featurizer(self.metadata.feature_layout, name)
+
+    # ----- facts ---------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """"analytic" or "key_value"."""
+        return self.metadata.head
+
+    @property
+    def feature_layout(self) -> dict:
+        """How inputs reach the head ("vector", "text" or "backbone"), from the model's metadata."""
+        return self.metadata.feature_layout
+
+    @property
+    def n_features_in_(self) -> int:
+        """Width of the feature vector the head reads."""
+        return int(self.metadata.feature_layout["n_features"])
+
+    @property
+    def input_names(self) -> list[str]:
+        """Names of the model's inputs (one feature input, or the backbone's inputs)."""
+        return [i.name for i in self._inputs]
+
+    # ----- inference -----------------------------------------------------------------------------
+    def run(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Labels (n,) and class probabilities (n, n_classes, float32) for a batch.
+
+        X: a 2-D array of feature vectors (one 1-D vector is a batch of one), a list of str for text
+        models, or for backbone models an array for the backbone's single input (a dict name -> array
+        when it has several)."""
+        feeds = self._inputs_for(X)
+        feeds.update(self._feeds)
+        try:
+            label, proba = self._session.run(self._outputs, feeds)
+        except Exception as exc:  # onnxruntime's InvalidArgument / Fail / RuntimeException
+            raise DataError(f"{self.source}: input does not fit the model "
+                            f"({str(exc).splitlines()[0][:300]})") from None
+        return (label.astype(str) if label.dtype == object else label), proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class for each sample."""
+        return self.run(X)[0]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (columns in `classes_` order)."""
+        return self.run(X)[1]
+
+    # ----- weight swap ---------------------------------------------------------------------------
+    def swap_weights(self, tensors: Mapping[str, np.ndarray]) -> None:
+        """Use new values for live weights in every later run; names are the head's export names
+        (`weights_for_export` keys, plus "classes"). Weights not given keep their current values."""
+        feeds = dict(self._feeds)
+        for name, value in tensors.items():
+            full = PREFIX + name
+            if full not in self._live_names:
+                raise DataError(f"{name!r} is not a swappable weight of this model "
+                                f"(swappable: {', '.join(sorted(self.metadata.live_weights))})")
+            arr = _as_labels(label_array(value)) if name == "classes" else np.asarray(value, dtype=np.float32)
+            self._check_shape(name, arr)
+            stored = self._stored[full]
+            if arr.shape == stored.shape and np.array_equal(arr, stored):
+                feeds.pop(full, None)  # the file's own value: no need to feed it
+            else:
+                feeds[full] = label_array(arr) if name == "classes" else np.ascontiguousarray(arr)
+        classes = _as_labels(feeds.get(PREFIX + "classes", self._stored[PREFIX + "classes"]))
+        self._check_class_count(feeds, len(classes))
+        self._feeds, self.classes_ = feeds, classes
+
+    def update_from(self, head: Any) -> None:
+        """Swap in the current weights of `head` (the fitted head this model was exported from, after
+        partial_fit / forget). Refused if the head's frozen weights are not the exported ones."""
+        spec = describe_head(head)
+        if spec.kind != self.kind:
+            raise DataError(f"cannot update a {self.kind} model from a {spec.kind} head")
+        for name, arr in spec.frozen_tensors().items():
+            if self.metadata.frozen_sha256.get(name) != array_sha256(arr):
+                raise DataError(f"the head's frozen weight {name!r} differs from the exported model's: "
+                                f"this is another head (or its keys/buffer were refitted); export it again")
+        self.swap_weights(spec.live_tensors())
+
+    def reset_weights(self) -> None:
+        """Go back to the weights stored in the file."""
+        self._feeds = {}
+        self.classes_ = _as_labels(self._stored[PREFIX + "classes"])
+
+    # ----- helpers -------------------------------------------------------------------------------
+    def _check_shape(self, name: str, arr: np.ndarray) -> None:
+        declared = self._declared[PREFIX + name]
+        if arr.ndim != len(declared) or any(isinstance(d, int) and d != n for d, n in zip(declared, arr.shape)):
+            shown = ", ".join(str(d) for d in declared)
+            raise DataError(f"weight {name!r} has shape {arr.shape}; this model needs [{shown}]")
+
+    def _check_class_count(self, feeds: Mapping[str, np.ndarray], n_classes: int) -> None:
+        for full, declared in self._declared.items():
+            value = feeds.get(full, self._stored[full])
+            for axis, dim in enumerate(declared):
+                if dim == N_CLASSES and value.shape[axis] != n_classes:
+                    raise DataError(f"weight {full[len(PREFIX):]!r} has {value.shape[axis]} classes "
+                                    f"but the labels list {n_classes}: swap them together")
+
+    def _inputs_for(self, X: Any) -> dict[str, np.ndarray]:
+        layout = self.metadata.feature_layout
+        if layout["kind"] == "backbone":
+            return _backbone_feeds(X, self._inputs)
+        if self._featurizer is not None and _is_text(X):
+            X = self._featurizer.transform([X] if isinstance(X, str) else list(X))
+        return {FEATURES: as_feature_batch(X, self.n_features_in_)}
+
+
+def as_feature_batch(X: Any, n_features: int) -> np.ndarray:
+    """A float32 C-contiguous (n, n_features) batch of finite numbers, or DataError naming the row."""
+    if (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim == 2 and X.shape[0]
+            and X.shape[1] == n_features and X.flags.c_contiguous and np.isfinite(X).all()):
+        return X  # fast path for the common case
+    from ..learn.validation import check_X
+
+    arr = np.asarray(X) if not isinstance(X, (list, tuple)) else X
+    if isinstance(arr, np.ndarray) and arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    out = np.ascontiguousarray(check_X(arr, n_features, owner="the model"), dtype=np.float32)
+    bad = ~np.isfinite(out).all(axis=1)
+    if bad.any():
+        raise DataError(f"X row {int(np.argmax(bad))} overflows float32 (values beyond +-3.4e38)")
+    return out
+
+
+def _backbone_feeds(X: Any, inputs: Sequence) -> dict[str, np.ndarray]:
+    """Feeds for a composed model: X for its only input, or a dict of arrays by input name."""
+    given = X if isinstance(X, Mapping) else {inputs[0].name: X} if len(inputs) == 1 else None
+    if given is None:
+        raise DataError(f"this model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
+                        f"pass a dict of arrays by input name")
+    feeds = {}
+    for arg in inputs:
+        if arg.name not in given:
+            raise DataError(f"missing input {arg.name!r}")
+        dtype = np.dtype(_ORT_TYPES.get(arg.type, "float32"))
+        try:
+            arr = np.asarray(given[arg.name], dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"input {arg.name!r} cannot be read as {dtype} ({exc})") from None
+        if arr.ndim == len(arg.shape) - 1:
+            arr = arr[None]
+        if arr.ndim != len(arg.shape) or any(isinstance(d, int) and d != n for d, n in zip(arg.shape, arr.shape)):
+            raise DataError(f"input {arg.name!r} has shape {arr.shape}; the model expects "
+                            f"[{', '.join(str(d) for d in arg.shape)}]")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            row = int(np.argmax(~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)))
+            raise DataError(f"input {arg.name!r} row {row} contains NaN or infinity")
+        feeds[arg.name] = np.ascontiguousarray(arr)
+    return feeds
+
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
+              "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8",
+              "tensor(uint8)": "uint8", "tensor(bool)": "bool"}
+
+
+def _is_text(X: Any) -> bool:
+    return isinstance(X, str) or (isinstance(X, (list, tuple)) and len(X) > 0 and all(isinstance(v, str) for v in X))
+
+
+def _as_labels(arr: np.ndarray) -> np.ndarray:
+    """Labels as the heads return them: int64 / float32 arrays, or a str array for string labels."""
+    return arr.astype(str) if arr.dtype == object else arr
+
+
+def _featurizer(layout: Mapping[str, Any], source: str) -> Any:
+    """Rebuild a text model's featurizer from the parameters stored in its metadata."""
+    if layout.get("kind") != "text":
+        return None
+    from ..learn.featurize import featurizer_from_meta
+
+    try:
+        return featurizer_from_meta(layout["featurizer"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source}: the text featurizer stored in the model is unusable ({exc})") from None
