@@ -24,6 +24,7 @@ _FRIENDLY = {
     "LESSTHAN": "'<'", "MORETHAN": "'>'", "COLON": "':'", "EQUAL": "'='", "VBAR": "'|'", "COMMA": "','",
     "$END": "end of file", "RULE": "'rule'", "LEXICON": "'lexicon'", "DATA": "'data'", "TABLE": "'table'",
     "IMPORT": "'import'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
+    "PLUS": "'+'", "STAR": "'*'", "MINUS": "'-'", "QMARK": "'?'", "PRIORITY": "'priority'", "DOT": "'.'",
 }
 
 

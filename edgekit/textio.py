@@ -1,0 +1,77 @@
+"""Reading input records line by line from files or stdin: strict UTF-8 per line (a bad line is named and
+decoded with U+FFFD so nothing is lost or shifted), plain text or JSON Lines with a text field."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+
+@dataclass
+class Record:
+    """One input line: where it came from, its text, the JSON object it was in (JSON Lines), any error."""
+
+    source: str
+    lineno: int
+    text: str
+    obj: dict | None = None
+    error: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.lineno}"
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    for raw in stream:
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+        yield raw
+
+
+def decode_line(raw: bytes) -> tuple[str, str | None]:
+    """Decode one line as UTF-8; on failure, the replacement-decoded text and a message naming the byte."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return raw.decode("utf-8", errors="replace"), f"invalid UTF-8 at byte {exc.start}"
+
+
+def read_records(paths: Iterable[str | Path] = (), jsonl: bool = False, field: str = "text",
+                 stdin: BinaryIO | None = None) -> Iterator[Record]:
+    """Yield records from each path in turn ('-' or no paths: stdin), one per line, in order."""
+    paths = list(paths) or ["-"]
+    for p in paths:
+        if str(p) == "-":
+            yield from _records(_lines(stdin or sys.stdin.buffer), "<stdin>", jsonl, field)
+        else:
+            with open(p, "rb") as fh:
+                yield from _records(_lines(fh), str(p), jsonl, field)
+
+
+def _records(lines: Iterator[bytes], source: str, jsonl: bool, field: str) -> Iterator[Record]:
+    for lineno, raw in enumerate(lines, 1):
+        text, error = decode_line(raw)
+        if not jsonl:
+            yield Record(source, lineno, text, None, error)
+            continue
+        if error:
+            yield Record(source, lineno, text, None, error)
+            continue
+        if not text.strip():
+            yield Record(source, lineno, "", None, "empty line (expected a JSON object)")
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Record(source, lineno, text, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
+            yield Record(source, lineno, text, obj if isinstance(obj, dict) else None,
+                         f"expected a JSON object with a string field {field!r}")
+            continue
+        yield Record(source, lineno, obj[field], obj)

@@ -1,0 +1,232 @@
+"""The .forest language: lexicons, values, data classes, tables, templates, frames, imports, expand."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+NUMBERS = """
+lexicon digit { zero = 0: oh  one = 1  two = 2  three = 3  four = 4  five = 5  six = 6 seven = 7 eight = 8 nine = 9 }
+lexicon tens { twenty = 20  thirty = 30 }
+rule under100: <tens:t> [<digit:u>] | <digit:u>
+  value (t or 0) + (u or 0)
+rule hundreds: <digit:h> hundred [and] [<under100:r>]
+  value h * 100 + (r or 0)
+"""
+
+
+def test_lexicon_maps_variants_to_canonical_and_keeps_unknown_words(grammar):
+    f = grammar('lexicon device { light: lamp | "ceiling light" | bulb  fan }')
+    assert f.normalize("switch the Lamp and the ceiling light off") == "switch the light and the light off"
+    assert f.normalize("Fan") == "fan"
+    assert f.normalize("nothing here") == "nothing here"
+
+
+def test_values_computed_bottom_up_through_layers(grammar):
+    f = grammar(NUMBERS)
+    assert f.normalize("two hundred and thirty five") == "235"
+    assert f.normalize("Twenty Three apples") == "23 apples"
+    assert f.normalize("nine hundred") == "900"
+    info = f.info()
+    assert info["layers"] == 3
+
+
+def test_text_clause_and_string_concatenation_and_decimals(grammar):
+    f = grammar(NUMBERS + """
+rule decimal: <under100:i> point <digit:d>+
+  value dec(str(i) + "." + join(d))
+  text str(value)
+rule half: <under100:n> and a half
+  value n + 1 / 2
+""")
+    assert f.normalize("twenty point five zero") == "20.5"
+    assert f.normalize("three and a half") == "3.5"
+    assert f.explain("three and a half").nodes[0].value == Decimal("3.5")
+
+
+def test_data_regex_classes_are_protected_and_groups_readable(grammar):
+    f = grammar(r"""
+data email = /[\w.+-]+@[\w-]+(\.[\w-]+)+/
+data clock = /(?P<h>\d{1,2}):(?P<m>\d\d)/
+rule mail_cmd: send mail to <email:to>
+  intent SendMail
+rule at_time: at <clock:c>
+  value int(c.h) * 60 + int(c.m)
+""")
+    frame = f.parse("send mail to joe.bloggs@example.co.uk")
+    assert frame.intent == "SendMail" and frame["to"] == "joe.bloggs@example.co.uk"
+    assert f.explain("at 7:45").nodes[0].value == 465
+
+
+def test_closed_list_from_file_and_tables(grammar):
+    f = grammar({
+        "main.forest": """
+data city = list "lists/cities.txt"
+table code { "new york": "NYC"  paris: "PAR" }
+rule fly: fly to <city:c>
+  value lookup(code, c)
+  intent Fly
+""",
+        "lists/cities.txt": "# cities\nparis\nnew york: nyc | big apple\n",
+    })
+    frame = f.parse("fly to the big apple".replace("the ", ""))
+    assert frame.intent == "Fly" and frame["c"] == "new york"
+    assert f.normalize("Fly to NYC") == "NYC"
+
+
+def test_frames_have_typed_slots_with_spans(grammar):
+    f = grammar(NUMBERS + """
+lexicon device { light: lamp }
+rule set_level: set [the] <device:dev> to <under100:level> percent
+  intent SetLevel
+""")
+    text = "please set the lamp to thirty five percent"
+    assert f.parse(text) is None  # "please" is not covered by any rule
+    frame = f.parse("set the lamp to thirty five percent")
+    assert frame.intent == "SetLevel"
+    assert frame["dev"] == "light" and frame["level"] == 35
+    level = frame.slots["level"]
+    assert "set the lamp to thirty five percent"[level.start:level.end] == "thirty five"
+    assert level.type == "under100"
+
+
+def test_repeat_captures_are_lists_and_bounds_respected(grammar):
+    f = grammar("""
+lexicon digit { one = 1  two = 2  three = 3 }
+rule pin: pin <digit:d>{3}
+  value join(d)
+  intent Pin
+""")
+    assert f.parse("pin one two three")["d"] == [1, 2, 3]
+    assert f.normalize("pin one two three") == "123"
+    assert f.parse("pin one two") is None
+    assert f.parse("pin one two three one") is None
+
+
+def test_imports_share_one_namespace_and_load_in_place(grammar):
+    f = grammar({
+        "main.forest": 'import "sub/devices.forest"\nrule on: turn on <device:d>\n  intent On\n',
+        "sub/devices.forest": 'lexicon device { light: lamp }\n',
+    })
+    assert f.parse("turn on lamp")["d"] == "light"
+
+
+def test_cjk_is_tokenized_per_character(grammar):
+    f = grammar('lexicon close { 关: 关闭 }\nlexicon prog { 程序: 软件 | 应用程序 }\nrule c: <close> [这 个] <prog>\n  intent CloseProgram\n')
+    assert f.parse("关闭这个软件").intent == "CloseProgram"
+    assert f.normalize("关闭应用程序") == "关程序"
+
+
+def test_unit_subsumption_lets_higher_rules_see_wrapped_classes(grammar):
+    f = grammar("""
+lexicon digit { one = 1  two = 2 }
+rule number: <digit:d>
+  value d
+rule pair: <digit:a> and <digit:b>
+  value a * 10 + b
+""")
+    # `number` wraps both digits at layer 2, yet `pair` (layer 2 too? no: layer 2 as well) sees them
+    assert f.normalize("one and two") == "12"
+
+
+def test_expand_counts_follow_the_multiplication_rule(grammar):
+    # DAHSF Figure 3: 5 layer-2 variants x 2 ways to say "close" x 3 ways to say "program" = 30
+    f = grammar("""
+lexicon close { 关: 关闭 }
+lexicon prog { 程序: 软件 | 应用程序 }
+rule close_program: <close> <prog> | <close> 当前 <prog> | <close> 这 1 个 <prog> | <close> 这 <prog> | <close> 这 个 <prog>
+  intent CloseProgram
+""")
+    assert f.count("close_program") == 30
+    phrasings = f.expand("close_program", limit=None)
+    assert len(phrasings) == 30 == len(set(phrasings))
+    for p in phrasings:
+        assert f.parse(p.replace(" ", "")).intent == "CloseProgram"
+    assert f.count("prog") == 3 and len(f.expand("close_program", limit=7)) == 7
+
+
+def test_expand_with_optionals_and_repeats(grammar):
+    f = grammar("lexicon d { a  b }\nrule r: x [y] <d>{1,2}\n")
+    # (1 + 1) * (2 + 4) = 12
+    assert f.count("r") == 12
+    assert sorted(f.expand("r", None))[:3] == ["x a", "x a a", "x a b"]
+
+
+def test_expand_unknown_rule_is_a_clear_error(grammar):
+    from edgekit.errors import GrammarError
+
+    f = grammar("lexicon d { a }\n")
+    with pytest.raises(GrammarError, match="no rule or class named 'nope'"):
+        f.expand("nope")
+
+
+def test_explain_trace_names_rule_file_line_layer_span_value(grammar):
+    f = grammar(NUMBERS)
+    trace = f.explain("buy two hundred and five eggs")
+    assert trace.output == "buy 205 eggs"
+    node = trace.nodes[1]
+    assert node.label == "hundreds" and node.layer == 3 and node.value == 205
+    assert node.where.endswith("main.forest:6")
+    assert (node.start, node.end) == (4, 24)
+    labels = [c.label for c in node.children]
+    # "two" was wrapped by under100 at layer 2; hundreds (layer 3) still reads it as a <digit>
+    assert labels == ["under100", "token", "token", "under100"]
+    assert node.children[0].children[0].label == "digit:two"
+    rendered = str(trace)
+    assert "hundreds  [" in rendered and "main.forest:6, layer 3" in rendered and "value=205" not in rendered
+    assert trace.to_dict()["tree"][1]["value"] == 205
+
+
+def test_rejection_says_how_far_parsing_got_and_what_was_expected(grammar):
+    f = grammar('lexicon device { light: lamp  fan }\nrule on: turn on [the] <device:d>\n  intent On\n')
+    trace = f.explain("turn on the toaster")
+    assert trace.frame is None
+    assert "matched 3 of the input's parts" in trace.rejection
+    assert "'toaster'" in trace.rejection and "<device>" in trace.rejection
+    assert "needs more" in f.explain("turn on").rejection
+
+
+def test_value_errors_leave_text_and_are_traced(grammar):
+    f = grammar("lexicon d { zero = 0  one = 1 }\nrule ratio: <d:a> over <d:b>\n  value a / b\n")
+    assert f.normalize("one over zero") == "one over zero"
+    assert "division by zero" in f.explain("one over zero").nodes[0].error
+    assert f.normalize("zero over one") == "0"
+
+
+def test_compiled_forest_round_trip(grammar, tmp_path):
+    from edgekit.forest import load_forest
+
+    f = grammar(NUMBERS)
+    out = tmp_path / "numbers.forestc"
+    f.save(out)
+    g = load_forest(out)
+    assert g.normalize("three hundred and twenty one") == "321"
+
+
+def test_cache_is_reused_and_invalidated_by_edits(grammar):
+    from edgekit.forest import load_forest
+
+    f = grammar(NUMBERS, cache=True)
+    assert f.normalize("two hundred") == "200"
+    main = grammar.root / "main.forest"
+    main.write_text(NUMBERS.replace("hundred [and]", "hundred [and] [plus]"), encoding="utf-8")
+    g = load_forest(main)
+    assert g.normalize("two hundred plus five") == "205"
+
+
+def test_damaged_cache_entry_is_rebuilt(grammar, tmp_path):
+    import os
+    from edgekit.forest import load_forest
+
+    grammar(NUMBERS, cache=True)
+    cache = os.environ["EDGEKIT_CACHE"]
+    for p in __import__("pathlib").Path(cache).glob("*.forestc"):
+        p.write_bytes(p.read_bytes()[:100])
+    assert load_forest(grammar.root / "main.forest").normalize("two hundred") == "200"
+
+
+def test_shipped_grammars_are_found_by_name():
+    from edgekit.forest import load_forest, shipped_grammars
+
+    assert "home" in shipped_grammars()
+    assert load_forest("home").parse("switch on the kitchen lamp").intent == "TurnOn"
