@@ -1,0 +1,428 @@
+"""Discrete key-value bottleneck head (Träuble et al., ICML 2023): an exemplar-free classifier whose
+updates are local to the keys a sample selects, so learning new classes does not overwrite old ones.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelFileError
+from ..storage import load_state, save_state
+from .featurize import featurizer_from_meta, featurizer_to_meta
+from .kmeans import fit_codebooks, key_norms, nearest_keys, sample_chunks
+from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
+                         coerce_label, format_labels, label_indices, labels_from_json, labels_to_json,
+                         union_classes)
+
+KIND = "kvb"
+FORMAT_VERSION = 1
+MASK = 1e30  # added to |k|^2 of never-used keys so a codebook picks its nearest used key
+VALUE_LEARNERS = ("sgd", "counts")
+
+
+class KeyValueHead(ParamsMixin):
+    """C codebooks of J frozen keys over fixed random projections, with one value vector per key.
+
+    Shapes: D = n_features_in_, C = n_codebooks, J = n_keys, dk = key_dim, k = top_k, M = len(classes_).
+
+    Forward pass for one sample x (float64 in numpy; the ONNX export repeats it in float32):
+      1. z_c = x @ projections_[c]                                    (dk,) for each codebook c
+      2. s_c[j] = kk[c, j] - 2 * (z_c . keys_[c, j]),  kk = |keys_[c, j]|^2 + MASK * (not key_used_[c, j])
+         (the squared distance minus |z_c|^2, which does not change the order; MASK = 1e30, so each
+         codebook picks among keys used in training whenever it has any)
+      3. S_c = the k indices with the smallest s_c (top_k = 1: np.argmin, lowest index on ties)
+      4. scores[m] = (1/C) * sum_c sum_{j in S_c} values_[c, j, m]                        (decision_function)
+      5. proba = softmax(scores / temperature)                                             (predict_proba)
+      6. label = classes_[argmax scores]                                                    (predict)
+    values_ is 0 on every key that is not used, so a codebook with no used key adds 0 to every class
+    (no effect on the ranking), and with no used key at all the scores are 0 and proba is uniform.
+    weights_for_export() gives these tensors flattened for a graph (see its docstring).
+
+    Training selects keys with step 3 *without* the mask (every key can be picked; picking one marks
+    it used) and changes only the value rows it selects:
+      - value_learner="counts" (default): counts_[c, j, m] += 1 for every selected key (one pass; any
+        order or batch split gives the same state); on used rows
+        values_ = log((counts_ + alpha) / (counts_.sum(-1) + M * alpha)), a per-cell log posterior, and
+        0 elsewhere. Adding a class changes M and so every used row. Forgetting a class is exact.
+      - value_learner="sgd" (the paper's): label-smoothed cross-entropy on softmax(scores) (temperature 1); for a
+        mini-batch, every selected row moves by -learning_rate times the mean of (p - t) over the
+        samples that selected it (the exact gradient of the mean loss, `value_gradient`, rescaled per
+        row by (C * B) / hits), plain SGD without momentum or decay, so unselected rows stay
+        bit-for-bit unchanged. `epochs` passes over every partial_fit batch, mini-batches of
+        `batch_size`, in the given order (fit shuffles, seeded). On a shared row, training a new
+        class pushes the old classes' values down, so old classes fade somewhat (measured in
+        benchmarks/kv_digits.py); counts does not have this.
+    counts_ (hits per key per class) is kept for both learners; key_used_ = counts_.sum(-1) > 0.
+
+    Keys: fit_keys(X) fits them on unlabelled features (online k-means with dead-key restarts,
+    kmeans.fit_codebooks) and freezes them; fit or a first partial_fit fits them on its own X when
+    fit_keys was never called (fit on a large representative set instead, for better keys).
+    """
+
+    def __init__(self, n_codebooks: int = 64, n_keys: int = 256, key_dim: int = 8, top_k: int = 1,
+                 value_learner: str = "counts", learning_rate: float = 0.1, label_smoothing: float = 0.1,
+                 epochs: int = 1, batch_size: int = 32, alpha: float = 0.1, temperature: float = 1.0,
+                 key_epochs: int = 10, random_state: int = 0, featurizer: Any = None) -> None:
+        self.n_codebooks = n_codebooks
+        self.n_keys = n_keys
+        self.key_dim = key_dim
+        self.top_k = top_k
+        self.value_learner = value_learner
+        self.learning_rate = learning_rate
+        self.label_smoothing = label_smoothing
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.temperature = temperature
+        self.key_epochs = key_epochs
+        self.random_state = random_state
+        self.featurizer = featurizer
+
+    # ----- parameters and input -----------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Refuse parameter values the algorithm cannot work with, naming the parameter."""
+        positive_ints = ("n_codebooks", "n_keys", "key_dim", "top_k", "epochs", "batch_size", "key_epochs")
+        for name in positive_ints:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputError(f"KeyValueHead: {name} must be a positive integer, got {value!r}")
+        if self.top_k > self.n_keys:
+            raise InputError(f"KeyValueHead: top_k ({self.top_k}) cannot exceed n_keys ({self.n_keys})")
+        if self.value_learner not in VALUE_LEARNERS:
+            raise InputError(f"KeyValueHead: value_learner must be one of {VALUE_LEARNERS}, "
+                             f"got {self.value_learner!r}")
+        for name in ("learning_rate", "alpha", "temperature"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                    or not np.isfinite(value) or value <= 0:
+                raise InputError(f"KeyValueHead: {name} must be a positive number, got {value!r}")
+        if not isinstance(self.label_smoothing, (int, float, np.number)) or not 0 <= self.label_smoothing < 1:
+            raise InputError(f"KeyValueHead: label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+
+    def _X(self, X: Any, any_width: bool = False) -> np.ndarray:
+        """Validated float64 features (text goes through the featurizer), of the trained width if keys exist."""
+        width = None if any_width or not hasattr(self, "keys_") else self.n_features_in_
+        return check_X(X, width, owner="this KeyValueHead", featurizer=self.featurizer)
+
+    def _require_classes(self) -> None:
+        if not hasattr(self, "keys_") or len(self.classes_) == 0:
+            raise NotFittedError("This KeyValueHead instance is not fitted yet: it has learned no class. "
+                                 "Call 'fit' or 'partial_fit' with labelled examples first.")
+
+    # ----- keys -------------------------------------------------------------------------------
+    def fit_keys(self, X: Any) -> "KeyValueHead":
+        """Draw the projections and fit the keys on unlabelled features X; forgets any learned values."""
+        self._check_params()
+        self._fit_keys(self._X(X, any_width=True))
+        return self
+
+    def _fit_keys(self, X: np.ndarray) -> None:
+        rng = np.random.default_rng(self.random_state)
+        C, D, dk = self.n_codebooks, X.shape[1], self.key_dim
+        projections = rng.standard_normal((C, D, dk))
+        projections /= np.linalg.norm(projections, axis=1, keepdims=True)
+        self.n_features_in_ = D
+        self.projections_ = projections
+        self._derive_projection()
+        self.keys_ = fit_codebooks(self._project(X), self.n_keys, rng, epochs=self.key_epochs)
+        self._derive_keys()
+        self._reset_values()
+
+    def _derive_projection(self) -> None:
+        C, D, dk = self.projections_.shape
+        self._p_flat = np.ascontiguousarray(self.projections_.transpose(1, 0, 2).reshape(D, C * dk))
+        self._offsets = (np.arange(C, dtype=np.int64) * self.n_keys)[:, None, None]
+
+    def _derive_keys(self) -> None:
+        self._kk = key_norms(self.keys_)
+
+    def _reset_values(self) -> None:
+        C, J = self.n_codebooks, self.n_keys
+        self.classes_ = np.zeros(0, dtype=np.int64)
+        self.values_ = np.zeros((C, J, 0))
+        self.counts_ = np.zeros((C, J, 0), dtype=np.int64)
+        self.key_used_ = np.zeros((C, J), dtype=bool)
+
+    def _project(self, X: np.ndarray) -> np.ndarray:
+        """z for every codebook and sample, shape (C, B, dk), C-contiguous for batched matmul."""
+        B = X.shape[0]
+        Z = X @ self._p_flat
+        return np.ascontiguousarray(Z.reshape(B, self.n_codebooks, self.key_dim).transpose(1, 0, 2))
+
+    def _select(self, X: np.ndarray, masked: bool) -> np.ndarray:
+        """Flat value-row ids (C, B, k) of the keys each codebook selects (masked: used keys only)."""
+        kk = self._kk + MASK * ~self.key_used_ if masked else self._kk
+        return nearest_keys(self._project(X), self.keys_, kk, self.top_k) + self._offsets
+
+    # ----- learning ---------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, classes: Any = None) -> "KeyValueHead":
+        """Learn values from scratch on (X, y); keys from fit_keys are kept, else fitted on X first."""
+        X, y, labels = self._labelled_batch(X, y, classes, fresh=True)
+        if not hasattr(self, "keys_"):
+            self._fit_keys(X)
+        self._reset_values()
+        return self._learn(X, y, labels, shuffle=True)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "KeyValueHead":
+        """Learn from one more batch; labels never seen before (or listed in `classes`) become new
+        classes. Without fit_keys before, the first batch also fits the keys (then frozen)."""
+        X, y, labels = self._labelled_batch(X, y, classes)
+        if not hasattr(self, "keys_"):
+            self._fit_keys(X)
+        return self._learn(X, y, labels, shuffle=False)
+
+    def _labelled_batch(self, X: Any, y: Any, classes: Any,
+                        fresh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate everything before any state changes, so a bad batch leaves the head as it was."""
+        self._check_params()
+        X = self._X(X)
+        y = check_y(y, len(X))
+        labels = y if classes is None else union_classes(np.unique(y), check_labels(classes, "class"))[0]
+        union_classes(None if fresh else getattr(self, "classes_", None), labels)
+        return X, y, labels
+
+    def _learn(self, X: np.ndarray, y: np.ndarray, labels: np.ndarray, shuffle: bool) -> "KeyValueHead":
+        self._add_classes(labels)
+        target = label_indices(self.classes_, y)
+        if self.value_learner == "counts":
+            for part in sample_chunks(len(X), self.n_codebooks * self.n_keys):
+                self._count_step(self._select(X[part], masked=False), target[part])
+            return self
+        rng = np.random.default_rng(self.random_state)
+        for _ in range(self.epochs):
+            order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+            for begin in range(0, len(X), self.batch_size):
+                batch = order[begin:begin + self.batch_size]
+                self._sgd_step(self._select(X[batch], masked=False), target[batch])
+        return self
+
+    def _add_classes(self, labels: np.ndarray) -> None:
+        """Insert zero value/count columns for unseen labels, keeping classes_ sorted."""
+        merged, keep = union_classes(self.classes_, labels)
+        if len(merged) == len(self.classes_):
+            return
+        values = np.zeros(self.values_.shape[:2] + (len(merged),))
+        counts = np.zeros(values.shape, dtype=np.int64)
+        values[:, :, keep] = self.values_
+        counts[:, :, keep] = self.counts_
+        self.classes_, self.values_, self.counts_ = merged, values, counts
+        if self.value_learner == "counts":
+            self._refresh_count_values(np.arange(self.n_codebooks * self.n_keys))
+
+    def _hit(self, rows: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Count the hits of a batch in counts_; returns the distinct rows and each entry's position in them."""
+        flat = rows.ravel()
+        per_entry = np.broadcast_to(target[None, :, None], rows.shape).ravel()
+        counts = self.counts_.reshape(-1, len(self.classes_))
+        np.add.at(counts, (flat, per_entry), 1)
+        uniq, inverse = np.unique(flat, return_inverse=True)
+        self.key_used_.reshape(-1)[uniq] = True
+        return uniq, inverse
+
+    def _count_step(self, rows: np.ndarray, target: np.ndarray) -> None:
+        uniq, _ = self._hit(rows, target)
+        self._refresh_count_values(uniq)
+
+    def _refresh_count_values(self, rows: np.ndarray) -> None:
+        """values_ = log((n + alpha) / (sum n + M alpha)) on the given flat rows (0 where never used)."""
+        M = len(self.classes_)
+        counts = self.counts_.reshape(-1, M)[rows].astype(np.float64)
+        total = counts.sum(axis=1, keepdims=True)
+        values = np.log(counts + self.alpha) - np.log(total + M * self.alpha)
+        values[total[:, 0] == 0] = 0.0
+        self.values_.reshape(-1, M)[rows] = values
+
+    def _sgd_step(self, rows: np.ndarray, target: np.ndarray) -> None:
+        residual = self._residual(rows, target)
+        uniq, inverse = self._hit(rows, target)
+        per_entry = np.broadcast_to(np.arange(len(target))[None, :, None], rows.shape).ravel()
+        step = np.zeros((len(uniq), residual.shape[1]))
+        np.add.at(step, inverse, residual[per_entry])
+        step /= np.bincount(inverse)[:, None]
+        self.values_.reshape(-1, residual.shape[1])[uniq] -= self.learning_rate * step
+
+    def _residual(self, rows: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """p - t per sample: softmax of the scores minus the label-smoothed one-hot target, (B, M)."""
+        return _softmax(self._scores(rows)) - self._smoothed_targets(target)
+
+    def _smoothed_targets(self, target: np.ndarray) -> np.ndarray:
+        """(1 - eps) * one-hot + eps / M, shape (B, M)."""
+        t = np.full((len(target), len(self.classes_)), self.label_smoothing / len(self.classes_))
+        t[np.arange(len(target)), target] += 1.0 - self.label_smoothing
+        return t
+
+    def _scores(self, rows: np.ndarray) -> np.ndarray:
+        return self.values_.reshape(-1, len(self.classes_))[rows].sum(axis=2).mean(axis=0)
+
+    # ----- the gradient, exposed for checking -------------------------------------------------
+    def value_loss(self, X: Any, y: Any) -> float:
+        """Mean label-smoothed cross-entropy of the training forward pass (keys selected unmasked)."""
+        rows, target = self._labelled_rows(X, y)
+        scores = self._scores(rows)
+        logp = scores - _logsumexp(scores)
+        return float(-(self._smoothed_targets(target) * logp).sum(axis=1).mean())
+
+    def value_gradient(self, X: Any, y: Any) -> np.ndarray:
+        """Exact gradient of value_loss with respect to values_, shape (C, J, M); zero on unselected rows."""
+        rows, target = self._labelled_rows(X, y)
+        residual = self._residual(rows, target)
+        per_entry = np.broadcast_to(np.arange(len(target))[None, :, None], rows.shape).ravel()
+        grad = np.zeros((self.n_codebooks * self.n_keys, len(self.classes_)))
+        np.add.at(grad, rows.ravel(), residual[per_entry])
+        grad /= self.n_codebooks * len(target)
+        return grad.reshape(self.values_.shape)
+
+    def _labelled_rows(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        self._require_classes()
+        X = self._X(X)
+        return self._select(X, masked=False), label_indices(self.classes_, check_y(y, len(X)))
+
+    # ----- inference --------------------------------------------------------------------------
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Class scores (B, M): the mean over codebooks of the selected keys' values (see class doc)."""
+        self._require_classes()
+        X = self._X(X)
+        out = np.empty((len(X), len(self.classes_)))
+        cost = self.n_codebooks * max(self.n_keys, self.top_k * len(self.classes_))
+        for part in sample_chunks(len(X), cost):
+            out[part] = self._scores(self._select(X[part], masked=True))
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """softmax(decision_function(X) / temperature), rows summing to 1."""
+        return _softmax(self.decision_function(X) / self.temperature)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class with the highest score for each sample."""
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy of predict(X) against y."""
+        predicted = self.predict(X)
+        y = check_y(y, len(predicted))
+        return float(np.mean(predicted == y))
+
+    # ----- forgetting -------------------------------------------------------------------------
+    def forget_class(self, label: Any) -> "KeyValueHead":
+        """Remove a class. counts: exact, the state equals never having learned it. sgd: its value
+        column is dropped and rows only it ever selected are reset (zero, unused); rows it shared
+        keep the pushes its training gave the other classes, so this is not exact."""
+        self._require_classes()
+        label = coerce_label(label, self.classes_)
+        matches = np.flatnonzero(self.classes_ == label) if isinstance(label, (str, int, np.integer)) else []
+        if len(matches) == 0:
+            raise InputError(f"cannot forget class {label!r}: it was never learned "
+                             f"(known labels: {format_labels(self.classes_)})")
+        keep = np.arange(len(self.classes_)) != matches[0]
+        self.classes_ = self.classes_[keep]
+        self.counts_ = np.ascontiguousarray(self.counts_[:, :, keep])
+        self.values_ = np.ascontiguousarray(self.values_[:, :, keep])
+        self.key_used_ = self.counts_.sum(axis=2) > 0
+        if self.value_learner == "counts":
+            self._refresh_count_values(np.arange(self.n_codebooks * self.n_keys))
+        else:
+            self.values_[~self.key_used_] = 0.0
+        return self
+
+    # ----- description, export and persistence -------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """What `edgekit info` shows: classes, samples learned per class, sizes (JSON-serializable)."""
+        described: dict[str, Any] = {"head": KIND, "params": _param_meta(self)}
+        if not hasattr(self, "keys_"):
+            return {**described, "fitted": False}
+        per_class = self.counts_[0].sum(axis=0) // self.top_k  # each sample hits top_k keys per codebook
+        arrays = (self.projections_, self.keys_, self.values_, self.counts_)
+        return {**described, "fitted": len(self.classes_) > 0, "n_features_in": int(self.n_features_in_),
+                "classes": labels_to_json(self.classes_), "n_classes": len(self.classes_),
+                "samples_per_class": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), per_class)},
+                "n_samples_seen": int(per_class.sum()),
+                "keys_used_fraction": round(float(self.key_used_.mean()), 4),
+                "state_bytes": int(sum(a.nbytes for a in arrays))}
+
+    def weights_for_export(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
+        """Tensors for an inference graph that reproduces decision_function / predict_proba:
+
+        P (D, C*dk): projections_ side by side, so z = (x @ P).reshape(B, C, dk).transpose(1, 0, 2)
+        KT (C, dk, J): keys_ transposed;   KK (C, 1, J): |k|^2 + MASK * (not key_used_)
+        VF (C*J, M): values_ flattened;    OFF (C, 1, 1) int64: c * J;   temperature (1,).
+        Then s = KK - 2 * (z @ KT); idx = argmin(s, axis=2) (top_k = 1) or the top_k smallest;
+        scores = mean over axis 0 of VF[idx + OFF] summed over the k axis; proba = softmax(scores / temperature).
+        """
+        self._require_classes()
+        C, J, M = self.values_.shape
+        float_t = np.dtype(dtype)
+        return {
+            "P": self._p_flat.astype(float_t),
+            "KT": np.ascontiguousarray(self.keys_.transpose(0, 2, 1)).astype(float_t),
+            "KK": (self._kk + MASK * ~self.key_used_)[:, None, :].astype(float_t),
+            "VF": self.values_.reshape(C * J, M).astype(float_t),
+            "OFF": self._offsets.copy(),
+            "temperature": np.array([self.temperature], dtype=float_t),
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the head atomically to an edgekit state file (kind "kvb", format version in meta)."""
+        if not hasattr(self, "keys_"):
+            raise NotFittedError("This KeyValueHead has nothing to save yet: call fit_keys, fit or partial_fit first")
+        meta = {"format_version": FORMAT_VERSION, "params": _param_meta(self),
+                "classes": labels_to_json(self.classes_), "n_features_in": int(self.n_features_in_)}
+        arrays = {"projections": self.projections_, "keys": self.keys_,
+                  "values": self.values_, "counts": self.counts_}
+        save_state(path, KIND, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "KeyValueHead":
+        """Read a head written by save; a damaged, foreign or inconsistent file raises ModelFileError."""
+        _, meta, arrays = load_state(path, expect_kind=KIND)
+        return cls.from_state(meta, arrays, str(path))
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], source: str) -> "KeyValueHead":
+        """Rebuild a head from a decoded state file, checking versions, parameters and shapes."""
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelFileError(f"{source}: key-value head format version {version!r} is not supported "
+                                 f"(this edgekit reads version {FORMAT_VERSION})")
+        try:
+            params = dict(meta["params"])
+            params["featurizer"] = featurizer_from_meta(params.get("featurizer"))
+            head = cls(**params)
+            head._check_params()
+            head.n_features_in_ = int(meta["n_features_in"])
+            head.classes_ = labels_from_json(meta["classes"])
+            for name in ("projections", "keys", "values", "counts"):
+                setattr(head, name + "_", arrays[name])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{source}: not a valid key-value head ({exc})") from None
+        C, J, dk, M = head.n_codebooks, head.n_keys, head.key_dim, len(head.classes_)
+        expected = {"projections": ((C, head.n_features_in_, dk), "float64"), "keys": ((C, J, dk), "float64"),
+                    "values": ((C, J, M), "float64"), "counts": ((C, J, M), "int64")}
+        for name, (shape, dtype) in expected.items():
+            arr = arrays[name]
+            if arr.shape != shape or arr.dtype != dtype:
+                raise ModelFileError(f"{source}: array {name!r} is {arr.dtype}{list(arr.shape)}, "
+                                     f"expected {dtype}{list(shape)}")
+        head.key_used_ = head.counts_.sum(axis=2) > 0
+        head._derive_projection()
+        head._derive_keys()
+        return head
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _logsumexp(scores: np.ndarray) -> np.ndarray:
+    top = scores.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+
+
+def _param_meta(head: KeyValueHead) -> dict[str, Any]:
+    """Constructor parameters as JSON (the featurizer through its own meta form)."""
+    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in head.get_params().items()}
+    params["featurizer"] = featurizer_to_meta(head.featurizer)
+    return params
+
