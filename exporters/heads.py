@@ -65,11 +65,13 @@ def describe_head(head: Any) -> HeadSpec:
 
 
 def feature_layout(head: Any) -> dict[str, Any]:
-    """How inputs reach the head: a plain feature vector, or text through the head's featurizer."""
-    featurizer = getattr(head, "featurizer_", None) or getattr(head, "featurizer", None)
-    if featurizer is not None and hasattr(featurizer, "get_params"):
-        return {"kind": "text", "n_features": int(head.n_features_in_),
-                "featurizer": {k: v for k, v in featurizer.get_params().items() if _is_plain(v)}}
+    """How inputs reach the head: a plain feature vector, or text through the head's featurizer (whose
+    configuration is stored so the runtime rebuilds the same featurizer)."""
+    featurizer = getattr(head, "featurizer", None)
+    if featurizer is not None:
+        from edgekit.learn.featurize import featurizer_to_meta
+
+        return {"kind": "text", "n_features": int(head.n_features_in_), "featurizer": featurizer_to_meta(featurizer)}
     return {"kind": "vector", "n_features": int(head.n_features_in_)}
 
 

@@ -78,7 +78,7 @@ class OnnxModel:
         self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
-        self._featurizer = _featurizer(self.metadata.feature_layout, name)
+        self.featurizer = _featurizer(self.metadata.feature_layout, name)
 
     # ----- facts ---------------------------------------------------------------------------------
     @property
@@ -182,8 +182,8 @@ class OnnxModel:
         layout = self.metadata.feature_layout
         if layout["kind"] == "backbone":
             return _backbone_feeds(X, self._inputs)
-        if self._featurizer is not None and _is_text(X):
-            X = self._featurizer.transform([X] if isinstance(X, str) else list(X))
+        if self.featurizer is not None and _is_text(X):
+            X = self.featurizer.transform([X] if isinstance(X, str) else list(X))
         return {FEATURES: as_feature_batch(X, self.n_features_in_)}
 
 
@@ -253,5 +253,5 @@ def _featurizer(layout: Mapping[str, Any], source: str) -> Any:
 
     try:
         return featurizer_from_meta(layout["featurizer"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, DataError) as exc:
         raise ModelFileError(f"{source}: the text featurizer stored in the model is unusable ({exc})") from None
