@@ -3,6 +3,7 @@ and turn lark trees into the plain data classes of model.py. Every error points 
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from .tokenize import words
 MAX_GRAMMAR_BYTES = 8 * 1024 * 1024  # per grammar set; a limit documented in SECURITY.md
 MAX_REPEAT = 64                        # a template element repeats at most this often
 
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list")
 _FRIENDLY = {
     "NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number", "REGEX": "a /regex/",
     "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
@@ -131,8 +133,6 @@ class _FileReader:
         return n
 
     def data(self, st: Tree) -> None:
-        import re
-
         name_tok, src = st.children
         if src.data == "data_regex":
             pattern = str(src.children[0])[1:-1].replace("\\/", "/")
@@ -334,9 +334,12 @@ def _syntax_error(exc: UnexpectedInput, shown: str, text: str) -> GrammarError:
         expected = sorted(_FRIENDLY.get(e, repr(e.lower())) for e in (exc.accepts or exc.expected))
         if expected:
             msg += "; expected " + ", ".join(expected[:8]) + (" ..." if len(expected) > 8 else "")
-        if tok.type != "$END" and str(tok).lower() in ("value", "text", "intent", "rule", "data", "table",
-                                                         "lexicon", "import", "priority", "list"):
-            msg += f" (to use the word {str(tok)!r} in a template, quote it)"
+        src_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        template_part = src_line.partition(":")[2] if src_line.lstrip().startswith("rule") else ""
+        for kw in _KEYWORDS:
+            if re.search(rf"(?<![\w\"]){kw}(?![\w\"])", template_part):
+                msg += f" (to use the word {kw!r} in a template, quote it: \"{kw}\")"
+                break
     elif isinstance(exc, UnexpectedCharacters):
         msg = f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected character"
     elif isinstance(exc, UnexpectedEOF):
