@@ -1,0 +1,687 @@
+"""The analytic online classifier: ridge regression kept as sufficient statistics, so it learns from a
+stream without storing samples, never forgets old classes, unlearns exactly and merges exactly.
+
+Estimator conventions (shared by every edgekit head; the key-value head follows them too)
+--------------------------------------------------------------------------------------------
+- Constructor parameters are stored as given, validated on the first fit; learned state ends in `_`.
+- `fit(X, y)` starts over; `partial_fit(X, y, classes=None)` adds a batch; labels never seen before
+  may appear in any batch (`classes=` only declares extra ones, scikit-learn style).
+- `predict(X)`, `predict_proba(X)`, `decision_function(X)` (n_samples, n_classes), `score(X, y)`.
+- `forget(X, y)` removes those samples exactly; `forget_class(label)` removes a class.
+- `merge(other)` adds another model's statistics in place; `edgekit.learn.merge(models)` returns a new one.
+- `save(path)` / `load(path)` / `from_state(meta, arrays, source)`; `info()` for `edgekit info`.
+- `classes_` (sorted labels, all str or all int), `n_features_in_`; inputs validated by
+  `edgekit.learn.validation`; with a `featurizer`, X may also be a list of texts.
+
+State file (kind "analytic", meta["format_version"] == 1), arrays:
+    gram (p, p)  xty (p, C)  class_count (C,)  feat_sum (C, d)  feat_sqsum (C, d)  weights (p, C)
+    [buffer (d, m), buffer_bias (m,)]  [class_gram (C, p, p) when per_class_stats]
+meta: format_version, edgekit_version, params, seed, classes, n_features_in, featurizer, softmax_scale.
+`weights` and `softmax_scale` are the solution at save time (so loading needs no solve); everything
+else is the exact statistics.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import scipy.linalg
+from scipy.linalg import blas, lapack
+from scipy.special import expit
+
+from ..errors import EdgekitError, ModelFileError
+from ..storage import load_state, save_state
+from .featurize import featurizer_from_meta, featurizer_to_meta
+from .pseudo import pseudo_statistics
+from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
+                         coerce_label, label_indices, labels_from_json, labels_to_json, union_classes)
+
+KIND = "analytic"
+FORMAT_VERSION = 1
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+EXPORT_DTYPES = ("float32", "float64", "float16")
+RESYNC_EVERY = 1000        # fast (Woodbury) updates before the inverse cache is rebuilt from the statistics
+SIGMA2_FLOOR = 1e-4        # residual variance floor: softmax_scale_ <= 1e4
+
+
+def _activate(H: np.ndarray, activation: str) -> np.ndarray:
+    """Apply the buffer activation in place."""
+    if activation == "relu":
+        np.maximum(H, 0.0, out=H)
+    elif activation == "tanh":
+        np.tanh(H, out=H)
+    elif activation == "sigmoid":
+        expit(H, out=H)
+    return H
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """Full symmetric Fortran-ordered copy of a matrix whose upper triangle is the valid one."""
+    full = np.triu(upper)
+    full += np.triu(upper, 1).T
+    return np.asfortranarray(full)
+
+
+def _rank_update(M: np.ndarray, Z: np.ndarray, alpha: float) -> np.ndarray:
+    """M += alpha Z^T Z on the upper triangle of the Fortran-ordered M, in place (BLAS syr/syrk)."""
+    if Z.shape[0] == 1:
+        return blas.dsyr(alpha, Z[0], a=M, lower=0, overwrite_a=1)
+    return blas.dsyrk(alpha, np.asfortranarray(Z), beta=1.0, c=M, trans=1, lower=0, overwrite_c=1)
+
+
+def _one_hot(idx: np.ndarray, n_classes: int) -> np.ndarray:
+    Y = np.zeros((idx.shape[0], n_classes))
+    Y[np.arange(idx.shape[0]), idx] = 1.0
+    return Y
+
+
+@dataclass
+class _Solution:
+    """The cached solve for the current statistics; dropped (set to None) by forget, merge, big batches."""
+    W: np.ndarray                      # (p, C) ridge weights, intercept in the last row
+    rss: float                         # residual sum of squares of the fit on its training statistics
+    n: float                           # samples behind that fit (pseudo-features included)
+    chol: np.ndarray | None = None     # upper Cholesky factor U of A + gamma I (U^T U), while valid
+    R: np.ndarray | None = None        # (A + gamma I)^-1, upper triangle valid (fast-update mode)
+    trace_inv: float | None = None     # trace((A + gamma I)^-1)
+    scale: float | None = None         # softmax_scale_
+    steps: int = 0                     # fast updates since the last full solve
+
+
+class AnalyticClassifier(ParamsMixin):
+    """Ridge regression on a fixed random feature expansion, learned from sufficient statistics.
+
+    Features and scores (exactly what an exporter must reproduce)::
+
+        h(X)   = act(X @ buffer_ + buffer_bias_)   if buffer_size > 0, else X
+        decision_function(X) = h(X) @ coef_.T + intercept_                  (n_samples, n_classes)
+        predict_proba(X)     = softmax(softmax_scale_ * decision_function(X), axis=1)
+        predict(X)           = classes_[argmax(decision_function(X), axis=1)]
+
+    `act` is `activation` ("relu", "tanh", "sigmoid" = 1/(1+e^-t), "identity"). `buffer_` is
+    (n_features_in_, buffer_size) float64 drawn from N(0, 1/n_features_in_) with `random_state`;
+    `buffer_bias_` is (buffer_size,) float64 from N(0, 1), or None when there is no buffer.
+
+    Learning keeps, in float64, A = sum z z^T and Q = sum z y^T over design rows z = [h(x), 1] (the
+    1 only when fit_intercept) and one-hot targets y, plus per-class counts, feature sums and sums of
+    squares. The weights are the ridge solution W = (A + gamma I)^-1 Q by Cholesky (the intercept is
+    penalized like the other weights); `coef_ = W[:-1].T`, `intercept_ = W[-1]`. That equals one ridge
+    fit on all data seen so far, whatever the order or batch split. After each small batch
+    (fast_updates) the cached inverse and weights are updated by Woodbury in O(b p^2) instead of
+    re-solved in O(p^3); the cache is rebuilt from A every RESYNC_EVERY updates and dropped by forget
+    and merge.
+
+    Calibration: `softmax_scale_ = 1 / sigma^2`, where sigma^2 is the ridge residual variance per
+    output, RSS / (n_classes * (n - df)), with df = trace(A (A + gamma I)^-1) the effective number
+    of parameters (floored at 1e-4). If each score is its 0/1 target plus Gaussian noise of variance
+    sigma^2, softmax(scores / sigma^2) is the class posterior under equal priors.
+
+    Parameters: gamma (ridge strength, > 0); buffer_size (0 = no expansion); activation;
+    random_state (seed of the buffer and the pseudo-features); export_dtype (of
+    weights_for_export); per_class_stats (keep each class's Gram so forget_class is exact; costs
+    n_classes * p^2 floats); pseudo_features (AEF-OCL balancing at solve time, off by default,
+    never alters the statistics); pseudo_max_per_class (draw cap per class per solve); fit_intercept;
+    fast_updates (keep the Woodbury cache: p^2 more memory); featurizer (text -> features).
+    """
+
+    def __init__(self, gamma: float = 1.0, buffer_size: int = 0, activation: str = "relu",
+                 random_state: int | None = 0, export_dtype: str = "float32", per_class_stats: bool = False,
+                 pseudo_features: bool = False, pseudo_max_per_class: int = 1024, fit_intercept: bool = True,
+                 fast_updates: bool = True, featurizer: Any = None) -> None:
+        self.gamma = gamma
+        self.buffer_size = buffer_size
+        self.activation = activation
+        self.random_state = random_state
+        self.export_dtype = export_dtype
+        self.per_class_stats = per_class_stats
+        self.pseudo_features = pseudo_features
+        self.pseudo_max_per_class = pseudo_max_per_class
+        self.fit_intercept = fit_intercept
+        self.fast_updates = fast_updates
+        self.featurizer = featurizer
+
+    # ----------------------------------------------------------------------------------------------
+    # parameters and state
+    # ----------------------------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        g = self.gamma
+        if isinstance(g, bool) or not isinstance(g, (int, float, np.number)) or not np.isfinite(g) or g <= 0:
+            raise InputError(f"gamma must be a positive finite number, got {g!r}")
+        if isinstance(self.buffer_size, bool) or not isinstance(self.buffer_size, (int, np.integer)) \
+                or self.buffer_size < 0:
+            raise InputError(f"buffer_size must be an integer >= 0, got {self.buffer_size!r}")
+        if self.activation not in ACTIVATIONS:
+            raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
+        if str(np.dtype(self.export_dtype)) not in EXPORT_DTYPES:
+            raise InputError(f"export_dtype must be one of {', '.join(EXPORT_DTYPES)}; got {self.export_dtype!r}")
+        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
+            raise InputError(f"random_state must be an integer or None, got {self.random_state!r}")
+        if not isinstance(self.pseudo_max_per_class, (int, np.integer)) or self.pseudo_max_per_class < 1:
+            raise InputError(f"pseudo_max_per_class must be a positive integer, got {self.pseudo_max_per_class!r}")
+
+    def _init_state(self, n_features: int) -> None:
+        """Empty statistics for inputs of width n_features."""
+        seed = self.random_state
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self.seed_ = int(seed)
+        self.n_features_in_ = int(n_features)
+        if self.buffer_size:
+            rng = np.random.default_rng(self.seed_)
+            self.buffer_ = rng.standard_normal((n_features, int(self.buffer_size))) / np.sqrt(n_features)
+            self.buffer_bias_ = rng.standard_normal(int(self.buffer_size))
+        else:
+            self.buffer_ = None
+            self.buffer_bias_ = None
+        p = self.n_phi_ + int(bool(self.fit_intercept))
+        self.classes_ = np.zeros(0, dtype=np.int64)
+        self.class_count_ = np.zeros(0, dtype=np.int64)
+        self._gram = np.zeros((p, p), order="F")
+        self._xty = np.zeros((p, 0))
+        self._feat_sum = np.zeros((0, n_features))
+        self._feat_sqsum = np.zeros((0, n_features))
+        self._class_gram = np.zeros((0, p, p)) if self.per_class_stats else None
+        self._cache: _Solution | None = None
+
+    def _reset(self) -> None:
+        for name in ("classes_", "class_count_", "n_features_in_", "buffer_", "buffer_bias_", "seed_"):
+            self.__dict__.pop(name, None)
+
+    @property
+    def n_phi_(self) -> int:
+        """Width of h(X): buffer_size, or n_features_in_ without a buffer."""
+        return int(self.buffer_size) if self.buffer_size else self.n_features_in_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "classes_")
+
+    def __sklearn_tags__(self):  # scikit-learn is only a test dependency: imported when sklearn asks
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(), input_tags=InputTags())
+
+    def _require_classes(self) -> None:
+        self._require_fitted()
+        if self.classes_.size == 0:
+            raise InputError(f"this {type(self).__name__} has forgotten every class; learn something first")
+
+    def _expand_classes(self, classes: np.ndarray) -> None:
+        """Add zero statistics for labels not seen before, keeping classes_ sorted."""
+        merged, pos = union_classes(self.classes_, classes)
+        if merged.size == self.classes_.size:
+            return
+        C, (p, d) = merged.size, (self._gram.shape[0], self.n_features_in_)
+
+        def widen(old: np.ndarray | None, shape: tuple, axis: int) -> np.ndarray | None:
+            if old is None:
+                return None
+            new = np.zeros(shape, dtype=old.dtype)
+            index = [slice(None)] * len(shape)
+            index[axis] = pos
+            new[tuple(index)] = old
+            return new
+
+        self._xty = widen(self._xty, (p, C), 1)
+        self.class_count_ = widen(self.class_count_, (C,), 0)
+        self._feat_sum = widen(self._feat_sum, (C, d), 0)
+        self._feat_sqsum = widen(self._feat_sqsum, (C, d), 0)
+        self._class_gram = widen(self._class_gram, (C, p, p), 0)
+        if self._cache is not None:  # a class with no samples has a zero column: the cache stays exact
+            self._cache.W = widen(self._cache.W, (p, C), 1)
+            self._cache.scale = None
+        self.classes_ = merged
+
+    def _keep_classes(self, keep: np.ndarray) -> None:
+        """Drop the classes where keep is False from every per-class array."""
+        self.classes_ = self.classes_[keep]
+        self.class_count_ = self.class_count_[keep]
+        self._xty = np.ascontiguousarray(self._xty[:, keep])
+        self._feat_sum = self._feat_sum[keep]
+        self._feat_sqsum = self._feat_sqsum[keep]
+        if self._class_gram is not None:
+            self._class_gram = self._class_gram[keep]
+        self._cache = None
+
+    # ----------------------------------------------------------------------------------------------
+    # features
+    # ----------------------------------------------------------------------------------------------
+
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        return check_X(X, getattr(self, "n_features_in_", None), name=name, owner=type(self).__name__,
+                       featurizer=self.featurizer)
+
+    def _hidden(self, X: np.ndarray) -> np.ndarray:
+        """h(X): the buffer expansion (or X itself)."""
+        if self.buffer_ is None:
+            return X
+        return _activate(X @ self.buffer_ + self.buffer_bias_, self.activation)
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        """Design rows z = [h(x), 1] (the 1 only with fit_intercept)."""
+        H = self._hidden(X)
+        if not self.fit_intercept:
+            return np.ascontiguousarray(H)
+        Z = np.empty((H.shape[0], H.shape[1] + 1))
+        Z[:, :-1] = H
+        Z[:, -1] = 1.0
+        return Z
+
+    # ----------------------------------------------------------------------------------------------
+    # learning
+    # ----------------------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> "AnalyticClassifier":
+        """Forget everything and learn (X, y)."""
+        X = check_X(X, None, owner=type(self).__name__, featurizer=self.featurizer)
+        y = check_y(y, X.shape[0])
+        self._check_params()
+        self._reset()
+        self._init_state(X.shape[1])
+        self._learn(X, y, None)
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Iterable[Any] | None = None) -> "AnalyticClassifier":
+        """Learn one more batch; new labels may appear in any batch."""
+        fitted = hasattr(self, "classes_")
+        X = self._check_X(X) if fitted else check_X(X, None, owner=type(self).__name__,
+                                                     featurizer=self.featurizer)
+        y = check_y(y, X.shape[0])
+        extra = check_labels(classes, "class") if classes is not None else None
+        if not fitted:
+            self._check_params()
+            self._init_state(X.shape[1])
+        self._learn(X, y, extra)
+        return self
+
+    def _learn(self, X: np.ndarray, y: np.ndarray, extra: np.ndarray | None) -> None:
+        labels, _ = union_classes(self.classes_, y)
+        if extra is not None:
+            labels, _ = union_classes(labels, extra)
+        self._expand_classes(labels)
+        idx = label_indices(self.classes_, y)
+        Z = self._design(X)
+        Y = _one_hot(idx, self.classes_.size)
+        self._gram = _rank_update(self._gram, Z, 1.0)
+        self._xty += Z.T @ Y
+        self.class_count_ += np.bincount(idx, minlength=self.classes_.size)
+        self._feat_sum += Y.T @ X
+        self._feat_sqsum += Y.T @ (X * X)
+        if self._class_gram is not None:
+            for c in np.unique(idx):
+                Zc = Z[idx == c]
+                self._class_gram[c] += Zc.T @ Zc
+        if self._fast_update_possible(Z.shape[0]):
+            self._fast_update(Z, Y)
+        else:
+            self._cache = None
+
+    def forget(self, X: Any, y: Any) -> "AnalyticClassifier":
+        """Remove these (previously learned) samples exactly; classes left with no samples disappear.
+
+        Refused, leaving the model unchanged, for an unknown label, more samples of a class than it has,
+        or samples whose removal would make a sum of squares negative (so they were never learned; a
+        cheap check, not a proof: exactness relies on the caller presenting the learned samples).
+        """
+        self._require_fitted()
+        X = self._check_X(X)
+        y = check_y(y, X.shape[0])
+        idx = label_indices(self.classes_, y)
+        removed = np.bincount(idx, minlength=self.classes_.size)
+        over = np.flatnonzero(removed > self.class_count_)
+        if over.size:
+            c = over[0]
+            raise InputError(f"cannot forget {removed[c]} samples of class {self.classes_[c]!r}: "
+                             f"only {self.class_count_[c]} were learned")
+        Z = self._design(X)
+        Y = _one_hot(idx, self.classes_.size)
+        gram = _rank_update(self._gram.copy(order="F"), Z, -1.0)
+        sqsum = self._feat_sqsum - Y.T @ (X * X)
+        self._check_nonnegative(np.diag(gram), np.diag(self._gram), "feature")
+        self._check_nonnegative(sqsum, self._feat_sqsum, "input feature")
+        class_gram = None
+        if self._class_gram is not None:
+            class_gram = self._class_gram.copy()
+            for c in np.unique(idx):
+                Zc = Z[idx == c]
+                class_gram[c] -= Zc.T @ Zc
+        self._gram = gram
+        self._feat_sqsum = sqsum
+        self._class_gram = class_gram
+        self._xty -= Z.T @ Y
+        self._feat_sum -= Y.T @ X
+        self.class_count_ -= removed
+        self._cache = None
+        self._keep_classes(self.class_count_ > 0)
+        return self
+
+    @staticmethod
+    def _check_nonnegative(new: np.ndarray, old: np.ndarray, what: str) -> None:
+        bad = new < -1e-9 * np.maximum(np.abs(old), 1.0)
+        if bad.any():
+            where = np.argwhere(bad)[0]
+            raise InputError(f"these samples were never learned: removing them would make the sum of squares "
+                             f"of {what} {where[-1]} negative; nothing was forgotten")
+
+    def forget_class(self, label: Any) -> "AnalyticClassifier":
+        """Remove every sample of one class exactly (needs per_class_stats=True)."""
+        self._require_fitted()
+        if not self.per_class_stats:
+            raise InputError("forget_class needs per-class statistics, which this model does not keep: create "
+                             "it with per_class_stats=True (CLI: --param per_class_stats=true) and learn the data "
+                             "again, or call forget(X, y) with that class's samples")
+        label = check_labels([coerce_label(label, self.classes_)], "label")
+        c = int(label_indices(self.classes_, label, "label")[0])
+        self._gram -= self._class_gram[c]
+        keep = np.ones(self.classes_.size, dtype=bool)
+        keep[c] = False
+        self._keep_classes(keep)
+        return self
+
+    def merge(self, other: "AnalyticClassifier") -> "AnalyticClassifier":
+        """Add another model's statistics (same features, buffer and gamma) to this one, in place."""
+        if not isinstance(other, AnalyticClassifier):
+            raise InputError(f"cannot merge an AnalyticClassifier with a {type(other).__name__}")
+        if not hasattr(other, "classes_"):
+            return self
+        for name in ("gamma", "buffer_size", "activation", "fit_intercept", "per_class_stats"):
+            if getattr(self, name) != getattr(other, name):
+                raise InputError(f"cannot merge: {name} differs ({getattr(self, name)!r} vs {getattr(other, name)!r})")
+        if featurizer_to_meta(self.featurizer) != featurizer_to_meta(other.featurizer):
+            raise InputError("cannot merge: the models use different text featurizers")
+        if not hasattr(self, "classes_"):
+            self.__dict__.update(copy.deepcopy({k: v for k, v in other.__dict__.items()
+                                                if k.endswith("_") or k.startswith("_")}))
+            self._cache = None
+            return self
+        if self.n_features_in_ != other.n_features_in_:
+            raise InputError(f"cannot merge: {self.n_features_in_} vs {other.n_features_in_} input features")
+        if not (_same(self.buffer_, other.buffer_) and _same(self.buffer_bias_, other.buffer_bias_)):
+            raise InputError("cannot merge: the models use different random buffers (different random_state?)")
+        if other.classes_.size:
+            self._expand_classes(other.classes_)
+        pos = label_indices(self.classes_, other.classes_) if other.classes_.size else np.zeros(0, np.intp)
+        self._gram += other._gram
+        self._xty[:, pos] += other._xty
+        self.class_count_[pos] += other.class_count_
+        self._feat_sum[pos] += other._feat_sum
+        self._feat_sqsum[pos] += other._feat_sqsum
+        if self._class_gram is not None:
+            self._class_gram[pos] += other._class_gram
+        self._cache = None
+        return self
+
+    # ----------------------------------------------------------------------------------------------
+    # solving
+    # ----------------------------------------------------------------------------------------------
+
+    def _solution(self) -> _Solution:
+        if self._cache is not None:
+            return self._cache
+        self._require_classes()
+        M = _symmetric(self._gram)
+        Q = self._xty
+        n = float(self.class_count_.sum())
+        if self.pseudo_features:
+            rng = np.random.default_rng([self.seed_, 1])
+            gram, xty, extra = pseudo_statistics(self.class_count_, self._feat_sum, self._feat_sqsum,
+                                                 self._design, rng, int(self.pseudo_max_per_class))
+            if gram is not None:
+                M += gram
+                Q = Q + xty
+                n += extra
+        M[np.diag_indices_from(M)] += float(self.gamma)
+        try:
+            chol, _ = scipy.linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            raise EdgekitError(f"the statistics are not positive definite even with gamma={self.gamma}; "
+                               f"increase gamma") from None
+        W = scipy.linalg.cho_solve((chol, False), Q, check_finite=False)
+        if not np.isfinite(W).all():
+            raise EdgekitError(f"the ridge solution is not finite; increase gamma (now {self.gamma})")
+        self._cache = _Solution(W=W, rss=self._rss(n, W, Q), n=n, chol=chol)
+        return self._cache
+
+    def _rss(self, n: float, W: np.ndarray, Q: np.ndarray) -> float:
+        # ||Y - Z W||^2 = n - 2<W, Q> + <W, A W>, and A W = Q - gamma W at the ridge solution
+        return max(float(n - np.vdot(W, Q) - self.gamma * np.vdot(W, W)), 0.0)
+
+    def _fast_update_possible(self, batch: int) -> bool:
+        sol = self._cache
+        return (bool(self.fast_updates) and not self.pseudo_features and sol is not None
+                and (sol.R is not None or sol.chol is not None) and batch <= max(4, self._gram.shape[0] // 8))
+
+    def _fast_update(self, Z: np.ndarray, Y: np.ndarray) -> None:
+        """Woodbury update of the cached inverse R and weights W for a small batch (the stats are already in)."""
+        sol = self._cache
+        if sol.R is None:
+            inv_u, info = lapack.dtrtri(sol.chol, lower=0)
+            R, info2 = lapack.dlauum(inv_u, lower=0)  # U^-1 U^-T = (A + gamma I)^-1, upper triangle
+            if info or info2:
+                self._cache = None
+                return
+            sol.R = np.asfortranarray(R)
+            sol.chol = None
+        R, W = sol.R, sol.W
+        if Z.shape[0] == 1:
+            z = Z[0]
+            u = blas.dsymv(1.0, R, z, lower=0)
+            s = 1.0 + z @ u
+            e = Y[0] - z @ W
+            W += np.outer(u / s, e)
+            sol.R = blas.dsyr(-1.0 / s, u, a=R, lower=0, overwrite_a=1)
+        else:
+            U = blas.dsymm(1.0, R, np.asfortranarray(Z.T), side=0, lower=0)   # R Z^T
+            S = Z @ U
+            S[np.diag_indices_from(S)] += 1.0
+            Ls = np.linalg.cholesky(S)
+            V = scipy.linalg.solve_triangular(Ls, U.T, lower=True).T         # U Ls^-T
+            G = scipy.linalg.solve_triangular(Ls, V.T, lower=True, trans="T").T  # U S^-1: the gain
+            W += G @ (Y - Z @ W)
+            sol.R = blas.dsyrk(-1.0, np.asfortranarray(V), beta=1.0, c=R, trans=0, lower=0, overwrite_c=1)
+        sol.n += Z.shape[0]
+        sol.rss = self._rss(sol.n, W, self._xty)
+        sol.trace_inv = sol.scale = None
+        sol.steps += 1
+        if sol.steps >= RESYNC_EVERY:
+            self._cache = None
+
+    def _trace_inverse(self, sol: _Solution) -> float:
+        if sol.R is not None:
+            return float(np.trace(sol.R))
+        inv_u, _ = lapack.dtrtri(sol.chol, lower=0)
+        return float(np.sum(np.triu(inv_u) ** 2))
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """(n_classes, n_phi_) float64 ridge weights on h(X)."""
+        self._require_fitted()
+        W = self._solution().W
+        return np.ascontiguousarray((W[:-1] if self.fit_intercept else W).T)
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """(n_classes,) float64 intercepts (zeros without fit_intercept)."""
+        self._require_fitted()
+        W = self._solution().W
+        return W[-1].copy() if self.fit_intercept else np.zeros(W.shape[1])
+
+    @property
+    def softmax_scale_(self) -> float:
+        """The calibrated inverse temperature of predict_proba (see the class docstring)."""
+        self._require_fitted()
+        sol = self._solution()
+        if sol.scale is None:
+            if sol.trace_inv is None:
+                sol.trace_inv = self._trace_inverse(sol)
+            df = self._gram.shape[0] - float(self.gamma) * sol.trace_inv
+            dof = max(sol.n - df, 1.0)
+            sigma2 = max(sol.rss / (self.classes_.size * dof), SIGMA2_FLOOR)
+            sol.scale = 1.0 / sigma2
+        return sol.scale
+
+    @property
+    def n_samples_seen_(self) -> int:
+        """Samples currently learned (after forgetting)."""
+        self._require_fitted()
+        return int(self.class_count_.sum())
+
+    # ----------------------------------------------------------------------------------------------
+    # prediction
+    # ----------------------------------------------------------------------------------------------
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Ridge scores h(X) @ coef_.T + intercept_, shape (n_samples, n_classes)."""
+        self._require_fitted()
+        X = self._check_X(X)
+        return self._design(X) @ self._solution().W
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """softmax(softmax_scale_ * decision_function(X)) per row."""
+        scores = self.decision_function(X) * self.softmax_scale_
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label with the highest score for each row."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy on (X, y)."""
+        pred = self.predict(X)
+        y = check_y(y, pred.shape[0])
+        return float(np.mean(pred == y))
+
+    def weights_for_export(self, dtype: Any = None) -> dict[str, np.ndarray]:
+        """The arrays an inference graph needs, cast to dtype (default export_dtype):
+        "coef" (n_classes, n_phi), "intercept" (n_classes,), "softmax_scale" (scalar array), and with a
+        buffer "buffer" (n_features_in, buffer_size), "buffer_bias" (buffer_size,). The activation is
+        `self.activation`; labels are `self.classes_`."""
+        self._require_classes()
+        dt = np.dtype(self.export_dtype if dtype is None else dtype)
+        out = {"coef": self.coef_.astype(dt), "intercept": self.intercept_.astype(dt),
+               "softmax_scale": np.asarray(self.softmax_scale_, dtype=dt)}
+        if self.buffer_ is not None:
+            out["buffer"] = self.buffer_.astype(dt)
+            out["buffer_bias"] = self.buffer_bias_.astype(dt)
+        return out
+
+    # ----------------------------------------------------------------------------------------------
+    # persistence
+    # ----------------------------------------------------------------------------------------------
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"gram": _symmetric(self._gram), "xty": self._xty, "class_count": self.class_count_,
+                  "feat_sum": self._feat_sum, "feat_sqsum": self._feat_sqsum}
+        if self.buffer_ is not None:
+            arrays["buffer"] = self.buffer_
+            arrays["buffer_bias"] = self.buffer_bias_
+        if self._class_gram is not None:
+            arrays["class_gram"] = self._class_gram
+        return arrays
+
+    def state_nbytes(self) -> int:
+        """Bytes of the exact statistics (what save() stores besides the weights); no samples included."""
+        self._require_fitted()
+        return int(sum(a.nbytes for a in self._state_arrays().values()))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model atomically to an edgekit state file of kind "analytic"."""
+        self._require_fitted()
+        from .. import __version__
+
+        arrays = self._state_arrays()
+        scale = None
+        if self.classes_.size:
+            arrays["weights"] = self._solution().W
+            scale = self.softmax_scale_
+        params = {k: v for k, v in self.get_params().items() if k != "featurizer"}
+        params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
+        meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": params,
+                "seed": self.seed_, "classes": labels_to_json(self.classes_),
+                "n_features_in": self.n_features_in_, "featurizer": featurizer_to_meta(self.featurizer),
+                "softmax_scale": scale}
+        save_state(path, KIND, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "AnalyticClassifier":
+        """Read a model written by save()."""
+        _, meta, arrays = load_state(path, expect_kind=KIND)
+        return cls.from_state(meta, arrays, str(path))
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], source: str = "<state>") -> "AnalyticClassifier":
+        """Rebuild a model from a decoded state file; inconsistent contents are a ModelFileError."""
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelFileError(f"{source}: analytic model format version {version!r} is not supported "
+                                 f"(this edgekit reads version {FORMAT_VERSION})")
+        try:
+            model = cls(**meta["params"], featurizer=featurizer_from_meta(meta.get("featurizer")))
+            model._check_params()
+            model._restore(meta, arrays)
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise ModelFileError(f"{source}: malformed analytic model ({exc})") from None
+        return model
+
+    def _restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        d = int(meta["n_features_in"])
+        self.seed_ = int(meta["seed"])
+        self.n_features_in_ = d
+        self.buffer_ = arrays.get("buffer")
+        self.buffer_bias_ = arrays.get("buffer_bias")
+        self.classes_ = labels_from_json(meta["classes"])
+        C, p = self.classes_.size, self.n_phi_ + int(bool(self.fit_intercept))
+        expected = {"gram": (p, p), "xty": (p, C), "class_count": (C,), "feat_sum": (C, d), "feat_sqsum": (C, d)}
+        if self.buffer_size:
+            expected.update(buffer=(d, self.n_phi_), buffer_bias=(self.n_phi_,))
+        if self.per_class_stats:
+            expected["class_gram"] = (C, p, p)
+        if C:
+            expected["weights"] = (p, C)
+        for name, shape in expected.items():
+            if name not in arrays or tuple(arrays[name].shape) != shape:
+                got = arrays[name].shape if name in arrays else "missing"
+                raise ValueError(f"array {name!r} should have shape {shape}, has {got}")
+        self._gram = np.asfortranarray(arrays["gram"], dtype=np.float64)
+        self._xty = np.ascontiguousarray(arrays["xty"], dtype=np.float64)
+        self.class_count_ = arrays["class_count"].astype(np.int64)
+        self._feat_sum = arrays["feat_sum"].astype(np.float64)
+        self._feat_sqsum = arrays["feat_sqsum"].astype(np.float64)
+        self._class_gram = arrays["class_gram"].astype(np.float64) if self.per_class_stats else None
+        self._cache = None
+        if C:
+            W = arrays["weights"].astype(np.float64)
+            self._cache = _Solution(W=W, rss=0.0, n=float(self.class_count_.sum()),
+                                    scale=float(meta["softmax_scale"]))
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-serializable summary: labels, per-class counts, sizes, parameters."""
+        self._require_fitted()
+        return {"kind": KIND, "classes": labels_to_json(self.classes_),
+                "counts": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), self.class_count_)},
+                "n_samples": self.n_samples_seen_, "n_features_in": self.n_features_in_,
+                "buffer_size": int(self.buffer_size), "activation": self.activation, "gamma": float(self.gamma),
+                "per_class_stats": bool(self.per_class_stats), "pseudo_features": bool(self.pseudo_features),
+                "featurizer": featurizer_to_meta(self.featurizer), "state_bytes": self.state_nbytes()}
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def merge(models: Sequence[AnalyticClassifier]) -> AnalyticClassifier:
+    """A new model whose statistics are the sum of these models' (exactly one fit on all their data)."""
+    models = list(models)
+    if not models:
+        raise InputError("merge needs at least one model")
+    result = copy.deepcopy(models[0])
+    for other in models[1:]:
+        result.merge(other)
+    return result
