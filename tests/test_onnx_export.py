@@ -1,0 +1,208 @@
+"""ONNX export: graphs pass the full checker, match the numpy heads, carry their metadata, and compose
+with a backbone built here (no downloads)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.datasets import load_digits
+
+import edgekit
+from edgekit.errors import DataError, ModelFileError
+from edgekit.learn.featurize import HashingTextFeaturizer
+from edgekit.learn.kv_head import KeyValueHead
+from exporters import export
+from exporters.metadata import HeadMetadata
+from exporters.onnx_parts import DEFAULT_OPSET, FEATURES
+
+ATOL = 2e-5  # float32 graph vs float64 numpy, on probabilities
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def run_graph(model: onnx.ModelProto, feeds: dict) -> list[np.ndarray]:
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    return session.run(["label", "probabilities"], feeds)
+
+
+def assert_parity(model: onnx.ModelProto, head, X: np.ndarray) -> None:
+    labels, proba = run_graph(model, {FEATURES: X.astype(np.float32)})
+    assert_same_labels(labels, head, X)
+    np.testing.assert_allclose(proba, head.predict_proba(X), atol=ATOL, rtol=0)
+
+
+def assert_same_labels(labels: np.ndarray, head, X: np.ndarray) -> None:
+    """Labels equal the head's; where the head's best scores are exactly tied (possible after very few
+    updates) float32 may break the tie the other way, but only to another of the tied classes."""
+    scores = head.decision_function(X)
+    tied = np.sort(scores, axis=1)[:, -2] >= scores.max(axis=1) - 1e-9
+    np.testing.assert_array_equal(labels[~tied], head.predict(X)[~tied])
+    for i in np.flatnonzero(tied):
+        best = head.classes_[scores[i] >= scores[i].max() - 1e-9]
+        assert labels[i] in best
+
+
+def tiny_backbone(opset: int, n_in: int = 12, n_out: int = 24, seed: int = 0,
+                  hidden: str | None = None) -> tuple[onnx.ModelProto, np.ndarray]:
+    """x -> tanh(x @ W): a one-layer 'embedding network'; returns the model and W. With `hidden`, the
+    pre-activation is also an output, under that name."""
+    W = np.random.default_rng(seed).standard_normal((n_in, n_out)).astype(np.float32)
+    h = hidden or "hidden"
+    nodes = [helper.make_node("MatMul", ["image", "W"], [h]), helper.make_node("Tanh", [h], ["embedding"])]
+    outputs = [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", n_out])]
+    if hidden:
+        outputs.append(helper.make_tensor_value_info(hidden, TensorProto.FLOAT, ["N", n_out]))
+    graph = helper.make_graph(nodes, "backbone", [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", n_in])],
+                              outputs, [numpy_helper.from_array(W, "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = helper.find_min_ir_version_for(list(model.opset_import))
+    return model, W
+
+
+# ----- key-value head ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("top_k", [1, 3])
+@pytest.mark.parametrize("learner", ["sgd", "counts"])
+def test_kv_graph_matches_head_on_digits(digits, top_k, learner):
+    X, y = digits
+    head = KeyValueHead(n_codebooks=16, n_keys=32, key_dim=4, top_k=top_k, value_learner=learner,
+                        epochs=2).fit(X[:1200], y[:1200])
+    model = export(head)
+    onnx.checker.check_model(model, full_check=True)
+    assert_parity(model, head, X)
+
+
+def test_kv_graph_matches_head_on_random_features_with_unused_keys():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 20))
+    y = (X[:, 0] > 0).astype(int) + 2 * (X[:, 1] > 0)
+    head = KeyValueHead(n_codebooks=12, n_keys=64, key_dim=3, top_k=2).fit_keys(rng.standard_normal((2000, 20)))
+    head.partial_fit(X[:40], y[:40])            # few samples: many keys stay unused (masked)
+    assert (~head.key_used_).sum() > head.key_used_.size // 4
+    Xt = rng.standard_normal((300, 20)) * 3     # also far from the training data
+    assert_parity(export(head), head, Xt)
+
+
+def test_kv_string_labels_come_out_as_strings(digits):
+    X, y = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    head = KeyValueHead(n_codebooks=8, n_keys=16, key_dim=4).fit(X[:600], names[y[:600]])
+    labels, _ = run_graph(export(head), {FEATURES: X[600:700].astype(np.float32)})
+    assert list(labels) == list(head.predict(X[600:700]))
+
+
+# ----- metadata, checker, files ------------------------------------------------------------------
+
+def test_metadata_describes_the_head(digits, tmp_path):
+    X, y = digits
+    head = KeyValueHead(n_codebooks=8, n_keys=16, key_dim=4, top_k=2, temperature=0.5).fit(X[:500], y[:500])
+    path = tmp_path / "kv.onnx"
+    export(head, path)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    meta = HeadMetadata.read(model)
+    assert meta.version == edgekit.__version__
+    assert meta.head == "key_value"
+    assert meta.classes == list(range(10))
+    assert meta.feature_layout == {"kind": "vector", "n_features": 64}
+    assert meta.params["top_k"] == 2 and meta.params["temperature"] == 0.5
+    assert meta.opset == DEFAULT_OPSET == model.opset_import[0].version
+    assert set(meta.live_weights) == {"KK", "VF", "temperature", "classes"}
+    assert set(meta.frozen_sha256) == {"P", "KT", "OFF"}
+    props = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(props["edgekit.classes"]) == list(range(10))
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+
+
+def test_text_head_stores_its_featurizer():
+    texts = ["turn on the light", "switch off the lamp", "play some music", "what time is it"] * 3
+    labels = ["on", "off", "music", "time"] * 3
+    head = KeyValueHead(n_codebooks=4, n_keys=8, key_dim=4,
+                        featurizer=HashingTextFeaturizer(n_features=128, ngram_range=(1, 2))).fit(texts, labels)
+    meta = HeadMetadata.read(export(head))
+    assert meta.feature_layout["kind"] == "text"
+    assert meta.feature_layout["featurizer"] == head.featurizer.get_config()
+
+
+def test_export_refuses_unfitted_or_foreign_objects():
+    with pytest.raises(DataError, match="unfitted"):
+        export(KeyValueHead())
+    with pytest.raises(DataError, match="not an edgekit head"):
+        export(object())
+
+
+def test_export_writes_atomically_and_reloads(digits, tmp_path):
+    X, y = digits
+    head = KeyValueHead(n_codebooks=8, n_keys=16, key_dim=4).fit(X[:500], y[:500])
+    path = tmp_path / "m.onnx"
+    model = export(head, path)
+    assert path.read_bytes() == model.SerializeToString()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+# ----- composition with a backbone ---------------------------------------------------------------
+
+@pytest.mark.parametrize("opset", [11, 13, 17, 19])
+def test_composed_model_equals_backbone_then_head(opset):
+    rng = np.random.default_rng(opset)
+    backbone, W = tiny_backbone(opset)
+    images = rng.standard_normal((300, 12)).astype(np.float32)
+    embeddings = np.tanh(images @ W)                          # the backbone, in numpy (float32)
+    y = (embeddings[:, 0] > 0).astype(int) + 2 * (embeddings[:, 1] > 0)
+    head = KeyValueHead(n_codebooks=8, n_keys=16, key_dim=3).fit(embeddings.astype(np.float64), y)
+    model = export(head, backbone=backbone)
+    onnx.checker.check_model(model, full_check=True)
+    assert [i.name for i in model.graph.input if not i.name.startswith("edgekit/")] == ["image"]
+    assert model.opset_import[0].version == max(opset, 13) if opset >= 13 else DEFAULT_OPSET
+    labels, proba = run_graph(model, {"image": images})
+    emb_ort = run_graph_backbone(backbone, images)
+    np.testing.assert_array_equal(labels, head.predict(emb_ort.astype(np.float64)))
+    np.testing.assert_allclose(proba, head.predict_proba(emb_ort.astype(np.float64)), atol=ATOL)
+    layout = HeadMetadata.read(model).feature_layout
+    assert layout["kind"] == "backbone" and layout["inputs"][0]["name"] == "image"
+
+
+def run_graph_backbone(backbone: onnx.ModelProto, images: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(backbone.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(["embedding"], {"image": images})[0]
+
+
+def test_composition_survives_name_collisions_and_picks_named_output():
+    rng = np.random.default_rng(0)
+    backbone, W = tiny_backbone(17, n_out=8, hidden="label")   # collides with the head's output name
+    X = np.tanh(rng.standard_normal((200, 12)) @ W)
+    head = KeyValueHead(n_codebooks=4, n_keys=8, key_dim=2).fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ModelFileError, match="name the one"):
+        export(head, backbone=backbone)
+    model = export(head, backbone=backbone, backbone_output="embedding")
+    onnx.checker.check_model(model, full_check=True)
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    images = rng.standard_normal((50, 12)).astype(np.float32)
+    labels, _ = run_graph(model, {"image": images})
+    np.testing.assert_array_equal(labels, head.predict(run_graph_backbone(backbone, images).astype(np.float64)))
+
+
+def test_backbone_that_does_not_fit_is_refused(digits, tmp_path):
+    X, y = digits
+    head = KeyValueHead(n_codebooks=4, n_keys=8, key_dim=2).fit(X[:300], y[:300])   # 64 features
+    backbone, _ = tiny_backbone(17, n_out=24)
+    with pytest.raises(ModelFileError, match="24 features; the head expects 64"):
+        export(head, backbone=backbone)
+    with pytest.raises(ModelFileError, match="no output 'nope'"):
+        export(head, backbone=backbone, backbone_output="nope")
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"this is not an onnx file at all")
+    with pytest.raises(ModelFileError, match="not a valid ONNX model"):
+        export(head, backbone=bad)
+    with pytest.raises(ModelFileError, match="cannot read"):
+        export(head, backbone=tmp_path / "missing.onnx")
