@@ -1,12 +1,16 @@
-"""ONNX graph of the analytic classifier: optional random buffer layer, linear head, softmax.
+"""ONNX graph of the analytic classifier (edgekit.learn.analytic.AnalyticClassifier), built from the
+tensors of `AnalyticClassifier.weights_for_export()`:
 
-    phi    = act(x @ buffer + buffer_bias)        (or phi = x when the head has no buffer)
-    logits = phi @ coef + intercept               coef stored (n_phi, n_classes), i.e. coef_.T
-    label  = classes[argmax(logits)]
-    proba  = softmax(scale * logits)
+    coef (n_classes, n_phi)  intercept (n_classes,)  softmax_scale ()  [buffer (d, n_phi)  buffer_bias (n_phi,)]
 
-`coef`, `intercept`, `scale` and `classes` are live (overridable) weights: learning, forgetting and new
-classes change only them, so `OnnxModel` swaps them into a running session. The buffer is frozen.
+    h      = act(x @ buffer + buffer_bias)        (h = x when the head has no buffer)
+    scores = Gemm(h, coef, intercept, transB=1) = h @ coef.T + intercept
+    label  = classes[argmax(scores)],  probabilities = softmax(softmax_scale * scores)
+
+coef, intercept, softmax_scale and the class labels are live weights: learning, forgetting and new
+classes change only them, and `OnnxModel` swaps them into a running session (coef keeps the head's own
+orientation, so a swap copies nothing). The random buffer is frozen: a plain initializer that
+onnxruntime pre-packs.
 """
 from __future__ import annotations
 
@@ -17,49 +21,34 @@ import onnx
 
 from .onnx_parts import DEFAULT_OPSET, FEATURES, N_CLASSES, GraphBuilder, label_array
 
-LIVE = ("coef", "intercept", "scale", "classes")
+LIVE = ("coef", "intercept", "softmax_scale", "classes")
+FROZEN = ("buffer", "buffer_bias")
 
 
-def analytic_arrays(coef: np.ndarray, intercept: np.ndarray, classes, softmax_scale: float,
-                    buffer: np.ndarray | None = None,
-                    buffer_bias: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The graph's tensors (float32, MatMul orientation) from the classifier's weights in sklearn
-    orientation: coef (n_classes, n_phi), intercept (n_classes,), buffer (n_features, n_phi)."""
-    coef = np.asarray(coef)
-    out = {"coef": np.ascontiguousarray(coef.T, dtype=np.float32),
-           "intercept": np.ascontiguousarray(intercept, dtype=np.float32).reshape(-1),
-           "scale": np.asarray(softmax_scale, dtype=np.float32).reshape(()),
-           "classes": label_array(classes)}
-    if not coef.shape[0] == out["intercept"].shape[0] == out["classes"].shape[0]:
-        raise ValueError(f"coef has {coef.shape[0]} rows, intercept {out['intercept'].shape[0]}, "
-                         f"classes {out['classes'].shape[0]}: they must agree")
-    if buffer is not None:
-        out["buffer"] = np.ascontiguousarray(buffer, dtype=np.float32)
-        if out["buffer"].shape[1] != coef.shape[1]:
-            raise ValueError(f"buffer has {out['buffer'].shape[1]} columns but coef has {coef.shape[1]}")
-        if buffer_bias is not None:
-            out["buffer_bias"] = np.ascontiguousarray(buffer_bias, dtype=np.float32).reshape(-1)
-    return out
-
-
-def analytic_model(arrays: Mapping[str, np.ndarray], activation: str = "relu",
+def analytic_model(tensors: Mapping[str, np.ndarray], classes, activation: str = "relu",
                    opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
-    """Build and check the graph for the tensors made by `analytic_arrays` (no edgekit metadata yet)."""
+    """Build and check the graph for `weights_for_export()` tensors (no edgekit metadata yet)."""
+    f32 = {k: np.asarray(v, dtype=np.float32, order="C") for k, v in tensors.items()}
+    classes = label_array(classes)
+    n_classes, n_phi = f32["coef"].shape
+    if f32["intercept"].shape != (n_classes,) or len(classes) != n_classes:
+        raise ValueError(f"coef has {n_classes} rows, intercept shape {f32['intercept'].shape}, "
+                         f"{len(classes)} classes: they must agree")
     g = GraphBuilder(opset=opset)
-    phi = FEATURES
-    n_phi = arrays["coef"].shape[0]
-    if "buffer" in arrays:
-        n_features = arrays["buffer"].shape[0]
-        phi = g.node("MatMul", [phi, g.tensor("buffer", arrays["buffer"])])
-        if "buffer_bias" in arrays:
-            phi = g.node("Add", [phi, g.tensor("buffer_bias", arrays["buffer_bias"])])
-        phi = g.activation(phi, activation)
-    else:
-        n_features = n_phi
-    logits = g.node("MatMul", [phi, g.tensor("coef", arrays["coef"], [n_phi, N_CLASSES])])
-    logits = g.node("Add", [logits, g.tensor("intercept", arrays["intercept"], [N_CLASSES])])
-    g.classify(logits, g.tensor("scale", arrays["scale"], []), arrays["classes"])
+    h, n_features = FEATURES, n_phi
+    if "buffer" in f32:
+        n_features = f32["buffer"].shape[0]
+        if f32["buffer"].shape[1] != n_phi:
+            raise ValueError(f"buffer has {f32['buffer'].shape[1]} columns but coef has {n_phi}")
+        h = g.node("MatMul", [h, g.tensor("buffer", f32["buffer"])])
+        if "buffer_bias" in f32:
+            h = g.node("Add", [h, g.tensor("buffer_bias", f32["buffer_bias"])])
+        h = g.activation(h, activation)
+    coef = g.tensor("coef", f32["coef"], [N_CLASSES, n_phi])
+    intercept = g.tensor("intercept", f32["intercept"], [N_CLASSES])
+    scores = g.node("Gemm", [h, coef, intercept], transB=1)
+    g.classify(scores, g.tensor("softmax_scale", f32["softmax_scale"].reshape(()), []), classes)
     doc = (f"edgekit analytic classifier: {n_features} features"
-           + (f" -> {activation} buffer of {n_phi}" if "buffer" in arrays else "")
-           + f" -> {arrays['classes'].shape[0]} classes")
-    return g.model(n_features, arrays["classes"], doc)
+           + (f" -> {activation} buffer of {n_phi}" if "buffer" in f32 else "")
+           + f" -> {n_classes} classes")
+    return g.model(n_features, classes, doc)

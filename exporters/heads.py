@@ -34,14 +34,14 @@ class HeadSpec:
 
     def live_tensors(self) -> dict[str, np.ndarray]:
         """The live tensors, float32 (labels as stored in the graph), keyed by short name."""
-        out = {name: np.ascontiguousarray(self.tensors[name], dtype=np.float32)
+        out = {name: np.asarray(self.tensors[name], dtype=np.float32, order="C")
                for name in self.live if name != "classes"}
         out["classes"] = self.classes
         return out
 
     def frozen_tensors(self) -> dict[str, np.ndarray]:
         """The frozen tensors in the dtype the graph stores them in."""
-        return {name: np.ascontiguousarray(arr, dtype=np.int64 if arr.dtype.kind in "iu" else np.float32)
+        return {name: np.asarray(arr, dtype=np.int64 if arr.dtype.kind in "iu" else np.float32, order="C")
                 for name, arr in self.tensors.items() if name not in self.live}
 
 

@@ -37,7 +37,7 @@ def kv_model(tensors: Mapping[str, np.ndarray], classes, top_k: int = 1,
         raise ValueError(f"top_k={top_k} must be between 1 and the number of keys ({n_keys})")
     if np.shape(tensors["VF"]) != (n_cb * n_keys, len(classes)):
         raise ValueError(f"VF has shape {np.shape(tensors['VF'])}, expected {(n_cb * n_keys, len(classes))}")
-    f32 = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items() if k != "OFF"}
+    f32 = {k: np.asarray(v, dtype=np.float32, order="C") for k, v in tensors.items() if k != "OFF"}
     g = GraphBuilder(opset=opset)
     z = g.node("MatMul", [FEATURES, g.tensor("P", f32["P"])])
     z = g.node("Reshape", [z, g.const_int64("codebook_shape", [-1, n_cb, key_dim])])

@@ -31,7 +31,7 @@ PREFIX = "edgekit."
 
 def array_sha256(arr: np.ndarray) -> str:
     """SHA-256 of an array's dtype, shape and C-order bytes."""
-    arr = np.ascontiguousarray(arr)
+    arr = np.asarray(arr, order="C")
     digest = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
     digest.update(memoryview(arr).cast("B") if arr.dtype != object else "\x00".join(map(str, arr.ravel())).encode())
     return digest.hexdigest()

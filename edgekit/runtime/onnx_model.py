@@ -135,13 +135,13 @@ class OnnxModel:
             if full not in self._live_names:
                 raise DataError(f"{name!r} is not a swappable weight of this model "
                                 f"(swappable: {', '.join(sorted(self.metadata.live_weights))})")
-            arr = _as_labels(label_array(value)) if name == "classes" else np.asarray(value, dtype=np.float32)
+            arr = _as_labels(label_array(value)) if name == "classes" else np.asarray(value, dtype=np.float32, order="C")
             self._check_shape(name, arr)
             stored = self._stored[full]
             if arr.shape == stored.shape and np.array_equal(arr, stored):
                 feeds.pop(full, None)  # the file's own value: no need to feed it
             else:
-                feeds[full] = label_array(arr) if name == "classes" else np.ascontiguousarray(arr)
+                feeds[full] = label_array(arr) if name == "classes" else np.asarray(arr, order="C")
         classes = _as_labels(feeds.get(PREFIX + "classes", self._stored[PREFIX + "classes"]))
         self._check_class_count(feeds, len(classes))
         self._feeds, self.classes_ = feeds, classes
