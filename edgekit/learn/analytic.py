@@ -78,6 +78,11 @@ def _one_hot(idx: np.ndarray, n_classes: int) -> np.ndarray:
     return Y
 
 
+class _Memo:
+    """Holds the cached solution, so predicting (which may solve) leaves the estimator's __dict__ unchanged."""
+    sol: "_Solution | None" = None
+
+
 @dataclass
 class _Solution:
     """The cached solve for the current statistics; dropped (set to None) by forget, merge, big batches."""
@@ -185,7 +190,15 @@ class AnalyticClassifier(ParamsMixin):
         self._feat_sum = np.zeros((0, n_features))
         self._feat_sqsum = np.zeros((0, n_features))
         self._class_gram = np.zeros((0, p, p)) if self.per_class_stats else None
-        self._cache: _Solution | None = None
+        self._memo = _Memo()
+
+    @property
+    def _cache(self) -> _Solution | None:
+        return self._memo.sol
+
+    @_cache.setter
+    def _cache(self, sol: _Solution | None) -> None:
+        self._memo.sol = sol
 
     def _reset(self) -> None:
         for name in ("classes_", "class_count_", "n_features_in_", "buffer_", "buffer_bias_", "seed_"):
@@ -335,7 +348,7 @@ class AnalyticClassifier(ParamsMixin):
         over = np.flatnonzero(removed > self.class_count_)
         if over.size:
             c = over[0]
-            raise InputError(f"cannot forget {removed[c]} samples of class {self.classes_[c]!r}: "
+            raise InputError(f"cannot forget {removed[c]} samples of class {self.classes_[c].item()!r}: "
                              f"only {self.class_count_[c]} were learned")
         Z = self._design(X)
         Y = _one_hot(idx, self.classes_.size)
@@ -655,7 +668,7 @@ class AnalyticClassifier(ParamsMixin):
         self._feat_sum = arrays["feat_sum"].astype(np.float64)
         self._feat_sqsum = arrays["feat_sqsum"].astype(np.float64)
         self._class_gram = arrays["class_gram"].astype(np.float64) if self.per_class_stats else None
-        self._cache = None
+        self._memo = _Memo()
         if C:
             W = arrays["weights"].astype(np.float64)
             self._cache = _Solution(W=W, rss=0.0, n=float(self.class_count_.sum()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -18,6 +19,14 @@ from ..errors import DataError
 
 class InputError(DataError, ValueError):
     """A bad input record: a DataError that is also a ValueError (scikit-learn expects ValueError)."""
+
+
+class InputTypeError(InputError, TypeError):
+    """Something that is not a number where numbers are expected (also a TypeError)."""
+
+
+class DataConversionWarning(UserWarning):
+    """Input was converted to the expected layout (a column-vector y raveled), as scikit-learn warns."""
 
 
 class NotFittedError(InputError, AttributeError):
@@ -84,7 +93,7 @@ def check_X(X: Any, n_features: int | None = None, name: str = "X", owner: str =
         bad = _first_bad_cell(list(arr) if arr.ndim else [arr.item()])
         if bad is not None:
             i, j, v = bad
-            raise InputError(f"{name} row {i}, column {j}: {str(v)[:40]!r} is not a number "
+            raise InputTypeError(f"{name} row {i}, column {j}: {str(v)[:40]!r} is not a number "
                              f"(argument must be a string or a real number)")
         try:
             arr = arr.astype(np.float64)
@@ -95,9 +104,9 @@ def check_X(X: Any, n_features: int | None = None, name: str = "X", owner: str =
                          f"{arr.shape}. Reshape your data either using array.reshape(-1, 1) if it has a "
                          f"single feature or array.reshape(1, -1) if it contains a single sample.")
     if arr.shape[0] == 0:
-        raise InputError(f"{name} is empty: 0 samples (shape={arr.shape}) while a minimum of 1 is required")
+        raise InputError(f"{name} is empty: 0 samples (shape={arr.shape}) while a minimum of 1 is required.")
     if arr.shape[1] == 0:
-        raise InputError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required")
+        raise InputError(f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     finite = np.isfinite(arr)
     if not finite.all():
@@ -120,9 +129,11 @@ def check_y(y: Any, n_samples: int, name: str = "y") -> np.ndarray:
     labels are refused, naming the first offending row.
     """
     if y is None:
-        raise InputError(f"{name} is None; labels are required")
+        raise InputError(f"this classifier requires y to be passed, but the target y is None ({name} is None)")
     arr = np.asarray(y, dtype=object if isinstance(y, (list, tuple)) else None)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; using y.ravel()",
+                      DataConversionWarning, stacklevel=3)
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise InputError(f"{name} must be a 1-D sequence of labels; got shape {arr.shape}")
@@ -180,7 +191,7 @@ def union_classes(old: np.ndarray | None, new: np.ndarray) -> tuple[np.ndarray, 
         return new, np.zeros(0, dtype=np.intp)
     if (old.dtype.kind == "U") != (new.dtype.kind == "U"):
         raise InputError(f"the model's labels are {_kind_name(old)} but these labels are {_kind_name(new)} "
-                         f"(e.g. {new[0]!r}); use one type of label")
+                         f"(e.g. {new[0].item()!r}); use one type of label")
     merged = np.union1d(old, new)
     return merged, np.searchsorted(merged, old)
 
@@ -193,13 +204,13 @@ def label_indices(classes: np.ndarray, labels: np.ndarray, name: str = "y") -> n
     """Column index of each label in `classes`; a label that was never learned is an error naming its row."""
     if (classes.dtype.kind == "U") != (labels.dtype.kind == "U"):
         raise InputError(f"the model's labels are {_kind_name(classes)} but {name} holds {_kind_name(labels)} "
-                         f"(row 0: {labels[0]!r})")
+                         f"(row 0: {labels[0].item()!r})")
     idx = np.searchsorted(classes, labels)
     idx_clipped = np.minimum(idx, len(classes) - 1)
     bad = np.flatnonzero(classes[idx_clipped] != labels)
     if bad.size:
         row = int(bad[0])
-        raise InputError(f"{name} row {row}: label {labels[row]!r} was never learned "
+        raise InputError(f"{name} row {row}: label {labels[row].item()!r} was never learned "
                          f"(known labels: {format_labels(classes)})")
     return idx_clipped
 
