@@ -296,7 +296,8 @@ class KeyValueHead(ParamsMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the highest score for each sample."""
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        best = self.decision_function(X).argmax(axis=1)
+        return self.classes_[best]
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of predict(X) against y."""
