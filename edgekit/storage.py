@@ -15,17 +15,15 @@ or foreign file is refused with ModelFileError and never half-loaded.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import struct
-import tempfile
-from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
+from .atomic import atomic_write_bytes, file_lock, read_bytes  # noqa: F401  (re-exported)
 from .errors import ModelFileError
 
 MAGIC = b"EDGEKIT\x00"
@@ -87,38 +85,6 @@ def decode_state(data: bytes, source: str = "<bytes>",
     return kind, meta, arrays
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write data to path so that a crash at any point leaves either the old file or the new one."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """Read a whole file, turning a missing or unreadable file into ModelFileError."""
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def save_state(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
                arrays: Mapping[str, np.ndarray]) -> None:
     """Encode and atomically write a state file."""
@@ -128,19 +94,3 @@ def save_state(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],
 def load_state(path: str | os.PathLike, expect_kind: str | None = None) -> tuple[str, dict, dict[str, np.ndarray]]:
     """Read and verify a state file written by save_state."""
     return decode_state(read_bytes(path), str(path), expect_kind)
-
-
-@contextlib.contextmanager
-def file_lock(path: str | os.PathLike) -> Iterator[None]:
-    """Exclusive inter-process lock for read-modify-write of `path` (uses `path`.lock, flock)."""
-    import fcntl
-
-    lock_path = Path(str(path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)

@@ -13,9 +13,10 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ModelFileError
-from ..storage import atomic_write_bytes, read_bytes
-from .compiler import ARTIFACT_FORMAT, ARTIFACT_VERSION
+from ..atomic import atomic_write_bytes, read_bytes
 
+ARTIFACT_FORMAT = "edgekit-forest"
+ARTIFACT_VERSION = 1
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py")
 _GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv")
 

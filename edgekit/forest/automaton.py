@@ -5,10 +5,14 @@ integer; a DFA transition is cached per (state, typeset), so after warm-up each 
 A match never spans more than MAX_SPAN elements, which keeps digestion linear in the input length."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 MAX_SPAN = 64
 DEAD = -1
+
+# Builtin token classes, usable as <token>, <word>, <digits>, <punct>, <any>; their ids come first.
+BUILTIN_TYPES = ("token", "word", "digits", "punct", "any")
+T_TOKEN, T_WORD, T_DIGITS, T_PUNCT, T_ANY = range(5)
 
 
 class TypesetTable:
@@ -109,3 +113,52 @@ class LayerMatcher:
                     break
                 j += 1
         return out if found else None
+
+
+def build_nfa(node: list, states: list, start: int, type_of: Callable[[list], int]) -> int:
+    """Thompson construction: add states for template `node` from state `start`; return its end state.
+
+    A state is [epsilon targets, [[type id, target], ...]]; `type_of` maps a lit/ref node to its type id."""
+    def new() -> int:
+        states.append([[], []])
+        return len(states) - 1
+
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        end = new()
+        states[start][1].append([type_of(node), end])
+        return end
+    if tag == "seq":
+        cur = start
+        for child in node[1]:
+            cur = build_nfa(child, states, cur, type_of)
+        return cur
+    if tag == "alt":
+        end = new()
+        for child in node[1]:
+            s = new()
+            states[start][0].append(s)
+            states[build_nfa(child, states, s, type_of)][0].append(end)
+        return end
+    if tag == "opt":
+        end = new()
+        states[start][0].append(end)
+        states[build_nfa(node[1], states, start, type_of)][0].append(end)
+        return end
+    if tag == "rep":
+        _, child, lo, hi = node
+        cur = start
+        for _ in range(lo):
+            cur = build_nfa(child, states, cur, type_of)
+        if hi is None:
+            loop = new()
+            states[cur][0].append(loop)
+            states[build_nfa(child, states, loop, type_of)][0].append(loop)
+            return loop
+        end = new()
+        states[cur][0].append(end)
+        for _ in range(hi - lo):
+            cur = build_nfa(child, states, cur, type_of)
+            states[cur][0].append(end)
+        return end
+    raise ValueError(f"unknown template node {tag!r}")

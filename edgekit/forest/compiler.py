@@ -4,18 +4,14 @@ above everything it uses; cycles are errors), and build per layer one automaton 
 The artifact is plain JSON-compatible data (no pickle); runtime.py executes it."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import GrammarError
+from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
+from .automaton import BUILTIN_TYPES, build_nfa
 from .expr import names_used
 from .model import GrammarSet, Where
 
-ARTIFACT_FORMAT = "edgekit-forest"
-ARTIFACT_VERSION = 1
-
-# Builtin token classes, usable as <word>, <digits>, <punct>, <token>, <any>.
-BUILTIN_TYPES = ("token", "word", "digits", "punct", "any")
-T_TOKEN, T_WORD, T_DIGITS, T_PUNCT, T_ANY = range(5)
 
 
 class _Compiler:
@@ -207,55 +203,6 @@ class _Compiler:
             "tables": self.tables, "matchers": matchers, "layers": layers,
             "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
         }
-
-
-def build_nfa(node: list, states: list, start: int, type_of: Callable[[list], int]) -> int:
-    """Thompson construction: add states for template `node` from state `start`; return its end state.
-
-    A state is [epsilon targets, [[type id, target], ...]]; `type_of` maps a lit/ref node to its type id."""
-    def new() -> int:
-        states.append([[], []])
-        return len(states) - 1
-
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        end = new()
-        states[start][1].append([type_of(node), end])
-        return end
-    if tag == "seq":
-        cur = start
-        for child in node[1]:
-            cur = build_nfa(child, states, cur, type_of)
-        return cur
-    if tag == "alt":
-        end = new()
-        for child in node[1]:
-            s = new()
-            states[start][0].append(s)
-            states[build_nfa(child, states, s, type_of)][0].append(end)
-        return end
-    if tag == "opt":
-        end = new()
-        states[start][0].append(end)
-        states[build_nfa(node[1], states, start, type_of)][0].append(end)
-        return end
-    if tag == "rep":
-        _, child, lo, hi = node
-        cur = start
-        for _ in range(lo):
-            cur = build_nfa(child, states, cur, type_of)
-        if hi is None:
-            loop = new()
-            states[cur][0].append(loop)
-            states[build_nfa(child, states, loop, type_of)][0].append(loop)
-            return loop
-        end = new()
-        states[cur][0].append(end)
-        for _ in range(hi - lo):
-            cur = build_nfa(child, states, cur, type_of)
-            states[cur][0].append(end)
-        return end
-    raise ValueError(f"unknown template node {tag!r}")
 
 
 def _strip_positions(node: list) -> list:

@@ -10,12 +10,11 @@ import re
 from decimal import Decimal
 from typing import Any, Iterator
 
-from .automaton import LayerMatcher, TypesetTable
-from .compiler import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD
-from .expr import ExprError, evaluate, format_value
-from .tokenize import DIGITS, PUNCT, tokenize
+from .automaton import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
+from .expr import ExprError, compile_expr, format_value
+from .tokenize import DIGITS, PUNCT, WORD, scan
 
-_KIND_TYPE = {"word": T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
+_KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
 
 
 class Element:
@@ -96,10 +95,14 @@ class Digester:
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
         self._tok_ts: dict[tuple[str, str], int] = {}
         self._sym_ts: dict[tuple[int, int], int] = {}
+        self._paths: dict[tuple, tuple] = {}
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
-        for m in self.matchers:
-            if m["kind"] == "entry":
-                m["_value"] = _const(m["value"])
+        # runtime-only companions of the matchers (the artifact itself stays plain data)
+        self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
+        self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
+                          else None for m in self.matchers]
+        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
+                         for m in self.matchers]
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
@@ -124,8 +127,12 @@ class Digester:
         return tsid
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
-        for t in tokenize(text, start, end):
-            out.append(Element(self._token_tsid(t.text, t.kind), t.start, t.end, t.space_before, t.text, t.text))
+        cache = self._tok_ts
+        for t, kind, s, e, space in scan(text, start, end):
+            tsid = cache.get((t, kind))
+            if tsid is None:
+                tsid = self._token_tsid(t, kind)
+            out.append(Element(tsid, s, e, space, t, t))
 
     def elements(self, text: str) -> list[Element]:
         """Tokens, with spans recognised by data classes protected as single data elements."""
@@ -167,20 +174,7 @@ class Digester:
 
     def _apply_cover(self, seq: list[Element], hits: list, layer_no: int, source: str) -> list[Element]:
         n = len(seq)
-        prio = self.matchers
-        # cost = (uncovered, symbols, -priority); right-to-left DP, ties prefer a match at the current position
-        best_u, best_s, best_p = [0] * (n + 1), [0] * (n + 1), [0] * (n + 1)
-        choice: list[tuple[int, int] | None] = [None] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            cu, cs, cp, ch = best_u[i + 1] + 1, best_s[i + 1], best_p[i + 1], None
-            opts = hits[i]
-            if opts:
-                # longest first, so equal costs keep the longest match
-                for j, m in sorted(opts, key=lambda x: -x[0]):
-                    u, s, p = best_u[j], best_s[j] + 1, best_p[j] - prio[m]["priority"]
-                    if (u, s, p) < (cu, cs, cp) or ((u, s, p) == (cu, cs, cp) and ch is None):
-                        cu, cs, cp, ch = u, s, p, (j, m)
-            best_u[i], best_s[i], best_p[i], choice[i] = cu, cs, cp, ch
+        choice = self._disjoint_choice(hits) or self._best_cover(hits)
         out: list[Element] = []
         i = 0
         while i < n:
@@ -194,6 +188,35 @@ class Digester:
                 i = j
         return out
 
+    @staticmethod
+    def _disjoint_choice(hits: list) -> list | None:
+        """Fast path: one match per start and no overlaps, so taking every match is the best cover."""
+        reach = 0
+        for i, opts in enumerate(hits):
+            if opts:
+                if len(opts) > 1 or i < reach:
+                    return None
+                reach = opts[0][0]
+        return [opts[0] if opts else None for opts in hits]
+
+    def _best_cover(self, hits: list) -> list:
+        """Right-to-left DP over covers; cost packs (uncovered, symbols, -priority) into one integer.
+        Ties prefer a match at the current position, longest first (hits are sorted by end)."""
+        n = len(hits)
+        uncovered, symbol = 1 << 64, 1 << 32
+        cost = [0] * (n + 1)
+        cost[n] = 1 << 31
+        choice: list = [None] * (n + 1)
+        matchers = self.matchers
+        for i in range(n - 1, -1, -1):
+            best, ch = cost[i + 1] + uncovered, None
+            for j, m in reversed(hits[i]):
+                c = cost[j] + symbol - matchers[m]["priority"]
+                if c < best or (c == best and ch is None):
+                    best, ch = c, (j, m)
+            cost[i], choice[i] = best, ch
+        return choice
+
     # ---- symbols ------------------------------------------------------------------------------------
     def _symbol(self, mi: int, children: tuple, layer_no: int, source: str) -> Element:
         m = self.matchers[mi]
@@ -202,21 +225,22 @@ class Digester:
         e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
                     "", None, mi, children, layer_no)
         if m["kind"] == "entry":
-            e.text, e.value = m["canonical"], m["_value"]
+            e.text, e.value = m["canonical"], self.entry_values[mi]
             return e
-        binds = self.bind(m, children)
+        binds = self.bind(mi, children) if m["captures"] else {}
         e.captures = binds
         env = _Captures(binds, source)
         try:
-            if m["value"] is not None:
-                e.value = evaluate(m["value"], env, self.tables)
+            value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
+            if value_fn is not None:
+                e.value = value_fn(env)
             else:
                 symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
                 e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
             env.own_value = e.value
-            if m["text"] is not None:
-                e.text = format_value(evaluate(m["text"], env, self.tables))
-            elif m["value"] is not None:
+            if text_fn is not None:
+                e.text = format_value(text_fn(env))
+            elif value_fn is not None:
                 e.text = format_value(e.value)
             else:
                 e.text = join_texts(children)
@@ -225,24 +249,34 @@ class Digester:
             e.value, e.text = None, join_texts(children)
         return e
 
-    def bind(self, m: dict, children: tuple) -> dict[str, Any]:
-        """Re-match a rule's template over its span to find which element each capture took."""
+    def bind(self, mi: int, children: tuple) -> dict[str, Any]:
+        """Which element each capture of rule `mi` took: the template is re-matched over the span once
+        per distinct (rule, child typesets) and the resulting path is cached."""
+        key = (mi, tuple(c.tsid for c in children))
+        path = self._paths.get(key)
+        if path is None:
+            if len(self._paths) > 200_000:
+                self._paths.clear()
+            path = self._paths[key] = self._bind_path(self.matchers[mi], children)
+        out: dict[str, Any] = {name: [] for name, multi in self.matchers[mi]["captures"].items() if multi}
+        for name, index, tid, multi in path:
+            elem = self._descend(children[index], tid)
+            if multi:
+                out[name].append(elem)
+            else:
+                out[name] = elem
+        return out
+
+    def _bind_path(self, m: dict, children: tuple) -> tuple:
         caps: dict[str, bool] = m["captures"]
         for end, binds in self._walk(m["template"], children, 0, ()):
             if end == len(children):
-                out: dict[str, Any] = {name: [] for name, multi in caps.items() if multi}
-                node = binds
                 items = []
-                while node:
-                    items.append(node[0])
-                    node = node[1]
-                for name, elem in reversed(items):
-                    if caps.get(name):
-                        out[name].append(elem)
-                    else:
-                        out[name] = elem
-                return out
-        return {}
+                while binds:
+                    items.append(binds[0])
+                    binds = binds[1]
+                return tuple((name, index, tid, caps[name]) for name, index, tid in reversed(items))
+        return ()
 
     def _descend(self, e: Element, tid: int) -> Element:
         """With unit subsumption a symbol also counts as its only child's types: find the element of type tid."""
@@ -257,7 +291,7 @@ class Digester:
                 tid = self.vocab.get(node[1]) if tag == "lit" else self.class_ids.get(node[1])
                 if tid is not None and tid in self.typesets.sets[elems[pos].tsid]:
                     if tag == "ref" and node[2]:
-                        yield pos + 1, ((node[2], self._descend(elems[pos], tid)), binds)
+                        yield pos + 1, ((node[2], pos, tid), binds)
                     else:
                         yield pos + 1, binds
         elif tag == "seq":

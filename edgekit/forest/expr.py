@@ -156,73 +156,101 @@ _COMPARE = {
 }
 
 
-def evaluate(node: list, env: Env, tables: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Evaluate an expression tree; raises ExprError on a run-time failure."""
+Compiled = Callable[[Env], Any]
+
+
+def compile_expr(node: list, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
+    """Turn an expression tree into a closure taking the capture environment (tables are bound now).
+
+    The closures only compose the operations above; nothing from a grammar file is ever executed."""
     tag = node[0]
-    if tag == "num":
-        return int(node[1]) if "." not in node[1] else Decimal(node[1])
-    if tag == "str":
-        return node[1]
-    if tag == "const":
-        return node[1]
+    if tag in ("num", "str", "const"):
+        v = (int(node[1]) if "." not in node[1] else Decimal(node[1])) if tag == "num" else node[1]
+        return lambda env: v
     if tag == "name":
         name = node[1]
-        return tables[name] if name in tables else env.value(name)
+        if name in tables:
+            table = tables[name]
+            return lambda env: table
+        return lambda env: env.value(name)
     if tag == "attr":
-        base = node[1]
+        base, field = node[1], node[2]
         if base[0] == "name" and base[1] not in tables:
-            return env.attr(base[1], node[2])
-        v = evaluate(base, env, tables)
-        if isinstance(v, Mapping):
-            return v.get(node[2])
-        raise ExprError(f"value has no attribute {node[2]!r}")
+            name = base[1]
+            return lambda env: env.attr(name, field)
+        get_base = compile_expr(base, tables)
+
+        def attr(env: Env) -> Any:
+            v = get_base(env)
+            if isinstance(v, Mapping):
+                return v.get(field)
+            raise ExprError(f"value has no attribute {field!r}")
+        return attr
     if tag == "index":
-        v, i = evaluate(node[1], env, tables), evaluate(node[2], env, tables)
-        try:
-            return v[_int(i)] if isinstance(v, (list, tuple, str)) else v[format_value(i)]
-        except (IndexError, KeyError, TypeError):
-            return None
-    if tag == "call":
-        fn = BUILTINS[node[1]][0]
-        args = [evaluate(a, env, tables) for a in node[2]]
-        try:
-            return _check(fn(*args))
-        except ExprError:
-            raise
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ExprError(f"{node[1]}(): {exc}") from None
-    if tag == "neg":
-        return _check(-_num(evaluate(node[1], env, tables)))
-    if tag == "bin":
-        return _check(_arith(node[1], evaluate(node[2], env, tables), evaluate(node[3], env, tables)))
-    if tag == "cmp":
-        a, b = evaluate(node[2], env, tables), evaluate(node[3], env, tables)
-        try:
-            return _COMPARE[node[1]](a, b)
-        except TypeError:
+        get_v, get_i = compile_expr(node[1], tables), compile_expr(node[2], tables)
+
+        def index(env: Env) -> Any:
+            v, i = get_v(env), get_i(env)
             try:
-                return _COMPARE[node[1]](_num(a), _num(b))
+                return v[_int(i)] if isinstance(v, (list, tuple, str)) else v[format_value(i)]
+            except (IndexError, KeyError, TypeError):
+                return None
+        return index
+    if tag == "call":
+        fname, fn = node[1], BUILTINS[node[1]][0]
+        args = [compile_expr(a, tables) for a in node[2]]
+
+        def call(env: Env) -> Any:
+            try:
+                return _check(fn(*[a(env) for a in args]))
             except ExprError:
-                return _COMPARE[node[1]](format_value(a), format_value(b))
-    if tag == "and":
-        v: Any = True
-        for part in node[1]:
-            v = evaluate(part, env, tables)
-            if not v:
-                return v
-        return v
-    if tag == "or":
-        v = None
-        for part in node[1]:
-            v = evaluate(part, env, tables)
-            if v:
-                return v
-        return v
+                raise
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise ExprError(f"{fname}(): {exc}") from None
+        return call
+    if tag == "neg":
+        operand = compile_expr(node[1], tables)
+        return lambda env: _check(-_num(operand(env)))
+    if tag == "bin":
+        op, left, right = node[1], compile_expr(node[2], tables), compile_expr(node[3], tables)
+        return lambda env: _check(_arith(op, left(env), right(env)))
+    if tag == "cmp":
+        compare, left, right = _COMPARE[node[1]], compile_expr(node[2], tables), compile_expr(node[3], tables)
+
+        def cmp(env: Env) -> Any:
+            a, b = left(env), right(env)
+            try:
+                return compare(a, b)
+            except TypeError:
+                try:
+                    return compare(_num(a), _num(b))
+                except ExprError:
+                    return compare(format_value(a), format_value(b))
+        return cmp
+    if tag in ("and", "or"):
+        parts = [compile_expr(x, tables) for x in node[1]]
+        want = tag == "or"
+
+        def logic(env: Env) -> Any:
+            v: Any = None if want else True
+            for part in parts:
+                v = part(env)
+                if bool(v) == want:
+                    return v
+            return v
+        return logic
     if tag == "not":
-        return not evaluate(node[1], env, tables)
+        operand = compile_expr(node[1], tables)
+        return lambda env: not operand(env)
     if tag == "if":
-        return evaluate(node[2] if evaluate(node[1], env, tables) else node[3], env, tables)
+        cond, yes, no = (compile_expr(x, tables) for x in node[1:4])
+        return lambda env: yes(env) if cond(env) else no(env)
     raise ExprError(f"unknown expression node {tag!r}")
+
+
+def evaluate(node: list, env: Env, tables: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Evaluate an expression tree once (compile_expr is the fast path for repeated use)."""
+    return compile_expr(node, tables)(env)
 
 
 def names_used(node: list) -> list[tuple[str, list]]:

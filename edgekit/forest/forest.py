@@ -9,12 +9,10 @@ from typing import Any
 
 from ..errors import GrammarError, ModelFileError
 from . import artifact as artifact_io
-from .automaton import DEAD, LayerMatcher
-from .compiler import build_nfa, compile_grammar_set
+from .automaton import DEAD, T_PUNCT, LayerMatcher, build_nfa
 from .digest import Digester, Element, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
-from .loader import load_grammar_set
 from .trace import Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
@@ -194,8 +192,6 @@ def _display_type(name: str) -> str:
 
 
 def _is_punct(e: Element, d: Digester) -> bool:
-    from .compiler import T_PUNCT
-
     return e.matcher < 0 and e.groups is None and T_PUNCT in d.typesets.sets[e.tsid]
 
 
@@ -235,6 +231,9 @@ def resolve_grammar(name_or_path: str | os.PathLike) -> Path:
 
 def compile_forest(name_or_path: str | os.PathLike) -> dict[str, Any]:
     """Load and compile a grammar set from source, bypassing the cache."""
+    from .compiler import compile_grammar_set
+    from .loader import load_grammar_set  # lark is imported only when a grammar is compiled
+
     return compile_grammar_set(load_grammar_set(resolve_grammar(name_or_path)))
 
 
