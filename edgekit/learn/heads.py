@@ -18,11 +18,13 @@ from typing import Any
 
 from ..storage import load_state
 from .analytic import AnalyticClassifier
+from .kv_head import KeyValueHead
 from .validation import InputError
 from ..errors import ModelFileError
 
 HEADS: dict[str, type] = {
     "analytic": AnalyticClassifier,
+    "kvb": KeyValueHead,
 }
 
 
