@@ -132,6 +132,36 @@ def test_count_forget_class_equals_never_learned(forget, seed):
     assert np.array_equal(learned.predict_proba(X), never.predict_proba(X))
 
 
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), top_k=st.sampled_from([1, 2]))
+def test_count_forget_samples_equals_never_learned(seed, top_k):
+    head, X, y = small_head("counts", top_k=top_k)
+    rng = np.random.default_rng(seed)
+    gone = rng.random(len(X)) < 0.3
+    gone |= y == 3                                  # class 3 loses every sample: it disappears
+    learned = KeyValueHead(**head.get_params()).fit_keys(X).partial_fit(X, y)
+    never = KeyValueHead(**head.get_params()).fit_keys(X).partial_fit(X[~gone], y[~gone])
+    learned.forget(X[gone], y[gone])
+    for name in ("classes_", "counts_", "values_", "key_used_"):
+        assert np.array_equal(getattr(learned, name), getattr(never, name)), name
+
+
+def test_forget_samples_refuses_what_it_cannot_do_exactly():
+    from edgekit.errors import DataError
+
+    head, X, y = small_head("counts")
+    head.partial_fit(X[y < 2], y[y < 2])
+    before = head.counts_.copy()
+    twice = np.concatenate([np.flatnonzero(y == 0)] * 2)
+    with pytest.raises(DataError, match="never learned"):
+        head.forget(X[twice], y[twice])
+    assert np.array_equal(head.counts_, before)
+    sgd, X, y = small_head("sgd")
+    sgd.partial_fit(X, y)
+    with pytest.raises(DataError, match="forget_class"):
+        sgd.forget(X[:3], y[:3])
+
+
 def test_sgd_forget_class_drops_the_column_and_resets_exclusive_rows():
     head, X, y = small_head("sgd", n_keys=24, epochs=3)
     head.partial_fit(X, y)

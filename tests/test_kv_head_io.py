@@ -1,6 +1,8 @@
 """The key-value head at its edges: bad input, state files, export tensors, text features, info."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -186,8 +188,10 @@ def test_info_describes_the_head(data):
     X, y = data
     head = trained(X, y, top_k=2)
     info = head.info()
-    assert info["head"] == "kvb" and info["classes"] == [10, 20, 30]
-    assert info["samples_per_class"] == {"10": 25, "20": 25, "30": 25} and info["n_samples_seen"] == 75
-    assert info["n_features_in"] == 6 and info["params"]["n_codebooks"] == 6
+    assert info["kind"] == "kvb" and info["classes"] == [10, 20, 30]
+    assert info["counts"] == {"10": 25, "20": 25, "30": 25} and info["n_samples"] == 75
+    assert info["n_features_in"] == 6 and info["n_codebooks"] == 6 and info["value_learner"] == "counts"
     assert 0 < info["keys_used_fraction"] <= 1 and info["state_bytes"] > 0
-    assert KeyValueHead().info()["fitted"] is False
+    json.dumps(info)
+    with pytest.raises(NotFittedError):
+        KeyValueHead().info()

@@ -306,6 +306,32 @@ class KeyValueHead(ParamsMixin):
         return float(np.mean(predicted == y))
 
     # ----- forgetting -------------------------------------------------------------------------
+    def forget(self, X: Any, y: Any) -> "KeyValueHead":
+        """Remove these learned samples: exact for the counts learner (their hits are subtracted, so the
+        state equals never having learned them; classes left with no sample disappear). Refused,
+        leaving the head unchanged, by the sgd learner and for samples that were never learned."""
+        self._require_classes()
+        X = self._X(X)
+        target = label_indices(self.classes_, check_y(y, len(X)))
+        if self.value_learner != "counts":
+            raise InputError("the sgd value learner cannot forget single samples; use forget_class, or a "
+                             "head with value_learner='counts' (exact sample and class forgetting)")
+        M = len(self.classes_)
+        cells = np.empty(0, dtype=np.int64)
+        for part in sample_chunks(len(X), self.n_codebooks * self.n_keys):
+            rows = self._select(X[part], masked=False)
+            cells = np.concatenate([cells, (rows * M + target[part][None, :, None]).ravel()])
+        removed = np.bincount(cells, minlength=self.counts_.size).reshape(self.counts_.shape)
+        if (removed > self.counts_).any():
+            raise InputError("cannot forget these samples: some of them were never learned by this head")
+        self.counts_ -= removed
+        self.key_used_ = self.counts_.sum(axis=2) > 0
+        self._refresh_count_values(np.flatnonzero(removed.sum(axis=2)))
+        empty = self.counts_[0].sum(axis=0) == 0
+        if empty.any():
+            self._drop_classes(~empty)
+        return self
+
     def forget_class(self, label: Any) -> "KeyValueHead":
         """Remove a class. counts: exact, the state equals never having learned it. sgd: its value
         column is dropped and rows only it ever selected are reset (zero, unused); rows it shared
@@ -316,7 +342,10 @@ class KeyValueHead(ParamsMixin):
         if len(matches) == 0:
             raise InputError(f"cannot forget class {label!r}: it was never learned "
                              f"(known labels: {format_labels(self.classes_)})")
-        keep = np.arange(len(self.classes_)) != matches[0]
+        self._drop_classes(np.arange(len(self.classes_)) != matches[0])
+        return self
+
+    def _drop_classes(self, keep: np.ndarray) -> None:
         self.classes_ = self.classes_[keep]
         self.counts_ = np.ascontiguousarray(self.counts_[:, :, keep])
         self.values_ = np.ascontiguousarray(self.values_[:, :, keep])
@@ -325,22 +354,22 @@ class KeyValueHead(ParamsMixin):
             self._refresh_count_values(np.arange(self.n_codebooks * self.n_keys))
         else:
             self.values_[~self.key_used_] = 0.0
-        return self
 
     # ----- description, export and persistence -------------------------------------------------
     def info(self) -> dict[str, Any]:
-        """What `edgekit info` shows: classes, samples learned per class, sizes (JSON-serializable)."""
-        described: dict[str, Any] = {"head": KIND, "params": _param_meta(self)}
+        """What `edgekit info` shows: labels, samples learned per class, sizes, parameters (JSON-serializable)."""
         if not hasattr(self, "keys_"):
-            return {**described, "fitted": False}
+            raise NotFittedError("This KeyValueHead instance is not fitted yet: it has no keys. "
+                                 "Call 'fit_keys', 'fit' or 'partial_fit' first.")
         per_class = self.counts_[0].sum(axis=0) // self.top_k  # each sample hits top_k keys per codebook
+        labels = labels_to_json(self.classes_)
         arrays = (self.projections_, self.keys_, self.values_, self.counts_)
-        return {**described, "fitted": len(self.classes_) > 0, "n_features_in": int(self.n_features_in_),
-                "classes": labels_to_json(self.classes_), "n_classes": len(self.classes_),
-                "samples_per_class": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), per_class)},
-                "n_samples_seen": int(per_class.sum()),
+        return {"kind": KIND, "classes": labels, "counts": {str(c): int(n) for c, n in zip(labels, per_class)},
+                "n_samples": int(per_class.sum()), "n_features_in": int(self.n_features_in_),
+                "n_codebooks": self.n_codebooks, "n_keys": self.n_keys, "key_dim": self.key_dim,
+                "top_k": self.top_k, "value_learner": self.value_learner,
                 "keys_used_fraction": round(float(self.key_used_.mean()), 4),
-                "state_bytes": int(sum(a.nbytes for a in arrays))}
+                "featurizer": featurizer_to_meta(self.featurizer), "state_bytes": int(sum(a.nbytes for a in arrays))}
 
     def weights_for_export(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
         """Tensors for an inference graph that reproduces decision_function / predict_proba:
@@ -367,7 +396,9 @@ class KeyValueHead(ParamsMixin):
         """Write the head atomically to an edgekit state file (kind "kvb", format version in meta)."""
         if not hasattr(self, "keys_"):
             raise NotFittedError("This KeyValueHead has nothing to save yet: call fit_keys, fit or partial_fit first")
-        meta = {"format_version": FORMAT_VERSION, "params": _param_meta(self),
+        from .. import __version__
+
+        meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": _param_meta(self),
                 "classes": labels_to_json(self.classes_), "n_features_in": int(self.n_features_in_)}
         arrays = {"projections": self.projections_, "keys": self.keys_,
                   "values": self.values_, "counts": self.counts_}
