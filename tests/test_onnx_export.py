@@ -8,18 +8,25 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from hypothesis import given, settings, strategies as st
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.datasets import load_digits
 
 import edgekit
 from edgekit.errors import DataError, ModelFileError
+from edgekit.learn.analytic import AnalyticClassifier
 from edgekit.learn.featurize import HashingTextFeaturizer
 from edgekit.learn.kv_head import KeyValueHead
 from exporters import export
 from exporters.metadata import HeadMetadata
 from exporters.onnx_parts import DEFAULT_OPSET, FEATURES
 
-ATOL = 2e-5  # float32 graph vs float64 numpy, on probabilities
+
+
+def proba_atol(head) -> float:
+    """Float32 tolerance on probabilities: scores carry ~1e-6 float32 rounding, and the analytic head's
+    softmax_scale_ multiplies that before the softmax."""
+    return 2e-6 * max(1.0, float(getattr(head, "softmax_scale_", 1.0)))
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +45,15 @@ def run_graph(model: onnx.ModelProto, feeds: dict) -> list[np.ndarray]:
 def assert_parity(model: onnx.ModelProto, head, X: np.ndarray) -> None:
     labels, proba = run_graph(model, {FEATURES: X.astype(np.float32)})
     assert_same_labels(labels, head, X)
-    np.testing.assert_allclose(proba, head.predict_proba(X), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(proba, head.predict_proba(X), atol=proba_atol(head), rtol=0)
 
 
 def assert_same_labels(labels: np.ndarray, head, X: np.ndarray) -> None:
     """Labels equal the head's; where the head's best scores are exactly tied (possible after very few
     updates) float32 may break the tie the other way, but only to another of the tied classes."""
     scores = head.decision_function(X)
-    tied = np.sort(scores, axis=1)[:, -2] >= scores.max(axis=1) - 1e-9
+    runner_up = np.sort(scores, axis=1)[:, -2] if scores.shape[1] > 1 else scores[:, 0] - 1.0
+    tied = runner_up >= scores.max(axis=1) - 1e-9
     np.testing.assert_array_equal(labels[~tied], head.predict(X)[~tied])
     for i in np.flatnonzero(tied):
         best = head.classes_[scores[i] >= scores[i].max() - 1e-9]
@@ -67,6 +75,39 @@ def tiny_backbone(opset: int, n_in: int = 12, n_out: int = 24, seed: int = 0,
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = helper.find_min_ir_version_for(list(model.opset_import))
     return model, W
+
+
+# ----- analytic classifier -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("buffer_size,activation", [(0, "relu"), (200, "relu"), (200, "tanh"),
+                                                    (200, "sigmoid"), (100, "identity")])
+def test_analytic_graph_matches_head_on_digits(digits, buffer_size, activation):
+    X, y = digits
+    head = AnalyticClassifier(buffer_size=buffer_size, activation=activation, gamma=0.5).fit(X[:1200], y[:1200])
+    model = export(head)
+    onnx.checker.check_model(model, full_check=True)
+    assert_parity(model, head, X)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_features=st.integers(1, 40), n_classes=st.integers(1, 7),
+       buffer_size=st.sampled_from([0, 16, 64]), activation=st.sampled_from(["relu", "tanh", "sigmoid", "identity"]))
+def test_analytic_graph_matches_head_on_random_data(seed, n_features, n_classes, buffer_size, activation):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((60, n_features)) * rng.uniform(0.1, 10)
+    y = rng.integers(0, n_classes, 60)
+    head = AnalyticClassifier(buffer_size=buffer_size, activation=activation, random_state=seed).fit(X, y)
+    assert_parity(export(head), head, rng.standard_normal((50, n_features)))
+
+
+def test_analytic_graph_after_updates_and_forgetting(digits):
+    X, y = digits
+    head = AnalyticClassifier(buffer_size=128).partial_fit(X[y < 3], y[y < 3])
+    assert_parity(export(head), head, X)
+    head.partial_fit(X[y >= 3], y[y >= 3])          # seven new classes
+    assert_parity(export(head), head, X)
+    head.forget(X[:300], y[:300])
+    assert_parity(export(head), head, X)
 
 
 # ----- key-value head ----------------------------------------------------------------------------
@@ -137,6 +178,8 @@ def test_text_head_stores_its_featurizer():
 def test_export_refuses_unfitted_or_foreign_objects():
     with pytest.raises(DataError, match="unfitted"):
         export(KeyValueHead())
+    with pytest.raises(DataError, match="unfitted"):
+        export(AnalyticClassifier())
     with pytest.raises(DataError, match="not an edgekit head"):
         export(object())
 
@@ -167,7 +210,7 @@ def test_composed_model_equals_backbone_then_head(opset):
     labels, proba = run_graph(model, {"image": images})
     emb_ort = run_graph_backbone(backbone, images)
     np.testing.assert_array_equal(labels, head.predict(emb_ort.astype(np.float64)))
-    np.testing.assert_allclose(proba, head.predict_proba(emb_ort.astype(np.float64)), atol=ATOL)
+    np.testing.assert_allclose(proba, head.predict_proba(emb_ort.astype(np.float64)), atol=proba_atol(head))
     layout = HeadMetadata.read(model).feature_layout
     assert layout["kind"] == "backbone" and layout["inputs"][0]["name"] == "image"
 

@@ -197,7 +197,9 @@ def as_feature_batch(X: Any, n_features: int) -> np.ndarray:
     arr = np.asarray(X) if not isinstance(X, (list, tuple)) else X
     if isinstance(arr, np.ndarray) and arr.ndim == 1:
         arr = arr.reshape(1, -1)
-    out = np.ascontiguousarray(check_X(arr, n_features, owner="the model"), dtype=np.float32)
+    checked = check_X(arr, n_features, owner="the model")
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(checked, dtype=np.float32)
     bad = ~np.isfinite(out).all(axis=1)
     if bad.any():
         raise DataError(f"X row {int(np.argmax(bad))} overflows float32 (values beyond +-3.4e38)")
