@@ -249,3 +249,40 @@ def test_backbone_that_does_not_fit_is_refused(digits, tmp_path):
         export(head, backbone=bad)
     with pytest.raises(ModelFileError, match="cannot read"):
         export(head, backbone=tmp_path / "missing.onnx")
+
+
+# ----- edgekit export ----------------------------------------------------------------------------
+
+def test_cli_export_writes_a_runnable_model(digits, tmp_path):
+    from typer.testing import CliRunner
+
+    from edgekit.cli import app
+    from edgekit.runtime import OnnxModel
+
+    X, y = digits
+    runner = CliRunner()
+    for head in (AnalyticClassifier(buffer_size=32).fit(X, y), KeyValueHead(n_codebooks=4, n_keys=8, key_dim=2).fit(X, y)):
+        head.save(tmp_path / "head.state")
+        result = runner.invoke(app, ["export", str(tmp_path / "head.state"), "-o", str(tmp_path / "head.onnx")])
+        assert result.exit_code == 0, result.output
+        assert "head.onnx" in result.stderr and "opset 17" in result.stderr
+        assert_same_labels(OnnxModel(tmp_path / "head.onnx").predict(X), head, X)
+
+    backbone, W = tiny_backbone(17, n_in=5, n_out=64)
+    (tmp_path / "bb.onnx").write_bytes(backbone.SerializeToString())
+    result = runner.invoke(app, ["export", str(tmp_path / "head.state"), "-o", str(tmp_path / "c.onnx"),
+                                 "--backbone", str(tmp_path / "bb.onnx")])
+    assert result.exit_code == 0, result.output
+    assert OnnxModel(tmp_path / "c.onnx").input_names == ["image"]
+
+
+def test_cli_export_errors_are_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from edgekit.cli import app
+
+    (tmp_path / "junk.state").write_bytes(b"junk")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "junk.state"), "-o", str(tmp_path / "x.onnx")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("edgekit: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.onnx").exists()
