@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import log_softmax, softmax
 
 from ..errors import ModelFileError
 from ..storage import load_state, save_state
@@ -46,8 +47,8 @@ class KeyValueHead(ParamsMixin):
         order or batch split gives the same state); on used rows
         values_ = log((counts_ + alpha) / (counts_.sum(-1) + M * alpha)), a per-cell log posterior, and
         0 elsewhere. Adding a class changes M and so every used row. Forgetting a class is exact.
-      - value_learner="sgd" (the paper's): label-smoothed cross-entropy on softmax(scores) (temperature 1); for a
-        mini-batch, every selected row moves by -learning_rate times the mean of (p - t) over the
+      - value_learner="sgd" (the paper's): label-smoothed cross-entropy on softmax(scores) (temperature
+        1); for a mini-batch, every selected row moves by -learning_rate times the mean of (p - t) over the
         samples that selected it (the exact gradient of the mean loss, `value_gradient`, rescaled per
         row by (C * B) / hits), plain SGD without momentum or decay, so unselected rows stay
         bit-for-bit unchanged. `epochs` passes over every partial_fit batch, mini-batches of
@@ -245,7 +246,7 @@ class KeyValueHead(ParamsMixin):
 
     def _residual(self, rows: np.ndarray, target: np.ndarray) -> np.ndarray:
         """p - t per sample: softmax of the scores minus the label-smoothed one-hot target, (B, M)."""
-        return _softmax(self._scores(rows)) - self._smoothed_targets(target)
+        return softmax(self._scores(rows), axis=1) - self._smoothed_targets(target)
 
     def _smoothed_targets(self, target: np.ndarray) -> np.ndarray:
         """(1 - eps) * one-hot + eps / M, shape (B, M)."""
@@ -260,8 +261,7 @@ class KeyValueHead(ParamsMixin):
     def value_loss(self, X: Any, y: Any) -> float:
         """Mean label-smoothed cross-entropy of the training forward pass (keys selected unmasked)."""
         rows, target = self._labelled_rows(X, y)
-        scores = self._scores(rows)
-        logp = scores - _logsumexp(scores)
+        logp = log_softmax(self._scores(rows), axis=1)
         return float(-(self._smoothed_targets(target) * logp).sum(axis=1).mean())
 
     def value_gradient(self, X: Any, y: Any) -> np.ndarray:
@@ -292,7 +292,7 @@ class KeyValueHead(ParamsMixin):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """softmax(decision_function(X) / temperature), rows summing to 1."""
-        return _softmax(self.decision_function(X) / self.temperature)
+        return softmax(self.decision_function(X) / self.temperature, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the highest score for each sample."""
@@ -440,16 +440,6 @@ class KeyValueHead(ParamsMixin):
         head._derive_projection()
         head._derive_keys()
         return head
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _logsumexp(scores: np.ndarray) -> np.ndarray:
-    top = scores.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
 
 
 def _param_meta(head: KeyValueHead) -> dict[str, Any]:
