@@ -230,3 +230,19 @@ def test_shipped_grammars_are_found_by_name():
 
     assert "home" in shipped_grammars()
     assert load_forest("home").parse("switch on the kitchen lamp").intent == "TurnOn"
+
+
+def test_wildcard_slot_and_decimal_data_class(grammar):
+    f = grammar(r"""
+data decimal = /\d+\.\d+/
+rule remind: remind me to <word:task>+
+  intent Remind
+rule temp: set temperature to <decimal:t>
+  value dec(t)
+  intent SetTemperature
+""")
+    frame = f.parse("remind me to buy oat milk")
+    assert frame.intent == "Remind" and frame["task"] == ["buy", "oat", "milk"]
+    assert frame.slots["task"].text == "buy oat milk"
+    frame = f.parse("set temperature to 21.5")
+    assert frame["t"] == "21.5" and f.explain("set temperature to 21.5").nodes[0].value == Decimal("21.5")

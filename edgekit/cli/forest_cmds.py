@@ -46,8 +46,10 @@ def normalize(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
         forest = _load(grammar)
 
         def handle(rec) -> str:
-            if rec.obj is None:
-                return forest.normalize(rec.text) if not jsonl else rec.text
+            if not jsonl:
+                return forest.normalize(rec.text)
+            if rec.error:  # a bad JSON record is passed through unchanged (and reported)
+                return rec.text
             return json.dumps({**rec.obj, field: forest.normalize(rec.text)}, ensure_ascii=False)
 
         _run(files, jsonl, field, handle)
