@@ -453,7 +453,7 @@ class AnalyticClassifier(ParamsMixin):
         except np.linalg.LinAlgError:
             raise EdgekitError(f"the statistics are not positive definite even with gamma={self.gamma}; "
                                f"increase gamma") from None
-        W = scipy.linalg.cho_solve((chol, False), Q, check_finite=False)
+        W = np.ascontiguousarray(scipy.linalg.cho_solve((chol, False), Q, check_finite=False))  # C order, as loaded
         if not np.isfinite(W).all():
             raise EdgekitError(f"the ridge solution is not finite; increase gamma (now {self.gamma})")
         self._cache = _Solution(W=W, rss=self._rss(n, W, Q), n=n, chol=chol)
@@ -549,13 +549,16 @@ class AnalyticClassifier(ParamsMixin):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Ridge scores h(X) @ coef_.T + intercept_, shape (n_samples, n_classes)."""
+        return self._scores(X)
+
+    def _scores(self, X: Any) -> np.ndarray:
         self._require_fitted()
         X = self._check_X(X)
         return self._design(X) @ self._solution().W
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """softmax(softmax_scale_ * decision_function(X)) per row."""
-        scores = self.decision_function(X) * self.softmax_scale_
+        scores = self._scores(X) * self.softmax_scale_
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
@@ -563,7 +566,8 @@ class AnalyticClassifier(ParamsMixin):
 
     def predict(self, X: Any) -> np.ndarray:
         """The label with the highest score for each row."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        winners = np.argmax(self._scores(X), axis=1)
+        return self.classes_[winners]
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy on (X, y)."""

@@ -165,7 +165,8 @@ def _as_label_array(arr: np.ndarray, name: str) -> np.ndarray:
         elif isinstance(v, numbers.Real) and np.isfinite(v) and float(v) == round(float(v)):
             kinds.add("int")
         else:
-            raise InputError(f"Unknown label type: {name} row {i} is {v!r}; labels must be integers or strings")
+            what = "a continuous value" if isinstance(v, numbers.Real) else "missing" if v is None else "not a label"
+            raise InputError(f"Unknown label type: {name} row {i} is {v!r} ({what}); labels must be integers or strings")
         if len(kinds) > 1:
             raise InputError(f"{name} mixes strings and integers (row {i} is {v!r}); use one type of label")
     if kinds == {"str"}:
