@@ -6,6 +6,7 @@ fewest symbols (longest matches), then the highest total rule priority, then the
 one span the highest-priority, earliest-declared matcher. Same input and grammar, same output."""
 from __future__ import annotations
 
+import gc
 import re
 from decimal import Decimal
 from typing import Any, Iterator
@@ -161,6 +162,18 @@ class Digester:
     # ---- layers ---------------------------------------------------------------------------------
     def digest(self, text: str) -> list[Element]:
         """Digest text through every layer; returns the top-level element sequence."""
+        if len(text) < 20_000:
+            return self._digest(text)
+        # Elements form no reference cycles; pausing the cycle collector keeps huge inputs linear.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._digest(text)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _digest(self, text: str) -> list[Element]:
         seq = self.elements(text)
         for layer_no, layer in enumerate(self.layers, 1):
             if not seq:
