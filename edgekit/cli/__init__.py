@@ -4,6 +4,7 @@ from __future__ import annotations
 from .app import app
 from . import forest_cmds  # noqa: F401  (registers normalize, parse, explain, compile, expand)
 from . import export_cmds  # noqa: F401  (registers export)
+from . import learn_cmds  # noqa: F401  (registers learn, forget, predict, info)
 
 
 def main() -> None:
