@@ -19,7 +19,7 @@ from typing import Any
 import onnx
 
 from .heads import describe_head
-from .metadata import HeadMetadata, array_sha256
+from .metadata import HeadMetadata, array_fingerprint
 from .onnx_parts import DEFAULT_OPSET
 
 
@@ -45,7 +45,7 @@ def export(head: Any, path: str | os.PathLike | None = None,
                                               backbone_output)
     meta = HeadMetadata(version=__version__, head=spec.kind, classes=spec.classes.tolist(),
                         feature_layout=layout, params=spec.params, live_weights=list(spec.live),
-                        frozen_sha256={k: array_sha256(v) for k, v in spec.frozen_tensors().items()})
+                        frozen_fingerprint={k: array_fingerprint(v) for k, v in spec.frozen_tensors().items()})
     meta.write(model)
     if path is not None:
         atomic_write_bytes(path, model.SerializeToString())

@@ -5,8 +5,8 @@ the tensors of `KeyValueHead.weights_for_export()`:
 
     z      = (x @ P).reshape(B, C, dk).transpose(1, 0, 2)                  [C, B, dk]
     s      = KK - 2 * (z @ KT)                                            [C, B, J]  (|z|^2 dropped)
-    sel    = ArgMin(s, axis 2) or TopK(s, top_k, smallest)                [C, B, k]
-    scores = ReduceMean over codebooks of ReduceSum over k of Gather(VF, sel + OFF)     [B, M]
+    sel    = ArgMin(s, axis 2) [C, B]  or  TopK(s, top_k, smallest) [C, B, k]
+    scores = ReduceMean over codebooks of (ReduceSum over k of) Gather(VF, sel + OFF)   [B, M]
     label  = classes[argmax(scores)],  probabilities = softmax(scores / temperature)
 
 P, KT and OFF are frozen (plain initializers, pre-packed by onnxruntime). KK carries the used-key mask and
@@ -45,13 +45,17 @@ def kv_model(tensors: Mapping[str, np.ndarray], classes, top_k: int = 1,
     dot = g.node("MatMul", [z, g.tensor("KT", f32["KT"])])                                # [C, B, J]
     dot2 = g.node("Mul", [dot, g.tensor("two", np.asarray(2.0, dtype=np.float32))])
     s = g.node("Sub", [g.tensor("KK", f32["KK"], [n_cb, 1, n_keys]), dot2])
-    if top_k == 1:
-        sel = g.node("ArgMin", [s], axis=2, keepdims=1)                                     # [C, B, 1]
+    offsets = np.asarray(tensors["OFF"], dtype=np.int64)
+    if top_k == 1:   # no k axis at all: a ReduceSum over a length-1 axis costs as much as the Gather
+        sel = g.node("ArgMin", [s], axis=2, keepdims=0)                                     # [C, B]
+        offsets = offsets.reshape(n_cb, 1)
     else:
         _, sel = g.node("TopK", [s, g.const_int64("k", [top_k])], n_out=2, axis=2, largest=0, sorted=1)
-    rows = g.node("Add", [sel, g.tensor("OFF", np.asarray(tensors["OFF"], dtype=np.int64))])
+    rows = g.node("Add", [sel, g.tensor("OFF", offsets)])
     picked = g.node("Gather", [g.tensor("VF", f32["VF"], [n_cb * n_keys, N_CLASSES]), rows], axis=0)
-    scores = g.reduce("ReduceMean", g.reduce("ReduceSum", picked, [2]), [0])               # [B, M]
+    if top_k > 1:
+        picked = g.reduce("ReduceSum", picked, [2])                                         # [C, B, M]
+    scores = g.reduce("ReduceMean", picked, [0])                                            # [B, M]
     temperature = g.tensor("temperature", f32["temperature"].reshape(1), [1])
     g.classify(scores, temperature, classes, divide=True)
     doc = (f"edgekit key-value head: {n_features} features -> {n_cb} codebooks x {n_keys} keys "

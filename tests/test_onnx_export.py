@@ -159,7 +159,7 @@ def test_metadata_describes_the_head(digits, tmp_path):
     assert meta.params["top_k"] == 2 and meta.params["temperature"] == 0.5
     assert meta.opset == DEFAULT_OPSET == model.opset_import[0].version
     assert set(meta.live_weights) == {"KK", "VF", "temperature", "classes"}
-    assert set(meta.frozen_sha256) == {"P", "KT", "OFF"}
+    assert set(meta.frozen_fingerprint) == {"P", "KT", "OFF"}
     props = {p.key: p.value for p in model.metadata_props}
     assert json.loads(props["edgekit.classes"]) == list(range(10))
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]

@@ -26,13 +26,14 @@ import onnx
 import onnxruntime as ort
 
 from exporters.heads import describe_head
-from exporters.metadata import HeadMetadata, array_sha256
+from exporters.metadata import HeadMetadata, array_fingerprint
 from exporters.onnx_parts import FEATURES, LABEL, N_CLASSES, PROBABILITIES, label_array
 
 from ..errors import DataError, ModelFileError
 from .model_file import load_model_proto, parse_model_proto
 
 PREFIX = "edgekit/"
+SMALL = 4096  # live weights up to this size are compared with the stored ones, to skip feeding equal ones
 
 
 def session_options(threads: int = 1) -> ort.SessionOptions:
@@ -138,8 +139,8 @@ class OnnxModel:
             arr = _as_labels(label_array(value)) if name == "classes" else np.asarray(value, dtype=np.float32, order="C")
             self._check_shape(name, arr)
             stored = self._stored[full]
-            if arr.shape == stored.shape and np.array_equal(arr, stored):
-                feeds.pop(full, None)  # the file's own value: no need to feed it
+            if arr.size <= SMALL and arr.shape == stored.shape and np.array_equal(arr, stored):
+                feeds.pop(full, None)  # the file's own labels/scale: feeding them would cost run time
             else:
                 feeds[full] = label_array(arr) if name == "classes" else np.asarray(arr, order="C")
         classes = _as_labels(feeds.get(PREFIX + "classes", self._stored[PREFIX + "classes"]))
@@ -153,7 +154,7 @@ class OnnxModel:
         if spec.kind != self.kind:
             raise DataError(f"cannot update a {self.kind} model from a {spec.kind} head")
         for name, arr in spec.frozen_tensors().items():
-            if self.metadata.frozen_sha256.get(name) != array_sha256(arr):
+            if self.metadata.frozen_fingerprint.get(name) != array_fingerprint(arr):
                 raise DataError(f"the head's frozen weight {name!r} differs from the exported model's: "
                                 f"this is another head (or its keys/buffer were refitted); export it again")
         self.swap_weights(spec.live_tensors())
