@@ -234,3 +234,14 @@ def test_state_size_does_not_grow_with_samples():
         model.partial_fit(X, y)
     assert model.state_nbytes() == size
     assert model.n_samples_seen_ == 21 * 50
+
+
+def test_fast_woodbury_downdates_on_forget_track_the_exact_solution():
+    X, y = make_data(11, n=200, d=10)
+    model = AnalyticClassifier(buffer_size=48, gamma=0.5).fit(X, y)
+    model.predict(X[:1])
+    for i in range(0, 40):
+        model.forget(X[i:i + 1], y[i:i + 1])
+    model.forget(X[40:43], y[40:43])
+    assert model._cache is not None and model._cache.steps == 41  # the fast path really ran
+    assert rel_err(model, X[43:], y[43:]) < TOL

@@ -250,7 +250,12 @@ class AnalyticClassifier(ParamsMixin):
         self.classes_ = merged
 
     def _keep_classes(self, keep: np.ndarray) -> None:
-        """Drop the classes where keep is False from every per-class array."""
+        """Drop the classes where keep is False from every per-class array.
+
+        The cached weights lose the same columns: ridge columns are independent given A, so that is exact
+        (except with pseudo-features, whose top-up depends on every class's count)."""
+        if keep.all():
+            return
         self.classes_ = self.classes_[keep]
         self.class_count_ = self.class_count_[keep]
         self._xty = np.ascontiguousarray(self._xty[:, keep])
@@ -258,7 +263,13 @@ class AnalyticClassifier(ParamsMixin):
         self._feat_sqsum = self._feat_sqsum[keep]
         if self._class_gram is not None:
             self._class_gram = self._class_gram[keep]
-        self._cache = None
+        sol = self._cache
+        if sol is None or self.pseudo_features or not self.classes_.size:
+            self._cache = None
+        else:
+            sol.W = np.ascontiguousarray(sol.W[:, keep])
+            sol.rss = self._rss(sol.n, sol.W, self._xty)
+            sol.scale = None
 
     # ----------------------------------------------------------------------------------------------
     # features
@@ -352,23 +363,24 @@ class AnalyticClassifier(ParamsMixin):
                              f"only {self.class_count_[c]} were learned")
         Z = self._design(X)
         Y = _one_hot(idx, self.classes_.size)
-        gram = _rank_update(self._gram.copy(order="F"), Z, -1.0)
         sqsum = self._feat_sqsum - Y.T @ (X * X)
-        self._check_nonnegative(np.diag(gram), np.diag(self._gram), "feature")
+        old_diag = np.diag(self._gram)
+        self._check_nonnegative(old_diag - np.einsum("ij,ij->j", Z, Z), old_diag, "feature")
         self._check_nonnegative(sqsum, self._feat_sqsum, "input feature")
-        class_gram = None
+        # checks passed: from here on nothing can fail, so the update is all-or-nothing
+        self._gram = _rank_update(self._gram, Z, -1.0)
+        self._feat_sqsum = sqsum
         if self._class_gram is not None:
-            class_gram = self._class_gram.copy()
             for c in np.unique(idx):
                 Zc = Z[idx == c]
-                class_gram[c] -= Zc.T @ Zc
-        self._gram = gram
-        self._feat_sqsum = sqsum
-        self._class_gram = class_gram
+                self._class_gram[c] -= Zc.T @ Zc
         self._xty -= Z.T @ Y
         self._feat_sum -= Y.T @ X
         self.class_count_ -= removed
-        self._cache = None
+        if self._fast_update_possible(Z.shape[0]):
+            self._fast_update(Z, Y, sign=-1.0)
+        else:
+            self._cache = None
         self._keep_classes(self.class_count_ > 0)
         return self
 
@@ -390,6 +402,7 @@ class AnalyticClassifier(ParamsMixin):
         label = check_labels([coerce_label(label, self.classes_)], "label")
         c = int(label_indices(self.classes_, label, "label")[0])
         self._gram -= self._class_gram[c]
+        self._cache = None
         keep = np.ones(self.classes_.size, dtype=bool)
         keep[c] = False
         self._keep_classes(keep)
@@ -468,8 +481,9 @@ class AnalyticClassifier(ParamsMixin):
         return (bool(self.fast_updates) and not self.pseudo_features and sol is not None
                 and (sol.R is not None or sol.chol is not None) and batch <= max(4, self._gram.shape[0] // 8))
 
-    def _fast_update(self, Z: np.ndarray, Y: np.ndarray) -> None:
-        """Woodbury update of the cached inverse R and weights W for a small batch (the stats are already in)."""
+    def _fast_update(self, Z: np.ndarray, Y: np.ndarray, sign: float = 1.0) -> None:
+        """Woodbury update (sign +1: learned; -1: forgotten) of the cached inverse R and weights W for a small
+        batch whose statistics are already in (or out). Falls back to dropping the cache if ill-conditioned."""
         sol = self._cache
         if sol.R is None:
             inv_u, info = lapack.dtrtri(sol.chol, lower=0)
@@ -483,20 +497,27 @@ class AnalyticClassifier(ParamsMixin):
         if Z.shape[0] == 1:
             z = Z[0]
             u = blas.dsymv(1.0, R, z, lower=0)
-            s = 1.0 + z @ u
+            s = 1.0 + sign * (z @ u)
+            if s < 1e-8:
+                self._cache = None
+                return
             e = Y[0] - z @ W
-            W += np.outer(u / s, e)
-            sol.R = blas.dsyr(-1.0 / s, u, a=R, lower=0, overwrite_a=1)
+            W += sign * np.outer(u / s, e)  # gain R_new z = u / s
+            sol.R = blas.dsyr(-sign / s, u, a=R, lower=0, overwrite_a=1)
         else:
             U = blas.dsymm(1.0, R, np.asfortranarray(Z.T), side=0, lower=0)   # R Z^T
-            S = Z @ U
+            S = sign * (Z @ U)
             S[np.diag_indices_from(S)] += 1.0
-            Ls = np.linalg.cholesky(S)
+            try:
+                Ls = np.linalg.cholesky(S)
+            except np.linalg.LinAlgError:
+                self._cache = None
+                return
             V = scipy.linalg.solve_triangular(Ls, U.T, lower=True).T         # U Ls^-T
-            G = scipy.linalg.solve_triangular(Ls, V.T, lower=True, trans="T").T  # U S^-1: the gain
-            W += G @ (Y - Z @ W)
-            sol.R = blas.dsyrk(-1.0, np.asfortranarray(V), beta=1.0, c=R, trans=0, lower=0, overwrite_c=1)
-        sol.n += Z.shape[0]
+            G = scipy.linalg.solve_triangular(Ls, V.T, lower=True, trans="T").T  # U S^-1 = R_new Z^T
+            W += sign * (G @ (Y - Z @ W))
+            sol.R = blas.dsyrk(-sign, np.asfortranarray(V), beta=1.0, c=R, trans=0, lower=0, overwrite_c=1)
+        sol.n += sign * Z.shape[0]
         sol.rss = self._rss(sol.n, W, self._xty)
         sol.trace_inv = sol.scale = None
         sol.steps += 1
