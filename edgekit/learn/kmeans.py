@@ -20,27 +20,24 @@ def sample_chunks(n_samples: int, cost_per_sample: int, budget: int = SCORE_BUDG
         yield slice(start, min(start + step, n_samples))
 
 
-def key_norms(keys: np.ndarray) -> np.ndarray:
-    """Squared norms |k|^2 of every key, shape (C, J)."""
-    return np.einsum("cjd,cjd->cj", keys, keys)
+def search_tables(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What nearest_keys needs from keys (C, J, dk): -2 k^T as (C, dk, J) and |k|^2 as (C, J)."""
+    return np.ascontiguousarray(keys.transpose(0, 2, 1)) * -2.0, np.einsum("cjd,cjd->cj", keys, keys)
 
 
-def nearest_keys(Z: np.ndarray, keys: np.ndarray, kk: np.ndarray | None = None,
-                 top_k: int = 1) -> np.ndarray:
+def nearest_keys(Z: np.ndarray, neg2_keys_t: np.ndarray, kk: np.ndarray, top_k: int = 1) -> np.ndarray:
     """Indices (C, B, top_k) of the nearest keys of each codebook for projected points Z (C, B, dk).
 
-    Distances use the expanded form `kk - 2 z.k` (|z|^2 dropped; it does not change the order), with
-    kk = |k|^2 by default; callers add a large constant to kk to mask keys. Ties go to the lower index
+    Scores are the expanded squared distance without |z|^2 (it does not change the order):
+    s = kk + z @ (-2 k^T), from search_tables(keys); callers add a large constant to kk to mask keys.
+    (Scaling by -2 is exact, so this equals kk - 2 (z @ k^T) bit for bit.) Ties go to the lower index
     for top_k = 1 (np.argmin); for top_k > 1 the k nearest are returned in no particular order.
     """
     C, B, _ = Z.shape
-    J = keys.shape[1]
-    kk = key_norms(keys) if kk is None else kk
-    keys_t = np.ascontiguousarray(keys.transpose(0, 2, 1))
+    J = kk.shape[1]
     out = np.empty((C, B, top_k), dtype=np.int64)
     for part in sample_chunks(B, C * J):
-        scores = np.matmul(np.ascontiguousarray(Z[:, part]), keys_t)
-        scores *= -2.0
+        scores = np.matmul(np.ascontiguousarray(Z[:, part]), neg2_keys_t)
         scores += kk[:, None, :]
         if top_k == 1:
             out[:, part, 0] = scores.argmin(axis=2)
@@ -72,7 +69,7 @@ def fit_codebooks(Z: np.ndarray, n_keys: int, rng: np.random.Generator, epochs: 
         hits = np.zeros(C * J, dtype=np.float64)
         for begin in range(0, N, batch_size):
             Zb = Z[:, order[begin:begin + batch_size]]
-            flat = (nearest_keys(Zb, keys)[:, :, 0] + offsets).ravel()
+            flat = (nearest_keys(Zb, *search_tables(keys))[:, :, 0] + offsets).ravel()
             cnt = np.bincount(flat, minlength=C * J).astype(np.float64)
             sums = np.stack([np.bincount(flat, weights=Zb[:, :, d].ravel(), minlength=C * J)
                              for d in range(dk)], axis=1)
@@ -93,7 +90,7 @@ def _restart_dead(keys: np.ndarray, dead: np.ndarray, Z: np.ndarray, rng: np.ran
         return
     C, N, _ = Z.shape
     pool = Z[:, rng.choice(N, size=min(N, pool_size), replace=False)]
-    nearest = np.take_along_axis(keys, nearest_keys(pool, keys)[:, :, 0, None], axis=1)
+    nearest = np.take_along_axis(keys, nearest_keys(pool, *search_tables(keys))[:, :, 0, None], axis=1)
     d2 = ((pool - nearest) ** 2).sum(axis=2)
     for c in np.flatnonzero(dead.any(axis=1)):
         n_dead = int(dead[c].sum())

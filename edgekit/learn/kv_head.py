@@ -12,7 +12,7 @@ from scipy.special import log_softmax, softmax
 from ..errors import ModelFileError
 from ..storage import load_state, save_state
 from .featurize import featurizer_from_meta, featurizer_to_meta
-from .kmeans import fit_codebooks, key_norms, nearest_keys, sample_chunks
+from .kmeans import fit_codebooks, nearest_keys, sample_chunks, search_tables
 from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
                          coerce_label, format_labels, label_indices, labels_from_json, labels_to_json,
                          union_classes)
@@ -137,7 +137,7 @@ class KeyValueHead(ParamsMixin):
         self._offsets = (np.arange(C, dtype=np.int64) * self.n_keys)[:, None, None]
 
     def _derive_keys(self) -> None:
-        self._kk = key_norms(self.keys_)
+        self._neg2_keys_t, self._kk = search_tables(self.keys_)
 
     def _reset_values(self) -> None:
         C, J = self.n_codebooks, self.n_keys
@@ -155,7 +155,7 @@ class KeyValueHead(ParamsMixin):
     def _select(self, X: np.ndarray, masked: bool) -> np.ndarray:
         """Flat value-row ids (C, B, k) of the keys each codebook selects (masked: used keys only)."""
         kk = self._kk + MASK * ~self.key_used_ if masked else self._kk
-        return nearest_keys(self._project(X), self.keys_, kk, self.top_k) + self._offsets
+        return nearest_keys(self._project(X), self._neg2_keys_t, kk, self.top_k) + self._offsets
 
     # ----- learning ---------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, classes: Any = None) -> "KeyValueHead":
