@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import app, guarded
+from .app import app, fail, guarded
 
 GrammarOpt = typer.Option("home", "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
 FilesArg = typer.Argument(None, help="Input files, one record a line (default: stdin).")
@@ -39,20 +39,43 @@ def _run(files: Optional[List[Path]], jsonl: bool, field: str, handle) -> None:
 
 
 @app.command()
-def normalize(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
-              jsonl: bool = JsonlOpt, field: str = FieldOpt) -> None:
-    """Normalize text: one output line per input line, in order (JSON Lines in: the field is rewritten)."""
+def normalize(files: Optional[List[Path]] = typer.Argument(None, help="Input files or folders (all files inside, "
+                                                                     "recursively), one record a line (default: stdin)."),
+              grammar: str = GrammarOpt, jsonl: bool = JsonlOpt, field: str = FieldOpt,
+              jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (0: one per core); output stays "
+                                                               "in input order."),
+              output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write one output file per input "
+                                                    "into this folder (a resumable job; bad records listed in "
+                                                    "_errors.jsonl) instead of to stdout."),
+              resume: bool = typer.Option(False, "--resume", help="Continue an interrupted --output job: finished "
+                                                                  "blocks are kept, only the rest is run."),
+              engine: str = typer.Option("local", "--engine", help="local (worker processes) or dask (a Dask "
+                                                                   "cluster: needs --scheduler and --output)."),
+              scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
+                                                                                "tcp://10.0.0.5:8786."),
+              block_size: Optional[int] = typer.Option(None, "--block-size", help="Bytes per unit of work "
+                                                       "(default 64 KiB streaming, 1 MiB with --output).")) -> None:
+    """Normalize text: one output line per input line, in order (JSON Lines in: the field is rewritten).
+
+    A bad record (invalid UTF-8, bad JSON) is reported on stderr as file:line and passed through; the
+    exit status is then 1. A progress bar is drawn on stderr when it is a terminal."""
     def body() -> None:
-        forest = _load(grammar)
+        if engine not in ("local", "dask"):
+            raise fail(f"unknown engine {engine!r} (local or dask)")
+        if engine == "dask":
+            from ..batch_dask import normalize_on_dask
 
-        def handle(rec) -> str:
-            if not jsonl:
-                return forest.normalize(rec.text)
-            if rec.error:  # a bad JSON record is passed through unchanged (and reported)
-                return rec.text
-            return json.dumps({**rec.obj, field: forest.normalize(rec.text)}, ensure_ascii=False)
+            summary = normalize_on_dask(files or [], grammar, output, scheduler, jsonl=jsonl, field=field,
+                                        resume=resume, block_bytes=block_size)
+        else:
+            from ..batch import normalize_files
 
-        _run(files, jsonl, field, handle)
+            summary = normalize_files(files or [], grammar, output=output, jsonl=jsonl, field=field, jobs=jobs,
+                                      resume=resume, block_bytes=block_size)
+        if output is not None:
+            typer.echo(f"edgekit: {summary}", err=True)
+        if summary.errors:
+            raise typer.Exit(1)
 
     guarded(body)
 

@@ -1,0 +1,148 @@
+"""The Dask engine: the same batch jobs on a Dask cluster (the `dask` extra), for when one machine is
+not enough.
+
+- `normalize_on_dask` runs an `edgekit.batch.Job` whose block tasks are Dask tasks: partitioned files
+  in (every input file, cut into blocks), partitioned files out (one output file per input), resumable
+  exactly like the local engine. Workers read inputs and write parts by path, so the scheduler's
+  workers and this process must share the filesystem holding the inputs and the output folder.
+- `fit_analytic` fits the analytic head on a sharded data set: each partition (a training file) is
+  learned on a worker into sufficient statistics, and the statistics are merged exactly by a fixed
+  pairwise tree on the cluster, so the result equals one fit on all the data (up to float rounding,
+  deterministic for a given partition list). Partial models travel as edgekit state files (bytes),
+  not as pickled objects.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .batch import Job, Progress, Spec, Summary, forest_for, list_inputs, run_block
+from .errors import EdgekitError
+
+
+def connect(scheduler: str | None) -> Any:
+    """A distributed.Client for the scheduler address (or an existing Client passed through)."""
+    if scheduler is None or (isinstance(scheduler, str) and not scheduler.strip()):
+        raise EdgekitError("the dask engine needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise EdgekitError("the dask engine needs the dask extra: pip install 'edgekit[dask]'") from None
+    if isinstance(scheduler, Client):
+        return scheduler
+    try:
+        return Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise EdgekitError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+
+
+def dask_executor(client: Any) -> Any:
+    """An executor for Job.run that runs block tasks on the cluster, yielding results as they finish."""
+    def run(tasks: list[dict]) -> Iterator[dict]:
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        futures = client.map(run_block, tasks, pure=False)
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                try:
+                    yield future.result()
+                except Exception as exc:  # noqa: BLE001  a worker's OSError etc. arrives re-raised here
+                    raise EdgekitError(f"a block failed on the cluster ({type(exc).__name__}: {exc}); finished "
+                                       f"blocks are kept: fix the cause and rerun with --resume") from None
+        finally:
+            client.cancel(futures)
+
+    return run
+
+
+def normalize_on_dask(paths: Iterable[str | os.PathLike], grammar: str, output: str | os.PathLike,
+                      scheduler: Any, *, jsonl: bool = False, field: str = "text", resume: bool = False,
+                      block_bytes: int | None = None, progress: Progress | None = None) -> Summary:
+    """Normalize files and folders into `output` on a Dask cluster (see the module docstring)."""
+    if output is None:
+        raise EdgekitError("the dask engine writes partitioned files: give an output folder (-o DIR)")
+    forest_for(grammar)  # check the grammar here before shipping tasks
+    spec = Spec(grammar, jsonl, field)
+    job = Job(list_inputs(paths), output, spec, block_bytes)
+    client = connect(scheduler)
+    try:
+        return job.run(dask_executor(client), resume=resume, progress=progress)
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+# ---- distributed fit of the analytic head -----------------------------------------------------------
+def _fit_partition(path: str, read: dict, params: dict, featurizer: dict | None) -> bytes:
+    """Worker: learn one training file into an analytic head; its state file as bytes."""
+    from .learn.analytic import AnalyticClassifier
+    from .learn.datafile import read_training_file
+    from .learn.featurize import featurizer_from_meta
+
+    data = read_training_file(path, **read)
+    feat = featurizer_from_meta(featurizer) if data.is_text else None
+    head = AnalyticClassifier(**params, featurizer=feat)
+    head.partial_fit(data.inputs, data.labels)
+    return _to_bytes(head)
+
+
+def _merge_states(a: bytes, b: bytes) -> bytes:
+    """Worker: the exact merge (sum of statistics) of two partial heads."""
+    left = _from_bytes(a)
+    left.merge(_from_bytes(b))
+    return _to_bytes(left)
+
+
+def _to_bytes(head: Any) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="edgekit-") as tmp:
+        path = Path(tmp) / "head.state"
+        head.save(path)
+        return path.read_bytes()
+
+
+def _from_bytes(data: bytes) -> Any:
+    from .learn.analytic import KIND, AnalyticClassifier
+    from .storage import decode_state
+
+    _, meta, arrays = decode_state(data, "<partial model>", expect_kind=KIND)
+    return AnalyticClassifier.from_state(meta, arrays, "<partial model>")
+
+
+def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_field: str = "text",
+                 label_field: str = "label", features_field: str = "features", n_features: int = 1024,
+                 grammar: str | None = None, **params: Any) -> Any:
+    """Fit an AnalyticClassifier on a sharded data set on a Dask cluster: one partition per training file
+    (folders expand to their files), statistics merged exactly. `params` are AnalyticClassifier
+    parameters (random_state must be fixed so every partition draws the same buffer: None is refused);
+    text partitions use a HashingTextFeaturizer(n_features, grammar)."""
+    from .learn.featurize import HashingTextFeaturizer, featurizer_to_meta
+
+    if "random_state" in params and params["random_state"] is None:
+        raise EdgekitError("a distributed fit needs a fixed random_state (every partition must draw the same buffer)")
+    params.pop("featurizer", None)
+    parts = [os.path.abspath(i.path) for i in list_inputs(paths) if i.path != "-"]
+    if not parts:
+        raise EdgekitError("no training files to fit")
+    featurizer = featurizer_to_meta(HashingTextFeaturizer(n_features=n_features, grammar=grammar))
+    read = {"text_field": text_field, "label_field": label_field, "features_field": features_field}
+    client = connect(scheduler)
+    try:
+        futures = [client.submit(_fit_partition, p, read, params, featurizer, pure=False) for p in parts]
+        while len(futures) > 1:  # fixed pairwise tree: deterministic sums, log2(partitions) rounds
+            paired = [client.submit(_merge_states, futures[k], futures[k + 1], pure=False)
+                      for k in range(0, len(futures) - 1, 2)]
+            futures = paired + ([futures[-1]] if len(futures) % 2 else [])
+        try:
+            state = futures[0].result()
+        except EdgekitError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise EdgekitError(f"the distributed fit failed ({type(exc).__name__}: {exc})") from None
+    finally:
+        if client is not scheduler:
+            client.close()
+    return _from_bytes(state)
