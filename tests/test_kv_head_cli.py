@@ -29,7 +29,8 @@ def blobs(labels, n=20, seed=0):
 
 
 def write_jsonl(path: Path, X, y) -> Path:
-    path.write_text("".join(json.dumps({"features": x.tolist(), "label": str(lab)}) + "\n" for x, lab in zip(X, y)))
+    lines = [json.dumps({"features": x.tolist(), "label": str(lab)}) + "\n" for x, lab in zip(X, y)]
+    path.write_text("".join(lines))
     return path
 
 

@@ -26,7 +26,8 @@ def trained(X, y, **kw) -> KeyValueHead:
 
 
 def state(head: KeyValueHead) -> dict[str, np.ndarray]:
-    return {name: getattr(head, name).copy() for name in ("classes_", "values_", "counts_", "key_used_", "keys_")}
+    names = ("classes_", "values_", "counts_", "key_used_", "keys_")
+    return {name: getattr(head, name).copy() for name in names}
 
 
 def assert_same_state(a: dict, b: dict) -> None:
@@ -86,7 +87,8 @@ def test_use_before_fit_is_a_clear_error(data):
 
 
 @pytest.mark.parametrize("params, name", [
-    ({"n_keys": 0}, "n_keys"), ({"top_k": 9, "n_keys": 8}, "top_k"), ({"value_learner": "adam"}, "value_learner"),
+    ({"n_keys": 0}, "n_keys"), ({"top_k": 9, "n_keys": 8}, "top_k"),
+    ({"value_learner": "adam"}, "value_learner"),
     ({"learning_rate": -1.0}, "learning_rate"), ({"temperature": float("nan")}, "temperature"),
     ({"label_smoothing": 1.0}, "label_smoothing"), ({"n_codebooks": 2.5}, "n_codebooks"),
 ])

@@ -3,6 +3,7 @@ updates are local to the keys a sample selects, so learning new classes does not
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +121,24 @@ class KeyValueHead(ParamsMixin):
         return self
 
     def _fit_keys(self, X: np.ndarray) -> None:
+        if len(X) < self.n_keys:
+            warnings.warn(f"KeyValueHead: fitting {self.n_keys} keys per codebook on only {len(X)} samples; "
+                          f"the keys stay frozen, so fit_keys on a larger unlabelled set first for accuracy",
+                          stacklevel=3)
         rng = np.random.default_rng(self.random_state)
         C, D, dk = self.n_codebooks, X.shape[1], self.key_dim
         projections = rng.standard_normal((C, D, dk))
         projections /= np.linalg.norm(projections, axis=1, keepdims=True)
-        self.n_features_in_ = D
-        self.projections_ = projections
+        p_flat = _side_by_side(projections)
+        self.keys_ = fit_codebooks(_project(X, p_flat, C, dk), self.n_keys, rng, epochs=self.key_epochs)
+        self.n_features_in_, self.projections_ = D, projections
         self._derive_projection()
-        self.keys_ = fit_codebooks(self._project(X), self.n_keys, rng, epochs=self.key_epochs)
         self._derive_keys()
         self._reset_values()
 
     def _derive_projection(self) -> None:
-        C, D, dk = self.projections_.shape
-        self._p_flat = np.ascontiguousarray(self.projections_.transpose(1, 0, 2).reshape(D, C * dk))
-        self._offsets = (np.arange(C, dtype=np.int64) * self.n_keys)[:, None, None]
+        self._p_flat = _side_by_side(self.projections_)
+        self._offsets = (np.arange(self.n_codebooks, dtype=np.int64) * self.n_keys)[:, None, None]
 
     def _derive_keys(self) -> None:
         self._neg2_keys_t, self._kk = search_tables(self.keys_)
@@ -146,16 +150,11 @@ class KeyValueHead(ParamsMixin):
         self.counts_ = np.zeros((C, J, 0), dtype=np.int64)
         self.key_used_ = np.zeros((C, J), dtype=bool)
 
-    def _project(self, X: np.ndarray) -> np.ndarray:
-        """z for every codebook and sample, shape (C, B, dk), C-contiguous for batched matmul."""
-        B = X.shape[0]
-        Z = X @ self._p_flat
-        return np.ascontiguousarray(Z.reshape(B, self.n_codebooks, self.key_dim).transpose(1, 0, 2))
-
     def _select(self, X: np.ndarray, masked: bool) -> np.ndarray:
         """Flat value-row ids (C, B, k) of the keys each codebook selects (masked: used keys only)."""
         kk = self._kk + MASK * ~self.key_used_ if masked else self._kk
-        return nearest_keys(self._project(X), self._neg2_keys_t, kk, self.top_k) + self._offsets
+        Z = _project(X, self._p_flat, self.n_codebooks, self.key_dim)
+        return nearest_keys(Z, self._neg2_keys_t, kk, self.top_k) + self._offsets
 
     # ----- learning ---------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, classes: Any = None) -> "KeyValueHead":
@@ -357,7 +356,7 @@ class KeyValueHead(ParamsMixin):
 
     # ----- description, export and persistence -------------------------------------------------
     def info(self) -> dict[str, Any]:
-        """What `edgekit info` shows: labels, samples learned per class, sizes, parameters (JSON-serializable)."""
+        """What `edgekit info` shows: labels, samples per class, sizes, parameters (JSON-serializable)."""
         if not hasattr(self, "keys_"):
             raise NotFittedError("This KeyValueHead instance is not fitted yet: it has no keys. "
                                  "Call 'fit_keys', 'fit' or 'partial_fit' first.")
@@ -369,7 +368,8 @@ class KeyValueHead(ParamsMixin):
                 "n_codebooks": self.n_codebooks, "n_keys": self.n_keys, "key_dim": self.key_dim,
                 "top_k": self.top_k, "value_learner": self.value_learner,
                 "keys_used_fraction": round(float(self.key_used_.mean()), 4),
-                "featurizer": featurizer_to_meta(self.featurizer), "state_bytes": int(sum(a.nbytes for a in arrays))}
+                "featurizer": featurizer_to_meta(self.featurizer),
+                "state_bytes": int(sum(a.nbytes for a in arrays))}
 
     def weights_for_export(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
         """Tensors for an inference graph that reproduces decision_function / predict_proba:
@@ -378,7 +378,8 @@ class KeyValueHead(ParamsMixin):
         KT (C, dk, J): keys_ transposed;   KK (C, 1, J): |k|^2 + MASK * (not key_used_)
         VF (C*J, M): values_ flattened;    OFF (C, 1, 1) int64: c * J;   temperature (1,).
         Then s = KK - 2 * (z @ KT); idx = argmin(s, axis=2) (top_k = 1) or the top_k smallest;
-        scores = mean over axis 0 of VF[idx + OFF] summed over the k axis; proba = softmax(scores / temperature).
+        scores = mean over axis 0 of VF[idx + OFF] summed over the k axis;
+        proba = softmax(scores / temperature).
         """
         self._require_classes()
         C, J, M = self.values_.shape
@@ -395,7 +396,8 @@ class KeyValueHead(ParamsMixin):
     def save(self, path: str | Path) -> None:
         """Write the head atomically to an edgekit state file (kind "kvb", format version in meta)."""
         if not hasattr(self, "keys_"):
-            raise NotFittedError("This KeyValueHead has nothing to save yet: call fit_keys, fit or partial_fit first")
+            raise NotFittedError("This KeyValueHead has nothing to save yet: "
+                                 "call fit_keys, fit or partial_fit first")
         from .. import __version__
 
         meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": _param_meta(self),
@@ -440,6 +442,17 @@ class KeyValueHead(ParamsMixin):
         head._derive_projection()
         head._derive_keys()
         return head
+
+
+def _side_by_side(projections: np.ndarray) -> np.ndarray:
+    """Projections (C, D, dk) as one (D, C * dk) matrix, so all codebooks project in one matmul."""
+    C, D, dk = projections.shape
+    return np.ascontiguousarray(projections.transpose(1, 0, 2).reshape(D, C * dk))
+
+
+def _project(X: np.ndarray, p_flat: np.ndarray, C: int, dk: int) -> np.ndarray:
+    """z for every codebook and sample, shape (C, B, dk), C-contiguous for the batched key search."""
+    return np.ascontiguousarray((X @ p_flat).reshape(len(X), C, dk).transpose(1, 0, 2))
 
 
 def _param_meta(head: KeyValueHead) -> dict[str, Any]:
