@@ -109,6 +109,8 @@ def test_swap_weights_directly_and_its_checks(digits):
         model.swap_weights({"buffer": np.zeros((64, 10))})
     with pytest.raises(DataError, match="'coef' has shape"):
         model.swap_weights({"coef": np.zeros((10, 63))})
+    with pytest.raises(DataError, match="new labels are strings but this model's are integers"):
+        model.swap_weights({"classes": [str(c) for c in other.classes_]})
     with pytest.raises(DataError, match="swap them together"):
         model.swap_weights({"coef": np.zeros((4, 64)), "intercept": np.zeros(4)})
     check_same(model, other, X)                                        # refused swaps change nothing

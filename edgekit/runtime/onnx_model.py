@@ -136,13 +136,19 @@ class OnnxModel:
             if full not in self._live_names:
                 raise DataError(f"{name!r} is not a swappable weight of this model "
                                 f"(swappable: {', '.join(sorted(self.metadata.live_weights))})")
-            arr = _as_labels(label_array(value)) if name == "classes" else np.asarray(value, dtype=np.float32, order="C")
-            self._check_shape(name, arr)
             stored = self._stored[full]
+            if name == "classes":
+                arr = label_array(value)
+                if arr.dtype.kind != stored.dtype.kind:
+                    raise DataError(f"new labels are {_KINDS[arr.dtype.kind]} but this model's are "
+                                    f"{_KINDS[stored.dtype.kind]}; export the head again")
+            else:
+                arr = np.asarray(value, dtype=np.float32, order="C")
+            self._check_shape(name, arr)
             if arr.size <= SMALL and arr.shape == stored.shape and np.array_equal(arr, stored):
                 feeds.pop(full, None)  # the file's own labels/scale: feeding them would cost run time
             else:
-                feeds[full] = label_array(arr) if name == "classes" else np.asarray(arr, order="C")
+                feeds[full] = arr
         classes = _as_labels(feeds.get(PREFIX + "classes", self._stored[PREFIX + "classes"]))
         self._check_class_count(feeds, len(classes))
         self._feeds, self.classes_ = feeds, classes
@@ -234,6 +240,7 @@ def _backbone_feeds(X: Any, inputs: Sequence) -> dict[str, np.ndarray]:
     return feeds
 
 
+_KINDS = {"i": "integers", "f": "numbers", "O": "strings"}
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8",
               "tensor(uint8)": "uint8", "tensor(bool)": "bool"}
