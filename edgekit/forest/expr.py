@@ -112,7 +112,38 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "min": (lambda *xs: min(_num(x) for x in xs), 1, 8),
     "max": (lambda *xs: max(_num(x) for x in xs), 1, 8),
     "default": (lambda x, d: d if x is None else x, 2, 2),
+    # added for the English grammars (generic; the words themselves live in grammar tables)
+    "sum": (lambda items: _sum(items), 1, 1),
+    "slice": (lambda s, a, b=None: _slice(s, a, b), 2, 3),
+    "shape": (lambda s, pattern: _shape(s, pattern), 2, 2),
 }
+
+
+def _shape(s: Any, pattern: Any) -> str:
+    """Lay a value's characters into a pattern, one per '#': shape("1231235678", "###-###-####")."""
+    chars, pat = format_value(s), format_value(pattern)
+    if pat.count("#") != len(chars):
+        raise ExprError(f"shape(): {len(chars)} characters do not fill {pat!r}")
+    it = iter(chars)
+    return "".join(next(it) if c == "#" else c for c in pat)
+
+
+def _sum(items: Any) -> int | Decimal:
+    """Sum of a list of numbers (none counts as nothing): sum(g) over a repeated capture."""
+    if items is None:
+        return 0
+    if not isinstance(items, (list, tuple)):
+        items = [items]
+    total: int | Decimal = 0
+    for x in items:
+        if x is not None:
+            total = total + _num(x)
+    return total
+
+
+def _slice(s: Any, start: Any, end: Any = None) -> str:
+    """Characters start..end of a value's text (Python slice semantics, negative indexes allowed)."""
+    return format_value(s)[_int(start):None if end is None else _int(end)]
 
 
 class Env(Protocol):
