@@ -251,8 +251,8 @@ def test_predict_lines_reads_vectors_and_keeps_lines_aligned(digits, tmp_path):
     assert records[0]["proba"] == pytest.approx({str(c): p for c, p in zip(head.classes_, proba)}, abs=1e-5)
     assert records[2] == {"label": None, "proba": None, "error": "empty line; expected a feature vector"}
     assert "3 numbers; the model expects 64" in records[3]["error"]
-    assert "not a list of numbers" in records[4]["error"]
-    assert "not valid JSON" in records[6]["error"]
+    assert "item 0: 'a' is not a number" in records[4]["error"]
+    assert "invalid JSON" in records[6]["error"]
     assert err.getvalue().splitlines()[0].startswith("edgekit: line 3: empty line")
 
 
@@ -280,3 +280,19 @@ def test_predict_lines_reports_undecodable_input(digits, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     assert predict_lines(tmp_path / "a.onnx", lines(), out, err) == 1
     assert "invalid UTF-8" in out.getvalue().splitlines()[1]
+
+
+def test_edgekit_predict_runs_onnx_models(digits, tmp_path):
+    from typer.testing import CliRunner
+
+    from edgekit.cli import app
+
+    X, y = digits
+    head = AnalyticClassifier().fit(X, y)
+    export(head, tmp_path / "a.onnx")
+    (tmp_path / "in.txt").write_text("\n".join(" ".join(map(str, row)) for row in X[:5]) + "\nnot numbers\n")
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "a.onnx"), str(tmp_path / "in.txt")])
+    assert result.exit_code == 1                                     # one bad line
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["label"] for r in records[:5]] == head.predict(X[:5]).tolist()
+    assert records[5]["label"] is None and "in.txt:6" in result.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from itertools import islice
 from typing import Any, Iterable, Iterator, TextIO
@@ -20,7 +19,6 @@ import numpy as np
 from ..errors import DataError
 
 BATCH = 256
-_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def predict_lines(model_path: str | os.PathLike, lines: Iterable[Any], out: TextIO,
@@ -112,34 +110,35 @@ def _numbered(lines: Iterable[Any]) -> Iterator[tuple[str, str, str | None]]:
 
 
 def _vector_parser(model: Any):
-    """Parse a line into what model.run takes for one sample (checked later, with the whole batch)."""
+    """Parse a line into what model.run takes for one sample (values are checked with the whole batch):
+    a flat vector (edgekit.learn.datafile.parse_vector), reshaped to a backbone's input shape; nested
+    JSON arrays as they are; a JSON object of arrays for a backbone with several inputs."""
+    from ..learn.datafile import parse_vector
+
     layout = model.feature_layout
     inputs = layout.get("inputs")
     shape = [layout["n_features"]] if inputs is None else inputs[0]["shape"][1:]
 
     def parse(text: str) -> Any:
         text = text.strip()
-        if not text:
-            raise DataError("empty line; expected a feature vector")
-        if text[0] in "[{":
+        if inputs is not None and text[:1] in "[{" and not _flat_json(text):
             try:
                 value = json.loads(text)
-            except ValueError as exc:
-                raise DataError(f"not valid JSON ({exc})") from None
-        else:
-            value = _SEPARATORS.split(text)
-        if isinstance(value, dict):
-            return {k: np.asarray(v, dtype=np.float64) for k, v in value.items()}
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise DataError("not a list of numbers") from None
+                if isinstance(value, dict):
+                    return {k: np.asarray(v, dtype=np.float64) for k, v in value.items()}
+                return np.asarray(value, dtype=np.float64)
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"not an array of numbers ({exc})") from None
+        arr = parse_vector(text)
         if None not in shape and arr.size == int(np.prod(shape)):
             return arr.reshape(shape)
-        if arr.ndim == len(shape) and None in shape:
-            return arr  # symbolic dims: the model checks the rest
         raise DataError(f"{arr.size} numbers; the model expects {' x '.join(str(d) for d in shape)}")
     return parse
+
+
+def _flat_json(text: str) -> bool:
+    """True for a JSON array with no nested array or object (a plain vector)."""
+    return text.startswith("[") and "[" not in text[1:] and "{" not in text
 
 
 def _plain(value: Any) -> Any:
