@@ -1,0 +1,200 @@
+"""Batch normalization on one machine: ordered output with worker processes, output-folder jobs, the
+per-record error report, the progress bar, and resuming a job killed with SIGKILL midway."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edgekit.batch import ERRORS, MANIFEST, PARTS, Job, Spec, list_inputs, normalize_block, normalize_files
+from edgekit.errors import EdgekitError
+
+EDGEKIT = str(Path(sys.executable).with_name("edgekit"))
+PHRASES = ["switch on the lamp", "dim the bedroom lights to fifty percent", "set a timer for twenty five minutes",
+           "hello world", "please turn off the kitchen fan", "power up the ceiling light in the lounge",
+           "Ünïcödé ＷＯＲＬＤ 日本語", ""]
+
+
+def make_corpus(root: Path, files: dict[str, int], seed: int = 0) -> Path:
+    """Write text files {relative name: line count} of random known phrases under root."""
+    rng = random.Random(seed)
+    for name, n in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(rng.choice(PHRASES) + "\n" for _ in range(n)), encoding="utf-8")
+    return root
+
+
+def stream(paths, **kw) -> bytes:
+    out = io.BytesIO()
+    normalize_files([str(p) for p in paths], "home", out=out, **kw)
+    return out.getvalue()
+
+
+def test_worker_processes_keep_input_order(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 700, "sub/b.txt": 900, "c.txt": 5})
+    one = stream([corpus], jobs=1)
+    two = stream([corpus], jobs=2, block_bytes=2048)  # many small blocks, so they really interleave
+    assert one == two
+    lines = one.decode().split("\n")[:-1]
+    assert len(lines) == 1605
+    src = (corpus / "a.txt").read_text().split("\n")
+    assert lines[0] == ("turn on the light" if src[0] == "switch on the lamp" else lines[0])
+
+
+def test_folder_expansion_is_sorted_and_skips_hidden_and_underscore(tmp_path):
+    make_corpus(tmp_path, {"b.txt": 1, "a/z.txt": 1, "_job/x.txt": 1, ".hidden": 1, "a/.tmp": 1})
+    assert [i.name for i in list_inputs([tmp_path])] == ["a/z.txt", "b.txt"]
+    with pytest.raises(EdgekitError, match="no such file"):
+        list_inputs([tmp_path / "missing"])
+
+
+def test_output_folder_job_mirrors_inputs_and_reports_bad_records(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 300, "sub/b.txt": 200})
+    with open(corpus / "a.txt", "ab") as fh:
+        fh.write(b"bad \xff byte lamp\nswitch on the fan")  # an invalid line, and no final newline
+    (corpus / "empty.txt").write_bytes(b"")
+    summary = normalize_files([corpus], "home", output=tmp_path / "out", jobs=2, block_bytes=1024)
+    out = tmp_path / "out"
+    for name in ("a.txt", "sub/b.txt", "empty.txt"):
+        assert (out / name).read_bytes() == stream([corpus / name]), name
+    last = (out / "a.txt").read_text().split("\n")[-3:]
+    assert last == ["bad \ufffd byte light", "turn on the fan", ""]
+    assert summary.files == 3 and summary.lines == 502 and summary.errors == 1
+    report = [json.loads(l) for l in (out / ERRORS).read_text().splitlines()]
+    assert report == [{"file": str(corpus / "a.txt"), "line": 301, "error": "invalid UTF-8 at byte 4"}]
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] and manifest["summary"]["lines"] == 502
+    assert not (out / PARTS).exists()
+
+
+def test_jsonl_job_rewrites_the_field_and_passes_bad_records_through(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id": 1, "body": "switch on the lamp"}\nnot json\n{"id": 3, "text": "x"}\n'
+                    b'{"id": 4, "body": "lone \\ud800 surrogate lamp"}\n')
+    summary = normalize_files([src], "home", output=tmp_path / "out", jsonl=True, field="body")
+    lines = (tmp_path / "out" / "in.jsonl").read_text().split("\n")[:-1]
+    assert json.loads(lines[0]) == {"id": 1, "body": "turn on the light"}
+    assert lines[1] == "not json" and lines[2] == '{"id": 3, "text": "x"}'
+    assert json.loads(lines[3])["body"] == "lone \ud800 surrogate light"  # escaped, so still valid UTF-8
+    assert summary.errors == 2
+    errors = [json.loads(l) for l in (tmp_path / "out" / ERRORS).read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 3] and "invalid JSON" in errors[0]["error"]
+
+
+class _FailsOnBanana:
+    """A grammar stand-in whose normalization raises on one input (real grammars rarely do)."""
+
+    def normalize(self, text: str) -> str:
+        if "banana" in text:
+            raise RecursionError("too deep")
+        return text.upper()
+
+
+def test_a_record_that_makes_the_grammar_fail_is_reported_not_fatal():
+    out, errors = normalize_block(_FailsOnBanana(), b"a\nbanana\nc\n", "f.txt", 10, Spec("home"))
+    assert out == b"A\nbanana\nC\n"
+    assert errors == [[11, "normalization failed: RecursionError: too deep"]]
+
+
+def test_job_refuses_unsafe_or_changed_work(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 50})
+    normalize_files([corpus], "home", output=tmp_path / "out")
+    with pytest.raises(EdgekitError, match="pass --resume"):
+        normalize_files([corpus], "home", output=tmp_path / "out")
+    assert normalize_files([corpus], "home", output=tmp_path / "out", resume=True).reused == 1
+    (corpus / "a.txt").write_text("changed\n")
+    with pytest.raises(EdgekitError, match=r"input .*a\.txt changed"):
+        normalize_files([corpus], "home", output=tmp_path / "out", resume=True)
+    with pytest.raises(EdgekitError, match="grammar changed"):
+        normalize_files([corpus], str(_tiny_grammar(tmp_path)), output=tmp_path / "out",
+                        resume=True)
+    with pytest.raises(EdgekitError, match="cannot be resumed"):
+        normalize_files([corpus], "home", resume=True, out=io.BytesIO())
+    with pytest.raises(EdgekitError, match="same output file"):
+        Job(list_inputs([corpus / "a.txt", make_corpus(tmp_path / "x", {"a.txt": 1}) / "a.txt"]),
+            tmp_path / "o", Spec("home"))
+    with pytest.raises(EdgekitError, match="stdin"):
+        Job(list_inputs(["-"]), tmp_path / "o", Spec("home"))
+
+
+def _tiny_grammar(root: Path) -> Path:
+    path = root / "tiny" / "main.forest"
+    path.parent.mkdir()
+    path.write_text("lexicon greeting {\n  hello: hi\n}\n")
+    return path
+
+
+def run_cli(args: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([EDGEKIT, *args], capture_output=True, timeout=120, **kw)
+
+
+def test_cli_streams_and_writes_jobs(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 40, "b.txt": 30})
+    out = run_cli(["normalize", "--grammar", "home", "-j", "2", str(corpus)])
+    assert out.returncode == 0 and out.stdout == stream([corpus])
+    out = run_cli(["normalize", str(corpus), "-o", str(tmp_path / "out"), "-j", "2"])
+    assert out.returncode == 0, out.stderr
+    assert "normalized 70 lines in 2 files" in out.stderr.decode()
+    out = run_cli(["normalize", str(corpus), "--resume"])
+    assert out.returncode == 2 and b"needs an output folder" in out.stderr and b"Traceback" not in out.stderr
+    out = run_cli(["normalize", str(corpus), "-o", str(tmp_path / "o2"), "--engine", "spark"])
+    assert out.returncode == 2 and b"unknown engine" in out.stderr
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 4000})
+    piped = run_cli(["normalize", str(corpus), "-o", str(tmp_path / "o1"), "--block-size", "4096"])
+    assert b"\r" not in piped.stderr and b"lines/s" not in piped.stderr
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([EDGEKIT, "normalize", str(corpus), "-o", str(tmp_path / "o2"), "--block-size", "4096"],
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    assert b"\r[" in seen and b"lines/s" in seen and b"normalized 4,000 lines" in seen
+
+
+def test_resume_after_sigkill_finishes_without_redoing_or_duplicating(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 8000, "b.txt": 8000, "sub/c.txt": 8000}, seed=7)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([EDGEKIT, "normalize", str(corpus), "-o", str(out), "-j", "2", "--block-size", "8192"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    finished_before = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        parts = list((out / PARTS).glob("*.out")) if (out / PARTS).exists() else []
+        finished_before = len(parts)
+        if finished_before >= 8:
+            break
+        assert proc.poll() is None, "the job finished before it could be interrupted; make the corpus larger"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI process and its worker processes, mid-write
+    proc.wait(timeout=30)
+    assert not json.loads((out / MANIFEST).read_text())["complete"]
+
+    summary = normalize_files([corpus], "home", output=out, resume=True, jobs=2)
+    assert summary.reused >= finished_before > 0
+    assert summary.blocks > summary.reused
+    for name in ("a.txt", "b.txt", "sub/c.txt"):
+        assert (out / name).read_bytes() == stream([corpus / name]), name
+    assert sorted(p.name for p in out.iterdir()) == sorted([ERRORS, MANIFEST, MANIFEST + ".lock", "a.txt",
+                                                           "b.txt", "sub"])
