@@ -4,12 +4,15 @@ An exported model has one float32 input `edgekit/features` [batch, n_features] (
 backbone's inputs) and two outputs: `label` [batch] (the class label itself, int64 / float / string) and
 `probabilities` [batch, n_classes]. Opset 17 by default (see `onnx_parts`); metadata in `metadata`.
 
-Text models: the featurizer stays in Python and only its parameters go into the model's metadata, so
-`OnnxModel` rebuilds the identical featurizer from the .onnx file alone. ONNX has no standard operator
-that hashes arbitrary words: a hashing featurizer in the graph would need a custom-op library
-(onnxruntime-extensions), which is not an edgekit dependency and not available for every device, and
-ONNX's own TfIdfVectorizer needs the explicit vocabulary the hashing featurizer exists to avoid. Keeping
-it in Python also keeps one implementation of the stable hash, so training and inference cannot drift.
+Text models: the featurizer stays in Python and only its configuration goes into the model's metadata
+(`feature_layout`), so `OnnxModel` rebuilds the identical featurizer from the .onnx file alone and
+`edgekit predict model.onnx` reads text. Why not in the graph: (1) the featurizer may first normalize
+text with a forest grammar (`grammar=`), a Python engine no ONNX operator can express; (2) ONNX has no
+standard operator that hashes arbitrary words (blake2b here, for stability across processes): hashing
+in the graph needs a custom-op library (onnxruntime-extensions), which is not an edgekit dependency and
+not available on every device, and ONNX's TfIdfVectorizer needs the explicit vocabulary the hashing
+featurizer exists to avoid; (3) one implementation of the hash means training and inference cannot
+drift. The cost is a few µs of Python per short text, next to the graph's own run time.
 """
 from __future__ import annotations
 
