@@ -32,10 +32,25 @@ def connect(scheduler: str | None) -> Any:
         raise EdgekitError("the dask engine needs the dask extra: pip install 'edgekit[dask]'") from None
     if isinstance(scheduler, Client):
         return scheduler
+    _check_reachable(scheduler)
     try:
         return Client(scheduler, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise EdgekitError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast when a tcp:// scheduler refuses connections (the Client would retry until its timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else "tcp://" + address)
+    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
+        return
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as exc:
+        raise EdgekitError(f"cannot reach the Dask scheduler at {address} ({exc.strerror or exc})") from None
 
 
 def dask_executor(client: Any) -> Any:
@@ -113,25 +128,25 @@ def _from_bytes(data: bytes) -> Any:
 
 
 def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_field: str = "text",
-                 label_field: str = "label", features_field: str = "features", n_features: int = 1024,
-                 grammar: str | None = None, **params: Any) -> Any:
+                 label_field: str = "label", features_field: str = "features", featurizer: Any = None,
+                 **params: Any) -> Any:
     """Fit an AnalyticClassifier on a sharded data set on a Dask cluster: one partition per training file
-    (folders expand to their files), statistics merged exactly. `params` are AnalyticClassifier
-    parameters (random_state must be fixed so every partition draws the same buffer: None is refused);
-    text partitions use a HashingTextFeaturizer(n_features, grammar)."""
+    (CSV or JSON Lines, as `edgekit learn` reads them; folders expand to their files), statistics merged
+    exactly. `params` are AnalyticClassifier parameters; random_state must stay fixed (None is refused)
+    so every partition draws the same buffer. Text partitions use `featurizer` (default
+    HashingTextFeaturizer(1024))."""
     from .learn.featurize import HashingTextFeaturizer, featurizer_to_meta
 
     if "random_state" in params and params["random_state"] is None:
         raise EdgekitError("a distributed fit needs a fixed random_state (every partition must draw the same buffer)")
-    params.pop("featurizer", None)
     parts = [os.path.abspath(i.path) for i in list_inputs(paths) if i.path != "-"]
     if not parts:
         raise EdgekitError("no training files to fit")
-    featurizer = featurizer_to_meta(HashingTextFeaturizer(n_features=n_features, grammar=grammar))
+    feat = featurizer_to_meta(featurizer if featurizer is not None else HashingTextFeaturizer(1024))
     read = {"text_field": text_field, "label_field": label_field, "features_field": features_field}
     client = connect(scheduler)
     try:
-        futures = [client.submit(_fit_partition, p, read, params, featurizer, pure=False) for p in parts]
+        futures = [client.submit(_fit_partition, p, read, params, feat, pure=False) for p in parts]
         while len(futures) > 1:  # fixed pairwise tree: deterministic sums, log2(partitions) rounds
             paired = [client.submit(_merge_states, futures[k], futures[k + 1], pure=False)
                       for k in range(0, len(futures) - 1, 2)]
@@ -146,3 +161,36 @@ def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_fie
         if client is not scheduler:
             client.close()
     return _from_bytes(state)
+
+
+def learn_on_dask(model: str | os.PathLike, data: str | os.PathLike, scheduler: Any, *, head: str | None = None,
+                  text_field: str = "text", label_field: str = "label", features_field: str = "features",
+                  n_features: int = 1024, grammar: str | None = None, params: dict | None = None) -> Any:
+    """`edgekit learn --engine dask`: fit the partitions under `data` on the cluster and merge the result
+    into the model file (created if absent; an existing model keeps its parameters and featurizer).
+    The file is replaced atomically under its lock; returns the saved head."""
+    from .learn.analytic import AnalyticClassifier
+    from .learn.featurize import HashingTextFeaturizer
+    from .learn.heads import load_head
+    from .storage import file_lock
+
+    if head not in (None, "analytic"):
+        raise EdgekitError(f"--engine dask fits the analytic head only (its statistics merge exactly), not {head!r}")
+    params = dict(params or {})
+    with file_lock(model):
+        current = load_head(model) if Path(model).exists() else None
+        if current is not None:
+            if not isinstance(current, AnalyticClassifier):
+                raise EdgekitError(f"{model} is not an analytic model; --engine dask fits the analytic head only")
+            if params:
+                raise EdgekitError(f"--param applies to new models only ({model} exists)")
+            params = {k: v for k, v in current.get_params().items() if k != "featurizer"}
+            featurizer = current.featurizer
+        else:
+            featurizer = HashingTextFeaturizer(n_features=n_features, grammar=grammar)
+        fitted = fit_analytic([data], scheduler, text_field=text_field, label_field=label_field,
+                              features_field=features_field, featurizer=featurizer, **params)
+        if current is not None:
+            fitted = current.merge(fitted)
+        fitted.save(model)
+    return fitted

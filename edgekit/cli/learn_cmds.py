@@ -70,9 +70,22 @@ def learn(
                                                                   "(new text model)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE parameter for a new model's head, e.g. "
                                                         "buffer_size=2048, per_class_stats=true."),
+    engine: str = typer.Option("local", "--engine", help="local, or dask: fit each file of a --data folder on a "
+                                                         "Dask cluster and merge the statistics exactly (analytic)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (--engine dask)."),
 ) -> None:
     """Learn the labelled records of a file (creates the model if absent); the file is updated atomically."""
     def body() -> None:
+        if engine != "local":
+            from ..batch_dask import learn_on_dask
+
+            if engine != "dask":
+                raise fail(f"unknown engine {engine!r} (local or dask)")
+            current = learn_on_dask(model, data, scheduler, head=head, text_field=text_field, label_field=label_field,
+                                    features_field=features_field, n_features=features, grammar=grammar,
+                                    params=_params(param))
+            typer.echo(f"learned {data} on the Dask cluster; {model}: {_summary(current)}", err=True)
+            return
         from ..learn.featurize import HashingTextFeaturizer
         from ..learn.heads import load_head, make_head
         from ..storage import file_lock
