@@ -218,3 +218,20 @@ def test_parse_vector_formats():
     for bad in ("", "[1, ", '{"a": 1}', "1 two"):
         with pytest.raises(DataError):
             parse_vector(bad)
+
+
+def test_predict_on_the_exported_onnx_model_matches_the_state_file(tmp_path):
+    pytest.importorskip("exporters")
+    model, onnx_path = tmp_path / "m.ek", tmp_path / "m.onnx"
+    run("learn", model, "--data", write_csv(tmp_path / "d.csv", TEXTS), "--features", 128,
+        "--param", "buffer_size=32")
+    res = run("export", model, "-o", onnx_path)
+    if res.exit_code != 0:
+        pytest.skip(f"export unavailable: {res.output}")
+    lines = "please turn on the light\nplay the music\n\n"
+    a = [json.loads(x) for x in run("predict", model, input=lines).stdout.splitlines()]
+    b = [json.loads(x) for x in run("predict", onnx_path, input=lines).stdout.splitlines()]
+    assert [x["label"] for x in a] == [x["label"] for x in b]
+    for x, z in zip(a, b):
+        for k in x["proba"]:
+            assert abs(x["proba"][k] - z["proba"][k]) < 1e-4

@@ -45,6 +45,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 EXPORT_DTYPES = ("float32", "float64", "float16")
 RESYNC_EVERY = 1000        # fast (Woodbury) updates before the inverse cache is rebuilt from the statistics
 SIGMA2_FLOOR = 1e-4        # residual variance floor: softmax_scale_ <= 1e4
+PENDING = 32               # rank-1 updates gathered before one BLAS-3 flush (A and the cached inverse)
 
 
 def _activate(H: np.ndarray, activation: str) -> np.ndarray:
@@ -65,8 +66,14 @@ def _symmetric(upper: np.ndarray) -> np.ndarray:
     return np.asfortranarray(full)
 
 
+def _writable(M: np.ndarray) -> np.ndarray:
+    """M itself when BLAS can update it in place (Fortran order, writeable), else such a copy."""
+    return M if M.flags.f_contiguous and M.flags.writeable else np.array(M, order="F")
+
+
 def _rank_update(M: np.ndarray, Z: np.ndarray, alpha: float) -> np.ndarray:
     """M += alpha Z^T Z on the upper triangle of the Fortran-ordered M, in place (BLAS syr/syrk)."""
+    M = _writable(M)
     if Z.shape[0] == 1:
         return blas.dsyr(alpha, Z[0], a=M, lower=0, overwrite_a=1)
     return blas.dsyrk(alpha, np.asfortranarray(Z), beta=1.0, c=M, trans=1, lower=0, overwrite_c=1)
@@ -76,6 +83,30 @@ def _one_hot(idx: np.ndarray, n_classes: int) -> np.ndarray:
     Y = np.zeros((idx.shape[0], n_classes))
     Y[np.arange(idx.shape[0]), idx] = 1.0
     return Y
+
+
+class _GramRows:
+    """Rows waiting to be added to (alpha +1) or removed from (-1) A, folded in by one syrk per sign."""
+
+    def __init__(self) -> None:
+        self.rows: dict[float, list[np.ndarray]] = {1.0: [], -1.0: []}
+        self.count = 0
+        self.diag: np.ndarray | None = None   # their contribution to diag(A)
+
+    def add(self, Z: np.ndarray, alpha: float) -> int:
+        self.rows[alpha].append(Z)
+        self.count += Z.shape[0]
+        diag = alpha * np.einsum("ij,ij->j", Z, Z)
+        self.diag = diag if self.diag is None else self.diag + diag
+        return self.count
+
+    def fold(self, A: np.ndarray) -> np.ndarray:
+        for alpha, rows in self.rows.items():
+            if rows:
+                A = _rank_update(A, np.vstack(rows), alpha)
+                rows.clear()
+        self.count, self.diag = 0, None
+        return A
 
 
 class _Memo:
@@ -90,7 +121,10 @@ class _Solution:
     rss: float                         # residual sum of squares of the fit on its training statistics
     n: float                           # samples behind that fit (pseudo-features included)
     chol: np.ndarray | None = None     # upper Cholesky factor U of A + gamma I (U^T U), while valid
-    R: np.ndarray | None = None        # (A + gamma I)^-1, upper triangle valid (fast-update mode)
+    R: np.ndarray | None = None        # (A + gamma I)^-1 = R - V diag(signs) V^T, upper triangle valid
+    V: np.ndarray | None = None        # (p, PENDING) low-rank corrections not yet folded into R
+    signs: np.ndarray | None = None    # (PENDING,) +1 learned / -1 forgotten, per column of V
+    k: int = 0                         # columns of V in use
     trace_inv: float | None = None     # trace((A + gamma I)^-1)
     scale: float | None = None         # softmax_scale_
     steps: int = 0                     # fast updates since the last full solve
@@ -193,6 +227,33 @@ class AnalyticClassifier(ParamsMixin):
         self._memo = _Memo()
 
     @property
+    def _gram(self) -> np.ndarray:
+        """A = sum z z^T (upper triangle valid), with any gathered rows folded in."""
+        self._gram_base = self._gram_rows.fold(self._gram_base)
+        return self._gram_base
+
+    @_gram.setter
+    def _gram(self, value: np.ndarray) -> None:
+        self._gram_base = value
+        self._gram_rows = _GramRows()
+
+    def _add_to_gram(self, Z: np.ndarray, alpha: float) -> None:
+        """A += alpha Z^T Z; a few rows wait and are folded in together (one syrk instead of many syr)."""
+        if Z.shape[0] >= PENDING:
+            self._gram_base = _rank_update(self._gram_base, Z, alpha)
+        elif self._gram_rows.add(Z, alpha) >= PENDING:
+            self._gram_base = self._gram_rows.fold(self._gram_base)
+
+    def _gram_diag(self) -> np.ndarray:
+        diag = np.diag(self._gram_base)
+        return diag.copy() if self._gram_rows.diag is None else diag + self._gram_rows.diag
+
+    @property
+    def _p(self) -> int:
+        """Design width: n_phi_ plus the intercept column."""
+        return self._gram_base.shape[0]
+
+    @property
     def _cache(self) -> _Solution | None:
         return self._memo.sol
 
@@ -228,7 +289,7 @@ class AnalyticClassifier(ParamsMixin):
         merged, pos = union_classes(self.classes_, classes)
         if merged.size == self.classes_.size:
             return
-        C, (p, d) = merged.size, (self._gram.shape[0], self.n_features_in_)
+        C, (p, d) = merged.size, (self._p, self.n_features_in_)
 
         def widen(old: np.ndarray | None, shape: tuple, axis: int) -> np.ndarray | None:
             if old is None:
@@ -330,7 +391,7 @@ class AnalyticClassifier(ParamsMixin):
         idx = label_indices(self.classes_, y)
         Z = self._design(X)
         Y = _one_hot(idx, self.classes_.size)
-        self._gram = _rank_update(self._gram, Z, 1.0)
+        self._add_to_gram(Z, 1.0)
         self._xty += Z.T @ Y
         self.class_count_ += np.bincount(idx, minlength=self.classes_.size)
         self._feat_sum += Y.T @ X
@@ -364,11 +425,11 @@ class AnalyticClassifier(ParamsMixin):
         Z = self._design(X)
         Y = _one_hot(idx, self.classes_.size)
         sqsum = self._feat_sqsum - Y.T @ (X * X)
-        old_diag = np.diag(self._gram)
+        old_diag = self._gram_diag()
         self._check_nonnegative(old_diag - np.einsum("ij,ij->j", Z, Z), old_diag, "feature")
         self._check_nonnegative(sqsum, self._feat_sqsum, "input feature")
         # checks passed: from here on nothing can fail, so the update is all-or-nothing
-        self._gram = _rank_update(self._gram, Z, -1.0)
+        self._add_to_gram(Z, -1.0)
         self._feat_sqsum = sqsum
         if self._class_gram is not None:
             for c in np.unique(idx):
@@ -479,33 +540,40 @@ class AnalyticClassifier(ParamsMixin):
     def _fast_update_possible(self, batch: int) -> bool:
         sol = self._cache
         return (bool(self.fast_updates) and not self.pseudo_features and sol is not None
-                and (sol.R is not None or sol.chol is not None) and batch <= max(4, self._gram.shape[0] // 8))
+                and (sol.R is not None or sol.chol is not None) and batch <= max(4, self._p // 8))
 
     def _fast_update(self, Z: np.ndarray, Y: np.ndarray, sign: float = 1.0) -> None:
         """Woodbury update (sign +1: learned; -1: forgotten) of the cached inverse R and weights W for a small
-        batch whose statistics are already in (or out). Falls back to dropping the cache if ill-conditioned."""
+        batch whose statistics are already in (or out). Falls back to dropping the cache if ill-conditioned.
+
+        The new low-rank term of R is kept aside in V and folded into R every PENDING columns."""
         sol = self._cache
+        if sol.R is not None:
+            sol.R, sol.V = _writable(sol.R), _writable(sol.V)
         if sol.R is None:
             inv_u, info = lapack.dtrtri(sol.chol, lower=0)
             R, info2 = lapack.dlauum(inv_u, lower=0)  # U^-1 U^-T = (A + gamma I)^-1, upper triangle
             if info or info2:
                 self._cache = None
                 return
-            sol.R = np.asfortranarray(R)
-            sol.chol = None
-        R, W = sol.R, sol.W
-        if Z.shape[0] == 1:
+            sol.R, sol.chol = np.asfortranarray(R), None
+            sol.V, sol.signs, sol.k = np.zeros((self._p, PENDING), order="F"), np.zeros(PENDING), 0
+        b = Z.shape[0]
+        if sol.k + b > PENDING:
+            self._fold_inverse(sol)
+        V, signs, W = sol.V[:, :sol.k], sol.signs[:sol.k], sol.W
+        if b == 1:
             z = Z[0]
-            u = blas.dsymv(1.0, R, z, lower=0)
+            u = blas.dsymv(1.0, sol.R, z, lower=0) - V @ (signs * (z @ V))   # R z
             s = 1.0 + sign * (z @ u)
             if s < 1e-8:
                 self._cache = None
                 return
-            e = Y[0] - z @ W
-            W += sign * np.outer(u / s, e)  # gain R_new z = u / s
-            sol.R = blas.dsyr(-sign / s, u, a=R, lower=0, overwrite_a=1)
+            W += sign * np.outer(u / s, Y[0] - z @ W)  # gain R_new z = u / s
+            new = (u / np.sqrt(s))[:, None]              # R_new = R - sign * new new^T
         else:
-            U = blas.dsymm(1.0, R, np.asfortranarray(Z.T), side=0, lower=0)   # R Z^T
+            Zt = np.asfortranarray(Z.T)
+            U = blas.dsymm(1.0, sol.R, Zt, side=0, lower=0) - V @ (signs[:, None] * (V.T @ Zt))  # R Z^T
             S = sign * (Z @ U)
             S[np.diag_indices_from(S)] += 1.0
             try:
@@ -513,20 +581,35 @@ class AnalyticClassifier(ParamsMixin):
             except np.linalg.LinAlgError:
                 self._cache = None
                 return
-            V = scipy.linalg.solve_triangular(Ls, U.T, lower=True).T         # U Ls^-T
-            G = scipy.linalg.solve_triangular(Ls, V.T, lower=True, trans="T").T  # U S^-1 = R_new Z^T
+            new = scipy.linalg.solve_triangular(Ls, U.T, lower=True).T            # U Ls^-T
+            G = scipy.linalg.solve_triangular(Ls, new.T, lower=True, trans="T").T  # U S^-1 = R_new Z^T
             W += sign * (G @ (Y - Z @ W))
-            sol.R = blas.dsyrk(-sign, np.asfortranarray(V), beta=1.0, c=R, trans=0, lower=0, overwrite_c=1)
-        sol.n += sign * Z.shape[0]
+        if b > PENDING:
+            sol.R = blas.dsyrk(-sign, np.asfortranarray(new), beta=1.0, c=sol.R, trans=0, lower=0, overwrite_c=1)
+        else:
+            sol.V[:, sol.k:sol.k + b] = new
+            sol.signs[sol.k:sol.k + b] = sign
+            sol.k += b
+        sol.n += sign * b
         sol.rss = self._rss(sol.n, W, self._xty)
         sol.trace_inv = sol.scale = None
         sol.steps += 1
         if sol.steps >= RESYNC_EVERY:
             self._cache = None
 
+    @staticmethod
+    def _fold_inverse(sol: _Solution) -> None:
+        """R -= V diag(signs) V^T with one syrk per sign, then empty V."""
+        for sign in (1.0, -1.0):
+            cols = sol.V[:, :sol.k][:, sol.signs[:sol.k] == sign]
+            if cols.shape[1]:
+                sol.R = blas.dsyrk(-sign, np.asfortranarray(cols), beta=1.0, c=sol.R, trans=0, lower=0, overwrite_c=1)
+        sol.k = 0
+
     def _trace_inverse(self, sol: _Solution) -> float:
         if sol.R is not None:
-            return float(np.trace(sol.R))
+            V = sol.V[:, :sol.k]
+            return float(np.trace(sol.R) - np.sum(sol.signs[:sol.k] * np.einsum("ij,ij->j", V, V)))
         inv_u, _ = lapack.dtrtri(sol.chol, lower=0)
         return float(np.sum(np.triu(inv_u) ** 2))
 
@@ -552,7 +635,7 @@ class AnalyticClassifier(ParamsMixin):
         if sol.scale is None:
             if sol.trace_inv is None:
                 sol.trace_inv = self._trace_inverse(sol)
-            df = self._gram.shape[0] - float(self.gamma) * sol.trace_inv
+            df = self._p - float(self.gamma) * sol.trace_inv
             dof = max(sol.n - df, 1.0)
             sigma2 = max(sol.rss / (self.classes_.size * dof), SIGMA2_FLOOR)
             sol.scale = 1.0 / sigma2
@@ -687,7 +770,7 @@ class AnalyticClassifier(ParamsMixin):
             if name not in arrays or tuple(arrays[name].shape) != shape:
                 got = arrays[name].shape if name in arrays else "missing"
                 raise ValueError(f"array {name!r} should have shape {shape}, has {got}")
-        self._gram = np.asfortranarray(arrays["gram"], dtype=np.float64)
+        self._gram = np.asfortranarray(arrays["gram"], dtype=np.float64)  # also empties the gathered rows
         self._xty = np.ascontiguousarray(arrays["xty"], dtype=np.float64)
         self.class_count_ = arrays["class_count"].astype(np.int64)
         self._feat_sum = arrays["feat_sum"].astype(np.float64)
