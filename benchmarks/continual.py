@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.results import machine_line, markdown_table, write_section  # noqa: E402
 from edgekit.learn import AnalyticClassifier  # noqa: E402
+from edgekit.learn.kv_head import KeyValueHead  # noqa: E402
 
 BUFFER = 1024
 GAMMA = 1.0
@@ -113,6 +114,10 @@ LEARNERS: list[tuple[str, Callable[[np.ndarray], Any], bool]] = [
     ("joint RidgeClassifier, raw features", lambda c: JointRidge(), True),
     ("SGDClassifier.partial_fit (log loss, 5 passes)", SGDStream, False),
     ("river OvR LogisticRegression", RiverStream, False),
+    *[(f"edgekit kvb counts (C={C}, J=256; keys fitted on the unlabelled train inputs)",
+       lambda c, C=C: KeyValueHead(n_codebooks=C).fit_keys(digits_split()[0]), False) for C in (16, 64, 256)],
+    ("edgekit kvb sgd (C=64, J=256; same keys)", lambda c: KeyValueHead(value_learner="sgd").fit_keys(digits_split()[0]),
+     False),
 ]
 
 
