@@ -1,0 +1,231 @@
+"""Batch normalization throughput: `edgekit normalize` over a generated corpus of >= 1 million lines with
+1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
+
+Usage: python benchmarks/batch.py [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
+       [--rounds 2] [--no-write]
+
+The corpus (spoken-form English: NeMo's ITN fixture inputs in short carrier sentences) is generated in
+the temp folder, never in the repository. Every edgekit run is the real CLI writing an output folder
+(`-o`), timed from process start to exit; the three runs must produce identical output. The machine is
+shared, so the 1-vs-2-process ratio is also measured in `--rounds` interleaved pairs on one partition,
+and the CPU seconds the runs used are reported next to wall time. NeMo runs in a child process on a
+sample; its corpus time is extrapolated from that sample's rate and labelled as such.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / ".." / "shared" / "data" / "nemo-en" / "itn"
+EDGEKIT = shutil.which("edgekit", path=str(Path(sys.executable).parent)) or "edgekit"
+CARRIERS = ["{}", "{}", "the invoice says {}", "{} was the answer", "please call me at {}",
+            "we met on {} at the station", "it costs {} in total", "i counted {} and then {}",
+            "the meeting moved to {}", "she ran {} yesterday"]
+FALLBACK_PHRASES = ["twenty five", "one hundred and three", "two thousand twenty", "five dollars and six cents",
+                    "january first", "three point one four", "seven thirty p m", "the fifth of may"]
+
+
+# ---- corpus ------------------------------------------------------------------------------------------------
+def phrases() -> list[str]:
+    """Spoken-form phrases: NeMo's English ITN fixture inputs when present, else a small built-in list."""
+    out = []
+    for path in sorted(FIXTURES.glob("test_cases_*.txt")):
+        out += [line.split("~")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [p for p in out if p] or FALLBACK_PHRASES
+
+
+def make_corpus(lines: int, files: int, seed: int = 0) -> Path:
+    """Write (or reuse) `lines` lines in `files` partitions under the temp folder."""
+    root = Path(tempfile.gettempdir()) / f"edgekit-batch-corpus-{lines}-{files}-{seed}"
+    stamp = root / "_complete"
+    if stamp.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng, pool = random.Random(seed), phrases()
+    per = -(-lines // files)
+    for k in range(files):
+        n = min(per, lines - k * per)
+        with open(root / f"part-{k:03d}.txt", "w", encoding="utf-8") as fh:
+            for _ in range(n):
+                carrier = rng.choice(CARRIERS)
+                fh.write(carrier.format(*(rng.choice(pool) for _ in range(carrier.count("{}")))) + "\n")
+    stamp.write_text("ok")
+    return root
+
+
+# ---- edgekit runs ------------------------------------------------------------------------------------------
+def run_job(corpus: Path | list[Path], grammar: str, extra: list[str]) -> dict:
+    """Run `edgekit normalize CORPUS -o OUT ...`; wall time, children's CPU time, output digest."""
+    out = Path(tempfile.mkdtemp(prefix="edgekit-batch-out-"))
+    shutil.rmtree(out)
+    inputs = [str(p) for p in (corpus if isinstance(corpus, list) else [corpus])]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run([EDGEKIT, "normalize", "--grammar", grammar, *inputs, "-o", str(out), *extra],
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"edgekit failed: {proc.stderr[-2000:]}")
+    manifest = json.loads((out / "_edgekit_job.json").read_text())
+    digest = hashlib.sha256()
+    for f in sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("_")):
+        digest.update(f.read_bytes())
+    shutil.rmtree(out)
+    return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "lines": manifest["summary"]["lines"], "digest": digest.hexdigest()}
+
+
+def run_dask(corpus: Path, grammar: str) -> dict:
+    """The same job on a local Dask cluster of 2 single-threaded worker processes (started beforehand)."""
+    import logging
+
+    from distributed import LocalCluster
+
+    t = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        startup = time.perf_counter() - t
+        result = run_job(corpus, grammar, ["--engine", "dask", "--scheduler", cluster.scheduler_address])
+    result["startup"] = startup  # worker CPU is not a child of this process: not counted in result["cpu"]
+    return result
+
+
+# ---- NeMo --------------------------------------------------------------------------------------------------
+def worker_nemo(sample_path: str) -> dict:
+    import logging
+
+    logging.disable(logging.WARNING)
+    from nemo_text_processing.inverse_text_normalization.inverse_normalize import InverseNormalizer
+
+    cache = Path(tempfile.gettempdir()) / "nemo_cache"
+    cache.mkdir(exist_ok=True)
+    t = time.perf_counter()
+    engine = InverseNormalizer(lang="en", cache_dir=str(cache))
+    load = time.perf_counter() - t
+    lines = Path(sample_path).read_text(encoding="utf-8").splitlines()
+    t = time.perf_counter()
+    for line in lines:
+        try:
+            engine.inverse_normalize(line, verbose=False)
+        except Exception:  # noqa: BLE001  a peer failing on one line still costs its time
+            pass
+    wall = time.perf_counter() - t
+    import nemo_text_processing
+
+    return {"load": load, "wall": wall, "lines": len(lines), "version": getattr(nemo_text_processing, "__version__", "?")}
+
+
+def run_nemo(corpus: Path, n: int) -> dict | None:
+    """NeMo ITN on the first n lines of the corpus, in a child process; None when NeMo is not installed."""
+    probe = subprocess.run([sys.executable, "-c", "import nemo_text_processing"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    with open(sorted(corpus.glob("part-*.txt"))[0], encoding="utf-8") as fh:
+        sample = [next(fh) for _ in range(n)]
+    path = Path(tempfile.gettempdir()) / "edgekit-batch-nemo-sample.txt"
+    path.write_text("".join(sample), encoding="utf-8")
+    proc = subprocess.run([sys.executable, __file__, "--worker-nemo", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(f"NeMo worker failed:\n{proc.stderr[-2000:]}\n")
+        return None
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+# ---- report ------------------------------------------------------------------------------------------------
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--grammar", default="en-itn")
+    ap.add_argument("--nemo-sample", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved 1-vs-2-process pairs on one partition")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--worker-nemo")
+    a = ap.parse_args()
+    if a.worker_nemo:
+        print(json.dumps(worker_nemo(a.worker_nemo)))
+        return
+
+    corpus = make_corpus(a.lines, a.files)
+    size_mb = sum(p.stat().st_size for p in corpus.glob("part-*.txt")) / 1e6
+    print(f"corpus: {a.lines:,} lines, {a.files} files, {size_mb:.1f} MB in {corpus}", flush=True)
+    subprocess.run([EDGEKIT, "normalize", "--grammar", a.grammar], input=b"warm the cache\n", capture_output=True)
+    load_before = os.getloadavg()[0]
+
+    runs = {}
+    for name, fn in [("1 process (-j 1)", lambda: run_job(corpus, a.grammar, ["-j", "1"])),
+                     ("2 processes (-j 2)", lambda: run_job(corpus, a.grammar, ["-j", "2"])),
+                     ("Dask, 2 worker processes", lambda: run_dask(corpus, a.grammar))]:
+        runs[name] = fn()
+        r = runs[name]
+        print(f"{name}: {r['wall']:.1f} s, {r['lines'] / r['wall']:,.0f} lines/s, CPU {r['cpu']:.1f} s, "
+              f"load {os.getloadavg()[0]:.2f}", flush=True)
+    digests = {r["digest"] for r in runs.values()}
+    if len(digests) != 1:
+        raise SystemExit("the three runs produced different output")
+
+    one_part = sorted(corpus.glob("part-*.txt"))[0]
+    pairs = []
+    for _ in range(a.rounds):
+        r1 = run_job(one_part, a.grammar, ["-j", "1"])
+        r2 = run_job(one_part, a.grammar, ["-j", "2"])
+        pairs.append((r1["wall"] / r2["wall"], r1, r2))
+        print(f"interleaved pair on {one_part.name}: {r1['wall']:.1f} s vs {r2['wall']:.1f} s -> "
+              f"{pairs[-1][0]:.2f}x", flush=True)
+
+    nemo = run_nemo(corpus, a.nemo_sample) if a.nemo_sample else None
+    base = runs["1 process (-j 1)"]
+    base_rate = base["lines"] / base["wall"]
+    rows = []
+    for name, r in runs.items():
+        rate = r["lines"] / r["wall"]
+        extra = f"cluster start {r['startup']:.1f} s, not timed" if "startup" in r else f"CPU {r['cpu']:.0f} s"
+        rows.append([f"edgekit {name}", f"{r['lines']:,}", f"{r['wall']:.1f} s", f"{rate:,.0f}",
+                     f"{rate / base_rate:.2f}x", extra])
+    if nemo:
+        nrate = nemo["lines"] / nemo["wall"]
+        rows.append([f"NeMo ITN {nemo['version']}, 1 process", f"{nemo['lines']:,} (sample)",
+                     f"{a.lines / nrate / 3600:.1f} h extrapolated to {a.lines:,} lines", f"{nrate:,.1f}",
+                     f"{nrate / base_rate:.4f}x", f"grammar load {nemo['load']:.1f} s, not timed"])
+    from results import machine_line, markdown_table, write_section  # benchmarks/results.py
+
+    table = markdown_table(["run", "lines", "wall time", "lines/s", "vs 1 process", "notes"], rows)
+    two = runs["2 processes (-j 2)"]["lines"] / runs["2 processes (-j 2)"]["wall"] / base_rate
+    median_pair = statistics.median(p[0] for p in pairs) if pairs else float("nan")
+    met = "met" if two >= 1.7 else "NOT met"
+    lines = [f"## Batch normalization (`benchmarks/batch.py`, grammar `{a.grammar}`)", "", machine_line(), "",
+             f"Corpus: {a.lines:,} generated lines ({size_mb:.1f} MB, {a.files} files) of NeMo's English ITN fixture "
+             f"inputs in short carrier sentences. Each edgekit figure is one real `edgekit normalize DIR -o OUT` run, "
+             f"process start to exit (grammar cache warm); all three runs wrote identical output. Load average "
+             f"before the runs: {load_before:.2f} (the 2 cores are shared with other work).", "", table, "",
+             f"Target: 2 processes >= 1.7x the 1-process rate: **{met}** ({two:.2f}x on the full corpus; "
+             f"median {median_pair:.2f}x over {len(pairs)} interleaved 1-vs-2 pairs on {one_part.name}: "
+             f"{', '.join(f'{p[0]:.2f}x' for p in pairs)})."]
+    if nemo:
+        lines += ["", f"NeMo's rate is measured on the first {nemo['lines']} corpus lines in its own process "
+                      f"(InverseNormalizer(lang='en'), one line at a time) and **extrapolated** to the corpus; "
+                      f"edgekit with 1 process is {base_rate / nrate:,.0f}x NeMo's rate."]
+    else:
+        lines += ["", "NeMo (nemo-text-processing) was not installed: no peer figure."]
+    body = "\n".join(lines)
+    print(body)
+    if not a.no_write:
+        write_section("batch", body)
+
+
+if __name__ == "__main__":
+    main()
