@@ -5,16 +5,21 @@ How the swap works, and why: every weight a head update can change (output weigh
 table, used-key mask, temperature, class labels) is an *overridable initializer* of the exported graph
 (stored in the file and also declared as a graph input). Until a swap, runs feed only the input and use
 the stored values; after `swap_weights` / `update_from`, each run also feeds the new arrays, which
-onnxruntime takes in place of the stored ones. Nothing is rebuilt: the swap costs only the float32 copies
-of the changed weights (about 0.1 ms at 1024 features x 100 classes), and the class dimension is
-symbolic, so new classes need no new graph either. The alternatives measured in benchmarks/inference.py:
-pure weight inputs (same run cost, but the file cannot run on its own), and rebuilding the session with
-the new weights baked in (runs ~4 us faster because onnxruntime pre-packs constant MatMul weights, but
-every swap then costs a new session: milliseconds, growing with the model). Frozen weights (random
-buffer, projections, keys) stay ordinary initializers, so onnxruntime pre-packs them.
+onnxruntime takes in place of the stored ones (it wraps the numpy arrays, no copy per run). Nothing is
+rebuilt and the class dimension is symbolic, so new classes need no new graph either. Measured at 1024
+features x 100 classes (benchmarks/RESULTS.md, "inference"): `swap_weights` 0.015 ms, `update_from`
+(the head's weights_for_export + frozen-weight check + swap) 0.33 ms; a run with fed weights costs 2-4 us
+more than with the stored ones (14 -> 17 us at batch 1). The alternatives: pure weight inputs (same run
+cost, but the file could not run on its own), or rebuilding the session with the new weights baked in
+(saves those 2-4 us per run, since onnxruntime pre-packs constant weights, but every swap then costs a
+new session: 2.6 ms here, growing with the model). Frozen weights (random buffer, projections, keys)
+stay ordinary initializers, which onnxruntime pre-packs.
 
-Sessions default to one intra-op thread: for batch-1 latency on tiny graphs a thread pool costs more
-than it saves (measured in the benchmark); pass `threads=` for large batches.
+`featurizer`: for text models, the HashingTextFeaturizer rebuilt from the model's metadata (set
+`featurizer.normalize` again if the head was trained with a custom normalize callable).
+
+Sessions default to one intra-op thread: for batch-1 latency on tiny graphs a thread pool does not help
+(measured in the benchmark); pass `threads=` for large batches on a quiet machine.
 """
 from __future__ import annotations
 
