@@ -66,23 +66,34 @@ def decode_state(data: bytes, source: str = "<bytes>",
                              f"(this edgekit reads version {CONTAINER_VERSION})")
     try:
         header = json.loads(body[fixed:fixed + hlen].decode("utf-8"))
-        kind, meta = header["kind"], header["meta"]
+        kind, meta, entries = header["kind"], header["meta"], header["arrays"]
+        if not isinstance(kind, str) or not isinstance(meta, dict) or not isinstance(entries, list):
+            raise ValueError("kind, meta or arrays has the wrong type")
         base = fixed + hlen
         arrays = {}
-        for e in header["arrays"]:
-            if e["dtype"] not in _ALLOWED_DTYPES:
-                raise ValueError(f"dtype {e['dtype']}")
-            start = base + int(e["offset"])
-            end = start + int(e["nbytes"])
-            if end > len(body):
-                raise ValueError(f"array {e['name']} runs past the end")
-            arr = np.frombuffer(body[start:end], dtype=np.dtype(e["dtype"]))
-            arrays[e["name"]] = arr.reshape(e["shape"]).copy()
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{source}: malformed header ({exc})") from None
+        for e in entries:
+            arrays[e["name"]] = _array(e, body, base)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{source}: malformed header ({str(exc)[:200]})") from None
     if expect_kind is not None and kind != expect_kind:
         raise ModelFileError(f"{source}: holds a {kind!r}, expected a {expect_kind!r}")
     return kind, meta, arrays
+
+
+def _array(entry: dict, body: bytes, base: int) -> np.ndarray:
+    """One array of a container, refusing entries whose dtype, shape, offset or size do not add up."""
+    name, dtype, shape = entry["name"], entry["dtype"], entry["shape"]
+    offset, nbytes = entry["offset"], entry["nbytes"]
+    if not isinstance(name, str) or dtype not in _ALLOWED_DTYPES or not isinstance(shape, list):
+        raise ValueError(f"array entry {str(name)[:40]!r} is malformed")
+    if not all(type(v) is int and v >= 0 for v in (*shape, offset, nbytes)):
+        raise ValueError(f"array {name!r}: shape, offset and size must be non-negative integers")
+    if int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize != nbytes:
+        raise ValueError(f"array {name!r}: {nbytes} bytes do not hold a {dtype} array of shape {shape}")
+    start = base + offset
+    if start + nbytes > len(body):
+        raise ValueError(f"array {name!r} runs past the end")
+    return np.frombuffer(body[start:start + nbytes], dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
 def save_state(path: str | os.PathLike, kind: str, meta: Mapping[str, Any],

@@ -277,7 +277,13 @@ def corruption_sweep(data: bytes, path: Path, load: Callable[[Path], Any], finge
             report.crashed += 1
             report.examples.append(f"{what}: {type(exc).__name__}: {str(exc)[:200]}")
             continue
-        if fingerprint(obj) == expected:
+        try:
+            same = fingerprint(obj) == expected
+        except Exception as exc:  # loaded, then failed in use: also a finding
+            report.crashed += 1
+            report.examples.append(f"{what}: loaded, then in use {type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        if same:
             report.harmless += 1
         else:
             report.silent += 1

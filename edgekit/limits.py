@@ -1,0 +1,25 @@
+"""The resource limits edgekit enforces on untrusted input, in one place (SECURITY.md lists them).
+
+Each limit bounds memory or time that a hostile or broken input could otherwise claim; going over one is a
+clear EdgekitError naming the input and the limit, never a crash. The modules that enforce them should
+import them from here (see SECURITY.md); tests/reliability/test_limits.py checks that the enforced values
+are these and that each one is enforced."""
+from __future__ import annotations
+
+MAX_LINE_BYTES = 1 << 20
+"""One input record (a line of a CLI input or of a training file), in bytes."""
+
+MAX_TEXT_CHARS = 1_000_000
+"""One text given to a learned head's featurizer, in characters."""
+
+MAX_GRAMMAR_BYTES = 8 << 20
+"""One grammar set: all its .forest and list files together, in bytes."""
+
+MAX_REPEAT = 64
+"""The largest upper bound of a template repeat `{m,n}`."""
+
+MAX_SPAN = 64
+"""The most elements (tokens or symbols) one rule match can cover; keeps digestion linear in the input."""
+
+MAX_CLASSES = 1024
+"""The most classes (labels) one learned head holds; its memory grows with features x classes."""
