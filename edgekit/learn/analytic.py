@@ -116,12 +116,13 @@ class _Memo:
 
 @dataclass
 class _Solution:
-    """The cached solve for the current statistics; dropped (set to None) by forget, merge, big batches."""
+    """The solution for the current statistics; dropped (set to None) when they change in a way the fast
+    path does not follow (big batches, merge, forget_class, pseudo-features) and every RESYNC_EVERY updates."""
     W: np.ndarray                      # (p, C) ridge weights, intercept in the last row
     rss: float                         # residual sum of squares of the fit on its training statistics
     n: float                           # samples behind that fit (pseudo-features included)
     chol: np.ndarray | None = None     # upper Cholesky factor U of A + gamma I (U^T U), while valid
-    R: np.ndarray | None = None        # (A + gamma I)^-1 = R - V diag(signs) V^T, upper triangle valid
+    R: np.ndarray | None = None        # with V: (A + gamma I)^-1 = R - V diag(signs) V^T (R: upper triangle)
     V: np.ndarray | None = None        # (p, PENDING) low-rank corrections not yet folded into R
     signs: np.ndarray | None = None    # (PENDING,) +1 learned / -1 forgotten, per column of V
     k: int = 0                         # columns of V in use
@@ -148,10 +149,11 @@ class AnalyticClassifier(ParamsMixin):
     1 only when fit_intercept) and one-hot targets y, plus per-class counts, feature sums and sums of
     squares. The weights are the ridge solution W = (A + gamma I)^-1 Q by Cholesky (the intercept is
     penalized like the other weights); `coef_ = W[:-1].T`, `intercept_ = W[-1]`. That equals one ridge
-    fit on all data seen so far, whatever the order or batch split. After each small batch
-    (fast_updates) the cached inverse and weights are updated by Woodbury in O(b p^2) instead of
-    re-solved in O(p^3); the cache is rebuilt from A every RESYNC_EVERY updates and dropped by forget
-    and merge.
+    fit on all data seen so far, whatever the order or batch split. After each small batch learned or
+    forgotten (fast_updates) the cached inverse and weights are updated by Woodbury in O(b p^2) instead
+    of re-solved in O(p^3) (rank-1 terms are gathered and folded in by one syrk every PENDING); that
+    cache is rebuilt from A every RESYNC_EVERY updates and dropped by big batches, merge and
+    forget_class. The solve is lazy: it happens at the first prediction after such a change.
 
     Calibration: `softmax_scale_ = 1 / sigma^2`, where sigma^2 is the ridge residual variance per
     output, RSS / (n_classes * (n - df)), with df = trace(A (A + gamma I)^-1) the effective number
