@@ -173,6 +173,8 @@ def test_text_head_stores_its_featurizer():
     meta = HeadMetadata.read(export(head))
     assert meta.feature_layout["kind"] == "text"
     assert meta.feature_layout["featurizer"] == head.featurizer.get_config()
+    with pytest.raises(DataError, match="cannot sit on top of a backbone"):
+        export(head, backbone=tiny_backbone(17)[0])
 
 
 def test_export_refuses_unfitted_or_foreign_objects():

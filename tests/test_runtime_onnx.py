@@ -223,6 +223,9 @@ def test_backbone_model_checks_its_own_input_shape(tmp_path):
     model = OnnxModel(tmp_path / "composed.onnx")
     np.testing.assert_array_equal(model.predict(images), head.predict(emb.astype(np.float64)))
     assert model.predict(images[0]).shape == (1,)
+    head.partial_fit(emb[:20].astype(np.float64), np.full(20, 2))        # a new class, through the backbone
+    model.update_from(head)
+    np.testing.assert_array_equal(model.predict(images), head.predict(emb.astype(np.float64)))
     with pytest.raises(DataError, match=r"input 'pixels' has shape \(2, 3, 4, 5\); the model expects \[N, 3, 4, 4\]"):
         model.predict(np.zeros((2, 3, 4, 5), np.float32))
     lines = [json.dumps(images[0].tolist()), " ".join(map(str, images[1].ravel())), "1 2 3"]
