@@ -59,7 +59,7 @@ MODEL_PARAMS = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(params=MODEL_PARAMS, seed=st.integers(0, 10_000), data=st.data())
 def test_any_sequence_equals_one_ridge_fit(params, seed, data):
     """Random devices learn random batches (predicting in between, so the Woodbury cache is used), forget

@@ -118,7 +118,7 @@ def test_forget_label_needs_per_class_stats(tmp_path):
 ])
 def test_bad_csv_is_refused_naming_the_line_and_model_unchanged(tmp_path, content, message):
     model = tmp_path / "m.ek"
-    run("learn", model, "--data", write_csv(tmp_path / "ok.csv", TEXTS))
+    run("learn", model, "--data", write_csv(tmp_path / "ok.csv", TEXTS), "--features", 64)
     before = model.read_bytes()
     bad = tmp_path / "d.csv"
     bad.write_text(content, encoding="utf-8")
@@ -161,7 +161,7 @@ def test_mismatched_records_and_labels_are_refused(tmp_path):
     X, y = vectors(seed=3)
     vec_model, text_model = tmp_path / "v.ek", tmp_path / "t.ek"
     run("learn", vec_model, "--data", write_jsonl(tmp_path / "d.jsonl", X, y))
-    run("learn", text_model, "--data", write_csv(tmp_path / "t.csv", TEXTS))
+    run("learn", text_model, "--data", write_csv(tmp_path / "t.csv", TEXTS), "--features", 64)
     res = run("learn", vec_model, "--data", tmp_path / "t.csv")
     assert res.exit_code == 2 and "holds text, but" in res.stderr
     res = run("learn", text_model, "--data", tmp_path / "d.jsonl")
