@@ -16,4 +16,12 @@ def load_forest(name_or_path, *, cache: bool = True):
     return _load(name_or_path, cache=cache)
 
 
-__all__ = ["__version__", "load_forest", "EdgekitError", "GrammarError", "DataError", "ModelFileError"]
+def __getattr__(name: str):
+    if name == "Pipeline":  # lazily: the pipeline pulls in the learned head (numpy) only when used
+        from .pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'edgekit' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load_forest", "Pipeline", "EdgekitError", "GrammarError", "DataError", "ModelFileError"]

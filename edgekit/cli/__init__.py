@@ -5,6 +5,7 @@ from .app import app
 from . import forest_cmds  # noqa: F401  (registers normalize, parse, explain, compile, expand)
 from . import export_cmds  # noqa: F401  (registers export)
 from . import learn_cmds  # noqa: F401  (registers learn, forget, predict, info)
+from . import pipeline_cmds  # noqa: F401  (registers pipeline init/ask/teach/forget/export/info, ask, teach)
 
 
 def main() -> None:
