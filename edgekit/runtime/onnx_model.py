@@ -8,11 +8,11 @@ the stored values; after `swap_weights` / `update_from`, each run also feeds the
 onnxruntime takes in place of the stored ones (it wraps the numpy arrays, no copy per run). Nothing is
 rebuilt and the class dimension is symbolic, so new classes need no new graph either. Measured at 1024
 features x 100 classes (benchmarks/RESULTS.md, "inference"): `swap_weights` 0.015 ms, `update_from`
-(the head's weights_for_export + frozen-weight check + swap) 0.33 ms; a run with fed weights costs 2-4 us
-more than with the stored ones (14 -> 17 us at batch 1). The alternatives: pure weight inputs (same run
-cost, but the file could not run on its own), or rebuilding the session with the new weights baked in
-(saves those 2-4 us per run, since onnxruntime pre-packs constant weights, but every swap then costs a
-new session: 2.6 ms here, growing with the model). Frozen weights (random buffer, projections, keys)
+(the head's weights_for_export + frozen-weight check + swap) 0.35 ms; a run with fed weights costs a
+few us more than with the stored ones (14 -> 20 us at batch 1, input checks included). The
+alternatives: pure weight inputs (same run cost, but the file could not run on its own), or constant
+weights, which ran no faster at batch 1 (15 us) and make every swap a re-export plus a new session
+(2.4 ms here, growing with the model). Frozen weights (random buffer, projections, keys)
 stay ordinary initializers, which onnxruntime pre-packs.
 
 `featurizer`: for text models, the HashingTextFeaturizer rebuilt from the model's metadata (set
