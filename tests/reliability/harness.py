@@ -94,18 +94,20 @@ def _child(body: Callable[[], None], ready_fd: int | None = None) -> None:
 
 
 def kill_while_saving(path: Path, savers: Sequence[Callable[[Path], None]], load: Callable[[Path], Any],
-                      kills: int, max_delay: float, seed: int = 0) -> CrashReport:
+                      kills: int, max_delay: float, seed: int = 0,
+                      identify: Callable[[Path], str] = snapshot) -> CrashReport:
     """SIGKILL a process that saves the states `savers` write, over and over, at `kills` random moments.
 
     Each saver writes one known state to `path`. A forked child saves them in turn in a loop; the parent kills
     it after a random delay in [0, max_delay) and then requires that `path` is byte-for-byte one of the known
     states and that `load(path)` succeeds. Temp files left behind are counted (they show the kill landed
-    mid-write) and removed."""
+    mid-write) and removed. `identify` names the state on disk (default: its bytes; a pipeline, whose
+    saves pick fresh file names, is identified by what it loads as)."""
     rng = np.random.default_rng(seed)
     expected: dict[str, int] = {}
     for i, save in enumerate(savers):
         save(path)
-        expected.setdefault(snapshot(path), i)
+        expected.setdefault(identify(path), i)
     savers[0](path)
     before = set(path.parent.iterdir())
     report = CrashReport()
@@ -128,7 +130,7 @@ def kill_while_saving(path: Path, savers: Sequence[Callable[[Path], None]], load
         time.sleep(float(rng.uniform(0.0, max_delay)))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-        if _check_after_kill(report, k, status, path, before, expected, load) is False:
+        if _check_after_kill(report, k, status, path, before, expected, load, identify) is False:
             savers[0](path)
     return report
 
@@ -155,21 +157,24 @@ def kill_command_runs(path: Path, command: Sequence[str], states: Sequence[bytes
 
 
 def _check_after_kill(report: CrashReport, k: int, status: int, path: Path, before: set, expected: dict[str, int],
-                      load: Callable[[Path], Any]) -> bool:
+                      load: Callable[[Path], Any], identify: Callable[[Path], str] = snapshot) -> bool:
     """Record one kill's outcome; False when the file on disk is not a known state or does not load."""
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     if killed:
         report.kills += 1
     else:  # the process finished before the signal: its result is checked, but it is not a kill
         report.states_seen["finished"] += 1
-    snap = snapshot(path)
+    try:
+        snap = identify(path)
+    except Exception as exc:  # the state on disk cannot even be identified (does not load)
+        snap = f"unidentifiable ({type(exc).__name__}: {str(exc)[:120]})"
     leftovers = set(path.parent.iterdir()) - before
     if leftovers:
         report.left_temp_files += 1
         for p in leftovers:
             _remove(p)
     if snap not in expected:
-        report.failures.append(f"kill {k}: {path.name} is neither the old nor the new state ({snap[:12]})")
+        report.failures.append(f"kill {k}: {path.name} is neither the old nor the new state ({snap[:140]})")
         return False
     try:
         load(path)
