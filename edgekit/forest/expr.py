@@ -116,7 +116,47 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "sum": (lambda items: _sum(items), 1, 1),
     "slice": (lambda s, a, b=None: _slice(s, a, b), 2, 3),
     "shape": (lambda s, pattern: _shape(s, pattern), 2, 2),
+    # number words come from a grammar table (see numwords.py)
+    "spell": (lambda n, table, style="": _numwords().spell(_int(n), _table(table), format_value(style)), 2, 3),
+    "spell_digits": (lambda s, table: _numwords().spell_digits(format_value(s), _table(table)), 2, 2),
+    "replace_last": (lambda s, table, suffix="": _numwords().replace_last(format_value(s), _table(table),
+                                                                          format_value(suffix)), 2, 3),
+    "read_out": (lambda s, table: _numwords().read_out(format_value(s), _table(table)), 2, 2),
+    "spaced": (lambda *parts: _spaced(parts), 1, 12),
+    "join_tight": (lambda items, before, after: _join_tight(items, format_value(before), format_value(after)), 3, 3),
 }
+
+
+def _spaced(parts: tuple) -> str:
+    """Join the non-empty parts with single spaces: spaced("minus", "", "five") = "minus five"."""
+    return " ".join(s for s in (format_value(p).strip() for p in parts) if s)
+
+
+def _join_tight(items: Any, before: str, after: str) -> str:
+    """Join items with spaces, except before an item that is one of the characters in `before` and after
+    an item that is one of the characters in `after` (a detokenizer: "one" "," "two" -> "one, two")."""
+    if not isinstance(items, (list, tuple)):
+        items = [items]
+    out: list[str] = []
+    prev = None
+    for item in (format_value(x) for x in items):
+        if prev is not None and not (item in before and len(item) == 1) and not (prev in after and len(prev) == 1):
+            out.append(" ")
+        out.append(item)
+        prev = item
+    return "".join(out)
+
+
+def _numwords():
+    from . import numwords
+
+    return numwords
+
+
+def _table(t: Any) -> Mapping:
+    if not isinstance(t, Mapping):
+        raise ExprError("expected a table name as argument")
+    return t
 
 
 def _shape(s: Any, pattern: Any) -> str:
