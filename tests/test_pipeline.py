@@ -230,3 +230,15 @@ def test_cli_init_ask_teach_forget_export(tmp_path):
     out = cli(["pipeline", "forget", d, "make me a coffee"])
     assert out.returncode == 2 and "never taught" in out.stderr and "Traceback" not in out.stderr
     assert json.loads(cli(["ask", d], "brew a coffee\n").stdout)["intent"] is None
+
+
+def test_teach_and_forget_example_runs():
+    from conftest import REPO
+
+    out = subprocess.run([sys.executable, str(REPO / "examples" / "teach_and_forget.py")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    steps = out.stdout.split("\n\n")
+    assert "'brew a coffee'" in steps[0] and "not understood" in steps[0].splitlines()[-1]
+    assert "not understood" in steps[2] and "MakeCoffee (learned head" in steps[3]
+    assert "MakeCoffee (learned head" in steps[4] and "not understood" in steps[5]
