@@ -110,3 +110,19 @@ def test_check_helpers_return_clean_arrays():
     assert check_y([1.0, 2.0], 2).dtype == np.int64
     assert check_y(np.array(["x", "y"]), 2).dtype.kind == "U"
     assert check_y([True, False], 2).tolist() == [1, 0]
+
+
+def test_class_limit_is_enforced_before_anything_changes(model):
+    from edgekit.limits import MAX_CLASSES
+
+    before = snapshot(model)
+    labels = np.array([f"c{i}" for i in range(MAX_CLASSES + 1)])
+    X = np.zeros((labels.size, 4))
+    with pytest.raises(InputError, match=str(MAX_CLASSES)):
+        model.partial_fit(X, labels)
+    for a, b in zip(before, snapshot(model)):
+        np.testing.assert_array_equal(a, b)
+    fresh = AnalyticClassifier()
+    with pytest.raises(InputError, match=str(MAX_CLASSES)):
+        fresh.partial_fit(X, labels)
+    assert not hasattr(fresh, "classes_")

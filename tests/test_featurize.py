@@ -106,3 +106,35 @@ def test_a_text_head_learns_and_predicts_from_strings():
     assert head.n_samples_seen_ == 16
     with pytest.raises(DataError, match="128"):
         head.predict(np.zeros((1, 3)))
+
+
+def test_model_files_may_only_name_shipped_grammars_or_grammars_in_their_folder(tmp_path):
+    from edgekit.learn.featurize import featurizer_for_model
+
+    model_path = tmp_path / "models" / "m.ek"
+    model_path.parent.mkdir()
+    grammar = model_path.parent / "g.forest"
+    grammar.write_text("garbage that is not read before it is needed\n")
+    feat = featurizer_for_model(model_path, 32, str(grammar))
+    assert feat.grammar == "g.forest"  # stored relative to the model's folder
+    (tmp_path / "elsewhere.forest").write_text("x\n")
+    with pytest.raises(DataError, match="outside the model's folder"):
+        featurizer_for_model(model_path, 32, str(tmp_path / "elsewhere.forest"))
+    with pytest.raises(DataError, match="neither a shipped grammar"):
+        featurizer_for_model(model_path, 32, str(tmp_path / "missing.forest"))
+    base = str(model_path.parent)
+    assert featurizer_from_meta({**feat.get_config(), "grammar": "g.forest"}, base)._grammar_path == str(grammar)
+    for bad in ("/etc/passwd", "../secret.txt", str(tmp_path / "secret.txt")):
+        with pytest.raises(ModelFileError, match="refusing"):
+            featurizer_from_meta({**feat.get_config(), "grammar": bad}, base)
+    with pytest.raises(ModelFileError, match="refusing"):
+        featurizer_from_meta({**feat.get_config(), "grammar": "g.forest"})  # no folder known: names only
+
+
+@pytest.mark.parametrize("meta", [[], "hashing", {"type": "hashing"}, {"type": "hashing", "n_features": "8",
+                                                                          "ngram_range": [1, 2]},
+                                  {"type": "hashing", "n_features": 8, "ngram_range": [2]},
+                                  {"type": "hashing", "n_features": -1, "ngram_range": [1, 1]}])
+def test_malformed_featurizer_entries_are_model_file_errors(meta):
+    with pytest.raises(ModelFileError):
+        featurizer_from_meta(meta)

@@ -136,6 +136,8 @@ def test_bad_csv_is_refused_naming_the_line_and_model_unchanged(tmp_path, conten
     ('{"features": [1, 2]}\n', "d.jsonl:1: no label field"),
     ('{"features": [1, 2], "label": 1.5}\n', "d.jsonl:1: label 1.5"),
     ('[1, 2]\n', "d.jsonl:1: expected a JSON object"),
+    ('', "no records"),
+    ('\n\n', "no records"),
     ('{"foo": 1, "label": "a"}\n', "neither a text field"),
 ])
 def test_bad_jsonl_is_refused_naming_the_line(tmp_path, content, message):
@@ -235,3 +237,25 @@ def test_predict_on_the_exported_onnx_model_matches_the_state_file(tmp_path):
     for x, z in zip(a, b):
         for k in x["proba"]:
             assert abs(x["proba"][k] - z["proba"][k]) < 1e-4
+
+
+def test_text_model_with_a_grammar_in_its_folder_predicts_from_anywhere(tmp_path, monkeypatch):
+    import shutil
+
+    try:
+        from edgekit.forest.forest import shipped_grammars_dir
+        source = shipped_grammars_dir() / "home"
+    except Exception as exc:  # the forest is another part; skip when it is unavailable
+        pytest.skip(f"forest unavailable: {exc}")
+    folder = tmp_path / "models"
+    shutil.copytree(source, folder / "mygrammar")
+    data = write_csv(tmp_path / "d.csv", TEXTS)
+    monkeypatch.chdir(tmp_path)
+    res = run("learn", "models/m.ek", "--data", data, "--features", 64, "--grammar", "models/mygrammar")
+    assert res.exit_code == 0, res.output
+    monkeypatch.chdir(folder.parent.parent)
+    out = run("predict", tmp_path / "models" / "m.ek", input="switch on the kitchen light\n")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["label"] == "on"
+    res = run("learn", tmp_path / "elsewhere" / "o.ek", "--data", data, "--grammar", str(folder / "mygrammar"))
+    assert res.exit_code == 2 and "outside the model's folder" in res.stderr

@@ -86,7 +86,7 @@ def learn(
                                     params=_params(param))
             typer.echo(f"learned {data} on the Dask cluster; {model}: {_summary(current)}", err=True)
             return
-        from ..learn.featurize import HashingTextFeaturizer
+        from ..learn.featurize import featurizer_for_model
         from ..learn.heads import load_head, make_head
         from ..storage import file_lock
 
@@ -102,7 +102,7 @@ def learn(
                     raise DataError(f"--param applies to new models only ({model} exists)")
             else:
                 if batch.is_text:
-                    params["featurizer"] = HashingTextFeaturizer(n_features=features, grammar=grammar)
+                    params["featurizer"] = featurizer_for_model(model, features, grammar)
                 current = make_head(head or "analytic", **params)
             _check_kind(current, model, batch)
             current.partial_fit(batch.inputs, _labels_for(current, batch.labels))

@@ -366,6 +366,7 @@ class AnalyticClassifier(ParamsMixin):
         """Forget everything and learn (X, y)."""
         X = check_X(X, None, owner=type(self).__name__, featurizer=self.featurizer)
         y = check_y(y, X.shape[0])
+        union_classes(None, y)  # label limits, before anything changes
         self._check_params()
         self._reset()
         self._init_state(X.shape[1])
@@ -379,6 +380,9 @@ class AnalyticClassifier(ParamsMixin):
                                                      featurizer=self.featurizer)
         y = check_y(y, X.shape[0])
         extra = check_labels(classes, "class") if classes is not None else None
+        labels, _ = union_classes(getattr(self, "classes_", None), y)  # type and limit checks, before any change
+        if extra is not None:
+            union_classes(labels, extra)
         if not fitted:
             self._check_params()
             self._init_state(X.shape[1])
@@ -746,10 +750,13 @@ class AnalyticClassifier(ParamsMixin):
             raise ModelFileError(f"{source}: analytic model format version {version!r} is not supported "
                                  f"(this edgekit reads version {FORMAT_VERSION})")
         try:
-            model = cls(**meta["params"], featurizer=featurizer_from_meta(meta.get("featurizer")))
+            base_dir = os.path.dirname(os.path.abspath(source)) if not source.startswith("<") else None
+            model = cls(**meta["params"], featurizer=featurizer_from_meta(meta.get("featurizer"), base_dir))
             model._check_params()
             model._restore(meta, arrays)
-        except (KeyError, TypeError, ValueError, InputError) as exc:
+        except ModelFileError as exc:
+            raise ModelFileError(f"{source}: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
             raise ModelFileError(f"{source}: malformed analytic model ({exc})") from None
         return model
 

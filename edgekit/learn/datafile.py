@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..limits import MAX_LINE_BYTES
 
-MAX_LINE_BYTES = 1 << 20
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -145,9 +145,9 @@ def _read_jsonl(path: Path, text: str, text_field: str, label_field: str, featur
                 raise DataError(f"{where}: {len(rows[-1])} features, the first record has {len(rows[0])}")
         else:
             raise DataError(f"{where}: neither a text field {text_field!r} nor a features field {features_field!r}")
-    if texts:
+    if texts or not rows:
         return TrainingData(str(path), labels, texts=texts)
-    return TrainingData(str(path), labels, X=np.array(rows, dtype=np.float64).reshape(len(rows), -1))
+    return TrainingData(str(path), labels, X=np.array(rows, dtype=np.float64))
 
 
 def _read_csv(path: Path, text: str, text_field: str, label_field: str) -> TrainingData:

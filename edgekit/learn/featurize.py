@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..errors import ModelFileError
+from ..limits import MAX_TEXT_CHARS
 from .validation import InputError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-MAX_TEXT_CHARS = 1_000_000
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -33,6 +35,8 @@ class HashingTextFeaturizer:
     `normalize` (Callable[[str], str]) is applied first; alternatively `grammar` names a forest grammar
     whose `normalize` is used (loaded lazily, on first use). Only `grammar` survives a save/load: a model
     saved with a custom `normalize` callable needs it set again (`featurizer.normalize = fn`) after loading.
+    A model file may only name a shipped grammar or a grammar path relative to the model's own folder
+    (so a forged model file cannot make edgekit read other files).
     """
 
     def __init__(self, n_features: int = 1024, ngram_range: tuple[int, int] = (1, 2),
@@ -48,6 +52,7 @@ class HashingTextFeaturizer:
         self.grammar = grammar
         self._forest_normalize: Callable[[str], str] | None = None
         self._needs_normalize = False
+        self._grammar_path: str | None = None   # where a model file's relative grammar path points
 
     def _normalizer(self) -> Callable[[str], str] | None:
         if self.normalize is not None:
@@ -60,7 +65,7 @@ class HashingTextFeaturizer:
         if self._forest_normalize is None:
             import edgekit
 
-            self._forest_normalize = edgekit.load_forest(self.grammar).normalize
+            self._forest_normalize = edgekit.load_forest(self._grammar_path or self.grammar).normalize
         return self._forest_normalize
 
     def tokens(self, text: str) -> list[str]:
@@ -115,13 +120,63 @@ def featurizer_to_meta(featurizer: HashingTextFeaturizer | None) -> dict[str, An
     return None if featurizer is None else featurizer.get_config()
 
 
-def featurizer_from_meta(meta: dict[str, Any] | None) -> HashingTextFeaturizer | None:
-    """Rebuild a featurizer from featurizer_to_meta's output."""
+def featurizer_from_meta(meta: Any, base_dir: str | os.PathLike | None = None) -> HashingTextFeaturizer | None:
+    """Rebuild a featurizer from featurizer_to_meta's output, as read from a model file in `base_dir`
+    (None: only shipped grammar names are accepted). A malformed entry is a ModelFileError."""
     if meta is None:
         return None
-    if meta.get("type") != "hashing":
-        raise ModelFileError(f"unknown featurizer type {meta.get('type')!r} in the model file")
-    feat = HashingTextFeaturizer(n_features=int(meta["n_features"]), ngram_range=tuple(meta["ngram_range"]),
-                                 grammar=meta.get("grammar"))
+    if not isinstance(meta, dict) or meta.get("type") != "hashing":
+        kind = meta.get("type") if isinstance(meta, dict) else type(meta).__name__
+        raise ModelFileError(f"unknown featurizer type {kind!r} in the model file")
+    try:
+        n_features, ngram_range = meta["n_features"], meta["ngram_range"]
+        if isinstance(n_features, bool) or not isinstance(n_features, int) or not isinstance(ngram_range, list) \
+                or len(ngram_range) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in ngram_range):
+            raise ValueError(f"n_features {n_features!r}, ngram_range {ngram_range!r}")
+        feat = HashingTextFeaturizer(n_features=n_features, ngram_range=tuple(ngram_range))
+    except (KeyError, ValueError, InputError) as exc:
+        raise ModelFileError(f"malformed featurizer entry in the model file ({exc})") from None
+    grammar = meta.get("grammar")
+    if grammar is not None:
+        feat.grammar = grammar
+        feat._grammar_path = _trusted_grammar(grammar, base_dir)
     feat._needs_normalize = bool(meta.get("custom_normalize"))
     return feat
+
+
+def featurizer_for_model(model_path: str | os.PathLike, n_features: int = 1024,
+                         grammar: str | None = None) -> HashingTextFeaturizer:
+    """A featurizer for a new model file at model_path: `grammar` must be a shipped name or a path inside
+    the model's folder (stored relative to it, so the saved model can name it and be moved with it)."""
+    feat = HashingTextFeaturizer(n_features=n_features)
+    if grammar is None:
+        return feat
+    from ..forest import shipped_grammars
+
+    if grammar in shipped_grammars():
+        feat.grammar = grammar
+        return feat
+    root, full = Path(model_path).resolve().parent, Path(grammar).resolve()
+    if not full.exists():
+        raise InputError(f"grammar {grammar!r} is neither a shipped grammar ({', '.join(shipped_grammars())}) "
+                         f"nor an existing path")
+    if not full.is_relative_to(root):
+        raise InputError(f"grammar {grammar!r} lies outside the model's folder {str(root)!r}; a model file may "
+                         f"only name shipped grammars or grammars in its own folder (copy the grammar there)")
+    feat.grammar, feat._grammar_path = os.path.relpath(full, root), str(full)
+    return feat
+
+
+def _trusted_grammar(grammar: Any, base_dir: str | os.PathLike | None) -> str | None:
+    """Where a model file's grammar may be loaded from: a shipped name, or a path inside the model's folder."""
+    from ..forest import shipped_grammars
+
+    if isinstance(grammar, str) and grammar in shipped_grammars():
+        return None
+    if isinstance(grammar, str) and base_dir is not None and grammar and not Path(grammar).is_absolute():
+        root = Path(base_dir).resolve()
+        full = (root / grammar).resolve()
+        if full.is_relative_to(root):
+            return str(full)
+    raise ModelFileError(f"the model file names grammar {str(grammar)[:80]!r}, which is neither a shipped grammar "
+                         f"nor a path inside the model's folder; refusing to load it")

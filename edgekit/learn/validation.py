@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import DataError
+from ..limits import MAX_CLASSES
 
 
 class InputError(DataError, ValueError):
@@ -185,16 +186,21 @@ def check_labels(labels: Iterable[Any], name: str = "label") -> np.ndarray:
 def union_classes(old: np.ndarray | None, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted union of known and new labels, and where each old label lands in it (an index array).
 
-    Refuses mixing string and integer labels across calls.
+    Refuses mixing string and integer labels across calls, and more than MAX_CLASSES labels.
     """
     new = np.unique(new)
     if old is None or old.size == 0:
-        return new, np.zeros(0, dtype=np.intp)
-    if (old.dtype.kind == "U") != (new.dtype.kind == "U"):
-        raise InputError(f"the model's labels are {_kind_name(old)} but these labels are {_kind_name(new)} "
-                         f"(e.g. {new[0].item()!r}); use one type of label")
-    merged = np.union1d(old, new)
-    return merged, np.searchsorted(merged, old)
+        merged, pos = new, np.zeros(0, dtype=np.intp)
+    else:
+        if (old.dtype.kind == "U") != (new.dtype.kind == "U"):
+            raise InputError(f"the model's labels are {_kind_name(old)} but these labels are {_kind_name(new)} "
+                             f"(e.g. {new[0].item()!r}); use one type of label")
+        merged = np.union1d(old, new)
+        pos = np.searchsorted(merged, old)
+    if merged.size > MAX_CLASSES:
+        raise InputError(f"{merged.size} classes is more than the {MAX_CLASSES} one head may hold "
+                         f"(edgekit.limits.MAX_CLASSES); memory grows with features x classes")
+    return merged, pos
 
 
 def _kind_name(labels: np.ndarray) -> str:
