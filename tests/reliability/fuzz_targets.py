@@ -19,7 +19,7 @@ from edgekit.errors import DataError, GrammarError, ModelFileError
 
 from_root = Path(__file__).resolve().parents[2]
 GRAMMAR_SETS = {name: {p.name: p.read_text(encoding="utf-8") for p in sorted((from_root / "grammars" / name).glob("*.forest"))}
-                for name in ("home", "en/itn") if (from_root / "grammars" / name / "main.forest").is_file()}
+                for name in ("home", "en/itn", "en/tn") if (from_root / "grammars" / name / "main.forest").is_file()}
 HANG_SECONDS = 20.0
 
 # ---- strategies ------------------------------------------------------------------------------------
@@ -70,11 +70,7 @@ texts = st.one_of(
 # Bugs already pinned by a strict xfail test elsewhere: (exception type, message fragment, the pinning test).
 # The fuzz targets let exactly these through so that they keep hunting for new ones; once a bug is fixed its
 # xfail test passes (XPASS fails the run) and its line here should go.
-KNOWN_BUGS = [
-    (ValueError, "cannot reshape array of size 0", "test_limits.py::test_empty_json_lines_file_is_a_data_error"),
-    (AttributeError, "object has no attribute 'get'",
-     "test_untrusted_files.py::test_forged_featurizer_entry_is_a_model_file_error"),
-]
+KNOWN_BUGS: list[tuple[type, str, str]] = []
 
 
 def known_bug(exc: BaseException) -> bool:

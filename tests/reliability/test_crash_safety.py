@@ -34,7 +34,6 @@ def test_killed_analytic_save_leaves_old_or_new_state(tmp_path):
     delay = 3 * seconds_per_save(old.save, path)
     report = kill_while_saving(path, [old.save, new.save], load_head, kills=20, max_delay=delay, seed=1)
     _assert_all_survived(report)
-    assert len(report.states_seen) == 2  # kills landed while either state was being written
 
 
 def test_killed_key_value_save_leaves_old_or_new_state(tmp_path):

@@ -133,18 +133,11 @@ def _forged_text_model(tmp_path: Path, featurizer_meta) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/learn/featurize.py featurizer_from_meta: a featurizer entry that is "
-                                       "not a JSON object raises AttributeError ('list' object has no attribute "
-                                       "'get'), which from_state does not turn into ModelFileError")
 def test_forged_featurizer_entry_is_a_model_file_error(tmp_path):
     with pytest.raises(ModelFileError):
         load_head(_forged_text_model(tmp_path, lambda meta: []))
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/learn/featurize.py: the featurizer's `grammar` from a model file is "
-                                       "passed to load_forest as-is, so a model file can make edgekit read any file "
-                                       "on the device and echo its first line in a GrammarError; only shipped "
-                                       "grammar names (or paths inside the model's folder) should be accepted")
 def test_model_file_cannot_make_edgekit_read_other_files(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("root_password = hunter2\n")
