@@ -222,3 +222,16 @@ def test_onnx_external_data_outside_the_model_folder_is_never_read(tmp_path, loc
     path = _with_external_weight(tmp_path, location.replace("{abs}", str(tmp_path / "weights.bin")), "models")
     with pytest.raises(Exception):  # onnx's ValidationError today; ModelFileError once external data is refused
         OnnxModel(path).run(np.ones((1, 8), np.float32))
+
+
+@pytest.mark.xfail(strict=True, reason="edgekit/learn/kv_head.py from_state: meta 'classes' forged to a string "
+                                       "(e.g. 'x') becomes a 0-d array and len(head.classes_) raises TypeError "
+                                       "outside the try that turns errors into ModelFileError (found by fuzz.py)")
+def test_forged_key_value_classes_string_is_a_model_file_error(tmp_path):
+    path = tmp_path / "kv.state"
+    trained_head("kvb", d=4, n_codebooks=4, n_keys=8).save(path)
+    header, payload = ft.header_and_payload(path.read_bytes())
+    header["meta"]["classes"] = "x"
+    path.write_bytes(ft.sealed_state(json.dumps(header).encode(), payload))
+    with pytest.raises(ModelFileError):
+        load_head(path)
