@@ -121,7 +121,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "spell_digits": (lambda s, table: _numwords().spell_digits(format_value(s), _table(table)), 2, 2),
     "replace_last": (lambda s, table, suffix="": _numwords().replace_last(format_value(s), _table(table),
                                                                           format_value(suffix)), 2, 3),
-    "read_out": (lambda s, table: _numwords().read_out(format_value(s), _table(table)), 2, 2),
+    "read_out": (lambda s, *tables: _numwords().read_out(format_value(s), *map(_table, tables)), 2, 4),
     "spaced": (lambda *parts: _spaced(parts), 1, 12),
     "join_tight": (lambda items, before, after: _join_tight(items, format_value(before), format_value(after)), 3, 3),
 }
@@ -133,14 +133,14 @@ def _spaced(parts: tuple) -> str:
 
 
 def _join_tight(items: Any, before: str, after: str) -> str:
-    """Join items with spaces, except before an item that is one of the characters in `before` and after
-    an item that is one of the characters in `after` (a detokenizer: "one" "," "two" -> "one, two")."""
+    """Join items with spaces, except before an item starting with one of the characters in `before` and
+    after an item ending with one of the characters in `after` (a detokenizer: "one" "," "two" -> "one, two")."""
     if not isinstance(items, (list, tuple)):
         items = [items]
     out: list[str] = []
-    prev = None
+    prev = ""
     for item in (format_value(x) for x in items):
-        if prev is not None and not (item in before and len(item) == 1) and not (prev in after and len(prev) == 1):
+        if out and not (item[:1] and item[:1] in before) and not (prev[-1:] and prev[-1:] in after):
             out.append(" ")
         out.append(item)
         prev = item

@@ -92,15 +92,22 @@ def replace_last(s: str, table: Mapping[str, Any], suffix: str = "") -> str:
 _RUNS = re.compile(r"[^\W\d_]+|\d+|\S")
 
 
-def read_out(s: str, table: Mapping[str, Any]) -> str:
+def read_out(s: str, *tables: Mapping[str, Any]) -> str:
     """Read a written string aloud piece by piece, e.g. an e-mail address: runs of letters (replaced by their
-    table entry when there is one, so "nvidia" -> "NVIDIA"), runs of digits read digit by digit, and every
-    other character by its table entry ("." -> "dot") or as itself; pieces are joined by spaces."""
+    entry in the first table that has one, so "nvidia" -> "NVIDIA"), runs of digits read digit by digit, and
+    every other character by its table entry ("." -> "dot") or as itself; pieces are joined by spaces."""
+    def find(key: str) -> Any:
+        for t in tables:
+            hit = t.get(key)
+            if hit is not None:
+                return hit
+        return None
+
     out = []
     for piece in _RUNS.findall(s):
         if piece.isdigit():
-            out.append(spell_digits(piece, table))
+            out.append(" ".join(str(find(c)) if find(c) is not None else c for c in piece))
         else:
-            hit = table.get(piece.casefold())
+            hit = find(piece.casefold())
             out.append(piece if hit is None else str(hit))
     return " ".join(out)
