@@ -94,21 +94,25 @@ def _child(body: Callable[[], None], ready_fd: int | None = None) -> None:
 
 
 def kill_while_saving(path: Path, savers: Sequence[Callable[[Path], None]], load: Callable[[Path], Any],
-                      kills: int, max_delay: float, seed: int = 0,
+                      kills: int, max_delay: float | None = None, seed: int = 0,
                       identify: Callable[[Path], str] = snapshot) -> CrashReport:
     """SIGKILL a process that saves the states `savers` write, over and over, at `kills` random moments.
 
     Each saver writes one known state to `path`. A forked child saves them in turn in a loop; the parent kills
-    it after a random delay in [0, max_delay) and then requires that `path` is byte-for-byte one of the known
+    it after a random delay in [0, max_delay) (default: two whole save cycles, so kills land in every
+    saver's writes) and then requires that `path` is byte-for-byte one of the known
     states and that `load(path)` succeeds. Temp files left behind are counted (they show the kill landed
     mid-write) and removed. `identify` names the state on disk (default: its bytes; a pipeline, whose
     saves pick fresh file names, is identified by what it loads as)."""
     rng = np.random.default_rng(seed)
     expected: dict[str, int] = {}
+    t0 = time.perf_counter()
     for i, save in enumerate(savers):
         save(path)
         expected.setdefault(identify(path), i)
     savers[0](path)
+    if max_delay is None:
+        max_delay = 2 * (time.perf_counter() - t0)
     before = set(path.parent.iterdir())
     report = CrashReport()
     for k in range(kills):
@@ -185,16 +189,6 @@ def _check_after_kill(report: CrashReport, k: int, status: int, path: Path, befo
         report.states_seen[expected[snap]] += 1
         report.survived += 1
     return True
-
-
-def seconds_per_save(save: Callable[[Path], None], path: Path, repeats: int = 5) -> float:
-    """Median wall time of one save (to choose kill delays that cover whole saves)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        save(path)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 # ---- concurrent writers -------------------------------------------------------------------------------

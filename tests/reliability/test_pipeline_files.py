@@ -12,7 +12,7 @@ import pytest
 
 from edgekit.errors import ModelFileError
 
-from .harness import bit_flips, corruption_sweep, kill_while_saving, seconds_per_save, trained_head, truncations
+from .harness import bit_flips, corruption_sweep, kill_while_saving, trained_head, truncations
 
 pipeline = pytest.importorskip("edgekit.pipeline")
 Pipeline = pipeline.Pipeline
@@ -49,8 +49,7 @@ def test_killed_pipeline_save_leaves_old_or_new_pipeline(tmp_path):
     new.teach("make it cosy in here", "Cosy")
     path = tmp_path / "out" / "pipe"
     path.parent.mkdir()
-    delay = 3 * seconds_per_save(old.save, path, repeats=2)
-    report = kill_while_saving(path, [old.save, new.save], Pipeline.load, kills=8, max_delay=delay, seed=7,
+    report = kill_while_saving(path, [old.save, new.save], Pipeline.load, kills=8, seed=7,
                                identify=identify)
     assert report.failures == [] and report.survived == report.kills > 0, report
 
