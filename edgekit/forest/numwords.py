@@ -48,8 +48,7 @@ def spell(n: int, table: Mapping[str, Any], style: str = "") -> str:
     if n == 0:
         return _word(table, 0)
     conj = str(table["and"]) if style == "and" and "and" in table else None
-    scales = sorted((int(k) for k in table if k.isdigit() and int(k) >= 1000 and _power_of_thousand(int(k))),
-                    reverse=True)
+    scales = _scales(table)
     if n >= (scales[0] if scales else 1000) * 1000:
         raise SpellError(f"{n} is too large for the words table")
     out: list[str] = []
@@ -65,6 +64,22 @@ def spell(n: int, table: Mapping[str, Any], style: str = "") -> str:
         else:
             out += _below_thousand(table, group, None) + [_word(table, scale)]
     return " ".join(out)
+
+
+_SCALES: dict[int, tuple[Mapping[str, Any], list[int]]] = {}
+
+
+def _scales(table: Mapping[str, Any]) -> list[int]:
+    """The table's scale numbers (powers of 1000 from 1000 up), largest first; cached per table."""
+    hit = _SCALES.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    scales = sorted((int(k) for k in table if k.isdigit() and int(k) >= 1000 and _power_of_thousand(int(k))),
+                    reverse=True)
+    if len(_SCALES) > 64:
+        _SCALES.clear()
+    _SCALES[id(table)] = (table, scales)
+    return scales
 
 
 def _power_of_thousand(k: int) -> bool:
