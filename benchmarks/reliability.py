@@ -222,7 +222,7 @@ def corruption(tmp: Path, flips: int, cuts: int) -> list[list]:
     sweep("compiled forest (.forestc)", src.read_bytes(), "g.forestc", load_forest, T.forest_fingerprint)
     onnx_bytes = T._exported("analytic")
     meta_at = T._metadata_start(onnx_bytes)
-    sweep("ONNX model, graph part", onnx_bytes, "m.onnx", T.load_onnx, T.onnx_fingerprint, meta_at)
+    sweep("ONNX model, all but the edgekit metadata", onnx_bytes, "m.onnx", T.load_onnx, T.onnx_fingerprint, meta_at)
     report = H.corruption_sweep(onnx_bytes, tmp / "corrupt" / "m2.onnx", T.load_onnx, T.onnx_fingerprint, [],
                                 [(meta_at + int(rng.integers(0, len(onnx_bytes) - meta_at)), int(rng.integers(0, 8)))
                                  for _ in range(flips)])
