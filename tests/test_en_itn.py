@@ -17,8 +17,9 @@ def itn():
     return load_forest("en-itn")
 
 
-def check(itn, cases: list[tuple[str, str]]) -> None:
-    wrong = [(text, want, itn.normalize(text)) for text, want in cases if itn.normalize(text) != want]
+def check(forest, cases: list[tuple[str, str]]) -> None:
+    """Every (input, expected output) pair must normalize exactly; all mismatches are reported together."""
+    wrong = [(text, want, forest.normalize(text)) for text, want in cases if forest.normalize(text) != want]
     assert not wrong, "\n".join(f"{t!r}: want {w!r}, got {g!r}" for t, w, g in wrong)
 
 
@@ -132,7 +133,8 @@ def test_explain_names_the_rule_and_file(itn):
     assert "money" in trace and "money.forest" in trace
 
 
-def _fixture_accuracy(forest, folder: Path) -> tuple[float, dict[str, float]]:
+def fixture_accuracy(forest, folder: Path) -> tuple[float, dict[str, float]]:
+    """Overall and per-class exact match (whitespace runs collapsed) over NeMo's test_cases_<class>.txt."""
     per_class, ok_all, n_all = {}, 0, 0
     for path in sorted(folder.glob("test_cases_*.txt")):
         pairs = [line.split("~")[:2] for line in path.read_text(encoding="utf-8").splitlines()]
@@ -145,7 +147,7 @@ def _fixture_accuracy(forest, folder: Path) -> tuple[float, dict[str, float]]:
 
 @pytest.mark.skipif(not (DATA / "itn").is_dir(), reason="NeMo fixtures (../shared/data/nemo-en) not present")
 def test_nemo_itn_fixtures_meet_the_targets(itn):
-    overall, per_class = _fixture_accuracy(itn, DATA / "itn")
+    overall, per_class = fixture_accuracy(itn, DATA / "itn")
     assert len(per_class) == 11
     assert overall >= 0.99, overall                                   # measured 99.6% (target 95%)
     assert min(per_class.values()) >= 0.95, per_class                 # target 90% in every class

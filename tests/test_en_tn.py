@@ -3,24 +3,16 @@
 Cases written for this project, one group per class, plus the NeMo fixtures when ../shared/data is present."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from edgekit.forest import load_forest
 from edgekit.forest.numwords import read_out, replace_last, spell, spell_digits
-
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "nemo-en"
+from test_en_itn import DATA, check, fixture_accuracy
 
 
 @pytest.fixture(scope="module")
 def tn():
     return load_forest("en-tn")
-
-
-def check(tn, cases: list[tuple[str, str]]) -> None:
-    wrong = [(text, want, tn.normalize(text)) for text, want in cases if tn.normalize(text) != want]
-    assert not wrong, "\n".join(f"{t!r}: want {w!r}, got {g!r}" for t, w, g in wrong)
 
 
 def test_cardinal(tn):
@@ -140,19 +132,8 @@ def test_number_speller_builtins():
         spell(10 ** 12, words)
 
 
-def _fixture_accuracy(forest, folder: Path) -> tuple[float, dict[str, float]]:
-    per_class, ok_all, n_all = {}, 0, 0
-    for path in sorted(folder.glob("test_cases_*.txt")):
-        pairs = [line.split("~")[:2] for line in path.read_text(encoding="utf-8").splitlines()]
-        ok = sum(" ".join(forest.normalize(i).split()) == " ".join(e.split()) for i, e in pairs)
-        per_class[path.stem[len("test_cases_"):]] = ok / len(pairs)
-        ok_all += ok
-        n_all += len(pairs)
-    return ok_all / n_all, per_class
-
-
 @pytest.mark.skipif(not (DATA / "tn").is_dir(), reason="NeMo fixtures (../shared/data/nemo-en) not present")
 def test_nemo_tn_fixtures_meet_the_target(tn):
-    overall, per_class = _fixture_accuracy(tn, DATA / "tn")
+    overall, per_class = fixture_accuracy(tn, DATA / "tn")
     assert len(per_class) == 20
     assert overall >= 0.90, overall          # issue target 90%
