@@ -117,10 +117,9 @@ def worker_nemo(direction: str, data: Path, repeat: int) -> dict:
     for cls, pairs in cases.items():
         fn = fns["post"] if cls in NEMO_PUNCT_POST and "post" in fns else fns[None]
         res.update(_time_cases(_safe(fn), {cls: pairs}, repeat))
-    import nemo_text_processing
+    from importlib.metadata import version
 
-    return {"load_s": load_s, "results": res, "rss_mb": peak_rss_mb(),
-            "version": getattr(nemo_text_processing, "__version__", "?")}
+    return {"load_s": load_s, "results": res, "rss_mb": peak_rss_mb(), "version": version("nemo_text_processing")}
 
 
 def _safe(fn):
@@ -204,9 +203,9 @@ def show_failures(which: str, cases_by_dir: dict, results: dict) -> None:
                 if res is None:
                     continue
                 outs = res["results"][cls]["outputs"]
-                bad = [(i, p, e, o) for (i, e), o in zip(pairs, outs) if not same(o, e) for p in [i]]
+                bad = [(i, e, o) for (i, e), o in zip(pairs, outs) if not same(o, e)]
                 print(f"\n--- {engine} failures in {direction}/{cls}: {len(bad)} of {len(pairs)}")
-                for i, _, e, o in bad:
+                for i, e, o in bad:
                     print(f"  in:  {i!r}\n  exp: {e!r}\n  got: {o!r}")
 
 
