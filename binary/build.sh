@@ -52,7 +52,9 @@ EDGEKIT_STAGE="$WORK/stage" EDGEKIT_FOREST_CACHE="$WORK/cache" PYTHONPATH="$WORK
   "$PY" -m PyInstaller --noconfirm --clean --log-level WARN --workpath "$WORK/pyinstaller" \
   --distpath "$DIST" "$HERE/edgekit.spec"
 
-# 4. Wrap the program folder into the one-file launcher (see binary/launcher.sh).
+# 4. Wrap the program folder into the one-file launcher (see binary/launcher.sh). libpython carries debug
+#    symbols: strip just it (stripping the wheels' auditwheel-patched libraries breaks them).
+if command -v strip > /dev/null; then strip --strip-debug "$DIST"/edgekit-onedir/_internal/libpython3*.so*; fi
 tar -cf - -C "$DIST/edgekit-onedir" . | gzip -6 > "$WORK/payload.tar.gz"
 ID="$(sha256sum "$WORK/payload.tar.gz" | cut -c1-16)"
 SKIP=$(( $(wc -l < "$HERE/launcher.sh") + 1 ))
