@@ -87,32 +87,37 @@ class LayerMatcher:
         return nxt
 
     def matches(self, tsids: Sequence[int]) -> list[list[tuple[int, int]]] | None:
-        """For each start i, the (end, matcher) pairs accepted there; None when nothing matches at all."""
+        """For each start i, the (end, matcher) pairs accepted there (by increasing end); None when
+        nothing matches at all."""
         n = len(tsids)
-        out: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        found = False
+        out: list | None = None
         start, best, step, cache = self.start, self.best, self.step, self.cache
+        key0 = start << 24
         for i in range(n):
-            state = cache.get((start << 24) | tsids[i])
+            state = cache.get(key0 | tsids[i])
             if state is None:
                 state = step(start, tsids[i])
             if state == DEAD:
                 continue
             j = i + 1
             limit = min(n, i + MAX_SPAN)
-            hits = out[i]
+            hits = None
             while True:
                 m = best[state]
                 if m >= 0:
+                    if hits is None:
+                        hits = []
+                        if out is None:
+                            out = [None] * n
+                        out[i] = hits
                     hits.append((j, m))
-                    found = True
                 if j >= limit:
                     break
                 state = step(state, tsids[j])
                 if state == DEAD:
                     break
                 j += 1
-        return out if found else None
+        return out
 
 
 def build_nfa(node: list, states: list, start: int, type_of: Callable[[list], int]) -> int:

@@ -102,6 +102,8 @@ class Digester:
         self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
                           else None for m in self.matchers]
+        self.canonical_folded = [m["canonical"].casefold() if m["kind"] == "entry" else None
+                                 for m in self.matchers]
         self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
                          for m in self.matchers]
 
@@ -223,7 +225,7 @@ class Digester:
         matchers = self.matchers
         for i in range(n - 1, -1, -1):
             best, ch = cost[i + 1] + uncovered, None
-            for j, m in reversed(hits[i]):
+            for j, m in reversed(hits[i] or ()):
                 c = cost[j] + symbol - matchers[m]["priority"]
                 if c < best or (c == best and ch is None):
                     best, ch = c, (j, m)
@@ -234,29 +236,32 @@ class Digester:
     def _symbol(self, mi: int, children: tuple, layer_no: int, source: str) -> Element:
         m = self.matchers[mi]
         first = children[0]
-        unit = children[0] if len(children) == 1 else None
+        unit = first if len(children) == 1 else None
         e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
                     "", None, mi, children, layer_no)
         if m["kind"] == "entry":
-            e.text, e.value = m["canonical"], self.entry_values[mi]
+            # an entry whose canonical form is what was written keeps the writer's case
+            surface = first.text if unit is not None else join_texts(children)
+            e.text = surface if surface.casefold() == self.canonical_folded[mi] else m["canonical"]
+            e.value = self.entry_values[mi]
+            return e
+        value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
+        if value_fn is None and text_fn is None:  # captures are bound lazily, only if a frame needs them
+            symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
+            e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
+            e.text = join_texts(children)
             return e
         binds = self.bind(mi, children) if m["captures"] else {}
         e.captures = binds
         env = _Captures(binds, source)
         try:
-            value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
             if value_fn is not None:
                 e.value = value_fn(env)
             else:
                 symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
                 e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
             env.own_value = e.value
-            if text_fn is not None:
-                e.text = format_value(text_fn(env))
-            elif value_fn is not None:
-                e.text = format_value(e.value)
-            else:
-                e.text = join_texts(children)
+            e.text = format_value(text_fn(env) if text_fn is not None else e.value)
         except ExprError as exc:
             e.error = str(exc)
             e.value, e.text = None, join_texts(children)

@@ -107,7 +107,8 @@ class Forest:
 
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
-        for name, b in (e.captures or {}).items():
+        captures = e.captures if e.captures is not None else self._digester.bind(e.matcher, e.children)
+        for name, b in captures.items():
             if isinstance(b, list):
                 if not b:
                     continue
