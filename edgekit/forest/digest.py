@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from .automaton import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
+from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
 from .tokenize import DIGITS, PUNCT, WORD, scan
 
@@ -19,19 +20,39 @@ _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
 
 
 class Element:
-    """A token or a symbol in the sequence being digested."""
+    """A token or a symbol in the sequence being digested. A symbol's text is rendered lazily: a
+    rule's text clause runs only if the text is read (at the top level, or by a parent)."""
 
-    __slots__ = ("tsid", "start", "end", "space", "text", "value", "matcher", "children", "unit",
-                 "layer", "groups", "captures", "error")
+    __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
+                 "unit", "layer", "groups", "captures", "error")
 
-    def __init__(self, tsid: int, start: int, end: int, space: bool, text: str, value: Any,
+    def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
                  matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
         self.tsid, self.start, self.end, self.space = tsid, start, end, space
-        self.text, self.value, self.matcher, self.children, self.layer = text, value, matcher, children, layer
+        self._text, self.value, self.matcher, self.children, self.layer = text, value, matcher, children, layer
+        self._render: Any = None
         self.unit: Element | None = children[0] if len(children) == 1 else None
         self.groups: dict | None = None
         self.captures: dict[str, Any] | None = None
         self.error: str | None = None
+
+    @property
+    def text(self) -> str:
+        t = self._text
+        if t is None:
+            text_fn, env = self._render
+            self._render = None
+            try:
+                t = format_value(text_fn(env))
+            except ExprError as exc:
+                self.error = str(exc)
+                t = join_texts(self.children)
+            self._text = t
+        return t
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
 
 
 class _Captures:
@@ -93,6 +114,15 @@ class Digester:
         priorities = [m["priority"] for m in self.matchers]
         self.layers = [LayerMatcher(l["states"], l["accepts"], priorities, self.typesets) for l in artifact["layers"]]
         self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]]
+        self._data_always: set[int] = set()
+        self._data_digit: set[int] = set()
+        self._data_by_char: dict[str, set[int]] = {}
+        for order, d in enumerate(artifact["data"]):
+            required = required_chars(d["pattern"])
+            if required is None:
+                self._data_always.add(order)
+            for c in required or ():
+                (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
         self._tok_ts: dict[tuple[str, str], int] = {}
         self._sym_ts: dict[tuple[int, int], int] = {}
@@ -137,6 +167,16 @@ class Digester:
                 tsid = self._token_tsid(t, kind)
             out.append(Element(tsid, s, e, space, t, t))
 
+    def _data_candidates(self, text: str) -> list[int]:
+        """The data classes (in declaration order) whose regex can match text at all (prefilter.py)."""
+        chars = set(text)
+        run = set(self._data_always)
+        if self._data_digit and any(c.isdigit() for c in chars):
+            run |= self._data_digit
+        for c in chars.intersection(self._data_by_char):
+            run |= self._data_by_char[c]
+        return sorted(run)
+
     def elements(self, text: str) -> list[Element]:
         """Tokens, with spans recognised by data classes protected as single data elements."""
         if not self.data:
@@ -144,7 +184,8 @@ class Digester:
             self._tokens(text, 0, len(text), out)
             return out
         spans = []
-        for order, (rx, tid, _name) in enumerate(self.data):
+        for order in self._data_candidates(text):
+            rx, tid, _name = self.data[order]
             for m in rx.finditer(text):
                 if m.end() > m.start():
                     spans.append((m.start(), m.start() - m.end(), order, m, tid))
@@ -238,7 +279,7 @@ class Digester:
         first = children[0]
         unit = first if len(children) == 1 else None
         e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
-                    "", None, mi, children, layer_no)
+                    None, None, mi, children, layer_no)
         if m["kind"] == "entry":
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
@@ -261,7 +302,10 @@ class Digester:
                 symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
                 e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
             env.own_value = e.value
-            e.text = format_value(text_fn(env) if text_fn is not None else e.value)
+            if text_fn is None:
+                e.text = format_value(e.value)
+            else:
+                e._render = (text_fn, env)
         except ExprError as exc:
             e.error = str(exc)
             e.value, e.text = None, join_texts(children)

@@ -1,0 +1,70 @@
+"""A cheap test that lets digestion skip a data-class regex on text that cannot match it.
+
+From the parsed regex we take one mandatory element whose characters are not letters (a literal `@`,
+a `\\d`, a set like `[:.]`): a match must contain one of those characters, so when the text has none
+of them the regex is not run. Patterns without such an element are always run (the test is
+conservative: it only ever skips regexes that could not have matched)."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+try:  # Python 3.11+
+    from re import _constants as sre_constants, _parser as sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_constants  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
+DIGIT = "\\d"
+_C = sre_constants
+
+
+def _char_set(op, av, ignorecase: bool) -> frozenset[str] | None:
+    """The characters one pattern element can consume, if that is a small, letter-free set."""
+    chars: set[str] = set()
+    if op is _C.LITERAL:
+        chars.add(chr(av))
+    elif op is _C.IN:
+        for kind, value in av:
+            if kind is _C.NEGATE:
+                return None
+            if kind is _C.LITERAL:
+                chars.add(chr(value))
+            elif kind is _C.CATEGORY and value is _C.CATEGORY_DIGIT:
+                chars.add(DIGIT)
+            elif kind is _C.RANGE and ord("0") <= value[0] <= value[1] <= ord("9"):
+                chars.add(DIGIT)
+            else:
+                return None
+    elif op is _C.CATEGORY and av is _C.CATEGORY_DIGIT:
+        chars.add(DIGIT)
+    else:
+        return None
+    if any(c != DIGIT and (c.isalpha() or c.isspace()) for c in chars):
+        return None
+    if ignorecase:
+        chars |= {c.swapcase() for c in chars if c != DIGIT}
+    return frozenset(chars)
+
+
+def _required(items: Iterable, ignorecase: bool) -> frozenset[str] | None:
+    for op, av in items:
+        found = None
+        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            found = _required(av[2], ignorecase)
+        elif op is _C.SUBPATTERN:
+            found = _required(av[3], ignorecase)
+        else:
+            found = _char_set(op, av, ignorecase)
+        if found:
+            return found
+    return None
+
+
+def required_chars(pattern: str) -> frozenset[str] | None:
+    """Characters of which every match contains at least one (DIGIT stands for any digit), or None."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - an unanalysable pattern is simply always run
+        return None
+    return _required(list(parsed), bool(parsed.state.flags & re.IGNORECASE))

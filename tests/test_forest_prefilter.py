@@ -1,0 +1,32 @@
+"""The data-class prefilter only ever skips regexes that could not have matched."""
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings, strategies as st
+
+from edgekit.forest.prefilter import DIGIT, required_chars
+
+PATTERNS = [r"[\w.+-]+@[\w-]+(\.[\w-]+)+", r"(?P<h>\d{1,2}):(?P<m>\d\d)", r"\$\d+(\.\d\d)?", r"[A-Z]{2,}",
+            r"(?:ab|cd)\d", r"(?i)x-\d", r"a?b*[:;]", r"(?<!\d)/(?=\d)", r"(x|y)+\.", r"[^a-z]+", r"-?\d+"]
+ALPHABET = "ab xyzXY019٣@.:;$/-_+"
+
+
+def test_required_characters_of_known_patterns():
+    assert required_chars(PATTERNS[0]) == {"@"}
+    assert required_chars(PATTERNS[1]) == {DIGIT}
+    assert required_chars(PATTERNS[2]) == {"$"}
+    assert required_chars(PATTERNS[3]) is None          # letters are never used as a filter
+    assert required_chars(PATTERNS[9]) is None          # negated sets cannot be summarised
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=12))
+def test_a_skipped_regex_never_matches(text):
+    chars = set(text)
+    has_digit = any(c.isdigit() for c in chars)
+    for p in PATTERNS:
+        req = required_chars(p)
+        runs = req is None or (DIGIT in req and has_digit) or not req.isdisjoint(chars)
+        if not runs:
+            assert re.search(p, text) is None, (p, text)
