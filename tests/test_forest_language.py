@@ -247,3 +247,22 @@ rule temp: set temperature to <decimal:t>
     assert frame.slots["task"].text == "buy oat milk"
     frame = f.parse("set temperature to 21.5")
     assert frame["t"] == "21.5" and f.explain("set temperature to 21.5").nodes[0].value == Decimal("21.5")
+
+
+def test_after_places_a_rule_above_another_without_referencing_it(grammar):
+    # without `after`, both rules sit on layer 2 and the longer `pair` wins; with it, `one_word` runs first
+    src = 'lexicon d {{ one = 1  two = 2 }}\nrule pair: <d> <d>\n  text "PAIR"\nrule one_word{}: <d:x> more\n  value x\n'
+    assert grammar(src.format("")).normalize("one two more") == "PAIR more"
+    f = grammar(src.format(" after <pair>"))
+    assert f.info()["layers"] == 3
+    assert f.normalize("one two more") == "PAIR more"
+    assert f.normalize("two more") == "2"
+
+
+def test_after_an_unknown_rule_or_a_cycle_is_an_error(grammar):
+    from edgekit.errors import GrammarError
+
+    with pytest.raises(GrammarError, match="unknown reference <nope>"):
+        grammar("rule a after <nope>: x\n")
+    with pytest.raises(GrammarError, match="cycle"):
+        grammar("rule a after <b>: x\nrule b: y [<a>]\n")

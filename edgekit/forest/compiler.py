@@ -75,7 +75,7 @@ class _Compiler:
             state[name] = 1
             stack.append(name)
             top = 0
-            for ref in self.refs(rule.template):
+            for ref in self.refs(rule.template) + [["ref", n, None, line, col] for n, line, col in rule.after]:
                 target = ref[1]
                 if target not in self.class_ids:
                     raise self.error(f"unknown reference <{target}>", Where(rule.where.file, ref[3], ref[4]))

@@ -186,8 +186,12 @@ class _FileReader:
     def rule(self, st: Tree) -> Rule:
         name_tok, *rest = st.children
         priority, rest = self._priority(rest)
+        after = []
+        if isinstance(rest[0], Tree) and rest[0].data == "after":
+            after = [[str(t), t.line, t.column] for t in rest[0].children]
+            rest = rest[1:]
         alts, *clauses = rest
-        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok))
+        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after)
         for c in clauses:
             if c.data == "value_clause":
                 if rule.value is not None:

@@ -75,6 +75,7 @@ class Rule:
     intent: str | None = None
     value_where: Where | None = None
     text_where: Where | None = None
+    after: list = field(default_factory=list)  # [name, line, col]: rules this one must sit above
 
 
 @dataclass
