@@ -84,7 +84,8 @@ class OnnxModel:
         self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
-        self.featurizer = _featurizer(self.metadata.feature_layout, name)
+        base_dir = None if isinstance(source, (onnx.ModelProto, bytes, bytearray)) else os.path.dirname(os.path.abspath(source))
+        self.featurizer = _featurizer(self.metadata.feature_layout, name, base_dir)
 
     # ----- facts ---------------------------------------------------------------------------------
     @property
@@ -260,13 +261,14 @@ def _as_labels(arr: np.ndarray) -> np.ndarray:
     return arr.astype(str) if arr.dtype == object else arr
 
 
-def _featurizer(layout: Mapping[str, Any], source: str) -> Any:
-    """Rebuild a text model's featurizer from the parameters stored in its metadata."""
+def _featurizer(layout: Mapping[str, Any], source: str, base_dir: str | None) -> Any:
+    """Rebuild a text model's featurizer from the parameters stored in its metadata (a grammar path
+    stored there may only point inside the model file's own folder, or name a shipped grammar)."""
     if layout.get("kind") != "text":
         return None
     from ..learn.featurize import featurizer_from_meta
 
     try:
-        return featurizer_from_meta(layout["featurizer"])
+        return featurizer_from_meta(layout["featurizer"], base_dir=base_dir)
     except (KeyError, TypeError, ValueError, DataError) as exc:
         raise ModelFileError(f"{source}: the text featurizer stored in the model is unusable ({exc})") from None
