@@ -173,17 +173,17 @@ def predict(
         from ..textio import read_records
 
         records = read_records(files or [], jsonl=jsonl, field=field)
+        batch = 1 if not files and sys.stdin.isatty() else BATCH  # answer each typed line at once
         if str(model).endswith(".onnx"):
             try:
                 from ..runtime.predict_cli import predict_lines
             except ImportError as exc:
                 raise fail(f"cannot run .onnx models: the ONNX runtime part of edgekit is unavailable ({exc})")
-            bad = predict_lines(model, records, sys.stdout)
+            bad = predict_lines(model, records, sys.stdout, batch_size=batch)
         else:
             from ..learn.heads import load_head
 
-            interactive = not files and sys.stdin.isatty()
-            bad = _predict_records(load_head(model), records, sys.stdout, 1 if interactive else BATCH)
+            bad = _predict_records(load_head(model), records, sys.stdout, batch)
         if bad:
             raise typer.Exit(1)
 
