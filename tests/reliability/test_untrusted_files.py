@@ -235,3 +235,16 @@ def test_forged_key_value_classes_string_is_a_model_file_error(tmp_path):
     path.write_bytes(ft.sealed_state(json.dumps(header).encode(), payload))
     with pytest.raises(ModelFileError):
         load_head(path)
+
+
+@pytest.mark.xfail(strict=True, reason="edgekit/learn/validation.py labels_from_json (via analytic.py from_state): a "
+                                       "class label beyond int64 (e.g. 2**70) raises OverflowError, which from_state "
+                                       "does not turn into ModelFileError (found by fuzz.py)")
+def test_forged_analytic_huge_integer_label_is_a_model_file_error(tmp_path):
+    path = tmp_path / "a.state"
+    trained_head("analytic", d=4).save(path)
+    header, payload = ft.header_and_payload(path.read_bytes())
+    header["meta"]["classes"] = [0, 1, 2, 2**70]
+    path.write_bytes(ft.sealed_state(json.dumps(header).encode(), payload))
+    with pytest.raises(ModelFileError):
+        load_head(path)
