@@ -266,3 +266,10 @@ def test_after_an_unknown_rule_or_a_cycle_is_an_error(grammar):
         grammar("rule a after <nope>: x\n")
     with pytest.raises(GrammarError, match="cycle"):
         grammar("rule a after <b>: x\nrule b: y [<a>]\n")
+
+
+def test_verbatim_lexicons_recognise_without_rewriting(grammar):
+    f = grammar('lexicon unit verbatim { m = "m": meters | metres }\nlexicon d { two = 2 }\n'
+                'rule measure: <d:n> <unit:u>\n  text str(n) + " " + u\n')
+    assert f.normalize("two Meters") == "2 m"
+    assert f.normalize("Meters away") == "Meters away"

@@ -156,7 +156,7 @@ class _Compiler:
                     "kind": "entry", "class": lx.name, "name": f"{lx.name}:{e.canonical}",
                     "where": [e.where.file, e.where.line], "priority": lx.priority, "layer": 1,
                     "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
-                    "canonical": e.canonical, "value": e.value, "captures": {},
+                    "canonical": e.canonical, "value": e.value, "captures": {}, "verbatim": lx.verbatim,
                 })
         seen_templates: dict[str, str] = {}
         for r in g.rules:

@@ -283,7 +283,7 @@ class Digester:
         if m["kind"] == "entry":
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
-            e.text = surface if surface.casefold() == self.canonical_folded[mi] else m["canonical"]
+            e.text = surface if m.get("verbatim") or surface.casefold() == self.canonical_folded[mi] else m["canonical"]
             e.value = self.entry_values[mi]
             return e
         value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]

@@ -100,8 +100,9 @@ class _FileReader:
     def lexicon(self, st: Tree) -> Lexicon:
         name_tok, *rest = st.children
         priority, entries_t = self._priority(rest)
-        entries = [self.entry(e) for e in entries_t]
-        return Lexicon(str(name_tok), entries, priority, self.where(name_tok))
+        verbatim = bool(entries_t) and entries_t[0].data == "verbatim"
+        entries = [self.entry(e) for e in entries_t[verbatim:]]
+        return Lexicon(str(name_tok), entries, priority, self.where(name_tok), verbatim)
 
     def _variant_words(self, text: str, item: Any) -> list[str]:
         ws = words(text)

@@ -42,6 +42,7 @@ class Lexicon:
     entries: list[Entry]
     priority: int
     where: Where
+    verbatim: bool = False  # recognise only: an entry no rule consumes keeps the text as written
 
 
 @dataclass
