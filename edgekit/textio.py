@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
+from .limits import MAX_LINE_BYTES
+
 
 @dataclass
 class Record:
@@ -24,8 +26,21 @@ class Record:
         return f"{self.source}:{self.lineno}"
 
 
-def _lines(stream: BinaryIO) -> Iterator[bytes]:
-    for raw in stream:
+TOO_LONG = None  # what _lines yields in place of a line over MAX_LINE_BYTES
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """Lines without their ending; a line longer than MAX_LINE_BYTES is skipped in bounded chunks and
+    yielded as TOO_LONG, so no input can make the reader hold more than the limit in memory."""
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 2)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES + 1 or (len(raw) == MAX_LINE_BYTES + 1 and not raw.endswith(b"\n")):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(1 << 16)
+            yield TOO_LONG
+            continue
         if raw.endswith(b"\n"):
             raw = raw[:-1]
             if raw.endswith(b"\r"):
@@ -53,8 +68,11 @@ def read_records(paths: Iterable[str | Path] = (), jsonl: bool = False, field: s
                 yield from _records(_lines(fh), str(p), jsonl, field)
 
 
-def _records(lines: Iterator[bytes], source: str, jsonl: bool, field: str) -> Iterator[Record]:
+def _records(lines: Iterator[bytes | None], source: str, jsonl: bool, field: str) -> Iterator[Record]:
     for lineno, raw in enumerate(lines, 1):
+        if raw is TOO_LONG:
+            yield Record(source, lineno, "", None, f"line longer than the limit of {MAX_LINE_BYTES} bytes (skipped)")
+            continue
         text, error = decode_line(raw)
         if not jsonl:
             yield Record(source, lineno, text, None, error)

@@ -44,9 +44,81 @@ def loads(data: bytes, source: str = "<bytes>") -> dict[str, Any]:
     if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
         raise ModelFileError(f"{source}: checksum mismatch (file truncated or corrupted)")
     try:
-        return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{source}: malformed payload ({exc})") from None
+        art = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{source}: malformed payload ({type(exc).__name__})") from None
+    problem = structure_problem(art)
+    if problem:
+        raise ModelFileError(f"{source}: not a valid compiled forest ({problem})")
+    return art
+
+
+_TEMPLATE_ARITY = {"lit": 2, "ref": 3, "seq": 2, "alt": 2, "opt": 2, "rep": 4}
+
+
+def _template_problem(node: Any, depth: int = 0) -> str | None:
+    if depth > 200 or not isinstance(node, list) or not node or node[0] not in _TEMPLATE_ARITY \
+            or len(node) != _TEMPLATE_ARITY[node[0]]:
+        return "bad template"
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return None if isinstance(node[1], str) else "bad template"
+    if tag in ("seq", "alt"):
+        if not isinstance(node[1], list) or not node[1]:
+            return "bad template"
+        return next((p for p in (_template_problem(c, depth + 1) for c in node[1]) if p), None)
+    if tag == "rep" and not (isinstance(node[2], int) and (node[3] is None or isinstance(node[3], int))):
+        return "bad template"
+    return _template_problem(node[1], depth + 1)
+
+
+def structure_problem(art: Any) -> str | None:
+    """What is wrong with a compiled forest's structure, or None. Checks every index the engine follows,
+    so a forged file (valid checksum, wrong content) is refused at load instead of failing mid-parse."""
+    if not isinstance(art, dict):
+        return "payload is not an object"
+    kinds = {"types": list, "vocab": dict, "data": list, "tables": dict, "matchers": list, "layers": list,
+             "classes": dict, "files": list}
+    for key, kind in kinds.items():
+        if not isinstance(art.get(key), kind):
+            return f"{key!r} missing or not a {kind.__name__}"
+    types = art["types"]
+    if not all(isinstance(t, str) for t in types) or not all(isinstance(v, int) and 0 <= v < len(types)
+                                                               for v in art["vocab"].values()):
+        return "bad types or vocabulary"
+    for d in art["data"]:
+        if not (isinstance(d, dict) and isinstance(d.get("pattern"), str) and isinstance(d.get("type"), int)
+                and 0 <= d["type"] < len(types) and isinstance(d.get("name"), str)):
+            return "bad data class"
+    needed = {"kind": str, "class": str, "name": str, "where": list, "priority": int, "layer": int,
+              "captures": dict, "type": int}
+    for m in art["matchers"]:
+        if not isinstance(m, dict) or any(not isinstance(m.get(k), t) for k, t in needed.items()):
+            return "bad matcher"
+        if not 0 <= m["type"] < len(types) or m["class"] not in art["classes"] or len(m["where"]) != 2:
+            return "bad matcher"
+        if m["kind"] == "entry" and not isinstance(m.get("canonical"), str):
+            return "bad lexicon entry"
+        if m["kind"] not in ("entry", "rule") or _template_problem(m.get("template")):
+            return "bad matcher template"
+    n_matchers = len(art["matchers"])
+    for layer in art["layers"]:
+        if not isinstance(layer, dict) or not isinstance(layer.get("states"), list) \
+                or not isinstance(layer.get("accepts"), list) or not layer["states"]:
+            return "bad layer"
+        n = len(layer["states"])
+        for s in layer["states"]:
+            if not (isinstance(s, list) and len(s) == 2 and isinstance(s[0], list) and isinstance(s[1], list)):
+                return "bad automaton state"
+            if not all(isinstance(t, int) and 0 <= t < n for t in s[0]):
+                return "bad automaton state"
+            if not all(isinstance(tr, list) and len(tr) == 2 and isinstance(tr[0], int) and isinstance(tr[1], int)
+                       and 0 <= tr[0] < len(types) and 0 <= tr[1] < n for tr in s[1]):
+                return "bad automaton transition"
+        if not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], int) and isinstance(a[1], int)
+                   and 0 <= a[0] < n and 0 <= a[1] < n_matchers for a in layer["accepts"]):
+            return "bad automaton accept"
+    return None
 
 
 def save(path: str | os.PathLike, artifact: dict[str, Any]) -> None:

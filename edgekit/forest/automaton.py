@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-MAX_SPAN = 64
+from ..limits import MAX_SPAN  # noqa: E402  (a match covers at most this many elements)
 DEAD = -1
 
 # Builtin token classes, usable as <token>, <word>, <digits>, <punct>, <any>; their ids come first.

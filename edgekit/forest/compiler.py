@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import GrammarError
 from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
-from .automaton import BUILTIN_TYPES, build_nfa
+from .automaton import BUILTIN_TYPES, MAX_SPAN, build_nfa
 from .expr import names_used
 from .model import GrammarSet, Where
 
@@ -165,6 +165,10 @@ class _Compiler:
                 self.check_expr(r.value, set(caps), r.value_where or r.where, r.name)
             if r.text is not None:
                 self.check_expr(r.text, set(caps) | {"value"}, r.text_where or r.where, r.name)
+            shortest = _shortest(r.template)
+            if shortest > MAX_SPAN:
+                raise self.error(f"rule {r.name} needs at least {shortest} elements, more than a match may cover "
+                                 f"(MAX_SPAN = {MAX_SPAN})", r.where)
             key = repr(_strip_positions(r.template))
             if key in seen_templates:
                 raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[key]}", r.where)
@@ -203,6 +207,20 @@ class _Compiler:
             "tables": self.tables, "matchers": matchers, "layers": layers,
             "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
         }
+
+
+def _shortest(node: list) -> int:
+    """How many elements the shortest match of a template covers (each literal or reference is one)."""
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return 1
+    if tag == "seq":
+        return sum(_shortest(c) for c in node[1])
+    if tag == "alt":
+        return min(_shortest(c) for c in node[1])
+    if tag == "opt":
+        return 0
+    return node[2] * _shortest(node[1])
 
 
 def _strip_positions(node: list) -> list:

@@ -3,6 +3,7 @@ finds a grammar by shipped name or path and compiles it once (cached by content 
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,11 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
     Source grammars are compiled once and cached by the hash of every file in the set."""
     path = resolve_grammar(name_or_path)
     if path.suffix == COMPILED_SUFFIX:
-        return Forest(artifact_io.load(path), str(path))
+        art = artifact_io.load(path)
+        try:
+            return Forest(art, str(path))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, re.error, RecursionError) as exc:
+            raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
         return Forest(compile_forest(path), str(path))
     key = artifact_io.grammar_fingerprint(path.parent.resolve())

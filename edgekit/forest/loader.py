@@ -16,8 +16,7 @@ from .expr import BUILTINS
 from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
 from .tokenize import words
 
-MAX_GRAMMAR_BYTES = 8 * 1024 * 1024  # per grammar set; a limit documented in SECURITY.md
-MAX_REPEAT = 64                        # a template element repeats at most this often
+from ..limits import MAX_GRAMMAR_BYTES, MAX_REPEAT  # noqa: E402  (documented in SECURITY.md)
 
 _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list")
 _FRIENDLY = {

@@ -147,8 +147,6 @@ def test_model_file_cannot_make_edgekit_read_other_files(tmp_path):
     assert "hunter2" not in str(err.value)
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/forest/artifact.py loads: json.loads of a deeply nested payload "
-                                       "raises RecursionError, not ModelFileError (storage.decode_state catches it)")
 def test_deeply_nested_compiled_forest_is_a_model_file_error(tmp_path):
     import hashlib
 
@@ -160,9 +158,6 @@ def test_deeply_nested_compiled_forest_is_a_model_file_error(tmp_path):
         load_forest(path)
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/forest/forest.py: a .forestc whose checksum is valid but whose payload "
-                                       "is not a compiled forest (missing keys, wrong types) crashes Forest() with "
-                                       "KeyError/TypeError/AttributeError; the artifact's structure is not validated")
 @pytest.mark.parametrize("damage", [lambda a: {}, lambda a: [], lambda a: {**a, "vocab": None},
                                    lambda a: {**a, "matchers": [{}]}, lambda a: {**a, "layers": [{"states": 5}]}])
 def test_forged_compiled_forest_is_a_model_file_error(tmp_path, damage):
