@@ -47,7 +47,7 @@ rule half: <under100:n> and a half
 
 def test_data_regex_classes_are_protected_and_groups_readable(grammar):
     f = grammar(r"""
-data email = /[\w.+-]+@[\w-]+(\.[\w-]+)+/
+data email = /(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+/
 data clock = /(?P<h>\d{1,2}):(?P<m>\d\d)/
 rule mail_cmd: send mail to <email:to>
   intent SendMail
