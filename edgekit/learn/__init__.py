@@ -5,5 +5,6 @@ from __future__ import annotations
 from .analytic import AnalyticClassifier, merge
 from .featurize import HashingTextFeaturizer
 from .heads import HEADS, load_head, make_head
+from .kv_head import KeyValueHead
 
-__all__ = ["AnalyticClassifier", "HashingTextFeaturizer", "HEADS", "load_head", "make_head", "merge"]
+__all__ = ["AnalyticClassifier", "HashingTextFeaturizer", "HEADS", "KeyValueHead", "load_head", "make_head", "merge"]
