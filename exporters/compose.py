@@ -13,7 +13,7 @@ import onnx
 from onnx import TensorProto, compose, version_converter
 
 from edgekit.errors import ModelFileError
-from edgekit.runtime.model_file import load_model_proto
+from edgekit.runtime.model_file import load_model_proto, refuse_external_data
 
 from .onnx_parts import DEFAULT_OPSET, FEATURES, LABEL, MIN_OPSET, PROBABILITIES, finish_model
 
@@ -22,6 +22,7 @@ def load_backbone(backbone: str | os.PathLike | onnx.ModelProto) -> onnx.ModelPr
     """Read and check a backbone model, turning any defect into ModelFileError."""
     if isinstance(backbone, onnx.ModelProto):
         model, source = backbone, "backbone"
+        refuse_external_data(model, source)  # the composed model must carry every weight itself
     else:
         model, source = load_model_proto(backbone), str(backbone)
     try:

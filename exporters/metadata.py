@@ -13,7 +13,12 @@ Keys (all prefixed `edgekit.`):
     frozen_fingerprint  JSON {name: hex} fingerprints of the frozen weights (`array_fingerprint`), so the
                     runtime refuses weights from another head (other seed, refitted keys) in a swap
     opset           the default-domain opset the graph was built at
-    graph_sha256    SHA-256 of the serialized graph (every node and weight): a flipped bit is detected
+    graph_sha256    SHA-256 of the serialized graph (every node and weight) and of every other edgekit.*
+                    entry: a flipped bit in a weight or in a class label is detected (the name predates
+                    the metadata being covered)
+
+`HeadMetadata.read` also checks the structure of every entry (types, known kinds, int64-sized integer
+labels), so a forged file with a valid checksum is still a ModelFileError at load, not a crash at run time.
 """
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ import numpy as np
 import onnx
 
 from edgekit.errors import ModelFileError
+
+from .heads import ANALYTIC, KEY_VALUE
 
 PREFIX = "edgekit."
 
@@ -46,9 +53,31 @@ def array_fingerprint(arr: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def graph_sha256(model: onnx.ModelProto) -> str:
-    """SHA-256 of the model's serialized graph (protobuf serialization is deterministic for ONNX graphs)."""
-    return hashlib.sha256(model.graph.SerializeToString()).hexdigest()
+CHECKSUM = "graph_sha256"
+HEADS = (ANALYTIC, KEY_VALUE)
+LAYOUTS = ("vector", "text", "backbone")
+INT64 = (-2**63, 2**63 - 1)
+
+
+def edgekit_props(model: onnx.ModelProto, source: str = "<model>") -> dict[str, str]:
+    """The model's edgekit.* metadata by short key (the last entry wins if a key repeats); ModelFileError
+    if any metadata key or value is not valid UTF-8 (protobuf then hands back bytes)."""
+    props = {}
+    for prop in model.metadata_props:
+        if not isinstance(prop.key, str) or not isinstance(prop.value, str):
+            raise ModelFileError(f"{source}: corrupted model metadata (an entry is not valid UTF-8)")
+        if prop.key.startswith(PREFIX):
+            props[prop.key[len(PREFIX):]] = prop.value
+    return props
+
+
+def graph_sha256(model: onnx.ModelProto, source: str = "<model>") -> str:
+    """SHA-256 of the model's serialized graph and of its edgekit metadata except the checksum entry
+    (protobuf serialization is deterministic for ONNX graphs; the metadata is hashed as sorted JSON)."""
+    digest = hashlib.sha256(model.graph.SerializeToString())
+    covered = {k: v for k, v in edgekit_props(model, source).items() if k != CHECKSUM}
+    digest.update(json.dumps(covered, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -86,27 +115,96 @@ class HeadMetadata:
         return out
 
     def write(self, model: onnx.ModelProto) -> None:
-        """Store this metadata in `model`, computing the graph checksum from the model as it is now."""
+        """Store this metadata in `model`, with the checksum of the model's graph and this metadata."""
         self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
-        self.graph_sha256 = graph_sha256(model)
         del model.metadata_props[:]
         onnx.helper.set_model_props(model, self.props())
+        self.graph_sha256 = graph_sha256(model)
+        next(p for p in model.metadata_props if p.key == PREFIX + CHECKSUM).value = self.graph_sha256
 
     @classmethod
     def read(cls, model: onnx.ModelProto, source: str = "<model>", verify: bool = True) -> "HeadMetadata":
-        """Parse the metadata of an edgekit model; ModelFileError if absent, malformed, or (with `verify`)
-        if the graph no longer matches its checksum."""
-        props = {p.key[len(PREFIX):]: p.value for p in model.metadata_props if p.key.startswith(PREFIX)}
+        """Parse and check the metadata of an edgekit model; ModelFileError if absent, malformed, or (with
+        `verify`) if the graph or the metadata no longer match the checksum stored at export."""
+        props = edgekit_props(model, source)
         if "head" not in props or "version" not in props:
             raise ModelFileError(f"{source}: not an edgekit model (no edgekit metadata; "
                                  f"export it with `edgekit export`)")
+        if verify and props.get(CHECKSUM) != graph_sha256(model, source):
+            raise ModelFileError(f"{source}: checksum mismatch: the graph, its weights or its edgekit metadata "
+                                 f"were corrupted or modified after export")
         try:
-            values = {k: (v if k in ("version", "head", "graph_sha256") else json.loads(v))
-                      for k, v in props.items() if k in cls.__dataclass_fields__}
-            meta = cls(**values)
+            meta = cls(**{k: _parse(k, v) for k, v in props.items() if k in cls.__dataclass_fields__})
+            meta._check()
         except (ValueError, TypeError) as exc:
             raise ModelFileError(f"{source}: malformed edgekit metadata ({exc})") from None
-        if verify and meta.graph_sha256 != graph_sha256(model):
-            raise ModelFileError(f"{source}: checksum mismatch: the graph or its weights were corrupted "
-                                 f"or modified after export")
         return meta
+
+    def _check(self) -> None:
+        """ValueError naming the first entry whose structure is not what `export` writes."""
+        if self.head not in HEADS:
+            raise ValueError(f"unknown head {self.head!r}")
+        _check_labels(self.classes)
+        _check_layout(self.feature_layout)
+        if not isinstance(self.params, dict):
+            raise ValueError("params is not a JSON object")
+        if not (isinstance(self.live_weights, list) and "classes" in self.live_weights
+                and all(isinstance(n, str) for n in self.live_weights)):
+            raise ValueError("live_weights is not a list of weight names including 'classes'")
+        if not (isinstance(self.frozen_fingerprint, dict)
+                and all(isinstance(v, str) for v in self.frozen_fingerprint.values())):
+            raise ValueError("frozen_fingerprint is not a JSON object of hex strings")
+        if not _is_int(self.opset):
+            raise ValueError("opset is not an integer")
+
+
+def _parse(key: str, value: str) -> Any:
+    """One stored entry: plain text for the version, head and checksum, JSON for the rest."""
+    if key in ("version", "head", CHECKSUM):
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{PREFIX}{key} is not JSON: {exc}") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_labels(classes: Any) -> None:
+    """Class labels as `export` stores them (a head's labels): distinct, and all strings or all int64 integers.
+    (edgekit.learn.validation.labels_from_json checks state files the same way; importing it here would
+    pull scipy into the runtime's import.)"""
+    if not isinstance(classes, list):
+        raise ValueError("classes is not a list")
+    if not (all(isinstance(c, str) for c in classes)
+            or all(_is_int(c) and INT64[0] <= c <= INT64[1] for c in classes)):
+        raise ValueError("classes must be all strings or all integers within the int64 range")
+    if len(set(classes)) != len(classes):
+        raise ValueError("class labels repeat")
+
+
+def _check_layout(layout: Any) -> None:
+    """A feature layout as `export` writes it: a known kind, a positive integer width, and the featurizer
+    (text) or the input descriptions (backbone) that kind needs."""
+    if not isinstance(layout, dict) or layout.get("kind") not in LAYOUTS:
+        raise ValueError("feature_layout has no known 'kind'")
+    n = layout.get("n_features")
+    if not _is_int(n) or n < 1:
+        raise ValueError("feature_layout 'n_features' is not a positive integer")
+    if layout["kind"] == "text" and not isinstance(layout.get("featurizer"), dict):
+        raise ValueError("a text feature_layout has no 'featurizer' object")
+    if layout["kind"] == "backbone":
+        inputs = layout.get("inputs")
+        if not (isinstance(inputs, list) and inputs and all(map(_is_input, inputs))):
+            raise ValueError("a backbone feature_layout has no list of 'inputs' with a name and a shape")
+
+
+def _is_input(value: Any) -> bool:
+    """A backbone input description: {"name": str, "shape": [int >= 0 or None, ...] (batch first), ...}."""
+    if not isinstance(value, dict):
+        return False
+    shape = value.get("shape")
+    return (isinstance(value.get("name"), str) and isinstance(shape, list) and len(shape) >= 1
+            and all(d is None or (_is_int(d) and d >= 0) for d in shape))

@@ -237,11 +237,26 @@ def labels_to_json(classes: np.ndarray) -> list:
     return [str(c) if classes.dtype.kind == "U" else int(c) for c in classes]
 
 
-def labels_from_json(values: list) -> np.ndarray:
-    """Inverse of labels_to_json."""
+INT64_RANGE = (-2**63, 2**63 - 1)
+
+
+def labels_from_json(values: Any) -> np.ndarray:
+    """Inverse of labels_to_json; ValueError unless `values` is a list of distinct labels that are all
+    strings or all integers in the int64 range (what labels_to_json writes), so a forged file fails cleanly."""
+    if not isinstance(values, list):
+        raise ValueError(f"class labels are a {type(values).__name__}, not a list")
     if not values:
         return np.zeros(0, dtype=np.int64)
-    return np.array(values, dtype=str if isinstance(values[0], str) else np.int64)
+    if all(isinstance(v, str) for v in values):
+        arr = np.array(values, dtype=str)
+    elif all(isinstance(v, int) and not isinstance(v, bool) and INT64_RANGE[0] <= v <= INT64_RANGE[1]
+             for v in values):
+        arr = np.array(values, dtype=np.int64)
+    else:
+        raise ValueError("class labels must be all strings or all integers within the int64 range")
+    if len(np.unique(arr)) != len(arr):
+        raise ValueError("class labels repeat")
+    return arr
 
 
 def format_labels(classes: np.ndarray, limit: int = 10) -> str:

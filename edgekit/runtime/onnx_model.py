@@ -35,7 +35,7 @@ from exporters.metadata import HeadMetadata, array_fingerprint
 from exporters.onnx_parts import FEATURES, LABEL, N_CLASSES, PROBABILITIES, label_array
 
 from ..errors import DataError, ModelFileError
-from .model_file import load_model_proto, parse_model_proto
+from .model_file import load_model_proto, parse_model_proto, refuse_external_data
 
 PREFIX = "edgekit/"
 SMALL = 4096  # live weights up to this size are compared with the stored ones, to skip feeding equal ones
@@ -56,14 +56,17 @@ def session_options(threads: int = 1) -> ort.SessionOptions:
 class OnnxModel:
     """Run an edgekit .onnx model on batches and hot-swap its head weights.
 
-    `source` is a path, the file's bytes, or an onnx.ModelProto. With `verify` (default) the graph
-    checksum stored at export is checked, so a corrupted file is refused instead of giving wrong answers.
+    `source` is a path, the file's bytes, or an onnx.ModelProto. With `verify` (default) the checksum
+    stored at export (graph, weights and edgekit metadata) is checked, so a corrupted file is refused
+    instead of giving wrong answers; either way the metadata must be well-formed and agree with the graph,
+    and tensors stored as external data are refused.
     """
 
     def __init__(self, source: str | os.PathLike | bytes | onnx.ModelProto, *, threads: int = 1,
                  verify: bool = True) -> None:
         if isinstance(source, onnx.ModelProto):
             model, name = source, "<model>"
+            refuse_external_data(model, name)
         elif isinstance(source, (bytes, bytearray)):
             model, name = parse_model_proto(bytes(source), "<bytes>"), "<bytes>"
         else:
@@ -72,8 +75,11 @@ class OnnxModel:
         self.metadata = HeadMetadata.read(model, name, verify=verify)
         self.classes_ = _as_labels(label_array(self.metadata.classes))
         self._live_names = {PREFIX + n for n in self.metadata.live_weights}
-        self._stored = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer
-                        if t.name in self._live_names}
+        try:
+            self._stored = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer
+                            if t.name in self._live_names}
+        except Exception as exc:  # onnx raises ValueError / TypeError / its own errors for malformed tensors
+            raise ModelFileError(f"{name}: a weight of the model is malformed ({exc})") from None
         try:
             self._session = ort.InferenceSession(model.SerializeToString(), session_options(threads),
                                                  providers=["CPUExecutionProvider"])
@@ -84,6 +90,7 @@ class OnnxModel:
         self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
+        self._check_graph_matches_metadata()
         base_dir = None if isinstance(source, (onnx.ModelProto, bytes, bytearray)) else os.path.dirname(os.path.abspath(source))
         self.featurizer = _featurizer(self.metadata.feature_layout, name, base_dir)
 
@@ -177,6 +184,25 @@ class OnnxModel:
         self.classes_ = _as_labels(self._stored[PREFIX + "classes"])
 
     # ----- helpers -------------------------------------------------------------------------------
+    def _check_graph_matches_metadata(self) -> None:
+        """ModelFileError unless the graph has the live weights, labels and inputs its metadata names
+        (the checksum catches corruption; this catches a forged or unverified file before any run)."""
+        layout, bad = self.metadata.feature_layout, None
+        missing = sorted(n[len(PREFIX):] for n in self._live_names if n not in self._stored or n not in self._declared)
+        stored, labels = self._stored.get(PREFIX + "classes"), label_array(self.metadata.classes)
+        inputs = {i.name: i.shape for i in self._inputs}
+        if missing:
+            bad = f"the swappable weights {', '.join(missing)} are not in the graph"
+        elif not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
+            bad = "the class labels in the metadata differ from the graph's"
+        elif layout["kind"] == "backbone":
+            if [i["name"] for i in layout["inputs"]] != list(inputs):
+                bad = f"the graph's inputs are {', '.join(inputs)}, not the ones in the metadata"
+        elif list(inputs) != [FEATURES] or len(inputs[FEATURES]) != 2 or inputs[FEATURES][1] != self.n_features_in_:
+            bad = f"the graph does not read {self.n_features_in_} features as its metadata says"
+        if bad:
+            raise ModelFileError(f"{self.source}: {bad}")
+
     def _check_shape(self, name: str, arr: np.ndarray) -> None:
         declared = self._declared[PREFIX + name]
         if arr.ndim != len(declared) or any(isinstance(d, int) and d != n for d, n in zip(declared, arr.shape)):

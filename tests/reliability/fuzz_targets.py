@@ -71,10 +71,6 @@ texts = st.one_of(
 # The fuzz targets let exactly these through so that they keep hunting for new ones; once a bug is fixed its
 # xfail test passes (XPASS fails the run) and its line here should go.
 KNOWN_BUGS: list[tuple[type, str, str]] = [
-    (TypeError, "len() of unsized object",
-     "test_untrusted_files.py::test_forged_key_value_classes_string_is_a_model_file_error"),
-    (OverflowError, "too large to convert to C long",
-     "test_untrusted_files.py::test_forged_analytic_huge_integer_label_is_a_model_file_error"),
 ]
 
 

@@ -197,10 +197,6 @@ def _with_external_weight(tmp_path: Path, location: str, folder: str = ".") -> P
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/runtime/model_file.py: an initializer stored as external data is not "
-                                       "refused; onnxruntime (session from bytes) reads it relative to the current "
-                                       "directory. edgekit never writes external data, so parse_model_proto should "
-                                       "refuse data_location == EXTERNAL with ModelFileError")
 def test_onnx_with_external_data_is_refused(tmp_path, monkeypatch):
     from edgekit.runtime import OnnxModel
 
@@ -219,9 +215,6 @@ def test_onnx_external_data_outside_the_model_folder_is_never_read(tmp_path, loc
         OnnxModel(path).run(np.ones((1, 8), np.float32))
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/learn/kv_head.py from_state: meta 'classes' forged to a string "
-                                       "(e.g. 'x') becomes a 0-d array and len(head.classes_) raises TypeError "
-                                       "outside the try that turns errors into ModelFileError (found by fuzz.py)")
 def test_forged_key_value_classes_string_is_a_model_file_error(tmp_path):
     path = tmp_path / "kv.state"
     trained_head("kvb", d=4, n_codebooks=4, n_keys=8).save(path)
@@ -232,9 +225,6 @@ def test_forged_key_value_classes_string_is_a_model_file_error(tmp_path):
         load_head(path)
 
 
-@pytest.mark.xfail(strict=True, reason="edgekit/learn/validation.py labels_from_json (via analytic.py from_state): a "
-                                       "class label beyond int64 (e.g. 2**70) raises OverflowError, which from_state "
-                                       "does not turn into ModelFileError (found by fuzz.py)")
 def test_forged_analytic_huge_integer_label_is_a_model_file_error(tmp_path):
     path = tmp_path / "a.state"
     trained_head("analytic", d=4).save(path)
