@@ -149,9 +149,9 @@ def worker_nemo(sample_path: str) -> dict:
         except Exception:  # noqa: BLE001  a peer failing on one line still costs its time
             pass
     wall = time.perf_counter() - t
-    import nemo_text_processing
+    from importlib.metadata import version
 
-    return {"load": load, "wall": wall, "lines": len(lines), "version": getattr(nemo_text_processing, "__version__", "?")}
+    return {"load": load, "wall": wall, "lines": len(lines), "version": version("nemo_text_processing")}
 
 
 def run_nemo(corpus: Path, n: int) -> dict | None:
@@ -177,7 +177,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--grammar", default="en-itn")
     ap.add_argument("--nemo-sample", type=int, default=400)
-    ap.add_argument("--rounds", type=int, default=2, help="interleaved 1-vs-2-process pairs on one partition")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved 1-vs-2-process pairs on one partition")
     ap.add_argument("--quiet-wait", type=float, default=900, help="seconds to wait for a quiet machine per run")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--worker-nemo")
