@@ -186,7 +186,10 @@ class Pipeline:
             raise DataError(f"{len(texts)} texts but {len(intents)} intents")
         if not texts:
             return
-        inputs = [self.head_input(_check_text(t)) for t in texts]
+        self._learn([self.head_input(_check_text(t)) for t in texts], intents)
+
+    def _learn(self, inputs: list[str], intents: list[str]) -> None:
+        """Add head inputs to the head and their digests to the table of taught texts."""
         self._trainable_head().partial_fit(inputs, intents)
         for x, intent in zip(inputs, intents):
             counts = self._taught.setdefault(_digest(x), {})
@@ -231,12 +234,8 @@ class Pipeline:
         phrasings = seed_phrasings(self.grammar, per_intent, random_state)
         texts = [t for ts in phrasings.values() for t in ts]
         intents = [i for i, ts in phrasings.items() for _ in ts]
-        # already domain-normalized part by part: taught directly, not through the whole-sentence rewrite
-        if texts:
-            self._trainable_head().partial_fit(texts, intents)
-            for x, intent in zip(texts, intents):
-                counts = self._taught.setdefault(_digest(x), {})
-                counts[intent] = counts.get(intent, 0) + 1
+        if texts:  # already domain-normalized part by part: learned as they are, not rewritten as sentences
+            self._learn(texts, intents)
         return {i: len(ts) for i, ts in phrasings.items()}
 
     def _trainable_head(self) -> Any:
