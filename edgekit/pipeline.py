@@ -16,11 +16,11 @@ A fresh pipeline is seeded from the grammar: phrasings sampled from each intent 
 multiplication rule, as `expand` enumerates them), each part rendered as the grammar normalizes it,
 teach the head that intent, so paraphrases the grammar does not cover exactly are still recognized.
 
-On disk a pipeline is one directory: `pipeline.json` (settings, digests, and the names of the other
-files), the compiled forests (`*.forestc`) and the head state (`head-<token>.state`). `save` writes new
-files first and replaces `pipeline.json` last (atomically), so a crash leaves the old or the new
-pipeline, never a mix. `export` writes the runtime form: compiled forests + ONNX head (`head.onnx`),
-which `Pipeline.load` runs with onnxruntime (asking only; teaching needs the trainable directory).
+On disk a pipeline is one directory: `pipeline.json` (settings, digests, the names and checksums of
+the other files), the compiled forests (`*.forestc`) and the head state (`head-<token>.state`); a crash
+during `save` leaves the old or the new pipeline, never a mix (format: edgekit.pipeline_dir). `export`
+writes the runtime form: compiled forests + ONNX head (`head.onnx`), which `Pipeline.load` runs with
+onnxruntime (asking only; teaching needs the trainable directory).
 """
 from __future__ import annotations
 
@@ -33,12 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import pipeline_dir
 from .errors import DataError, EdgekitError, ModelFileError
+from .pipeline_dir import PIPELINE_FILE
 
-PIPELINE_FILE = "pipeline.json"
-PIPELINE_FORMAT = "edgekit-pipeline"
-PIPELINE_VERSION = 1
-RUNTIME_HEAD = "head.onnx"
 DEFAULT_NORMALIZER = "en-itn"
 NONE_CLASS = "__none__"
 
@@ -268,89 +266,66 @@ class Pipeline:
 
     # ---- files -----------------------------------------------------------------------------------
     def save(self, directory: str | os.PathLike) -> None:
-        """Write the whole pipeline into one directory, atomically (see the module docstring). For
+        """Write the whole pipeline into one directory, atomically (see edgekit.pipeline_dir). For
         read-modify-write across processes, hold `edgekit.storage.file_lock(directory / "pipeline.json")`."""
-        if not hasattr(self.head, "partial_fit") and self.head is not None:
+        if self.head is not None and not hasattr(self.head, "partial_fit"):
             raise EdgekitError("an exported pipeline cannot be saved as a trainable one; export it instead")
-        head_file = None
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        head = None
         if self.head is not None and hasattr(self.head, "classes_"):
-            head_file = f"head-{secrets.token_hex(6)}.state"
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            self.head.save(Path(directory) / head_file)
-        self._commit(Path(directory), "trainable", head_file)
+            name = f"head-{secrets.token_hex(6)}.state"
+            self.head.save(directory / name)
+            head = (name, pipeline_dir.sha256_file(directory / name))
+        self._commit(directory, "trainable", head)
 
     def export(self, directory: str | os.PathLike) -> None:
         """Write the runtime form: compiled forests and the head as ONNX (`head.onnx`), for onnxruntime."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        head_file = None
+        head = None
         if self._head_ready():
             from exporters import export
 
-            export(_ScoresView(self.head), directory / RUNTIME_HEAD)
-            head_file = RUNTIME_HEAD
-        self._commit(directory, "runtime", head_file)
+            export(_ScoresView(self.head), directory / pipeline_dir.RUNTIME_HEAD)
+            head = (pipeline_dir.RUNTIME_HEAD, pipeline_dir.sha256_file(directory / pipeline_dir.RUNTIME_HEAD))
+        self._commit(directory, "runtime", head)
 
-    def _commit(self, directory: Path, kind: str, head_file: str | None) -> None:
-        from .atomic import atomic_write_bytes
-
-        directory.mkdir(parents=True, exist_ok=True)
-        forests = {}
-        for role, forest in (("grammar", self.grammar), ("normalizer", self.normalizer)):
-            forests[role] = None if forest is None else _write_forest(directory, role, forest)
-        meta = {"format": PIPELINE_FORMAT, "version": PIPELINE_VERSION, "kind": kind, "threshold": self.threshold,
-                "grammar": forests["grammar"], "normalizer": forests["normalizer"],
-                "sources": self.sources,
-                "head": head_file, "head_params": self.head_params,
+    def _commit(self, directory: Path, kind: str, head: tuple[str, str] | None) -> None:
+        members = {"grammar": pipeline_dir.write_forest(directory, "grammar", self.grammar), "head": head,
+                   "normalizer": None if self.normalizer is None else
+                   pipeline_dir.write_forest(directory, "normalizer", self.normalizer)}
+        meta = {"kind": kind, "threshold": self.threshold, "sources": self.sources, "head_params": self.head_params,
                 "taught": self._taught if kind == "trainable" else {}}
-        from . import __version__
-
-        meta["edgekit_version"] = __version__
-        atomic_write_bytes(directory / PIPELINE_FILE, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
-        keep = {f for f in (forests["grammar"], forests["normalizer"], head_file) if f}
-        for old in list(directory.glob("head-*.state")) + list(directory.glob("*.forestc")) + \
-                list(directory.glob(RUNTIME_HEAD)):
-            if old.name not in keep:
-                old.unlink(missing_ok=True)
+        pipeline_dir.commit(directory, meta, members)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "Pipeline":
-        """Read a pipeline saved by `save` (trainable) or `export` (runtime)."""
+        """Read a pipeline saved by `save` (trainable) or `export` (runtime); every file is checked."""
         from .forest import load_forest
 
         directory = Path(directory)
-        path = directory / PIPELINE_FILE
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelFileError(f"{directory}: not a pipeline directory (no {PIPELINE_FILE}); create one with "
-                                 f"`edgekit pipeline init`") from None
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: unreadable ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != PIPELINE_FORMAT:
-            raise ModelFileError(f"{path}: not an edgekit pipeline")
-        if meta.get("version") != PIPELINE_VERSION:
-            raise ModelFileError(f"{path}: pipeline format version {meta.get('version')!r} is not supported "
-                                 f"(this edgekit reads version {PIPELINE_VERSION})")
+        meta, paths = pipeline_dir.read(directory)
+        where = directory / PIPELINE_FILE
         try:
             self = cls.__new__(cls)
-            self.grammar = load_forest(directory / meta["grammar"])
-            self.normalizer = load_forest(directory / meta["normalizer"]) if meta["normalizer"] else None
-            self.sources = {"grammar": meta["sources"]["grammar"], "normalizer": meta["sources"]["normalizer"]}
+            self.grammar = load_forest(paths["grammar"])
+            self.normalizer = load_forest(paths["normalizer"]) if paths["normalizer"] else None
+            self.sources = {"grammar": str(meta["sources"]["grammar"]),
+                            "normalizer": meta["sources"]["normalizer"] and str(meta["sources"]["normalizer"])}
+            _check_threshold(meta["threshold"])
             self.threshold = float(meta["threshold"])
             self.head_params = dict(meta["head_params"])
-            self._taught = {k: dict(v) for k, v in meta["taught"].items()}
+            self._taught = {str(k): {str(i): int(n) for i, n in v.items()} for k, v in meta["taught"].items()}
             self.head = None
-            if meta["head"] == RUNTIME_HEAD:
-                from .runtime import OnnxModel
+        except (KeyError, TypeError, AttributeError, ValueError, DataError) as exc:
+            raise ModelFileError(f"{where}: malformed pipeline ({type(exc).__name__}: {exc})") from None
+        if paths["head"] is not None and paths["head"].name == pipeline_dir.RUNTIME_HEAD:
+            self.head = _runtime_head(paths["head"])
+        elif paths["head"] is not None:
+            from .learn import load_head
 
-                self.head = OnnxModel(directory / RUNTIME_HEAD)
-            elif meta["head"]:
-                from .learn import load_head
-
-                self.head = load_head(directory / meta["head"])
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise ModelFileError(f"{path}: malformed pipeline ({type(exc).__name__}: {exc})") from None
+            self.head = load_head(paths["head"])
         return self
 
     def __repr__(self) -> str:
@@ -382,6 +357,17 @@ class _ScoresView:
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {**self._head.get_params(deep), "pipeline_scores": True}
+
+
+def _runtime_head(path: Path) -> Any:
+    """The exported head, refused unless it is what Pipeline.export writes: a text head with the reference class."""
+    from .runtime import OnnxModel
+
+    head = OnnxModel(path)
+    if head.feature_layout.get("kind") != "text" or NONE_CLASS not in [str(c) for c in head.classes_]:
+        raise ModelFileError(f"{path}: not a pipeline head (a text model with the {NONE_CLASS!r} reference class, "
+                             f"as Pipeline.export writes)")
+    return head
 
 
 # ---- seeding ---------------------------------------------------------------------------------------
@@ -444,19 +430,6 @@ def _forest(g: Any) -> Any:
 def _name(given: Any, forest: Any) -> str:
     """How a grammar was named by the caller (a shipped name or path), else the forest's own source."""
     return str(given) if isinstance(given, (str, os.PathLike)) else str(forest.source)
-
-
-def _write_forest(directory: Path, role: str, forest: Any) -> str:
-    """Save a compiled forest under a content-addressed name (written once, shared by later saves)."""
-    from .forest.artifact import dumps
-
-    data = dumps(forest.artifact)
-    name = f"{role}-{hashlib.sha256(data).hexdigest()[:16]}.forestc"
-    if not (directory / name).exists():
-        from .atomic import atomic_write_bytes
-
-        atomic_write_bytes(directory / name, data)
-    return name
 
 
 def _digest(text: str) -> str:

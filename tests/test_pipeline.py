@@ -3,6 +3,7 @@ forget_intent, one-directory save/load, the ONNX runtime export, and the pipelin
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import subprocess
 import sys
@@ -153,20 +154,24 @@ def _home():
     return edgekit.load_forest("home")
 
 
+def member(directory: Path, role: str) -> str:
+    return json.loads((directory / PIPELINE_FILE).read_text())["members"][role]["file"]
+
+
 def test_save_and_load_round_trip_and_commit_point(pipe, tmp_path):
     pipe.teach("make me a coffee", "MakeCoffee")
     pipe.save(tmp_path / "p")
-    first = json.loads((tmp_path / "p" / PIPELINE_FILE).read_text())
+    first = {role: member(tmp_path / "p", role) for role in ("head", "grammar", "normalizer")}
     loaded = Pipeline.load(tmp_path / "p")
     assert [a.to_dict() for a in loaded.ask_many(PROBES)] == [a.to_dict() for a in pipe.ask_many(PROBES)]
     assert loaded.sources == {"grammar": "home", "normalizer": "en-itn"}
     pipe.teach("brew me a coffee please", "MakeCoffee")
     pipe.save(tmp_path / "p")
-    second = json.loads((tmp_path / "p" / PIPELINE_FILE).read_text())
+    second = {role: member(tmp_path / "p", role) for role in ("head", "grammar", "normalizer")}
     assert second["head"] != first["head"] and not (tmp_path / "p" / first["head"]).exists()
     assert second["grammar"] == first["grammar"]  # content-addressed forests are written once
     files = sorted(f.name for f in (tmp_path / "p").iterdir())
-    assert files == sorted([PIPELINE_FILE, second["head"], second["grammar"], second["normalizer"]])
+    assert files == sorted([PIPELINE_FILE, *second.values()])
 
 
 def test_damaged_pipeline_directories_are_clean_errors(pipe, tmp_path):
@@ -175,12 +180,27 @@ def test_damaged_pipeline_directories_are_clean_errors(pipe, tmp_path):
     out = cli(["ask", str(tmp_path)], "x\n")
     assert out.returncode == 2 and "not a pipeline directory" in out.stderr and "Traceback" not in out.stderr
     pipe.save(tmp_path / "p")
-    meta = json.loads((tmp_path / "p" / PIPELINE_FILE).read_text())
-    head = tmp_path / "p" / meta["head"]
-    head.write_bytes(head.read_bytes()[:1000])
-    with pytest.raises(ModelFileError, match="truncated or corrupted|too short|checksum"):
+    meta_path = tmp_path / "p" / PIPELINE_FILE
+    good = meta_path.read_text()
+    meta_path.write_text(good.replace('"threshold": 0.5', '"threshold": 0.1'))
+    with pytest.raises(ModelFileError, match="checksum mismatch"):
         Pipeline.load(tmp_path / "p")
-    (tmp_path / "p" / PIPELINE_FILE).write_text('{"format": "something-else"}')
+    meta_path.write_text(good)
+    head = tmp_path / "p" / member(tmp_path / "p", "head")
+    state = head.read_bytes()
+    head.write_bytes(state[:1000])
+    with pytest.raises(ModelFileError, match="does not match the checksum"):
+        Pipeline.load(tmp_path / "p")
+    head.write_bytes(state)
+    for name in ("../outside.forestc", str(tmp_path / "p" / member(tmp_path / "p", "grammar")), "main.forest"):
+        meta = json.loads(good)
+        meta["members"]["grammar"]["file"] = name
+        meta.pop("sha256")  # a consistent checksum, so only the member name is wrong
+        meta["sha256"] = hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        meta_path.write_text(json.dumps(meta))
+        with pytest.raises(ModelFileError, match="not a file name this directory can hold"):
+            Pipeline.load(tmp_path / "p")
+    meta_path.write_text('{"format": "something-else"}')
     with pytest.raises(ModelFileError, match="not an edgekit pipeline"):
         Pipeline.load(tmp_path / "p")
 
