@@ -38,6 +38,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO
 
 from .atomic import atomic_write_bytes, file_lock
 from .errors import EdgekitError
+from .limits import MAX_LINE_BYTES
 
 MANIFEST = "_edgekit_job.json"
 ERRORS = "_errors.jsonl"
@@ -142,14 +143,44 @@ def normalize_block(forest: Any, data: bytes, source: str, first_line: int,
 
 
 def iter_blocks(fh: BinaryIO, block_bytes: int) -> Iterator[tuple[int, int, bytes]]:
-    """(offset, first line number, data) of consecutive blocks of about block_bytes, cut after a newline."""
+    """(offset, first line number, data) of consecutive blocks of about block_bytes, cut after a newline.
+
+    Memory stays bounded whatever the input: a line longer than MAX_LINE_BYTES is kept only up to just
+    over the limit (so the record reader still reports it as too long) and the rest is skipped in
+    bounded reads; offsets always count the bytes really consumed."""
     offset, line = 0, 1
     while data := fh.read(block_bytes):
+        consumed = len(data)
         if not data.endswith(b"\n"):
-            data += fh.readline()
+            rest = fh.readline(MAX_LINE_BYTES + 2)
+            consumed += len(rest)
+            data += rest
+            if rest and not rest.endswith(b"\n"):  # an over-long line: skip to its end
+                while rest and not rest.endswith(b"\n"):
+                    rest = fh.readline(1 << 16)
+                    consumed += len(rest)
+                data += b"\n" if rest else b""
         yield offset, line, data
-        offset += len(data)
+        offset += consumed
         line += data.count(b"\n")
+
+
+class _Range:
+    """A binary file seen from `start` for `length` bytes (what one block task reads)."""
+
+    def __init__(self, fh: BinaryIO, start: int, length: int) -> None:
+        fh.seek(start)
+        self.fh, self.left = fh, length
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(self.left if n < 0 else min(n, self.left))
+        self.left -= len(data)
+        return data
+
+    def readline(self, n: int = -1) -> bytes:
+        data = self.fh.readline(self.left if n < 0 else min(n, self.left))
+        self.left -= len(data)
+        return data
 
 
 # ---- inputs ---------------------------------------------------------------------------------------
@@ -273,10 +304,10 @@ class _LineReader:
         self.fh = fh
 
     def read(self, _n: int) -> bytes:
-        return self.fh.readline()
+        return self.fh.readline(MAX_LINE_BYTES + 2)
 
-    def readline(self) -> bytes:
-        return b""
+    def readline(self, n: int = -1) -> bytes:
+        return self.fh.readline(n)
 
 
 def _stream_tasks(inputs: list[Input], spec: Spec, block_bytes: int) -> Iterator[tuple]:
@@ -335,14 +366,19 @@ def run_block(task: dict) -> dict:
     """Worker side of a job: normalize one block of a file into its part files (errors, then output,
     each atomically). Returns the block's line count and errors. Runs in pool or Dask workers."""
     spec = Spec(task["grammar"], task["jsonl"], task["field"])
+    forest = forest_for(spec.grammar)
+    out, errors, lines = [], [], 0
     with open(task["path"], "rb") as fh:
-        fh.seek(task["start"])
-        data = fh.read(task["end"] - task["start"])
-    out, errors = normalize_block(forest_for(spec.grammar), data, task["source"], task["first_line"], spec)
-    result = {"file": task["file"], "block": task["block"], "lines": data.count(b"\n") + (not data.endswith(b"\n")),
-              "bytes": len(data), "errors": errors}
+        span = _Range(fh, task["start"], task["end"] - task["start"])
+        for _, first, data in iter_blocks(span, STREAM_BLOCK_BYTES):
+            chunk, errs = normalize_block(forest, data, task["source"], task["first_line"] + lines, spec)
+            out.append(chunk)
+            errors += errs
+            lines += data.count(b"\n") + (not data.endswith(b"\n"))
+    result = {"file": task["file"], "block": task["block"], "lines": lines, "bytes": task["end"] - task["start"],
+              "errors": errors}
     atomic_write_bytes(task["part"] + ".err", json.dumps(result).encode("utf-8"))
-    atomic_write_bytes(task["part"] + ".out", out)
+    atomic_write_bytes(task["part"] + ".out", b"".join(out))
     return result
 
 

@@ -198,3 +198,19 @@ def test_resume_after_sigkill_finishes_without_redoing_or_duplicating(tmp_path):
         assert (out / name).read_bytes() == stream([corpus / name]), name
     assert sorted(p.name for p in out.iterdir()) == sorted([ERRORS, MANIFEST, MANIFEST + ".lock", "a.txt",
                                                            "b.txt", "sub"])
+
+
+def test_a_line_over_the_limit_is_one_bad_record_in_every_mode(tmp_path):
+    from edgekit.limits import MAX_LINE_BYTES
+
+    src = tmp_path / "in" / "big.txt"
+    src.parent.mkdir()
+    src.write_bytes(b"switch on the lamp\n" + b"lamp " * (3 * MAX_LINE_BYTES // 5) + b"\nhello\n")
+    expected = b"turn on the light\n\nhello\n"
+    for jobs, block in ((1, None), (2, 4096)):
+        assert stream([src], jobs=jobs, block_bytes=block) == expected
+    summary = normalize_files([src], "home", output=tmp_path / "out", jobs=2, block_bytes=4096)
+    assert (tmp_path / "out" / "big.txt").read_bytes() == expected
+    assert summary.lines == 3 and summary.errors == 1
+    report = json.loads((tmp_path / "out" / ERRORS).read_text())
+    assert report["line"] == 2 and "longer than the limit" in report["error"]
