@@ -71,11 +71,11 @@ def main() -> None:
     med, med_onefile = statistics.median(later), statistics.median(onefile)
     from results import machine_line, markdown_table, write_section  # benchmarks/results.py
 
-    rows = [["`edgekit` (cached one-file launcher), later runs", f"{size:.1f} MB", f"{med:.2f} s",
+    rows = [["`edgekit` (cached one-file launcher), later runs", f"{size:.1f} MiB", f"{med:.2f} s",
              f"median of {len(later)}; runs the program unpacked on first use"],
             ["`edgekit`, first run on a device", "", f"{first:.2f} s",
-             f"unpacks {unpacked_mb:.0f} MB into ~/.cache/edgekit/bin once"],
-            ["`edgekit-onefile` (PyInstaller one-file)", f"{size_onefile:.1f} MB", f"{med_onefile:.2f} s",
+             f"unpacks {unpacked_mb:.0f} MiB into ~/.cache/edgekit/bin once"],
+            ["`edgekit-onefile` (PyInstaller one-file)", f"{size_onefile:.1f} MiB", f"{med_onefile:.2f} s",
              f"median of {len(onefile)}; unpacks at every start"]]
     if venv:
         rows.append(["`edgekit` from the Python environment (reference)", "", f"{statistics.median(venv):.2f} s",
@@ -89,7 +89,7 @@ def main() -> None:
         "shipped grammars (precompiled). Cold start: `echo \"twenty five\" | ./edgekit normalize --grammar en-itn`, "
         "a new process started from a folder outside the source tree, wall time from start to exit, page cache warm." + (f" Build time: {build_s:.0f} s." if build_s else ""),
         "", table, "",
-        f"Targets: binary under {TARGET_MB} MB: **{size_ok}** ({size:.1f} MB). Cold start under {TARGET_S:g} s: "
+        f"Targets: binary under {TARGET_MB} MB: **{size_ok}** ({size:.1f} MiB). Cold start under {TARGET_S:g} s: "
         f"**{start_ok}** for every run after the first ({med:.2f} s); the first run on a device takes {first:.2f} s "
         f"(it unpacks), and PyInstaller's own one-file mode takes {med_onefile:.2f} s at every start "
         f"(zlib-unpacking ~150 MB of native libraries), which is why `edgekit` wraps the program folder instead."])
