@@ -232,7 +232,8 @@ def main() -> None:
 
     directions = ["itn", "tn"] if a.direction == "both" else [a.direction]
     cache = tempfile.mkdtemp(prefix="edgekit-bench-cache-")
-    env = {**os.environ, "EDGEKIT_CACHE": cache}
+    from results import installed_env  # benchmarks/results.py
+    env = installed_env(EDGEKIT_CACHE=cache)
     common = ["--data", str(data), "--repeat", str(a.repeat)]
     cases_by_dir = {d: load_cases(data, d) for d in directions}
     results: dict[str, dict] = {}

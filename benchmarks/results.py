@@ -33,3 +33,21 @@ def write_section(name: str, body: str, path: Path = RESULTS) -> None:
     pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def installed_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process timed as an installed edgekit runs: with bytecode caches.
+
+    This sandbox sets PYTHONDONTWRITEBYTECODE, which makes every start recompile edgekit from source;
+    an installed package has its .pyc files, so start-up figures drop the variable and precompile."""
+    import compileall
+    import sys
+
+    import edgekit
+
+    compileall.compile_dir(os.path.dirname(edgekit.__file__), quiet=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    if sys.flags.dont_write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env

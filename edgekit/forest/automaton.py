@@ -113,7 +113,8 @@ class LayerMatcher:
                     hits.append((j, m))
                 if j >= limit:
                     break
-                state = step(state, tsids[j])
+                nxt = cache.get((state << 24) | tsids[j])
+                state = step(state, tsids[j]) if nxt is None else nxt
                 if state == DEAD:
                     break
                 j += 1

@@ -17,6 +17,8 @@ class ExprError(Exception):
 
 def format_value(v: Any) -> str:
     """How a value renders as text: integers plainly, decimals without exponent, lists space-joined."""
+    if type(v) is str:
+        return v
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -45,6 +47,10 @@ def _num(v: Any) -> int | Decimal:
 
 
 def _check(v: Any) -> Any:
+    if type(v) is str:
+        if len(v) > MAX_STRING:
+            raise ExprError("string too long")
+        return v
     if isinstance(v, str) and len(v) > MAX_STRING:
         raise ExprError("string too long")
     if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_DIGITS * 3.33:
@@ -195,6 +201,8 @@ class Env(Protocol):
 
 
 def _arith(op: str, a: Any, b: Any) -> Any:
+    if op == "+" and type(a) is str and type(b) is str:
+        return a + b
     if op == "+" and (isinstance(a, str) or isinstance(b, str)):
         return format_value(a) + format_value(b)
     x, y = _num(a), _num(b)
