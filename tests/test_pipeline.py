@@ -262,3 +262,19 @@ def test_teach_and_forget_example_runs():
     assert "'brew a coffee'" in steps[0] and "not understood" in steps[0].splitlines()[-1]
     assert "not understood" in steps[2] and "MakeCoffee (learned head" in steps[3]
     assert "MakeCoffee (learned head" in steps[4] and "not understood" in steps[5]
+
+
+def test_top_level_forget_accepts_a_pipeline_directory(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).with_name("edgekit"))
+    d = str(tmp_path / "p")
+    run = lambda *a, stdin=None: subprocess.run([exe, *a], input=stdin, capture_output=True, text=True, timeout=300)
+    assert run("pipeline", "init", d, "--grammar", "home").returncode == 0
+    assert run("teach", d, "brew a coffee", "make me a coffee", "-i", "MakeCoffee").returncode == 0
+    assert json.loads(run("ask", d, stdin="brew me a coffee\n").stdout)["intent"] == "MakeCoffee"
+    out = run("forget", d, "--intent", "MakeCoffee")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(run("ask", d, stdin="brew me a coffee\n").stdout)["intent"] != "MakeCoffee"

@@ -127,7 +127,10 @@ def _summary(head: Any) -> str:
 
 @app.command()
 def forget(
-    model: Path = typer.Argument(..., help="Model state file."),
+    model: Path = typer.Argument(..., help="Model state file (or a pipeline directory: then give TEXTS or --intent)."),
+    texts: Optional[List[str]] = typer.Argument(None, help="With a pipeline directory: taught texts to unlearn."),
+    intent: Optional[str] = typer.Option(None, "--intent", "-i", help="With a pipeline directory: the intent "
+                                         "the texts were taught as, or alone: forget the whole intent."),
     data: Optional[Path] = typer.Option(None, "--data", help="File of the records to forget (as given to learn)."),
     label: List[str] = typer.Option([], "--label", help="Forget a whole class (repeatable; needs per-class "
                                                         "statistics, --param per_class_stats=true at creation)."),
@@ -135,7 +138,13 @@ def forget(
     label_field: str = LabelFieldOpt,
     features_field: str = FeaturesFieldOpt,
 ) -> None:
-    """Remove records or whole classes from a model exactly; on any error the file is left as it was."""
+    """Remove records or whole classes from a model exactly; on any error the file is left as it was.
+    Given a pipeline directory, unlearn taught texts or an intent (as `edgekit pipeline forget`)."""
+    if model.is_dir():
+        from .pipeline_cmds import forget as forget_in_pipeline
+
+        return forget_in_pipeline(directory=model, texts=texts, intent=intent)
+
     def body() -> None:
         from ..learn.heads import load_head
         from ..learn.validation import coerce_label
