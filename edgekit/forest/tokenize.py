@@ -32,26 +32,29 @@ class Token(NamedTuple):
     space_before: bool
 
 
-def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]:
-    """Tokens of text[start:end] (offsets relative to the whole text), in order."""
+def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[str, str, int, int, bool]]:
+    """Tokens of text[start:end] as plain (text, kind, start, end, space_before) tuples, offsets relative
+    to the whole text (the digester's hot path; tokenize() wraps them in Token)."""
     end = len(text) if end is None else end
     prev = start
     space = start > 0 and text[start - 1].isspace()
+    cjk = _CJK_RE.search
     for m in TOKEN_RE.finditer(text, start, end):
-        s, e, t, kind = m.start(), m.end(), m.group(), m.lastgroup
-        if kind == WORD and _CJK_RE.search(t):
+        s, e = m.span()
+        t, kind = m.group(), m.lastgroup
+        if kind == WORD and cjk(t):
             for k, piece in enumerate(_CJK_SPLIT_RE.finditer(t)):
-                yield Token(piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space))
+                yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
         else:
-            yield Token(t, kind, s, e, s > prev or space)
+            yield t, kind, s, e, s > prev or space
         prev, space = e, False
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     """Split text[start:end] into tokens."""
-    return list(scan(text, start, end))
+    return [Token(*t) for t in scan(text, start, end)]
 
 
 def words(text: str) -> list[str]:
     """The casefolded token texts of a string (how grammar literals are keyed)."""
-    return [t.text.casefold() for t in scan(text)]
+    return [t[0].casefold() for t in scan(text)]
