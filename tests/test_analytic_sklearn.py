@@ -57,7 +57,7 @@ def _run(estimator) -> dict[str, str]:
         warnings.simplefilter("always", DataConversionWarning)  # check_supervised_y_2d looks for it
         results = check_estimator(estimator, on_fail=None)
     return {r["check_name"]: r["status"] for r in results} | {
-        f"{r['check_name']}!": str(r["exception"])[:300] for r in results if r["status"] == "failed"}
+        f"{r['check_name']}!": str(r["exception"])[:300] for r in results if r["status"] in ("failed", "skipped")}
 
 
 @pytest.mark.parametrize("params", [{}, {"buffer_size": 16, "activation": "tanh", "per_class_stats": True,
@@ -67,7 +67,9 @@ def test_check_estimator(params):
     failed = {k for k, v in status.items() if v == "failed"}
     assert failed == set(ADAPTED), {k: status.get(k + "!") for k in failed - set(ADAPTED)}
     skipped = {k for k, v in status.items() if v == "skipped"}
-    assert skipped <= set(SKIPPED_BY_SKLEARN)
+    # a check scikit-learn skips because an optional peer library (pandas) is absent is not ours to run
+    environmental = {k for k in skipped if "is not installed" in status.get(k + "!", "")}
+    assert skipped - environmental <= set(SKIPPED_BY_SKLEARN), {k: status.get(k + "!") for k in skipped}
     assert sum(v == "passed" for v in status.values()) >= 45  # distinct check names
 
     adapted = _run(SklearnLayout(**params))
