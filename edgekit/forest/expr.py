@@ -1,7 +1,7 @@
 """The small, safe expression language of `value` and `text` clauses: numbers (int or exact decimal),
 strings, + - * / // %, comparisons, and/or/not, `a if c else b`, attribute access on captures
 (`h.text`, `h.surface`, `m.year` for a regex group) and a fixed set of builtin functions.
-Grammar files never run Python code: expressions are nested lists evaluated by `evaluate`."""
+Grammar files never run Python code: expressions are nested lists that `compile_expr` turns into closures."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -193,7 +193,7 @@ def _slice(s: Any, start: Any, end: Any = None) -> str:
 
 
 class Env(Protocol):
-    """What evaluate needs from its caller: capture values and capture attributes."""
+    """What a compiled expression needs from its caller: capture values and capture attributes."""
 
     def value(self, name: str) -> Any: ...
 
@@ -325,11 +325,6 @@ def compile_expr(node: list, tables: Mapping[str, Mapping[str, Any]]) -> Compile
         cond, yes, no = (compile_expr(x, tables) for x in node[1:4])
         return lambda env: yes(env) if cond(env) else no(env)
     raise ExprError(f"unknown expression node {tag!r}")
-
-
-def evaluate(node: list, env: Env, tables: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Evaluate an expression tree once (compile_expr is the fast path for repeated use)."""
-    return compile_expr(node, tables)(env)
 
 
 def names_used(node: list) -> list[tuple[str, list]]:

@@ -176,6 +176,7 @@ class Forest:
             d = self._digester
             vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
+            priorities = [m["priority"] for m in d.matchers]
             for mi, m in enumerate(d.matchers):
                 if not m.get("intent"):
                     continue
@@ -184,8 +185,7 @@ class Forest:
                                 lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
                 states.append([[], []])
                 states[end][0].append(len(states) - 1)
-                self._intent_matchers[mi] = LayerMatcher(states, [[len(states) - 1, mi]], [m["priority"]] * (mi + 1),
-                                                         d.typesets)
+                self._intent_matchers[mi] = LayerMatcher(states, [[len(states) - 1, mi]], priorities, d.typesets)
         return self._intent_matchers
 
 
