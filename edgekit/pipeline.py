@@ -35,6 +35,7 @@ from typing import Any, Iterable
 
 from . import pipeline_dir
 from .errors import DataError, EdgekitError, ModelFileError
+from .forest.forest import NO_INTENT
 from .pipeline_dir import PIPELINE_FILE
 
 DEFAULT_NORMALIZER = "en-itn"
@@ -160,7 +161,7 @@ class Pipeline:
         frame = trace.frame
         if frame is None:
             return Answer(text, normalized, trace=trace,
-                          reason=trace.rejection or "no intent rule covers the input")
+                          reason=trace.rejection or NO_INTENT)
         return Answer(text, normalized, frame.intent, "grammar", None,
                       {k: s.to_dict() for k, s in frame.slots.items()}, frame.rule, frame.where, trace)
 

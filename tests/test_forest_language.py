@@ -185,6 +185,11 @@ def test_rejection_says_how_far_parsing_got_and_what_was_expected(grammar):
     assert "matched 3 of the input's parts" in trace.rejection
     assert "'toaster'" in trace.rejection and "<device>" in trace.rejection
     assert "needs more" in f.explain("turn on").rejection
+    frame, reason = f.parse_with_reason("turn on the toaster")
+    assert frame is None and reason == trace.rejection
+    frame, reason = f.parse_with_reason("turn on the lamp")
+    assert frame.intent == "On" and reason is None
+    assert grammar("lexicon d { a }\n").parse_with_reason("a") == (None, "no intent rule covers the input")
 
 
 def test_value_errors_leave_text_and_are_traced(grammar):

@@ -88,12 +88,11 @@ def parse(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
         forest = _load(grammar)
 
         def handle(rec) -> str:
-            frame = forest.parse(rec.text)
+            frame, reason = forest.parse_with_reason(rec.text)
             if frame is not None:
                 record = {"text": rec.text, **frame.to_dict()}
             else:
-                reason = rec.error or forest.explain(rec.text).rejection or "no intent rule covers the input"
-                record = {"text": rec.text, "intent": None, "reason": reason}
+                record = {"text": rec.text, "intent": None, "reason": rec.error or reason}
             return json.dumps(record, ensure_ascii=False)
 
         _run(files, jsonl, field, handle)

@@ -17,6 +17,7 @@ from .frame import Frame, Slot
 from .trace import Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
+NO_INTENT = "no intent rule covers the input"
 COMPILED_SUFFIX = ".forestc"
 
 
@@ -38,6 +39,15 @@ class Forest:
     def parse(self, text: str) -> Frame | None:
         """The frame (intent + typed slots) of a command, or None when no intent rule covers it."""
         return self._frame(self._digester.digest(_check_text(text)))
+
+    def parse_with_reason(self, text: str) -> tuple[Frame | None, str | None]:
+        """The frame, or None and why not (how far the closest intent rule got), from one digestion."""
+        text = _check_text(text)
+        seq = self._digester.digest(text)
+        frame = self._frame(seq)
+        if frame is not None:
+            return frame, None
+        return None, (self._rejection(seq, text) if self.intents else None) or NO_INTENT
 
     def explain(self, text: str) -> Trace:
         """The digestion tree of text: rule, file:line, layer, span and value of every symbol."""
@@ -158,7 +168,7 @@ class Forest:
             if best is None or (k, -mi) > best[:2]:
                 best = (k, -mi, state)
         if best is None:
-            return "no intent rule covers the whole input"
+            return NO_INTENT
         k, neg_mi, state = best
         m = self._digester.matchers[-neg_mi]
         matcher = self._intent_automata()[-neg_mi]
