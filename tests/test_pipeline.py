@@ -37,7 +37,7 @@ def pipe(saved) -> Pipeline:
 
 
 def scores(p: Pipeline, texts=PROBES) -> np.ndarray:
-    labels, s = p._head_scores([p.head_input(t) for t in texts])
+    labels, s = p.head.scores([p.head_input(t) for t in texts])
     return dict(zip(labels, s.T))
 
 
