@@ -25,7 +25,6 @@ onnxruntime (asking only; teaching needs the trainable directory).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import secrets

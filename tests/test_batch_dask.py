@@ -55,7 +55,7 @@ def test_dask_resumes_a_job_the_local_engine_started(cluster, tmp_path):
 
     def interrupted(tasks):
         for task in tasks:
-            if task["file"] == 1:
+            if task.file == 1:
                 raise KeyboardInterrupt
             yield run_block(task)
 
