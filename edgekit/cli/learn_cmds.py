@@ -74,7 +74,7 @@ def learn(
 
 
 def _summary(head: Any) -> str:
-    counts = head.info().get("counts", {}) if hasattr(head, "info") else {}
+    counts = head.info().get("counts", {})
     shown = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
     more = f", ... ({len(counts)} classes)" if len(counts) > 8 else ""
     return f"{len(head.classes_)} classes ({shown}{more})"
@@ -171,7 +171,7 @@ def info(
         from ..learn.heads import load_head
 
         head = load_head(model)
-        summary = dict(head.info()) if hasattr(head, "info") else {"classes": [str(c) for c in head.classes_]}
+        summary = dict(head.info())
         summary = {"path": str(model), "file_bytes": model.stat().st_size, **summary}
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
