@@ -36,7 +36,7 @@ from . import pipeline_dir
 from .errors import DataError, EdgekitError, ModelFileError, check_text
 from .forest.forest import NO_INTENT
 from .pipeline_dir import PIPELINE_FILE
-from .pipeline_heads import NONE_CLASS, READ_ONLY, RuntimeHead, TrainableHead
+from .pipeline_heads import NONE_CLASS, READ_ONLY, PipelineHead, RuntimeHead, TrainableHead
 
 DEFAULT_NORMALIZER = "en-itn"
 
@@ -104,7 +104,7 @@ class Pipeline:
         self.sources = {"grammar": _name(grammar, self.grammar),
                         "normalizer": None if normalizer is None else _name(normalizer, self.normalizer)}
         self.threshold = float(threshold)
-        self.head: TrainableHead | RuntimeHead | None = None
+        self.head: PipelineHead | None = None
         self.head_params = {"n_features": int(n_features), "gamma": float(gamma), "random_state": int(random_state)}
         self._taught: dict[str, dict[str, int]] = {}
         if seed_per_intent:
@@ -224,7 +224,7 @@ class Pipeline:
             self._learn(texts, intents)
         return {i: len(ts) for i, ts in phrasings.items()}
 
-    def _trainable_head(self) -> TrainableHead | RuntimeHead:
+    def _trainable_head(self) -> PipelineHead:
         if self.head is None:
             p = self.head_params
             self.head = TrainableHead.new(p["n_features"], p["gamma"], p["random_state"])

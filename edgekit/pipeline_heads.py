@@ -19,13 +19,40 @@ READ_ONLY = ("this is an exported (runtime) pipeline: it can answer but not lear
              "pipeline and export it again")
 
 
-class TrainableHead:
-    """An AnalyticClassifier with per-class statistics, taught and forgotten through edgekit.learning."""
+class PipelineHead:
+    """What the pipeline asks of a head: its intents (`labels`), `scores`, and whether it `can_learn`."""
 
-    can_learn = True
+    can_learn = False
+    fitted = True
 
     def __init__(self, model: Any) -> None:
         self.model = model
+
+    @property
+    def labels(self) -> list[str]:
+        raise NotImplementedError
+
+    def scores(self, inputs: list[str]) -> tuple[list[str], Any]:
+        """(intents, scores of shape (n_inputs, n_intents))."""
+        raise NotImplementedError
+
+    def info(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def learn(self, inputs: list[str], intents: list[str]) -> None:
+        raise EdgekitError(READ_ONLY)
+
+    def forget(self, inputs: list[str], intents: list[str]) -> None:
+        raise EdgekitError(READ_ONLY)
+
+    def forget_intent(self, intent: str) -> int:
+        raise EdgekitError(READ_ONLY)
+
+
+class TrainableHead(PipelineHead):
+    """An AnalyticClassifier with per-class statistics, taught and forgotten through edgekit.learning."""
+
+    can_learn = True
 
     @classmethod
     def new(cls, n_features: int, gamma: float, random_state: int) -> "TrainableHead":
@@ -49,7 +76,7 @@ class TrainableHead:
         return [str(c) for c in self.model.classes_] if self.fitted else []
 
     def scores(self, inputs: list[str]) -> tuple[list[str], Any]:
-        """(intents, scores of shape (n_inputs, n_intents)): the ridge estimates."""
+        """The ridge estimates."""
         return self.labels, self.model.decision_function(inputs)
 
     def learn(self, inputs: list[str], intents: list[str]) -> None:
@@ -76,13 +103,8 @@ class TrainableHead:
         export(_ScoresView(self.model), path)
 
 
-class RuntimeHead:
+class RuntimeHead(PipelineHead):
     """The exported head run by onnxruntime: it answers, it cannot learn."""
-
-    can_learn = False
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
 
     @classmethod
     def load(cls, path: Path) -> "RuntimeHead":
@@ -112,14 +134,6 @@ class RuntimeHead:
             scores = np.log(proba) - np.log(proba[:, ref:ref + 1])
         keep = [j for j in range(len(labels)) if j != ref]
         return [labels[j] for j in keep], scores[:, keep]
-
-    def learn(self, inputs: list[str], intents: list[str]) -> None:
-        raise EdgekitError(READ_ONLY)
-
-    forget = learn
-
-    def forget_intent(self, intent: str) -> int:
-        raise EdgekitError(READ_ONLY)
 
     def info(self) -> dict[str, Any]:
         return {"kind": "onnx (runtime)"}

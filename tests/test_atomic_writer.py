@@ -1,6 +1,6 @@
 """The one atomic writer (edgekit.atomic): the new content is fsynced before it replaces the old file and
-the folder is fsynced after, observed on real files by wrapping the real os.fsync; a failed write
-leaves the old file and no temp file; permissions follow the old file or the umask."""
+the folder is fsynced after, observed on real files by wrapping the real os.fsync; an error inside a
+streaming write leaves the old file and no temp file (permissions: tests/reliability/test_atomic_files.py)."""
 from __future__ import annotations
 
 import os
@@ -68,17 +68,3 @@ def test_an_error_inside_the_block_keeps_the_old_file_and_leaves_no_temp_file(tm
             fh.write(b"half")
             raise RuntimeError("interrupted")
     assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
-
-
-def test_permissions_follow_the_old_file_or_the_umask(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"x")
-    os.chmod(path, 0o640)
-    atomic_write_bytes(path, b"y")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    mask = os.umask(0o027)
-    try:
-        atomic_write_bytes(tmp_path / "g", b"z")
-    finally:
-        os.umask(mask)
-    assert stat.S_IMODE((tmp_path / "g").stat().st_mode) == 0o640
