@@ -137,7 +137,7 @@ def test_an_accented_bare_variant_is_one_word(grammar):
 
 @pytest.mark.parametrize("text,line", [
     ('lexicon x { "a\\nb": go }\n', 1),
-    ('lexicon x {\n  go = "a\\rb"\n}\n', 2),
+    ('lexicon x {\n  go = "a\u0085b"\n}\n', 2),
     ('rule r: go\n  text "one\\ntwo"\n', 2),
     ('table t { a: "x\u2028y" }\n', 1),
 ])
@@ -169,7 +169,11 @@ def test_the_prefilter_never_skips_a_regex_that_matches(grammar, pattern, text):
 # ---- syntax error messages -------------------------------------------------------------------------
 def test_a_missing_brace_names_the_open_brace(grammar):
     err = _error(grammar, "lexicon x { a: b\n\nrule r: <x>\n  text \"A\"\n")
-    assert "'{'" in err.message and "line 1, column 11" in err.message, str(err)
+    assert "'{' opened at line 1, column 11 is still open" in err.message, str(err)
+    err = _error(grammar, "rule r: a (b | c\nrule s: d\n")
+    assert "'(' opened at line 1, column 11 is still open" in err.message, str(err)
+    err = _error(grammar, "lexicon x { a: b } }\n")  # closed: no word of it
+    assert "still open" not in err.message, str(err)
 
 
 def test_syntax_errors_never_show_internal_token_names(grammar):
