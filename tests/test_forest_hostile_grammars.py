@@ -157,7 +157,8 @@ def test_a_bom_at_the_start_of_a_grammar_file_is_ignored(grammar):
 
 
 # ---- the regex prefilter honours scoped flags and case folds ---------------------------------------
-@pytest.mark.parametrize("pattern,text", [("(?i:ⓐ)", "Ⓐ"), ("(?i)ⓐ", "Ⓐ"), ("x(?i:ⅰ)", "xⅠ"), ("(?i:\u0345)", "\u03b9")])
+@pytest.mark.parametrize("pattern,text", [("(?i:ⓐ)", "Ⓐ"), ("(?i)ⓐ", "Ⓐ"), ("x(?i:ⅰ)", "xⅠ"),
+                                          ("(?i:\u0345)", "\u03b9")])
 def test_the_prefilter_never_skips_a_regex_that_matches(grammar, pattern, text):
     import re
 

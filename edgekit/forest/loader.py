@@ -22,7 +22,8 @@ _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "imp
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
-_OPENERS, _CLOSERS = frozenset({"LBRACE", "LPAR", "LSQB", "LESSTHAN"}), frozenset({"RBRACE", "RPAR", "RSQB", "MORETHAN"})
+_OPENERS = frozenset({"LBRACE", "LPAR", "LSQB", "LESSTHAN"})
+_CLOSERS = frozenset({"RBRACE", "RPAR", "RSQB", "MORETHAN"})
 # what str.splitlines() splits on: a grammar string holding one would turn one output line into two
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # nodes that nest one level deeper: template brackets, an expression (each parenthesis opens one), operators
