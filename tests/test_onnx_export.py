@@ -153,7 +153,7 @@ def test_metadata_describes_the_head(digits, tmp_path):
     onnx.checker.check_model(model, full_check=True)
     meta = HeadMetadata.read(model)
     assert meta.version == edgekit.__version__
-    assert meta.head == "key_value"
+    assert meta.head == "kvb"
     assert meta.classes == list(range(10))
     assert meta.feature_layout == {"kind": "vector", "n_features": 64}
     assert meta.params["top_k"] == 2 and meta.params["temperature"] == 0.5

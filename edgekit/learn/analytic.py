@@ -25,21 +25,23 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.linalg
 from scipy.linalg import blas, lapack
 from scipy.special import expit
 
-from ..errors import EdgekitError, ModelFileError
-from ..storage import load_state, save_state
-from .featurize import featurizer_from_meta, featurizer_to_meta
+from ..errors import EdgekitError, InputError
+from ..limits import MAX_FEATURES
+from .base import ArraySpec, LearnedHead
+from .featurize import featurizer_to_meta
+from .kinds import ANALYTIC
+from .labels import check_labels, check_y, coerce_label, label_indices, labels_to_json, union_classes
+from .params import ANY, BOOLEAN, NONE, Interval, Options, Satisfies
 from .pseudo import pseudo_statistics
-from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
-                         coerce_label, label_indices, labels_from_json, labels_to_json, union_classes)
 
-KIND = "analytic"
+KIND = ANALYTIC
 FORMAT_VERSION = 1
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 EXPORT_DTYPES = ("float32", "float64", "float16")
@@ -131,7 +133,7 @@ class _Solution:
     steps: int = 0                     # fast updates since the last full solve
 
 
-class AnalyticClassifier(ParamsMixin):
+class AnalyticClassifier(LearnedHead):
     """Ridge regression on a fixed random feature expansion, learned from sufficient statistics.
 
     Features and scores (exactly what an exporter must reproduce)::
@@ -168,6 +170,27 @@ class AnalyticClassifier(ParamsMixin):
     fast_updates (keep the Woodbury cache: p^2 more memory); featurizer (text -> features).
     """
 
+    KIND = KIND
+    FORMAT_VERSION = FORMAT_VERSION
+    _parameter_constraints = {
+        "gamma": [Interval(False, 0, None, "neither")],
+        "buffer_size": [Interval(True, 0, MAX_FEATURES)],
+        "activation": [Options(ACTIVATIONS)],
+        "random_state": [Interval(True, 0, 2**63 - 1), NONE],
+        "export_dtype": [Satisfies(lambda v: str(np.dtype(v)) in EXPORT_DTYPES, "one of " + ", ".join(EXPORT_DTYPES))],
+        "per_class_stats": [BOOLEAN],
+        "pseudo_features": [BOOLEAN],
+        "pseudo_max_per_class": [Interval(True, 1, 1 << 24)],
+        "fit_intercept": [BOOLEAN],
+        "fast_updates": [BOOLEAN],
+        "featurizer": [ANY],
+    }
+    _meta_constraints = {
+        "seed": [Interval(True, 0, 2**64 - 1)],
+        "n_features_in": [Interval(True, 1, MAX_FEATURES)],
+        "softmax_scale": [Interval(False, 0, 1.0 / SIGMA2_FLOOR, "right"), NONE],
+    }
+
     def __init__(self, gamma: float = 1.0, buffer_size: int = 0, activation: str = "relu",
                  random_state: int | None = 0, export_dtype: str = "float32", per_class_stats: bool = False,
                  pseudo_features: bool = False, pseudo_max_per_class: int = 1024, fit_intercept: bool = True,
@@ -188,24 +211,15 @@ class AnalyticClassifier(ParamsMixin):
     # parameters and state
     # ----------------------------------------------------------------------------------------------
 
-    def _check_params(self) -> None:
-        g = self.gamma
-        if isinstance(g, bool) or not isinstance(g, (int, float, np.number)) or not np.isfinite(g) or g <= 0:
-            raise InputError(f"gamma must be a positive finite number, got {g!r}")
-        if isinstance(self.buffer_size, bool) or not isinstance(self.buffer_size, (int, np.integer)) \
-                or self.buffer_size < 0:
-            raise InputError(f"buffer_size must be an integer >= 0, got {self.buffer_size!r}")
-        if self.activation not in ACTIVATIONS:
-            raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
-        if str(np.dtype(self.export_dtype)) not in EXPORT_DTYPES:
-            raise InputError(f"export_dtype must be one of {', '.join(EXPORT_DTYPES)}; got {self.export_dtype!r}")
-        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
-            raise InputError(f"random_state must be an integer or None, got {self.random_state!r}")
-        if not isinstance(self.pseudo_max_per_class, (int, np.integer)) or self.pseudo_max_per_class < 1:
-            raise InputError(f"pseudo_max_per_class must be a positive integer, got {self.pseudo_max_per_class!r}")
+    def _state_bytes(self, n_features: int, n_classes: int) -> int:
+        p = (int(self.buffer_size) or n_features) + 1
+        per_class = n_classes * p * p if self.per_class_stats else 0
+        return 8 * ((2 + bool(self.fast_updates)) * p * p + n_features * int(self.buffer_size)
+                    + n_classes * (2 * p + 2 * n_features) + per_class)
 
     def _init_state(self, n_features: int) -> None:
         """Empty statistics for inputs of width n_features."""
+        self._check_state_bytes(n_features, 1)
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -291,6 +305,7 @@ class AnalyticClassifier(ParamsMixin):
         merged, pos = union_classes(self.classes_, classes)
         if merged.size == self.classes_.size:
             return
+        self._check_state_bytes(self.n_features_in_, merged.size)
         C, (p, d) = merged.size, (self._p, self.n_features_in_)
 
         def widen(old: np.ndarray | None, shape: tuple, axis: int) -> np.ndarray | None:
@@ -338,9 +353,8 @@ class AnalyticClassifier(ParamsMixin):
     # features
     # ----------------------------------------------------------------------------------------------
 
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
-        return check_X(X, getattr(self, "n_features_in_", None), name=name, owner=type(self).__name__,
-                       featurizer=self.featurizer)
+    def _check_X(self, X: Any) -> np.ndarray:
+        return self._features(X, getattr(self, "n_features_in_", None))
 
     def _hidden(self, X: np.ndarray) -> np.ndarray:
         """h(X): the buffer expansion (or X itself)."""
@@ -364,10 +378,10 @@ class AnalyticClassifier(ParamsMixin):
 
     def fit(self, X: Any, y: Any) -> "AnalyticClassifier":
         """Forget everything and learn (X, y)."""
-        X = check_X(X, None, owner=type(self).__name__, featurizer=self.featurizer)
+        X = self._features(X, None)
         y = check_y(y, X.shape[0])
         union_classes(None, y)  # label limits, before anything changes
-        self._check_params()
+        self._validate_params()
         self._reset()
         self._init_state(X.shape[1])
         self._learn(X, y, None)
@@ -376,15 +390,14 @@ class AnalyticClassifier(ParamsMixin):
     def partial_fit(self, X: Any, y: Any, classes: Iterable[Any] | None = None) -> "AnalyticClassifier":
         """Learn one more batch; new labels may appear in any batch."""
         fitted = hasattr(self, "classes_")
-        X = self._check_X(X) if fitted else check_X(X, None, owner=type(self).__name__,
-                                                     featurizer=self.featurizer)
+        X = self._check_X(X) if fitted else self._features(X, None)
         y = check_y(y, X.shape[0])
         extra = check_labels(classes, "class") if classes is not None else None
         labels, _ = union_classes(getattr(self, "classes_", None), y)  # type and limit checks, before any change
         if extra is not None:
             union_classes(labels, extra)
         if not fitted:
-            self._check_params()
+            self._validate_params()
             self._init_state(X.shape[1])
         self._learn(X, y, extra)
         return self
@@ -718,83 +731,50 @@ class AnalyticClassifier(ParamsMixin):
         self._require_fitted()
         return int(sum(a.nbytes for a in self._state_arrays().values()))
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model atomically to an edgekit state file of kind "analytic"."""
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._require_fitted()
-        from .. import __version__
-
-        arrays = self._state_arrays()
-        scale = None
+        arrays, scale = self._state_arrays(), None
         if self.classes_.size:
             arrays["weights"] = self._solution().W
             scale = self.softmax_scale_
-        params = {k: v for k, v in self.get_params().items() if k != "featurizer"}
-        params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
-        meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": params,
-                "seed": self.seed_, "classes": labels_to_json(self.classes_),
-                "n_features_in": self.n_features_in_, "featurizer": featurizer_to_meta(self.featurizer),
-                "softmax_scale": scale}
-        save_state(path, KIND, meta, arrays)
+        return {"seed": self.seed_, "n_features_in": self.n_features_in_, "softmax_scale": scale}, arrays
 
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "AnalyticClassifier":
-        """Read a model written by save()."""
-        _, meta, arrays = load_state(path, expect_kind=KIND)
-        return cls.from_state(meta, arrays, str(path))
+    def _array_schema(self, meta: Mapping[str, Any], classes: np.ndarray) -> dict[str, ArraySpec]:
+        d, C = meta["n_features_in"], classes.size
+        self._check_state_bytes(d, C)
+        m = int(self.buffer_size) or d
+        p = m + int(bool(self.fit_intercept))
+        schema = {"gram": ArraySpec((p, p)), "xty": ArraySpec((p, C)),
+                  "class_count": ArraySpec((C,), "int64", nonnegative=True), "feat_sum": ArraySpec((C, d)),
+                  "feat_sqsum": ArraySpec((C, d), nonnegative=True)}
+        if self.buffer_size:
+            schema.update(buffer=ArraySpec((d, m)), buffer_bias=ArraySpec((m,)))
+        if self.per_class_stats:
+            schema["class_gram"] = ArraySpec((C, p, p))
+        if C:
+            schema["weights"] = ArraySpec((p, C))
+            if meta.get("softmax_scale") is None:
+                raise ValueError("softmax_scale is missing")
+        return schema
 
-    @classmethod
-    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], source: str = "<state>") -> "AnalyticClassifier":
-        """Rebuild a model from a decoded state file; inconsistent contents are a ModelFileError."""
-        version = meta.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ModelFileError(f"{source}: analytic model format version {version!r} is not supported "
-                                 f"(this edgekit reads version {FORMAT_VERSION})")
-        try:
-            base_dir = os.path.dirname(os.path.abspath(source)) if not source.startswith("<") else None
-            model = cls(**meta["params"], featurizer=featurizer_from_meta(meta.get("featurizer"), base_dir))
-            model._check_params()
-            model._restore(meta, arrays)
-        except ModelFileError as exc:
-            raise ModelFileError(f"{source}: {exc}") from None
-        except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
-            raise ModelFileError(f"{source}: malformed analytic model ({exc})") from None
-        return model
-
-    def _restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        d = int(meta["n_features_in"])
-        self.seed_ = int(meta["seed"])
-        self.n_features_in_ = d
+    def _restore(self, meta: Mapping[str, Any], arrays: dict[str, np.ndarray], classes: np.ndarray) -> None:
+        self.seed_, self.n_features_in_, self.classes_ = int(meta["seed"]), int(meta["n_features_in"]), classes
         self.buffer_ = arrays.get("buffer")
         self.buffer_bias_ = arrays.get("buffer_bias")
-        self.classes_ = labels_from_json(meta["classes"])
-        C, p = self.classes_.size, self.n_phi_ + int(bool(self.fit_intercept))
-        expected = {"gram": (p, p), "xty": (p, C), "class_count": (C,), "feat_sum": (C, d), "feat_sqsum": (C, d)}
-        if self.buffer_size:
-            expected.update(buffer=(d, self.n_phi_), buffer_bias=(self.n_phi_,))
-        if self.per_class_stats:
-            expected["class_gram"] = (C, p, p)
-        if C:
-            expected["weights"] = (p, C)
-        for name, shape in expected.items():
-            if name not in arrays or tuple(arrays[name].shape) != shape:
-                got = arrays[name].shape if name in arrays else "missing"
-                raise ValueError(f"array {name!r} should have shape {shape}, has {got}")
-        self._gram = np.asfortranarray(arrays["gram"], dtype=np.float64)  # also empties the gathered rows
-        self._xty = np.ascontiguousarray(arrays["xty"], dtype=np.float64)
-        self.class_count_ = arrays["class_count"].astype(np.int64)
-        self._feat_sum = arrays["feat_sum"].astype(np.float64)
-        self._feat_sqsum = arrays["feat_sqsum"].astype(np.float64)
-        self._class_gram = arrays["class_gram"].astype(np.float64) if self.per_class_stats else None
+        self._gram = np.asfortranarray(arrays["gram"])  # also empties the gathered rows
+        self._xty = np.ascontiguousarray(arrays["xty"])
+        self.class_count_ = arrays["class_count"]
+        self._feat_sum, self._feat_sqsum = arrays["feat_sum"], arrays["feat_sqsum"]
+        self._class_gram = arrays["class_gram"] if self.per_class_stats else None
         self._memo = _Memo()
-        if C:
-            W = arrays["weights"].astype(np.float64)
-            self._cache = _Solution(W=W, rss=0.0, n=float(self.class_count_.sum()),
+        if classes.size:
+            self._cache = _Solution(W=arrays["weights"], rss=0.0, n=float(self.class_count_.sum()),
                                     scale=float(meta["softmax_scale"]))
 
     def info(self) -> dict[str, Any]:
         """A JSON-serializable summary: labels, per-class counts, sizes, parameters."""
         self._require_fitted()
-        return {"kind": KIND, "classes": labels_to_json(self.classes_),
+        return {"kind": self.KIND, "classes": labels_to_json(self.classes_),
                 "counts": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), self.class_count_)},
                 "n_samples": self.n_samples_seen_, "n_features_in": self.n_features_in_,
                 "buffer_size": int(self.buffer_size), "activation": self.activation, "gamma": float(self.gamma),

@@ -19,7 +19,7 @@ from typing import Any
 from ..storage import load_state
 from .analytic import AnalyticClassifier
 from .kv_head import KeyValueHead
-from .validation import InputError
+from ..errors import InputError
 from ..errors import ModelFileError
 
 HEADS: dict[str, type] = {
