@@ -12,6 +12,7 @@ import onnx
 
 from edgekit.errors import DataError
 from edgekit.learn.featurize import featurizer_to_meta
+from edgekit.learn.kinds import ANALYTIC, KEY_VALUE
 from edgekit.runtime.head_graph import LIVE, graph_dtype, head_graph, label_array
 
 from .onnx_parts import finish_model
@@ -51,7 +52,7 @@ class HeadSpec:
 
 def describe_head(head: Any) -> HeadSpec:
     """Inspect a fitted AnalyticClassifier or KeyValueHead; DataError if it is unfitted or unknown."""
-    kind = getattr(type(head), "KIND", None)
+    kind = getattr(type(head), "KIND", None) or _kind_by_attributes(head)
     if kind not in LIVE or not hasattr(head, "weights_for_export"):
         raise DataError(f"cannot export a {type(head).__name__}: not an edgekit head")
     if len(getattr(head, "classes_", ())) == 0:
@@ -59,6 +60,11 @@ def describe_head(head: Any) -> HeadSpec:
     tensors = {k: np.asarray(v) for k, v in head.weights_for_export(np.float32).items()}
     params = {k: v for k, v in head.get_params().items() if _is_plain(v)}
     return HeadSpec(kind, tensors, label_array(head.classes_), params, int(head.n_features_in_), feature_layout(head))
+
+
+def _kind_by_attributes(head: Any) -> str:
+    """The kind of a head-like wrapper without a KIND (it exports as the head it wraps)."""
+    return KEY_VALUE if hasattr(head, "keys_") else ANALYTIC
 
 
 def feature_layout(head: Any) -> dict[str, Any]:

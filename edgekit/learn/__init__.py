@@ -6,16 +6,20 @@ the on-device runtime without importing scipy or the learners.
 """
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
-
-_WHERE = {"AnalyticClassifier": "analytic", "merge": "analytic", "HashingTextFeaturizer": "featurize",
-          "HEADS": "heads", "load_head": "heads", "make_head": "heads", "KeyValueHead": "kv_head"}
 
 __all__ = ["AnalyticClassifier", "HashingTextFeaturizer", "HEADS", "KeyValueHead", "load_head", "make_head", "merge"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name in ("AnalyticClassifier", "merge"):
+        from . import analytic as module
+    elif name == "HashingTextFeaturizer":
+        from . import featurize as module
+    elif name in ("HEADS", "load_head", "make_head"):
+        from . import heads as module
+    elif name == "KeyValueHead":
+        from . import kv_head as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

@@ -25,7 +25,10 @@ class Interval:
             return False
         if self.integer and not isinstance(value, (numbers.Integral, np.integer)):
             return False
-        if not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
+        try:
+            if not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
+                return False
+        except OverflowError:  # an integer beyond float range
             return False
         low_ok = self.low is None or (value >= self.low if self.closed in ("both", "left") else value > self.low)
         high_ok = self.high is None or (value <= self.high if self.closed in ("both", "right") else value < self.high)
@@ -35,8 +38,9 @@ class Interval:
         what = "an integer" if self.integer else "a finite number"
         left = "[" if self.closed in ("both", "left") else "("
         right = "]" if self.closed in ("both", "right") else ")"
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
+        show = (lambda v: str(int(v))) if self.integer else (lambda v: f"{v:g}")
+        lo = "-inf" if self.low is None else show(self.low)
+        hi = "inf" if self.high is None else show(self.high)
         return f"{what} in {left}{lo}, {hi}{right}"
 
 
