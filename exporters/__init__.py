@@ -30,16 +30,20 @@ from .onnx_parts import DEFAULT_OPSET
 
 def export(head: Any, path: str | os.PathLike | None = None,
            backbone: str | os.PathLike | onnx.ModelProto | None = None, *,
-           backbone_output: str | None = None, scores: bool = False) -> onnx.ModelProto:
+           backbone_output: str | None = None, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
     """Export a fitted AnalyticClassifier or KeyValueHead to ONNX; with `backbone` (a path or model),
     the result takes the backbone's input and feeds its output (`backbone_output`, needed only when the
     backbone has several) to the head. With `scores`, the model also outputs the raw class scores
-    (`OnnxModel.scores`). Writes `path` atomically when given; returns the model."""
+    (`OnnxModel.scores`); with `probabilities=False` too, it outputs only the label and the scores (no
+    softmax: the leanest graph; `OnnxModel.run` then needs probabilities and refuses). Writes `path` atomically when given; returns the model."""
     from edgekit import __version__
     from edgekit.errors import DataError
     from edgekit.storage import atomic_write_bytes
 
     spec = describe_head(head)
+    if not (probabilities or scores):
+        raise DataError("an exported model needs probabilities or scores (or both)")
+    spec.probabilities = probabilities
     if backbone is None:
         model, layout = spec.build(DEFAULT_OPSET, scores), spec.layout
     else:

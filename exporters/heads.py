@@ -13,7 +13,7 @@ import onnx
 from edgekit.errors import DataError
 from edgekit.learn.featurize import featurizer_to_meta
 from edgekit.learn.kinds import ANALYTIC, KEY_VALUE
-from edgekit.runtime.head_graph import LIVE, graph_dtype, head_graph, label_array
+from edgekit.runtime.head_graph import LIVE, SCALES, graph_dtype, head_graph, label_array
 
 from .onnx_parts import finish_model
 
@@ -29,13 +29,15 @@ class HeadSpec:
     n_features: int
     layout: dict[str, Any]
 
+    probabilities: bool = True
+
     @property
     def live(self) -> tuple[str, ...]:
-        return LIVE[self.kind]
+        return tuple(n for n in LIVE[self.kind] if self.probabilities or n not in SCALES)
 
     def build(self, opset: int, scores: bool = False) -> onnx.ModelProto:
         """The head's graph at this opset, checked by onnx.checker (no edgekit metadata yet)."""
-        model = head_graph(self.kind, self.tensors, self.classes, self.params, opset, scores)
+        model = head_graph(self.kind, self.tensors, self.classes, self.params, opset, scores, self.probabilities)
         return finish_model(model.graph, opset, ir_version=model.ir_version)
 
     def live_tensors(self) -> dict[str, np.ndarray]:
@@ -47,7 +49,8 @@ class HeadSpec:
 
     def frozen_tensors(self) -> dict[str, np.ndarray]:
         """The frozen tensors in the dtype the graph stores them in."""
-        return {name: graph_dtype(arr) for name, arr in self.tensors.items() if name not in self.live}
+        return {name: graph_dtype(arr) for name, arr in self.tensors.items()
+                if name not in self.live and name not in SCALES}
 
 
 def describe_head(head: Any) -> HeadSpec:

@@ -77,6 +77,25 @@ def test_scores_output_gives_the_decision_function(kind):
         plain.scores(x)
 
 
+@pytest.mark.parametrize("kind", sorted(HEADS))
+def test_label_and_scores_only_graph(kind):
+    head = HEADS[kind]()
+    model = export(head, scores=True, probabilities=False)
+    assert [o.name for o in model.graph.output] == ["label", "scores"]
+    assert "Softmax" not in {n.op_type for n in model.graph.node}
+    lean = OnnxModel(model)
+    x = RNG.standard_normal((7, 6)).astype(np.float32)
+    np.testing.assert_allclose(lean.scores(x), head.decision_function(x.astype(np.float64)), rtol=1e-4, atol=1e-4)
+    assert np.array_equal(lean.predict(x), head.predict(x.astype(np.float64)))
+    with pytest.raises(Exception, match="no probabilities output"):
+        lean.run(x)
+    head.partial_fit(X[:3], Y[:3])
+    lean.update_from(head)
+    np.testing.assert_allclose(lean.scores(x), head.decision_function(x.astype(np.float64)), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ModelFileError, match="graph differs"):
+        OnnxModel(resealed(with_extra_output(model)))
+
+
 def test_old_key_value_kind_name_is_still_read():
     head = HEADS["kvb"]()
     model = export(head)

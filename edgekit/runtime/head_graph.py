@@ -5,9 +5,10 @@ file should hold from the file's own weights and metadata, and refuses a file wh
 node, input or output (a forged node such as a huge ConstantOfShape never runs). One definition serves both.
 
 Every graph has one float32 input `edgekit/features` [batch, n_features] and the outputs `label` [batch]
-(the class label itself) and `probabilities` [batch, n_classes]; built with `scores=True` it has a third
-output `scores` [batch, n_classes], the head's decision_function (no softmax), for callers that combine or
-threshold raw scores.
+(the class label itself) and `probabilities` [batch, n_classes]; built with `scores=True` it also outputs
+`scores` [batch, n_classes], the head's decision_function (no softmax), for callers that combine or threshold
+raw scores; with `probabilities=False` as well, the softmax is left out (label and scores only, the leanest
+graph).
 
 Analytic head (tensors coef (C, n_phi), intercept (C,), softmax_scale (), [buffer (d, n_phi), buffer_bias]):
     h = act(x @ buffer + buffer_bias) (or x);  scores = Gemm(h, coef, intercept, transB=1)
@@ -120,21 +121,25 @@ class GraphBuilder:
         op = _ACTIVATIONS[activation]
         return x if op is None else self.node(op, [x])
 
-    def classify(self, logits: str, scale: str, classes: np.ndarray, divide: bool = False) -> None:
-        """Outputs `label` = classes[argmax(logits)] and `probabilities` = softmax(logits * scale) (or
-        logits / scale with `divide`). The labels are a live tensor, so new classes can be swapped in."""
+    def classify(self, logits: str, scale: str | None, classes: np.ndarray, divide: bool = False) -> None:
+        """Outputs `label` = classes[argmax(logits)] and, unless scale is None, `probabilities` =
+        softmax(logits * scale) (or logits / scale with `divide`). The labels are a live tensor, so new
+        classes can be swapped in."""
         labels = self.tensor("classes", classes, [N_CLASSES])
         idx = self.node("ArgMax", [logits], axis=1, keepdims=0)
         self.node("Gather", [labels, idx], axis=0, name=LABEL)
-        scaled = self.node("Div" if divide else "Mul", [logits, scale])
-        self.node("Softmax", [scaled], axis=-1, name=PROBABILITIES)
+        if scale is not None:
+            scaled = self.node("Div" if divide else "Mul", [logits, scale])
+            self.node("Softmax", [scaled], axis=-1, name=PROBABILITIES)
 
-    def model(self, n_features: int, classes: np.ndarray, doc: str, scores: bool = False) -> onnx.ModelProto:
+    def model(self, n_features: int, classes: np.ndarray, doc: str, scores: bool = False,
+              probabilities: bool = True) -> onnx.ModelProto:
         """Assemble the graph (input `edgekit/features` [batch, n_features] float32) into a model; with
         `scores`, the tensor named `scores` is an output too."""
         features = helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, [BATCH, int(n_features)])
-        outputs = [helper.make_tensor_value_info(LABEL, _label_elem_type(classes), [BATCH]),
-                   helper.make_tensor_value_info(PROBABILITIES, TensorProto.FLOAT, [BATCH, N_CLASSES])]
+        outputs = [helper.make_tensor_value_info(LABEL, _label_elem_type(classes), [BATCH])]
+        if probabilities:
+            outputs.append(helper.make_tensor_value_info(PROBABILITIES, TensorProto.FLOAT, [BATCH, N_CLASSES]))
         if scores:
             outputs.append(helper.make_tensor_value_info(SCORES, TensorProto.FLOAT, [BATCH, N_CLASSES]))
         graph = helper.make_graph(self.nodes, "edgekit_head", [features, *self.inputs], outputs,
@@ -155,7 +160,7 @@ def wrap_graph(graph: onnx.GraphProto, opset: int, extra_opsets: Sequence = (), 
 
 
 def analytic_graph(tensors: Mapping[str, np.ndarray], classes: Any, activation: str = "relu",
-                   opset: int = DEFAULT_OPSET, scores: bool = False) -> onnx.ModelProto:
+                   opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
     """The analytic classifier's graph for its `weights_for_export()` tensors."""
     f32 = {k: np.asarray(v, dtype=np.float32, order="C") for k, v in tensors.items()}
     classes = label_array(classes)
@@ -176,14 +181,15 @@ def analytic_graph(tensors: Mapping[str, np.ndarray], classes: Any, activation: 
     coef = g.tensor("coef", f32["coef"], [N_CLASSES, n_phi])
     intercept = g.tensor("intercept", f32["intercept"], [N_CLASSES])
     logits = g.node("Gemm", [h, coef, intercept], name=SCORES if scores else None, transB=1)
-    g.classify(logits, g.tensor("softmax_scale", f32["softmax_scale"].reshape(()), []), classes)
+    scale = g.tensor("softmax_scale", f32["softmax_scale"].reshape(()), []) if probabilities else None
+    g.classify(logits, scale, classes)
     doc = (f"edgekit analytic classifier: {n_features} features"
            + (f" -> {activation} buffer of {n_phi}" if "buffer" in f32 else "") + f" -> {n_classes} classes")
-    return g.model(n_features, classes, doc, scores)
+    return g.model(n_features, classes, doc, scores, probabilities)
 
 
 def key_value_graph(tensors: Mapping[str, np.ndarray], classes: Any, top_k: int = 1,
-                    opset: int = DEFAULT_OPSET, scores: bool = False) -> onnx.ModelProto:
+                    opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
     """The key-value head's graph for its `weights_for_export()` tensors."""
     n_cb, key_dim, n_keys = np.shape(tensors["KT"])
     n_features = np.shape(tensors["P"])[0]
@@ -211,22 +217,25 @@ def key_value_graph(tensors: Mapping[str, np.ndarray], classes: Any, top_k: int 
     if top_k > 1:
         picked = g.reduce("ReduceSum", picked, [2])                                         # [C, B, M]
     logits = g.reduce("ReduceMean", picked, [0], name=SCORES if scores else None)          # [B, M]
-    temperature = g.tensor("temperature", f32["temperature"].reshape(1), [1])
+    temperature = g.tensor("temperature", f32["temperature"].reshape(1), [1]) if probabilities else None
     g.classify(logits, temperature, classes, divide=True)
     doc = (f"edgekit key-value head: {n_features} features -> {n_cb} codebooks x {n_keys} keys "
            f"(key_dim {key_dim}, top_k {top_k}) -> {len(classes)} classes")
-    return g.model(n_features, classes, doc, scores)
+    return g.model(n_features, classes, doc, scores, probabilities)
 
 
 LIVE = {ANALYTIC: ANALYTIC_LIVE, KEY_VALUE: KEY_VALUE_LIVE}
-"""The live (hot-swappable) weights of each head kind's graph, by short name."""
+"""The live (hot-swappable) weights of each head kind's graph, by short name (without probabilities, the
+softmax scale or temperature is not in the graph)."""
+SCALES = ("softmax_scale", "temperature")
 
 
 def head_graph(kind: str, tensors: Mapping[str, np.ndarray], classes: Any, params: Mapping[str, Any],
-               opset: int = DEFAULT_OPSET, scores: bool = False) -> onnx.ModelProto:
+               opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
     """The graph of a head of this kind (edgekit.learn.kinds) for its tensors and parameters."""
     if kind == ANALYTIC:
-        return analytic_graph(tensors, classes, str(params.get("activation", "identity")), opset, scores)
+        return analytic_graph(tensors, classes, str(params.get("activation", "identity")), opset, scores,
+                              probabilities)
     if kind == KEY_VALUE:
-        return key_value_graph(tensors, classes, int(params.get("top_k", 1)), opset, scores)
+        return key_value_graph(tensors, classes, int(params.get("top_k", 1)), opset, scores, probabilities)
     raise ValueError(f"unknown head kind {kind!r}")

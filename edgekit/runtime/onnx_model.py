@@ -31,7 +31,7 @@ import onnxruntime as ort
 
 from ..errors import DataError, ModelFileError
 from ..learn.kinds import canonical_kind
-from .head_graph import (FEATURES, LABEL, N_CLASSES, PROBABILITIES, SCORES, TENSOR_PREFIX, graph_dtype,
+from .head_graph import (FEATURES, LABEL, N_CLASSES, PROBABILITIES, SCALES, SCORES, TENSOR_PREFIX, graph_dtype,
                          head_graph, label_array)
 from .metadata import HeadMetadata, array_fingerprint
 from .model_file import load_model_proto, parse_model_proto, refuse_external_data
@@ -127,6 +127,9 @@ class OnnxModel:
         X: a 2-D array of feature vectors (one 1-D vector is a batch of one), a list of str for text
         models, or for backbone models an array for the backbone's single input (a dict name -> array
         when it has several)."""
+        if PROBABILITIES not in self._output_names:
+            raise DataError(f"{self.source}: this model has no probabilities output (exported with "
+                            f"probabilities=False); use predict or scores")
         feeds = self._inputs_for(X)
         feeds.update(self._feeds)
         try:
@@ -141,13 +144,17 @@ class OnnxModel:
         model exported with `scores=True`."""
         if not self.has_scores:
             raise DataError(f"{self.source}: this model has no scores output; export it with scores=True")
+        return self._fetch(SCORES, X)
+
+    def _fetch(self, output: str, X: Any) -> np.ndarray:
         feeds = self._inputs_for(X)
         feeds.update(self._feeds)
         try:
-            return self._session.run([SCORES], feeds)[0]
+            value = self._session.run([output], feeds)[0]
         except Exception as exc:  # onnxruntime's InvalidArgument / Fail / RuntimeException
             raise DataError(f"{self.source}: input does not fit the model "
                             f"({str(exc).splitlines()[0][:300]})") from None
+        return value.astype(str) if value.dtype == object else value
 
     def info(self) -> dict[str, Any]:
         """A JSON-serializable summary for `edgekit info`: kind, labels, feature layout, outputs, parameters."""
@@ -158,7 +165,9 @@ class OnnxModel:
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class for each sample."""
-        return self.run(X)[0]
+        if PROBABILITIES in self._output_names:
+            return self.run(X)[0]
+        return self._fetch(LABEL, X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (columns in `classes_` order)."""
@@ -202,7 +211,7 @@ class OnnxModel:
         tensors = head.weights_for_export(np.float32)
         live = set(self.metadata.live_weights)
         for name, arr in tensors.items():
-            if name not in live and self.metadata.frozen_fingerprint.get(name) != array_fingerprint(graph_dtype(arr)):
+            if name not in live and name not in SCALES and self.metadata.frozen_fingerprint.get(name) != array_fingerprint(graph_dtype(arr)):
                 raise DataError(f"the head's frozen weight {name!r} differs from the exported model's: "
                                 f"this is another head (or its keys/buffer were refitted); export it again")
         new = {name: arr for name, arr in tensors.items() if name in live}
@@ -243,7 +252,8 @@ class OnnxModel:
         try:
             tensors = {name: onnx.numpy_helper.to_array(weights[name]) for name in _WEIGHTS[meta.head] if name in weights}
             expected = head_graph(meta.head, tensors, label_array(meta.classes), meta.params, meta.opset,
-                                  scores=SCORES in self._output_names).graph
+                                  scores=SCORES in self._output_names,
+                                  probabilities=PROBABILITIES in self._output_names).graph
         except Exception as exc:  # a missing or malformed weight: the builder raises KeyError / ValueError
             raise ModelFileError(f"{self.source}: the graph is not one edgekit exports "
                                  f"({type(exc).__name__}: {str(exc)[:200]})") from None
