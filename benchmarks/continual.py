@@ -158,7 +158,7 @@ def nbytes(n: float) -> str:
 def class_incremental() -> tuple[list[list[Any]], dict[str, tuple[float, float]]]:
     """Every learner gets the same stream: the tasks in order, each task's samples in one fixed shuffled
     order, in batches of BATCH. Setup (the key-value head's fit_keys on the unlabelled inputs) is timed
-    apart from learning, and the total is both."""
+    apart from the stream (learning and the evaluation after each task), and the total is both."""
     Xtr, Xte, ytr, yte = digits_split()
     classes = np.arange(10)
     rng = np.random.default_rng(0)
@@ -171,14 +171,14 @@ def class_incremental() -> tuple[list[list[Any]], dict[str, tuple[float, float]]
         t0 = time.perf_counter()
         learner = factory(classes)
         setup = time.perf_counter() - t0
-        accs, learning = [], 0.0
+        accs = []
+        t1 = time.perf_counter()
         for k, batches in enumerate(stream):
-            t1 = time.perf_counter()
             for b in batches:
                 learner.partial_fit(Xtr[b], ytr[b])
-            learning += time.perf_counter() - t1
             seen = np.isin(yte, [c for t in TASKS[:k + 1] for c in t])
             accs.append(float(np.mean(learner.predict(Xte[seen]) == yte[seen])))
+        learning = time.perf_counter() - t1   # the joint ridge peers fit when asked to predict
         summary[name] = (accs[-1], float(np.mean(accs)))
         rows.append([name, " / ".join(f"{a:.3f}" for a in accs), f"{accs[-1]:.3f}", f"{np.mean(accs):.3f}",
                      "yes" if stores else "no", f"{setup:.2f} s", f"{learning:.2f} s", f"{setup + learning:.2f} s"])
@@ -373,7 +373,7 @@ def main() -> None:
         f"### Class-incremental, 5 tasks x 2 classes (mini-batches of {BATCH}, the same stream for every learner; "
         "accuracy on the classes seen so far; setup is the key-value head's fit_keys on the unlabelled inputs)\n\n"
         + markdown_table(["learner", "accuracy after each task", "last", "average", "stores samples",
-                          "setup (kvb: fit_keys)", "learning", "total"], ci_rows),
+                          "setup (kvb: fit_keys)", "stream (learn + evaluate)", "total"], ci_rows),
         "### Imbalanced stream (one class 20x each other class; balanced test set; mean over seeds)\n\n"
         + markdown_table(["learner", "balanced accuracy", "accuracy", "minority recall"], im_rows),
         "### Update latency (synthetic features, 10 classes, after 2,000 samples)\n\n"

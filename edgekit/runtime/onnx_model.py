@@ -87,6 +87,7 @@ class OnnxModel:
                                  f"({str(exc).splitlines()[0][:300]})") from None
         self._inputs = self._session.get_inputs()
         self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
+        self._output_names = [o.name for o in self._session.get_outputs()]
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
         self._check_graph_matches_metadata()
@@ -265,10 +266,6 @@ class OnnxModel:
         if not same:
             raise ModelFileError(f"{self.source}: the graph differs from the one edgekit exports for this head "
                                  f"(a node, weight, input or output was added or changed); refusing to run it")
-
-    @property
-    def _output_names(self) -> list[str]:
-        return [o.name for o in self._session.get_outputs()]
 
     def _check_shape(self, name: str, arr: np.ndarray) -> None:
         declared = self._declared[PREFIX + name]
