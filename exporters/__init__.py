@@ -30,12 +30,15 @@ from .onnx_parts import DEFAULT_OPSET
 
 def export(head: Any, path: str | os.PathLike | None = None,
            backbone: str | os.PathLike | onnx.ModelProto | None = None, *,
-           backbone_output: str | None = None, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
+           backbone_output: str | None = None, scores: bool = False, probabilities: bool = True,
+           fused: bool = False) -> onnx.ModelProto:
     """Export a fitted AnalyticClassifier or KeyValueHead to ONNX; with `backbone` (a path or model),
     the result takes the backbone's input and feeds its output (`backbone_output`, needed only when the
     backbone has several) to the head. With `scores`, the model also outputs the raw class scores
     (`OnnxModel.scores`); with `probabilities=False` too, it outputs only the label and the scores (no
-    softmax: the leanest graph; `OnnxModel.run` then needs probabilities and refuses). Writes `path` atomically when given; returns the model."""
+    softmax; `OnnxModel.run` then needs probabilities and refuses). With `fused` (analytic heads with integer
+    or string labels, no backbone), label and scores come from one LinearClassifier node with the weights as
+    constants: the fastest graph, updated by rebuilding the session instead of feeding weights. Writes `path` atomically when given; returns the model."""
     from edgekit import __version__
     from edgekit.errors import DataError
     from edgekit.storage import atomic_write_bytes
@@ -43,7 +46,9 @@ def export(head: Any, path: str | os.PathLike | None = None,
     spec = describe_head(head)
     if not (probabilities or scores):
         raise DataError("an exported model needs probabilities or scores (or both)")
-    spec.probabilities = probabilities
+    spec.probabilities, spec.fused = probabilities, fused
+    if fused and (spec.kind != "analytic" or backbone is not None or spec.classes.dtype.kind == "f"):
+        raise DataError("fused=True is for analytic heads with integer or string labels, without a backbone")
     if backbone is None:
         model, layout = spec.build(DEFAULT_OPSET, scores), spec.layout
     else:

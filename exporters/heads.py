@@ -15,7 +15,6 @@ from edgekit.learn.featurize import featurizer_to_meta
 from edgekit.learn.kinds import ANALYTIC, KEY_VALUE
 from edgekit.runtime.head_graph import LIVE, SCALES, graph_dtype, head_graph, label_array
 
-from .onnx_parts import finish_model
 
 
 @dataclass
@@ -30,15 +29,21 @@ class HeadSpec:
     layout: dict[str, Any]
 
     probabilities: bool = True
+    fused: bool = False
 
     @property
     def live(self) -> tuple[str, ...]:
+        """The overridable weights (none in a fused graph: its weights are constants)."""
+        if self.fused:
+            return ()
         return tuple(n for n in LIVE[self.kind] if self.probabilities or n not in SCALES)
 
     def build(self, opset: int, scores: bool = False) -> onnx.ModelProto:
         """The head's graph at this opset, checked by onnx.checker (no edgekit metadata yet)."""
-        model = head_graph(self.kind, self.tensors, self.classes, self.params, opset, scores, self.probabilities)
-        return finish_model(model.graph, opset, ir_version=model.ir_version)
+        model = head_graph(self.kind, self.tensors, self.classes, self.params, opset, scores, self.probabilities,
+                           self.fused)
+        onnx.checker.check_model(model, full_check=True)
+        return model
 
     def live_tensors(self) -> dict[str, np.ndarray]:
         """The live tensors, float32 (labels as stored in the graph), keyed by short name."""
@@ -50,7 +55,7 @@ class HeadSpec:
     def frozen_tensors(self) -> dict[str, np.ndarray]:
         """The frozen tensors in the dtype the graph stores them in."""
         return {name: graph_dtype(arr) for name, arr in self.tensors.items()
-                if name not in self.live and name not in SCALES}
+                if name not in LIVE[self.kind] and name not in SCALES}
 
 
 def describe_head(head: Any) -> HeadSpec:

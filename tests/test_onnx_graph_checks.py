@@ -121,3 +121,43 @@ def test_forged_text_layout_and_classes_are_refused(key, value):
     next(p for p in model.metadata_props if p.key == PREFIX + key).value = json.dumps(value)
     with pytest.raises(ModelFileError):
         OnnxModel(resealed(model))
+
+
+@pytest.mark.parametrize("labels", [lambda y: y, lambda y: np.array(["a", "b", "c", "d"])[y]])
+@pytest.mark.parametrize("outputs", [dict(), dict(scores=True, probabilities=False), dict(scores=True)])
+def test_fused_analytic_graph_matches_the_head_and_updates_by_rebuilding(labels, outputs):
+    head = AnalyticClassifier(buffer_size=16).fit(X, labels(Y))
+    model = export(head, fused=True, **outputs)
+    assert [n.op_type for n in model.graph.node].count("LinearClassifier") == 1
+    assert "Gemm" not in {n.op_type for n in model.graph.node}
+    fused = OnnxModel(model)
+    assert fused.fused
+    x = RNG.standard_normal((9, 6)).astype(np.float32)
+    x64 = x.astype(np.float64)
+
+    def same_as_head():
+        assert list(fused.predict(x)) == list(head.predict(x64))
+        if fused.has_scores:
+            np.testing.assert_allclose(fused.scores(x), head.decision_function(x64), rtol=1e-4, atol=1e-4)
+        if outputs.get("probabilities", True):
+            np.testing.assert_allclose(fused.predict_proba(x), head.predict_proba(x64), atol=1e-4)
+    same_as_head()
+    head.partial_fit(X[:40] * 0.5, labels(Y[:40]))
+    fused.update_from(head)
+    same_as_head()
+    stranger = AnalyticClassifier(buffer_size=16, random_state=9).fit(X, labels(Y))
+    with pytest.raises(Exception, match="frozen weight 'buffer' differs"):
+        fused.update_from(stranger)
+    with pytest.raises(ModelFileError, match="graph differs"):
+        OnnxModel(resealed(with_huge_constant(export(head, fused=True)))) if outputs.get("probabilities", True) \
+            else OnnxModel(resealed(with_extra_output(model)))
+
+
+def test_fused_coefficients_are_checked_against_the_metadata():
+    head = AnalyticClassifier().fit(X, Y)
+    model = export(head, fused=True)
+    node = next(n for n in model.graph.node if n.op_type == "LinearClassifier")
+    labels = next(a for a in node.attribute if a.name == "classlabels_ints")
+    labels.ints[0], labels.ints[1] = labels.ints[1], labels.ints[0]     # swap two labels in the graph only
+    with pytest.raises(ModelFileError, match="graph differs"):
+        OnnxModel(resealed(model))

@@ -18,6 +18,10 @@ Key-value head (P (D, C*dk), KT (C, dk, J), KK (C, 1, J), VF (C*J, M), OFF (C, 1
     sel = ArgMin(s, axis 2) or TopK(s, top_k, smallest);  scores = mean over codebooks of VF[sel + OFF]
     label = classes[argmax(scores)];  probabilities = softmax(scores / temperature)
 
+An analytic head built with `fused=True` computes its label and scores in one ai.onnx.ml `LinearClassifier`
+node whose weights are node attributes: the fewest nodes (onnxruntime's per-node cost dominates at batch 1),
+but no live weights, so a swap rebuilds the session instead of feeding new arrays.
+
 Opset 17 by default (IR version 8): run by every onnxruntime since 1.13; a head composed with a backbone is
 built at the backbone's default-domain opset (13 or later). ReduceSum/ReduceMean take their axes as an input
 from opset 13 / 18 (`GraphBuilder.reduce`).
@@ -47,6 +51,9 @@ SCORES = "scores"
 BATCH = "batch"
 N_CLASSES = "n_classes"
 TENSOR_PREFIX = "edgekit/"
+
+ML_DOMAIN = "ai.onnx.ml"
+LINEAR = TENSOR_PREFIX + "linear"
 
 ANALYTIC_LIVE = ("coef", "intercept", "softmax_scale", "classes")
 KEY_VALUE_LIVE = ("KK", "VF", "temperature", "classes")
@@ -133,7 +140,7 @@ class GraphBuilder:
             self.node("Softmax", [scaled], axis=-1, name=PROBABILITIES)
 
     def model(self, n_features: int, classes: np.ndarray, doc: str, scores: bool = False,
-              probabilities: bool = True) -> onnx.ModelProto:
+              probabilities: bool = True, extra_opsets: Sequence = ()) -> onnx.ModelProto:
         """Assemble the graph (input `edgekit/features` [batch, n_features] float32) into a model; with
         `scores`, the tensor named `scores` is an output too."""
         features = helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, [BATCH, int(n_features)])
@@ -144,7 +151,7 @@ class GraphBuilder:
             outputs.append(helper.make_tensor_value_info(SCORES, TensorProto.FLOAT, [BATCH, N_CLASSES]))
         graph = helper.make_graph(self.nodes, "edgekit_head", [features, *self.inputs], outputs,
                                   self.initializers, doc_string=doc)
-        return wrap_graph(graph, self.opset)
+        return wrap_graph(graph, self.opset, extra_opsets)
 
 
 def wrap_graph(graph: onnx.GraphProto, opset: int, extra_opsets: Sequence = (), ir_version: int | None = None,
@@ -160,7 +167,8 @@ def wrap_graph(graph: onnx.GraphProto, opset: int, extra_opsets: Sequence = (), 
 
 
 def analytic_graph(tensors: Mapping[str, np.ndarray], classes: Any, activation: str = "relu",
-                   opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
+                   opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True,
+                   fused: bool = False) -> onnx.ModelProto:
     """The analytic classifier's graph for its `weights_for_export()` tensors."""
     f32 = {k: np.asarray(v, dtype=np.float32, order="C") for k, v in tensors.items()}
     classes = label_array(classes)
@@ -178,14 +186,43 @@ def analytic_graph(tensors: Mapping[str, np.ndarray], classes: Any, activation: 
         if "buffer_bias" in f32:
             h = g.node("Add", [h, g.tensor("buffer_bias", f32["buffer_bias"])])
         h = g.activation(h, activation)
+    doc = (f"edgekit analytic classifier: {n_features} features"
+           + (f" -> {activation} buffer of {n_phi}" if "buffer" in f32 else "") + f" -> {n_classes} classes")
+    if fused:
+        _fused_linear(g, h, f32, classes, scores, probabilities)
+        return g.model(n_features, classes, doc, scores, probabilities, [helper.make_opsetid(ML_DOMAIN, 1)])
     coef = g.tensor("coef", f32["coef"], [N_CLASSES, n_phi])
     intercept = g.tensor("intercept", f32["intercept"], [N_CLASSES])
     logits = g.node("Gemm", [h, coef, intercept], name=SCORES if scores else None, transB=1)
     scale = g.tensor("softmax_scale", f32["softmax_scale"].reshape(()), []) if probabilities else None
     g.classify(logits, scale, classes)
-    doc = (f"edgekit analytic classifier: {n_features} features"
-           + (f" -> {activation} buffer of {n_phi}" if "buffer" in f32 else "") + f" -> {n_classes} classes")
     return g.model(n_features, classes, doc, scores, probabilities)
+
+
+def _fused_linear(g: GraphBuilder, h: str, f32: Mapping[str, np.ndarray], classes: np.ndarray, scores: bool,
+                  probabilities: bool) -> None:
+    """Label and scores from one LinearClassifier node (weights as attributes); softmax after it if asked."""
+    if classes.dtype.kind not in "iO":
+        raise ValueError("a fused graph needs integer or string labels")
+    labels = ({"classlabels_ints": [int(c) for c in classes]} if classes.dtype.kind == "i"
+              else {"classlabels_strings": [str(c) for c in classes]})
+    raw = SCORES if scores else TENSOR_PREFIX + "raw_scores"
+    g.nodes.append(helper.make_node("LinearClassifier", [h], [LABEL, raw], name=LINEAR, domain=ML_DOMAIN,
+                                    coefficients=f32["coef"].ravel().tolist(),
+                                    intercepts=f32["intercept"].ravel().tolist(), post_transform="NONE",
+                                    multi_class=0, **labels))
+    if probabilities:
+        scaled = g.node("Mul", [raw, g.tensor("softmax_scale", f32["softmax_scale"].reshape(()))])
+        g.node("Softmax", [scaled], axis=-1, name=PROBABILITIES)
+
+
+def fused_weights(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """coef and intercept as a fused analytic graph stores them (attributes of its LinearClassifier node)."""
+    node = next(n for n in graph.node if n.name == LINEAR and n.op_type == "LinearClassifier")
+    attrs = {a.name: a for a in node.attribute}
+    intercept = np.asarray(attrs["intercepts"].floats, dtype=np.float32)
+    coef = np.asarray(attrs["coefficients"].floats, dtype=np.float32).reshape(len(intercept), -1)
+    return {"coef": coef, "intercept": intercept}
 
 
 def key_value_graph(tensors: Mapping[str, np.ndarray], classes: Any, top_k: int = 1,
@@ -231,11 +268,14 @@ SCALES = ("softmax_scale", "temperature")
 
 
 def head_graph(kind: str, tensors: Mapping[str, np.ndarray], classes: Any, params: Mapping[str, Any],
-               opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True) -> onnx.ModelProto:
+               opset: int = DEFAULT_OPSET, scores: bool = False, probabilities: bool = True,
+               fused: bool = False) -> onnx.ModelProto:
     """The graph of a head of this kind (edgekit.learn.kinds) for its tensors and parameters."""
     if kind == ANALYTIC:
         return analytic_graph(tensors, classes, str(params.get("activation", "identity")), opset, scores,
-                              probabilities)
+                              probabilities, fused)
+    if fused:
+        raise ValueError(f"only the analytic head has a fused graph, not {kind!r}")
     if kind == KEY_VALUE:
         return key_value_graph(tensors, classes, int(params.get("top_k", 1)), opset, scores, probabilities)
     raise ValueError(f"unknown head kind {kind!r}")

@@ -149,9 +149,9 @@ class HeadMetadata:
         _check_layout(self.feature_layout)
         if not isinstance(self.params, dict):
             raise ValueError("params is not a JSON object")
-        if not (isinstance(self.live_weights, list) and "classes" in self.live_weights
+        if not (isinstance(self.live_weights, list) and ("classes" in self.live_weights or not self.live_weights)
                 and all(isinstance(n, str) for n in self.live_weights)):
-            raise ValueError("live_weights is not a list of weight names including 'classes'")
+            raise ValueError("live_weights is not a list of weight names including 'classes' (or empty)")
         if not (isinstance(self.frozen_fingerprint, dict)
                 and all(isinstance(v, str) for v in self.frozen_fingerprint.values())):
             raise ValueError("frozen_fingerprint is not a JSON object of hex strings")

@@ -31,8 +31,8 @@ import onnxruntime as ort
 
 from ..errors import DataError, ModelFileError
 from ..learn.kinds import canonical_kind
-from .head_graph import (FEATURES, LABEL, N_CLASSES, PROBABILITIES, SCALES, SCORES, TENSOR_PREFIX, graph_dtype,
-                         head_graph, label_array)
+from .head_graph import (FEATURES, LABEL, LIVE, N_CLASSES, PROBABILITIES, SCORES, TENSOR_PREFIX, fused_weights,
+                         graph_dtype, head_graph, label_array)
 from .metadata import HeadMetadata, array_fingerprint
 from .model_file import load_model_proto, parse_model_proto, refuse_external_data
 
@@ -72,6 +72,8 @@ class OnnxModel:
             model, name = load_model_proto(source), str(source)
         self.source = name
         self.metadata = HeadMetadata.read(model, name, verify=verify)
+        self.fused = not self.metadata.live_weights   # export(fused=True): weights are constants
+        self._threads = threads
         self.classes_ = _as_labels(label_array(self.metadata.classes))
         self._live_names = {PREFIX + n for n in self.metadata.live_weights}
         try:
@@ -175,9 +177,31 @@ class OnnxModel:
         return self.run(X)[1]
 
     # ----- weight swap ---------------------------------------------------------------------------
+    def _build(self, tensors: Mapping[str, np.ndarray], classes: np.ndarray) -> onnx.ModelProto:
+        """The graph edgekit's exporter builds for these weights, with this model's outputs and parameters."""
+        meta = self.metadata
+        return head_graph(meta.head, tensors, classes, meta.params, meta.opset, scores=SCORES in self._output_names,
+                          probabilities=PROBABILITIES in self._output_names, fused=self.fused)
+
+    def _rebuild(self, tensors: Mapping[str, np.ndarray], classes: Any) -> None:
+        """A fused model's swap: a new session on the graph for the new weights (they are constants in it)."""
+        classes = label_array(classes)
+        merged = {**self._tensors, **{k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}}
+        try:
+            model = self._build(merged, classes)
+            session = ort.InferenceSession(model.SerializeToString(), session_options(self._threads),
+                                           providers=["CPUExecutionProvider"])
+        except Exception as exc:  # the builder's ValueError, onnxruntime's own errors
+            raise DataError(f"these weights do not fit the model ({str(exc).splitlines()[0][:300]})") from None
+        self._session, self._tensors, self.classes_ = session, merged, _as_labels(classes)
+
     def swap_weights(self, tensors: Mapping[str, np.ndarray]) -> None:
         """Use new values for live weights in every later run; names are the head's export names
-        (`weights_for_export` keys, plus "classes"). Weights not given keep their current values."""
+        (`weights_for_export` keys, plus "classes"). Weights not given keep their current values.
+        A fused model (no live weights) gets a new session instead."""
+        if self.fused:
+            tensors = dict(tensors)
+            return self._rebuild(tensors, tensors.pop("classes", self.classes_))
         feeds = dict(self._feeds)
         for name, value in tensors.items():
             full = PREFIX + name
@@ -210,17 +234,21 @@ class OnnxModel:
         if len(getattr(head, "classes_", ())) == 0:
             raise DataError(f"cannot update from an unfitted {type(head).__name__}")
         tensors = head.weights_for_export(np.float32)
-        live = set(self.metadata.live_weights)
+        live, updatable = set(self.metadata.live_weights), set(LIVE[self.kind])
         for name, arr in tensors.items():
-            if name not in live and name not in SCALES and self.metadata.frozen_fingerprint.get(name) != array_fingerprint(graph_dtype(arr)):
+            if name not in updatable and self.metadata.frozen_fingerprint.get(name) != array_fingerprint(graph_dtype(arr)):
                 raise DataError(f"the head's frozen weight {name!r} differs from the exported model's: "
                                 f"this is another head (or its keys/buffer were refitted); export it again")
+        if self.fused:
+            return self._rebuild({k: v for k, v in tensors.items() if k in updatable}, head.classes_)
         new = {name: arr for name, arr in tensors.items() if name in live}
         new["classes"] = label_array(head.classes_)
         self.swap_weights(new)
 
     def reset_weights(self) -> None:
         """Go back to the weights stored in the file."""
+        if self.fused:
+            return self._rebuild(self._file_tensors, self.metadata.classes)
         self._feeds = {}
         self.classes_ = _as_labels(self._stored[PREFIX + "classes"])
 
@@ -234,7 +262,7 @@ class OnnxModel:
         inputs = {i.name: i.shape for i in self._inputs}
         if missing:
             bad = f"the swappable weights {', '.join(missing)} are not in the graph"
-        elif not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
+        elif not self.fused and not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
             bad = "the class labels in the metadata differ from the graph's"
         elif layout["kind"] == "backbone":
             if [i["name"] for i in layout["inputs"]] != list(inputs):
@@ -252,9 +280,10 @@ class OnnxModel:
         weights = {t.name[len(PREFIX):]: t for t in model.graph.initializer if t.name.startswith(PREFIX)}
         try:
             tensors = {name: onnx.numpy_helper.to_array(weights[name]) for name in _WEIGHTS[meta.head] if name in weights}
-            expected = head_graph(meta.head, tensors, label_array(meta.classes), meta.params, meta.opset,
-                                  scores=SCORES in self._output_names,
-                                  probabilities=PROBABILITIES in self._output_names).graph
+            if self.fused:
+                tensors.update(fused_weights(model.graph))
+            self._tensors = self._file_tensors = tensors
+            expected = self._build(tensors, label_array(meta.classes)).graph
         except Exception as exc:  # a missing or malformed weight: the builder raises KeyError / ValueError
             raise ModelFileError(f"{self.source}: the graph is not one edgekit exports "
                                  f"({type(exc).__name__}: {str(exc)[:200]})") from None
