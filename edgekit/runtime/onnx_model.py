@@ -81,6 +81,12 @@ class OnnxModel:
                             if t.name in self._live_names}
         except Exception as exc:  # onnx raises ValueError / TypeError / its own errors for malformed tensors
             raise ModelFileError(f"{name}: a weight of the model is malformed ({exc})") from None
+        self._output_names = [o.name for o in model.graph.output]
+        weights = {t.name for t in model.graph.initializer}
+        shapes = {i.name: _dims(i) for i in model.graph.input}
+        self._declared = {n: d for n, d in shapes.items() if n in weights}
+        self._check_graph_matches_metadata({n: d for n, d in shapes.items() if n not in weights})
+        self._check_graph_is_edgekits(model)   # both before onnxruntime sees (and constant-folds) the graph
         try:
             self._session = ort.InferenceSession(model.SerializeToString(), session_options(threads),
                                                  providers=["CPUExecutionProvider"])
@@ -88,12 +94,8 @@ class OnnxModel:
             raise ModelFileError(f"{name}: onnxruntime cannot load this model "
                                  f"({str(exc).splitlines()[0][:300]})") from None
         self._inputs = self._session.get_inputs()
-        self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
-        self._output_names = [o.name for o in self._session.get_outputs()]
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
-        self._check_graph_matches_metadata()
-        self._check_graph_is_edgekits(model)
         base_dir = None if isinstance(source, (onnx.ModelProto, bytes, bytearray)) else os.path.dirname(os.path.abspath(source))
         self.featurizer = _featurizer(self.metadata.feature_layout, name, base_dir)
 
@@ -253,13 +255,12 @@ class OnnxModel:
         self.classes_ = _as_labels(self._stored[PREFIX + "classes"])
 
     # ----- helpers -------------------------------------------------------------------------------
-    def _check_graph_matches_metadata(self) -> None:
+    def _check_graph_matches_metadata(self, inputs: Mapping[str, list]) -> None:
         """ModelFileError unless the graph has the live weights, labels and inputs its metadata names
         (the checksum catches corruption; this catches a forged or unverified file before any run)."""
         layout, bad = self.metadata.feature_layout, None
         missing = sorted(n[len(PREFIX):] for n in self._live_names if n not in self._stored or n not in self._declared)
         stored, labels = self._stored.get(PREFIX + "classes"), label_array(self.metadata.classes)
-        inputs = {i.name: i.shape for i in self._inputs}
         if missing:
             bad = f"the swappable weights {', '.join(missing)} are not in the graph"
         elif not self.fused and not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
@@ -369,6 +370,12 @@ _KINDS = {"i": "integers", "f": "numbers", "O": "strings"}
 _WEIGHTS = {"analytic": ("coef", "intercept", "softmax_scale", "buffer", "buffer_bias"),
             "kvb": ("P", "KT", "KK", "VF", "OFF", "temperature")}
 """The weights each head kind's graph is built from (the other initializers are the builder's constants)."""
+
+
+def _dims(value: onnx.ValueInfoProto) -> list:
+    """A graph input's shape as onnxruntime reports it: ints, symbolic names (str) or None."""
+    dims = value.type.tensor_type.shape.dim if value.type.tensor_type.HasField("shape") else []
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims]
 
 
 def _head_part_matches(graph: onnx.GraphProto, expected: onnx.GraphProto, layout: Mapping[str, Any]) -> bool:
