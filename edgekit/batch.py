@@ -105,26 +105,20 @@ def forest_for(grammar: str) -> Any:
 def normalize_record(forest: Any, rec: Any, spec: Spec) -> tuple[str, str | None]:
     """One output line for one record (textio.Record) and its error, if any. A bad JSON record passes
     through unchanged; a record the grammar fails on is reported and passed through, never fatal."""
+    from .textio import dumps_record
+
     if spec.jsonl and rec.error:
         return rec.text, rec.error
     try:
         text = forest.normalize(rec.text)
     except Exception as exc:  # noqa: BLE001  one bad record must not end a long job
-        return (rec.text if not spec.jsonl else _dumps(rec.obj)), f"normalization failed: {type(exc).__name__}: {exc}"
+        return rec.text, f"normalization failed: {type(exc).__name__}: {exc}"
     if not spec.jsonl:
         return text, rec.error
-    return _dumps({**rec.obj, spec.field: text}), None
-
-
-def _dumps(obj: dict) -> str:
-    """JSON for one output record; falls back to \\u escapes when a string holds a lone surrogate."""
-    text = json.dumps(obj, ensure_ascii=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = json.dumps(obj)
-    return text
+    try:
+        return dumps_record({**rec.obj, spec.field: text}), None
+    except ValueError as exc:
+        return rec.text, str(exc)
 
 
 def normalize_block(forest: Any, data: bytes, source: str, first_line: int,
@@ -434,8 +428,12 @@ class Job:
         path = self.out_dir / MANIFEST
         old = None
         if path.exists():
+            from .textio import parse_json
+
             try:
-                old = json.loads(path.read_text(encoding="utf-8"))
+                old = parse_json(path.read_bytes())
+                if not isinstance(old, dict):
+                    raise ValueError("not a JSON object")
             except (OSError, ValueError) as exc:
                 raise EdgekitError(f"{path}: unreadable job manifest ({exc}); remove the folder to start over") from None
         if self.block_bytes is None:
@@ -548,14 +546,15 @@ class Job:
 
     def _finish_job(self, summary: Summary) -> Summary:
         """Write the error report and mark the manifest complete; remove the parts folder."""
+        from .textio import dumps_record
+
         report = io.BytesIO()
         for fi, inp in enumerate(self.inputs):
             done = json.loads(self._done_path(fi).read_text(encoding="utf-8"))
             summary.lines += done["lines"]
             summary.errors += len(done["errors"])
             for line, message in done["errors"]:
-                report.write(json.dumps({"file": inp.path, "line": line, "error": message},
-                                        ensure_ascii=False).encode("utf-8") + b"\n")
+                report.write(dumps_record({"file": inp.path, "line": line, "error": message}).encode("utf-8") + b"\n")
         atomic_write_bytes(self.out_dir / ERRORS, report.getvalue())
         os.chmod(self.out_dir / ERRORS, _default_mode())
         manifest = {**self.describe(), "complete": True,

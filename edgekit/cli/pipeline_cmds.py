@@ -10,9 +10,9 @@ from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded
+from .app import Boundary, app, fail, guarded
 
-pipeline_app = typer.Typer(name="pipeline", no_args_is_help=True, add_completion=False,
+pipeline_app = typer.Typer(name="pipeline", cls=Boundary, no_args_is_help=True, add_completion=False,
                            help="The edge pipeline: normalizer -> grammar -> learned head, taught on the device.")
 app.add_typer(pipeline_app, name="pipeline")
 
