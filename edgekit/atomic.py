@@ -1,5 +1,8 @@
 """Crash-safe file primitives without heavy imports: atomic replace-on-write, whole-file reads that
-turn OS errors into ModelFileError, and an inter-process lock for read-modify-write."""
+turn OS errors into ModelFileError, and an inter-process lock for read-modify-write.
+
+A path that is a symbolic link names the file it points to: a save replaces the target (the link stays a
+link) and the lock is the target's, so writers through the link and through the target exclude each other."""
 from __future__ import annotations
 
 import contextlib
@@ -12,9 +15,22 @@ from typing import Iterator
 from .errors import ModelFileError
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write data to path so that a crash at any point leaves either the old file or the new one."""
+def target_of(path: str | os.PathLike) -> Path:
+    """The file a path names for writing: a symlink's final target, otherwise the path itself."""
     path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write data to path so that a crash at any point leaves either the old file or the new one; an OS
+    failure (full disk, no permission, a file where a folder should be) is a ModelFileError naming path."""
+    try:
+        _atomic_write(target_of(path), data)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
@@ -58,12 +74,16 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike) -> Iterator[None]:
-    """Exclusive inter-process lock for read-modify-write of `path` (uses `path`.lock, flock)."""
+    """Exclusive inter-process lock for read-modify-write of `path` (flock on `path`.lock, beside the file a
+    symlink points to)."""
     import fcntl
 
-    lock_path = Path(str(path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock_path = Path(str(target_of(path)) + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ModelFileError(f"{lock_path}: cannot create the lock file ({exc.strerror or exc})") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,11 +303,15 @@ class Pipeline:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "Pipeline":
-        """Read a pipeline saved by `save` (trainable) or `export` (runtime); every file is checked."""
+        """Read a pipeline saved by `save` (trainable) or `export` (runtime); every file is checked. A save
+        running meanwhile is no failure: the old or the new pipeline is read (see edgekit.pipeline_dir)."""
+        directory = Path(directory)
+        return pipeline_dir.read_consistently(directory, lambda meta, paths: cls._from_files(directory, meta, paths))
+
+    @classmethod
+    def _from_files(cls, directory: Path, meta: dict, paths: dict[str, Path | None]) -> "Pipeline":
         from .forest import load_forest
 
-        directory = Path(directory)
-        meta, paths = pipeline_dir.read(directory)
         where = directory / PIPELINE_FILE
         try:
             self = cls.__new__(cls)
@@ -317,7 +322,7 @@ class Pipeline:
             _check_threshold(meta["threshold"])
             self.threshold = float(meta["threshold"])
             self.head_params = dict(meta["head_params"])
-            self._taught = {str(k): {str(i): int(n) for i, n in v.items()} for k, v in meta["taught"].items()}
+            self._taught = _taught_table(meta["taught"])
             self.head = None
         except (KeyError, TypeError, AttributeError, ValueError, DataError) as exc:
             raise ModelFileError(f"{where}: malformed pipeline ({type(exc).__name__}: {exc})") from None
@@ -434,7 +439,27 @@ def _name(given: Any, forest: Any) -> str:
 
 
 def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """The taught-table key of a head input (surrogatepass: any str hashes, even a lone surrogate)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_DIGEST = re.compile(r"[0-9a-f]{32}")
+
+
+def _taught_table(taught: Any) -> dict[str, dict[str, int]]:
+    """The taught-texts table of a pipeline.json, refused (ValueError) unless every key is a digest and
+    every count a positive integer."""
+    if not isinstance(taught, dict):
+        raise ValueError("taught is not an object")
+    table: dict[str, dict[str, int]] = {}
+    for key, counts in taught.items():
+        if not _DIGEST.fullmatch(key) or not isinstance(counts, dict):
+            raise ValueError(f"taught entry {str(key)[:40]!r} is malformed")
+        for intent, n in counts.items():
+            if type(n) is not int or n < 1:
+                raise ValueError(f"taught count {str(n)[:40]} for {str(intent)[:40]!r} is not a positive integer")
+        table[key] = {_check_intent(i): n for i, n in counts.items()}
+    return table
 
 
 def _check_text(text: Any) -> str:
