@@ -39,6 +39,8 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO
 from .atomic import atomic_write_bytes, file_lock
 from .errors import EdgekitError
 from .limits import MAX_LINE_BYTES
+from .overlap import check_output_folder
+from .workers import quiet_worker
 
 MANIFEST = "_edgekit_job.json"
 ERRORS = "_errors.jsonl"
@@ -63,10 +65,12 @@ class Spec:
 
 @dataclass(frozen=True)
 class Input:
-    """One input file (or stdin, path "-") and the relative name its output file gets."""
+    """One input file (or stdin, path "-"), the relative name its output file gets, and the folder it
+    was found in (None for a file given by name)."""
 
     path: str
     name: str
+    folder: str | None = None
 
 
 @dataclass
@@ -81,8 +85,11 @@ class Summary:
     output: str | None = None
 
     def __str__(self) -> str:
-        text = (f"normalized {self.lines:,} lines in {self.files} file{'s' * (self.files != 1)} "
-                f"({self.blocks} blocks, {self.reused} reused from an earlier run), {self.errors} bad records")
+        from .textio import plural
+
+        text = (f"normalized {plural(self.lines, 'line')} in {plural(self.files, 'file')} "
+                f"({plural(self.blocks, 'block')}, {self.reused} reused from an earlier run), "
+                f"{plural(self.errors, 'bad record')}")
         if self.errors and self.output:
             text += f"; see {Path(self.output) / ERRORS}"
         return text
@@ -189,7 +196,7 @@ def list_inputs(paths: Iterable[str | os.PathLike]) -> list[Input]:
         elif path.is_dir():
             found = sorted(f for f in path.rglob("*") if f.is_file() and not any(
                 part.startswith((".", "_")) for part in f.relative_to(path).parts))
-            inputs.extend(Input(str(f), f.relative_to(path).as_posix()) for f in found)
+            inputs.extend(Input(str(f), f.relative_to(path).as_posix(), p) for f in found)
         elif path.is_file():
             inputs.append(Input(p, path.name))
         else:
@@ -320,7 +327,7 @@ def _ordered_pool(tasks: Iterator[tuple], jobs: int) -> Iterator[tuple[str, byte
     """Run _stream_block on a process pool, at most 2 * jobs blocks in flight, yielding in task order."""
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(jobs) as pool:
+    with multiprocessing.get_context().Pool(jobs, initializer=quiet_worker) as pool:
         window: deque = deque()
         for task in tasks:
             window.append((task[3], task[5], pool.apply_async(_stream_block, (task,))))
@@ -384,7 +391,7 @@ def local_executor(jobs: int) -> Executor:
             return
         import multiprocessing
 
-        with multiprocessing.get_context().Pool(min(jobs, len(tasks))) as pool:
+        with multiprocessing.get_context().Pool(min(jobs, len(tasks)), initializer=quiet_worker) as pool:
             yield from pool.imap(run_block, tasks)
 
     return run
@@ -406,6 +413,7 @@ class Job:
             raise EdgekitError(f"two inputs would write the same output file {dupes[0]!r}; give their folder instead")
         if any(n in (MANIFEST, ERRORS) or n.startswith(PARTS + "/") for n in names):
             raise EdgekitError(f"an input is named like a job file ({MANIFEST}, {ERRORS} or {PARTS}/)")
+        check_output_folder(out_dir, [(i.path, i.name) for i in inputs], {i.folder for i in inputs if i.folder})
         self.inputs, self.spec = inputs, spec
         self.out_dir = Path(out_dir)
         self.parts = self.out_dir / PARTS

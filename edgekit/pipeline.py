@@ -282,8 +282,12 @@ class Pipeline:
         self._commit(directory, "trainable", head)
 
     def export(self, directory: str | os.PathLike) -> None:
-        """Write the runtime form: compiled forests and the head as ONNX (`head.onnx`), for onnxruntime."""
+        """Write the runtime form: compiled forests and the head as ONNX (`head.onnx`), for onnxruntime.
+        A directory holding a trainable pipeline is refused (the export would replace it and delete its head)."""
         directory = Path(directory)
+        if pipeline_dir.existing_kind(directory) == "trainable":
+            raise EdgekitError(f"{directory} holds a trainable pipeline; exporting there would replace it and "
+                               f"delete its learned head (export to another directory)")
         directory.mkdir(parents=True, exist_ok=True)
         head = None
         if self._head_ready():

@@ -130,6 +130,15 @@ def _load_json(path: Path) -> dict:
     return meta
 
 
+def existing_kind(directory: Path) -> str | None:
+    """The kind ("trainable" or "runtime") of the pipeline a directory holds, None if it holds none."""
+    try:
+        kind = _load_json(directory / PIPELINE_FILE).get("kind")
+    except ModelFileError:
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 def read_consistently(directory: Path, load: Callable[[dict, dict[str, Path | None]], T], attempts: int = 20) -> T:
     """`load(*read(directory))`, retried while it fails because a writer replaced pipeline.json meanwhile."""
     for _ in range(attempts):

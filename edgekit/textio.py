@@ -147,3 +147,8 @@ def _records(lines: Iterator[bytes | None], source: str, jsonl: bool, field: str
                          f"expected a JSON object with a string field {field!r}")
             continue
         yield Record(source, lineno, obj[field], obj)
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 record', '2 records' (for messages)."""
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"

@@ -250,7 +250,7 @@ def test_cli_init_ask_teach_forget_export(tmp_path):
     out = cli(["pipeline", "forget", d, "make me a coffee", "brew me a coffee please"])
     assert out.returncode == 0 and "was MakeCoffee" in out.stderr
     out = cli(["pipeline", "forget", d, "--intent", "Tea"])
-    assert out.returncode == 0 and "intent Tea (1 teachings)" in out.stderr
+    assert out.returncode == 0 and "intent Tea (1 teaching)" in out.stderr
     out = cli(["pipeline", "forget", d, "make me a coffee"])
     assert out.returncode == 2 and "never taught" in out.stderr and "Traceback" not in out.stderr
     assert json.loads(cli(["ask", d], "brew a coffee\n").stdout)["intent"] is None

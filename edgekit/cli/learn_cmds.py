@@ -10,6 +10,7 @@ from typing import Any, Iterable, List, Optional, TextIO
 import typer
 
 from ..errors import DataError
+from ..textio import plural
 from .app import app, fail, guarded
 
 TextFieldOpt = typer.Option("text", "--text-field", help="Column / JSON field holding the text.")
@@ -65,7 +66,8 @@ def learn(
     text_field: str = TextFieldOpt,
     label_field: str = LabelFieldOpt,
     features_field: str = FeaturesFieldOpt,
-    features: int = typer.Option(1024, "--features", help="Hashed feature size for a new text model."),
+    features: Optional[int] = typer.Option(None, "--features", help="Hashed feature size for a new text model "
+                                                                  "[default: 1024]."),
     grammar: Optional[str] = typer.Option(None, "--grammar", help="Normalize text with this forest grammar first "
                                                                   "(new text model)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE parameter for a new model's head, e.g. "
@@ -82,7 +84,7 @@ def learn(
             if engine != "dask":
                 raise fail(f"unknown engine {engine!r} (local or dask)")
             current = learn_on_dask(model, data, scheduler, head=head, text_field=text_field, label_field=label_field,
-                                    features_field=features_field, n_features=features, grammar=grammar,
+                                    features_field=features_field, n_features=features or 1024, grammar=grammar,
                                     params=_params(param))
             typer.echo(f"learned {data} on the Dask cluster; {model}: {_summary(current)}", err=True)
             return
@@ -98,16 +100,19 @@ def learn(
                 if head is not None and head not in _kinds_of(current):
                     raise DataError(f"{model} is an existing {_kinds_of(current)[0]} model; --head {head} "
                                       f"applies to new models only")
-                if params:
-                    raise DataError(f"--param applies to new models only ({model} exists)")
+                given = [name for name, value in (("--param", params), ("--features", features),
+                                                  ("--grammar", grammar)) if value]
+                if given:
+                    raise DataError(f"{' and '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to new models "
+                                    f"only ({model} exists; its settings are kept)")
             else:
                 if batch.is_text:
-                    params["featurizer"] = featurizer_for_model(model, features, grammar)
+                    params["featurizer"] = featurizer_for_model(model, features or 1024, grammar)
                 current = make_head(head or "analytic", **params)
             _check_kind(current, model, batch)
             current.partial_fit(batch.inputs, _labels_for(current, batch.labels))
             current.save(model)
-        typer.echo(f"learned {len(batch.labels)} records from {data}; {model}: {_summary(current)}", err=True)
+        typer.echo(f"learned {plural(len(batch.labels), 'record')} from {data}; {model}: {_summary(current)}", err=True)
 
     guarded(body)
 
@@ -121,8 +126,8 @@ def _kinds_of(head: Any) -> list[str]:
 def _summary(head: Any) -> str:
     counts = head.info().get("counts", {}) if hasattr(head, "info") else {}
     shown = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
-    more = f", ... ({len(counts)} classes)" if len(counts) > 8 else ""
-    return f"{len(head.classes_)} classes ({shown}{more})"
+    more = f", ... ({plural(len(counts), 'class', 'classes')})" if len(counts) > 8 else ""
+    return f"{plural(len(head.classes_), 'class', 'classes')} ({shown}{more})"
 
 
 @app.command()
@@ -158,7 +163,7 @@ def forget(
             if batch is not None:
                 _check_kind(current, model, batch)
                 current.forget(batch.inputs, _labels_for(current, batch.labels))
-                what = f"{len(batch.labels)} records of {data}"
+                what = f"{plural(len(batch.labels), 'record')} of {data}"
             else:
                 for name in label:
                     current.forget_class(coerce_label(name, current.classes_))

@@ -49,9 +49,11 @@ def init(directory: Path = typer.Argument(..., help="Directory to create the pip
 
         if (directory / PIPELINE_FILE).exists() and not force:
             raise fail(f"{directory} already holds a pipeline (use --force to replace it)")
+        pipe = Pipeline(grammar, None if normalizer.lower() == "none" else normalizer, threshold=threshold,
+                        seed_per_intent=seed, n_features=features)  # before anything is written: a bad grammar leaves no trace
         with _lock(directory):
-            pipe = Pipeline(grammar, None if normalizer.lower() == "none" else normalizer, threshold=threshold,
-                            seed_per_intent=seed, n_features=features)
+            if (directory / PIPELINE_FILE).exists() and not force:
+                raise fail(f"{directory} already holds a pipeline (use --force to replace it)")
             pipe.save(directory)
         typer.echo(json.dumps(pipe.info(), ensure_ascii=False))
 
@@ -65,6 +67,7 @@ def ask(directory: Path = DirArg,
         trace: bool = typer.Option(False, "--trace", help="Include the grammar's digestion tree.")) -> None:
     """Understand each input line: one JSON line out with intent, source (grammar or head), slots or score."""
     def body() -> None:
+        from ..errors import DataError
         from ..textio import read_records
 
         pipe = _load(directory)
@@ -73,21 +76,40 @@ def ask(directory: Path = DirArg,
         bad = 0
         while chunk := list(islice(records, size)):
             good = [r for r in chunk if not (jsonl and r.error)]
-            answers = iter(pipe.ask_many([r.text for r in good]))
+            answers = iter(_answers(pipe, [r.text for r in good]))
             for rec in chunk:
-                if rec.error:
+                answer = None if jsonl and rec.error else next(answers)
+                error = str(answer) if isinstance(answer, DataError) else rec.error
+                if error:
                     bad += 1
-                    typer.echo(f"edgekit: {rec.where}: {rec.error}", err=True)
-                if jsonl and rec.error:
-                    out = {"text": rec.text, "intent": None, "source": None, "error": rec.error}
+                    typer.echo(f"edgekit: {rec.where}: {error}", err=True)
+                if answer is None or isinstance(answer, DataError):
+                    out = {"text": rec.text, "intent": None, "source": None, "error": error}
                 else:
-                    out = next(answers).to_dict(trace=trace)
+                    out = answer.to_dict(trace=trace)
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         if bad:
             raise typer.Exit(1)
 
     guarded(body)
+
+
+def _answers(pipe, texts: list[str]) -> list:
+    """pipe.ask_many(texts); when a text is refused (DataError: e.g. too long for the head), text by text,
+    with the error in that text's place, so one bad line does not end the run."""
+    from ..errors import DataError
+
+    try:
+        return pipe.ask_many(texts)
+    except DataError:
+        answers: list = []
+        for text in texts:
+            try:
+                answers.append(pipe.ask(text))
+            except DataError as exc:
+                answers.append(exc)
+        return answers
 
 
 def teach(directory: Path = DirArg,
@@ -142,6 +164,8 @@ def forget(directory: Path = DirArg,
            ) -> None:
     """Unlearn taught texts, or a whole learned intent, exactly; the directory is updated atomically."""
     def body() -> None:
+        from ..textio import plural
+
         if not texts and intent is None:
             raise fail("give the texts to forget, or --intent NAME to forget a whole intent")
         with _lock(directory):
@@ -149,7 +173,7 @@ def forget(directory: Path = DirArg,
             if texts:
                 done = [f"{t!r} (was {pipe.forget(t, intent)})" for t in texts]
             else:
-                done = [f"intent {intent} ({pipe.forget_intent(intent)} teachings)"]
+                done = [f"intent {intent} ({plural(pipe.forget_intent(intent), 'teaching')})"]
             pipe.save(directory)
         typer.echo(f"forgot {', '.join(done)}; the head now knows: {', '.join(pipe.intents['head']) or 'nothing'}",
                    err=True)
