@@ -163,8 +163,13 @@ class Pipeline:
         if frame is None:
             return Answer(text, normalized, trace=trace,
                           reason=trace.rejection or NO_INTENT)
-        return Answer(text, normalized, frame.intent, "grammar", None,
-                      {k: s.to_dict() for k, s in frame.slots.items()}, frame.rule, frame.where, trace)
+        slots = {k: s.to_dict() for k, s in frame.slots.items()}
+        if trace.input != text:  # the grammar read the normalized text: give spans in the caller's text
+            spans = _input_spans(self.normalizer.explain(text))
+            for slot in slots.values():
+                if "span" in slot:
+                    slot["span"] = spans(*slot["span"])
+        return Answer(text, normalized, frame.intent, "grammar", None, slots, frame.rule, frame.where, trace)
 
     def head_input(self, text: str) -> str:
         """What the head reads for a text: normalized, then rewritten by the grammar's lexicon and rules."""
@@ -429,6 +434,26 @@ def _sample(node: list, ex: Any, rng: random.Random, render: Any, top: bool = Fa
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
+def _input_spans(trace: Any) -> Any:
+    """From a normalizer's trace, a function mapping a span of its output to the span of the input it
+    came from (the input extent of every top-level element the output span touches)."""
+    pieces, cursor = [], 0  # (output start, output end, input start, input end) per top-level element
+    for node in trace.nodes:
+        at = trace.output.find(node.text, cursor)
+        if at < 0 or at > cursor + 1:
+            at = cursor
+        pieces.append((at, at + len(node.text), node.start, node.end))
+        cursor = at + len(node.text)
+
+    def to_input(start: int, end: int) -> list[int]:
+        hit = [p for p in pieces if p[0] < end and p[1] > start] or [p for p in pieces if p[0] <= start <= p[1]]
+        if not hit:
+            return [start, end]
+        return [min(p[2] for p in hit), max(p[3] for p in hit)]
+
+    return to_input
+
+
 def _forest(g: Any) -> Any:
     if hasattr(g, "normalize") and hasattr(g, "explain"):
         return g
