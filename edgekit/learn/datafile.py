@@ -152,6 +152,8 @@ def _read_jsonl(path: Path, text: str, text_field: str, label_field: str, featur
 
 def _read_csv(path: Path, text: str, text_field: str, label_field: str) -> TrainingData:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    if csv.field_size_limit() < MAX_LINE_BYTES:  # the csv default (128 KiB) would refuse lines within the limit
+        csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
