@@ -239,3 +239,22 @@ def test_ask_gives_an_error_record_for_a_text_too_long_for_the_head(pipe, tmp_pa
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(records) == 3 and records[0]["intent"] == "TurnOn" and records[1]["error"]
     assert "error" not in records[2]
+
+
+def test_workers_end_quietly_when_the_parent_is_killed(tmp_path):
+    import signal
+    import time
+
+    big = tmp_path / "big.txt"
+    big.write_text("switch on the kitchen lamp and set it to fifty percent\n" * 60000)
+    with open(tmp_path / "err.txt", "wb") as err:
+        parent = subprocess.Popen([EDGEKIT, "normalize", "-j", "2", "--block-size", "4096", str(big)],
+                                  stdout=subprocess.PIPE, stderr=err)
+        assert parent.stdout.read(4096)  # the workers are running; the parent now blocks on the full pipe
+        time.sleep(0.5)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(60)
+        parent.stdout.close()  # the workers' results now have nowhere to go
+        time.sleep(3)
+    text = (tmp_path / "err.txt").read_text(errors="replace")
+    assert "Traceback" not in text and "BrokenPipeError" not in text, text[:2000]
