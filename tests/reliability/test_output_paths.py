@@ -53,24 +53,15 @@ def reseal(folder: Path, edit) -> None:
 
 
 # ---- forged fields --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("count", ["Infinity", "NaN", -3, 0, 1.5, True, "2"])
+@pytest.mark.parametrize("count", ["Infinity", "NaN", "-3", "0", "1.5", "true", '"2"', "1e400"])
 def test_forged_taught_counts_are_refused(saved, tmp_path, count):
     folder = copy(saved, tmp_path)
-    key = "0" * 32
-
-    def edit(meta):
-        meta["taught"][key] = {"Cosy": "@COUNT@"}
-
-    reseal(folder, edit)
-    text = (folder / PIPELINE_FILE).read_text().replace('"@COUNT@"', count if isinstance(count, str) and
-                                                        count in ("Infinity", "NaN") else json.dumps(count))
-    (folder / PIPELINE_FILE).write_text(text)
-    if isinstance(count, str) and count in ("Infinity", "NaN"):  # checksum over the parsed value: recompute it
-        meta = json.loads(text)
-        meta.pop("sha256")
-        canonical = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
-        text = text.replace(json.loads(text)["sha256"], hashlib.sha256(canonical).hexdigest())
-        (folder / PIPELINE_FILE).write_text(text)
+    reseal(folder, lambda meta: meta["taught"].update({"0" * 32: {"Cosy": "@COUNT@"}}))
+    text = (folder / PIPELINE_FILE).read_text().replace('"@COUNT@"', count)
+    meta = json.loads(text)  # Python's json reads Infinity and NaN: the forger's checksum covers them
+    stored = meta.pop("sha256")
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    (folder / PIPELINE_FILE).write_text(text.replace(stored, digest))
     with pytest.raises(ModelFileError):
         Pipeline.load(folder)
     refused(run("ask", folder, input="x\n"), "pipeline.json")
