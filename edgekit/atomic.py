@@ -31,6 +31,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    if path.exists() and not path.is_file():  # a folder, a device (/dev/null), a pipe: never replaced by a file
+        raise IsADirectoryError(21, "is a folder" if path.is_dir() else "not a regular file", str(path))
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)

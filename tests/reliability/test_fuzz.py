@@ -95,3 +95,44 @@ def _forged_model_test(kind: str, params: dict):
 @pytest.mark.parametrize("kind,params", [("analytic", {}), ("kvb", {"n_codebooks": 4, "n_keys": 8})])
 def test_forged_model_files_with_valid_checksums_raise_only_model_file_error(kind, params):
     _forged_model_test(kind, params)()
+
+
+# ---- the command line (issue 15): arguments and streams, JSON Lines, forged pipelines, output overlaps ------
+_SCRATCH_CLI: list = []
+
+
+def cli_scratch() -> "ft.Scratch":
+    if not _SCRATCH_CLI:
+        _SCRATCH_CLI.append(ft.Scratch(SCRATCH / "cli"))
+    return _SCRATCH_CLI[0]
+
+
+@settings(FAST, max_examples=25)
+@given(ft.cli_args)
+def test_any_arguments_and_stdin_give_an_exit_status_not_a_traceback(args):
+    ft.check_cli(cli_scratch(), *args)
+
+
+@settings(FAST, max_examples=20)
+@given(st.sampled_from([["parse"], ["explain", "--json"], ["normalize"], ["predict", "{model}"], ["ask", "{pipe}"]]),
+       st.lists(ft.json_line_values, min_size=1, max_size=5))
+def test_hostile_json_lines_give_one_valid_json_line_each(command, lines):
+    ft.check_cli_json_lines(cli_scratch(), command, lines)
+
+
+@settings(FAST, max_examples=40)
+@given(st.data())
+def test_forged_pipeline_json_loads_or_raises_model_file_error(data):
+    import shutil
+
+    folder = SCRATCH / "forged-pipeline"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(cli_scratch().root / "p", folder)
+    meta = json.loads((folder / "pipeline.json").read_text())
+    ft.check_forged_pipeline(folder, ft.mutate_json(meta, data.draw))
+
+
+@settings(FAST, max_examples=14)
+@given(st.sampled_from(ft.OVERLAP_LAYOUTS), st.booleans(), st.booleans())
+def test_output_overlaps_never_change_an_input(layout, as_folder, resume):
+    ft.check_output_overlap(SCRATCH / "overlap", layout, as_folder, resume)

@@ -172,3 +172,14 @@ def test_pipeline_export_into_its_own_directory_is_refused(saved, tmp_path):
 def test_pipeline_init_with_a_bad_grammar_leaves_nothing(tmp_path):
     refused(run("pipeline", "init", tmp_path / "p2", "-g", "nosuch"), "nosuch")
     assert not (tmp_path / "p2").exists()
+
+
+def test_a_device_or_fifo_is_never_replaced_by_a_file(tmp_path):
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    refused(run("compile", "home", "-o", fifo), "not a regular file")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    (tmp_path / "folder.forestc").mkdir()
+    refused(run("compile", "home", "-o", tmp_path / "folder.forestc"), "is a folder")
