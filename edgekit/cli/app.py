@@ -1,7 +1,8 @@
 """The typer application object and the shared helpers every command module uses."""
 from __future__ import annotations
 
-from typing import Optional
+import sys
+from typing import Any, Optional, Sequence
 
 import typer
 
@@ -29,3 +30,10 @@ def _print_version(value: bool) -> None:
 def _options(version: Optional[bool] = typer.Option(None, "--version", is_eager=True, callback=_print_version,
                                                     help="Print the edgekit version and exit.")) -> None:
     """Understand short text and learn from it on small CPU-only devices."""
+
+
+def interactive(files: Sequence[Any] | None) -> bool:
+    """True when the command reads stdin and a person is at either end: answer each line as it comes."""
+    from ..record_loop import is_interactive
+
+    return not files and is_interactive(sys.stdin, sys.stdout)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import islice
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import Boundary, app, fail, guarded
+from .app import Boundary, app, fail, guarded, interactive
 
 pipeline_app = typer.Typer(name="pipeline", cls=Boundary, no_args_is_help=True, add_completion=False,
                            help="The edge pipeline: normalizer -> grammar -> learned head, taught on the device.")
 app.add_typer(pipeline_app, name="pipeline")
 
 DirArg = typer.Argument(..., help="The pipeline directory (made by `edgekit pipeline init`).")
-BATCH = 256
 
 
 def _lock(directory: Path):
@@ -68,48 +66,30 @@ def ask(directory: Path = DirArg,
     """Understand each input line: one JSON line out with intent, source (grammar or head), slots or score."""
     def body() -> None:
         from ..errors import DataError
+        from ..record_loop import Reply, run_batch, run_records
         from ..textio import read_records
 
         pipe = _load(directory)
-        size = 1 if not files and sys.stdin.isatty() else BATCH
-        records = iter(read_records(files or [], jsonl=jsonl, field=field))
-        bad = 0
-        while chunk := list(islice(records, size)):
+
+        def answer(chunk: list) -> list[Reply]:
             good = [r for r in chunk if not (jsonl and r.error)]
-            answers = iter(_answers(pipe, [r.text for r in good]))
+            answers = iter(run_batch(lambda texts: pipe.ask_many(texts, trace=trace), [r.text for r in good]))
+            replies = []
             for rec in chunk:
-                answer = None if jsonl and rec.error else next(answers)
-                error = str(answer) if isinstance(answer, DataError) else rec.error
-                if error:
-                    bad += 1
-                    typer.echo(f"edgekit: {rec.where}: {error}", err=True)
-                if answer is None or isinstance(answer, DataError):
+                got = None if jsonl and rec.error else next(answers)
+                error = str(got) if isinstance(got, DataError) else rec.error
+                if got is None or isinstance(got, DataError):
                     out = {"text": rec.text, "intent": None, "source": None, "error": error}
                 else:
-                    out = answer.to_dict(trace=trace)
-                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        if bad:
+                    out = got.to_dict(trace=trace)
+                replies.append(Reply(json.dumps(out, ensure_ascii=False), error))
+            return replies
+
+        if run_records(read_records(files or [], jsonl=jsonl, field=field), answer, sys.stdout,
+                       interactive=interactive(files)):
             raise typer.Exit(1)
 
     guarded(body)
-
-
-def _answers(pipe, texts: list[str]) -> list:
-    """pipe.ask_many(texts); when a text is refused (DataError: e.g. too long for the head), text by text,
-    with the error in that text's place, so one bad line does not end the run."""
-    from ..errors import DataError
-
-    try:
-        return pipe.ask_many(texts)
-    except DataError:
-        answers: list = []
-        for text in texts:
-            try:
-                answers.append(pipe.ask(text))
-            except DataError as exc:
-                answers.append(exc)
-        return answers
 
 
 def teach(directory: Path = DirArg,
