@@ -141,7 +141,11 @@ class _Stream:
 
 def _silence_stdout() -> None:
     """After stdout failed, send what is still buffered nowhere, so the interpreter's final flush cannot
-    print a second error (the standard way to handle EPIPE)."""
+    print a second error (the standard way to handle EPIPE). Only for the process's real stdout (an
+    in-process run, e.g. a test runner's captured stream, leaves file descriptor 1 alone)."""
+    current = sys.stdout._stream if isinstance(sys.stdout, _Stream) else sys.stdout
+    if current is not sys.__stdout__ or sys.__stdout__ is None:
+        return
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.__stdout__.fileno())
