@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import sys
+import warnings
 from typing import Any, Callable, Iterator, TypeVar
 
 import typer
@@ -48,11 +49,20 @@ def describe_os_error(exc: OSError) -> str:
     return f"{where}: {reason}"
 
 
+def _show_warning(message: Warning | str, category: type, filename: str, lineno: int, file: Any = None,
+                  line: str | None = None) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(f"edgekit: warning: {message}\n")
+
+
 def translate(fn: Callable[[], T]) -> T:
     """Run fn, turning edgekit's errors and OS faults into one stderr line and exit 2 (a broken pipe:
-    the reader went away, exit quietly)."""
+    the reader went away, exit quietly), and warnings into one `edgekit: warning:` line without the
+    source location."""
     try:
-        return fn()
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return fn()
     except EdgekitError as exc:
         raise fail(str(exc)) from None
     except BrokenPipeError:

@@ -165,15 +165,20 @@ def _predict_with_head(model: Path, records: Iterable[Any], batch_size: int) -> 
 
 @app.command()
 def info(
-    model: Path = typer.Argument(..., help="Model state file."),
+    model: Path = typer.Argument(..., help="Model state file, or an exported .onnx model."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show a model's classes, per-class counts, feature size and sizes in bytes."""
     def body() -> None:
-        from ..learn.heads import load_head
+        if str(model).endswith(".onnx"):
+            from ..runtime.onnx_model import OnnxModel
 
-        head = load_head(model)
-        summary = dict(head.info())
+            head = OnnxModel(model)
+        else:
+            from ..learn.heads import load_head
+
+            head = load_head(model)
+        summary = dict(head.info()) if hasattr(head, "info") else {"classes": [str(c) for c in head.classes_]}
         summary = {"path": str(model), "file_bytes": model.stat().st_size, **summary}
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
