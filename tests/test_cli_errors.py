@@ -228,13 +228,15 @@ def test_ask_slot_spans_point_into_the_input_as_parse_does(pipe):
     assert text[start:end] == "fifty percent"
 
 
-def test_ask_gives_an_error_record_for_a_text_too_long_for_the_head(pipe, tmp_path):
+def test_ask_gives_an_error_record_for_a_text_too_long_for_the_head(tmp_path):
     from edgekit.limits import MAX_LINE_BYTES, MAX_TEXT_CHARS
+    from edgekit.pipeline import Pipeline
 
-    long = "a " * (MAX_TEXT_CHARS // 2 + 1)
+    Pipeline("home", normalizer=None, seed_per_intent=4, n_features=64).save(tmp_path / "p")
+    long = "a" * (MAX_TEXT_CHARS + 1)  # one long word: cheap for the grammar, too long for the head
     assert MAX_TEXT_CHARS < len(long) < MAX_LINE_BYTES
     (tmp_path / "in.txt").write_text(f"turn on the light\n{long}\nbrew me a coffee\n")
-    out = run("ask", pipe, tmp_path / "in.txt")
+    out = run("ask", tmp_path / "p", tmp_path / "in.txt")
     assert out.exit_code == 1 and "in.txt:2:" in out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(records) == 3 and records[0]["intent"] == "TurnOn" and records[1]["error"]
