@@ -1,0 +1,344 @@
+"""Recognize intents: run the token automata of a compiled language over one input, with the home's
+lists set at run time and the caller's context, and rank the readings as hassil does.
+
+One pass left to right; at each token position at most one reading per (automaton state, context
+picked up so far) survives (the cheapest), so time is linear in the input for a given home."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..errors import DataError
+from .compile import CompiledLanguage
+from .text import Token, fold_case, prepare_input, remove_skip_words, skip_word_pattern, token_keys, tokenize
+
+NO_MATCH = "no template matches the input"
+_END = None  # trie key of the payloads that end at a node
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One value of a runtime list: what is said, what the slot gets, the context it brings."""
+    text: str
+    value: Any = None
+    context: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    value: Any
+    text: str
+    wildcard: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    """A recognized intent: slots with HA's value types, the merged context, the template that
+    matched (its file:line and text), the block's response key and metadata, and its rank cost."""
+    intent: str
+    slots: dict[str, SlotValue]
+    context: dict[str, Any]
+    template: str
+    where: str
+    block: str
+    response: str | None = "default"
+    metadata: dict[str, Any] | None = None
+    cost: tuple[int, ...] = field(default=(), compare=False)
+
+    def slot_values(self) -> dict[str, Any]:
+        return {k: v.value for k, v in self.slots.items()}
+
+
+def _trie_add(trie: dict, keys: Iterable[str], payload: Any) -> None:
+    node = trie
+    for k in keys:
+        node = node.setdefault(k, {})
+    node.setdefault(_END, []).append(payload)
+
+
+class Recognizer:
+    """Parses text against one compiled language; runtime lists are replaced with set_list."""
+
+    def __init__(self, compiled: CompiledLanguage) -> None:
+        self.c = compiled
+        self._lists: dict[str, dict] = {}
+        for key, spellings in compiled.text_lists.items():
+            trie: dict = {}
+            for toks, value, ctx, meta in spellings:
+                _trie_add(trie, toks, (value, ctx, meta))
+            self._lists[key] = trie
+        for key in compiled.runtime_lists:
+            self._lists.setdefault(key, {})
+        self._range_tries: dict[str, dict] = {}
+        self._range_sets: dict[str, frozenset] = {}
+        for key, words in compiled.range_words.items():
+            trie = {}
+            for toks, value, chars in words:
+                _trie_add(trie, toks, (value, chars))
+            self._range_tries[key] = trie
+        for key, rng in compiled.ranges.items():
+            self._range_sets[key] = frozenset(float(x) for x in rng.numbers())
+        self._skip = skip_word_pattern(compiled.skip_words)
+        self._names = {b.intent for b in compiled.blocks}
+
+    # ---- runtime lists ------------------------------------------------------------------------------
+    @property
+    def runtime_lists(self) -> list[str]:
+        """Lists the templates use that the language does not define (name, area, floor ...)."""
+        return sorted(self.c.runtime_lists)
+
+    def set_list(self, name: str, entries: Iterable[ListEntry | str]) -> None:
+        """Replace a runtime list (no recompilation): the entries' spoken texts go into a token trie."""
+        if name not in self.c.runtime_lists:
+            raise DataError(f"no runtime list {name!r} in language {self.c.language} "
+                            f"(its templates use: {', '.join(self.runtime_lists) or 'none'})")
+        trie: dict = {}
+        for k, e in enumerate(entries):
+            if isinstance(e, str):
+                e = ListEntry(e, e)
+            if not isinstance(e, ListEntry) or not isinstance(e.text, str):
+                raise DataError(f"list {name!r} entry {k}: expected text or a ListEntry, got {e!r}")
+            toks = token_keys(prepare_input(e.text))
+            if not toks:
+                continue
+            _trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))
+        self._lists[name] = trie
+
+    # ---- parsing --------------------------------------------------------------------------------------
+    def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1) -> list[IntentResult]:
+        """The n best readings of text (best first); [] when no template matches."""
+        if not isinstance(text, str):
+            raise TypeError(f"expected text (str), got {type(text).__name__}")
+        context = dict(context or {})
+        prepared = prepare_input(text)
+        variants = [prepared]
+        stripped = remove_skip_words(prepared, self._skip)
+        if stripped != prepared:
+            variants.append(stripped)
+        cands: list[tuple] = []
+        for k, v in enumerate(variants):
+            toks = tokenize(v)
+            if toks:
+                self._run(v, toks, context, k, cands)
+        words = set(fold_case(stripped).split())
+        results: dict[tuple, tuple] = {}
+        for cand in sorted(cands, key=lambda c: c[0]):
+            r = self._finish(cand, context, words)
+            if r is not None:
+                key = (r.intent, r.where, tuple(sorted((k, repr(v.value)) for k, v in r.slots.items())))
+                if key not in results:
+                    results[key] = r
+                    if len(results) >= n:
+                        break
+        return list(results.values())
+
+    def parse_with_reason(self, text: str, context: Mapping[str, Any] | None = None
+                          ) -> tuple[IntentResult | None, str | None]:
+        res = self.parse(text, context, 1)
+        if res:
+            return res[0], None
+        return None, (NO_MATCH if prepare_input(text) else "empty input")
+
+    def _run(self, surface: str, toks: list[Token], context: dict, variant: int, out: list) -> None:
+        c = self.c
+        tok, slot_edges, final, specs = c.tok, c.slot_edges, c.final, c.specs
+        n = len(toks)
+        keys = [t.key for t in toks]
+        agenda: list[dict] = [dict() for _ in range(n + 1)]
+        agenda[0][(0, ())] = ((0, 0, 0, 0), 0, None, (), None, ())
+        memo: dict[tuple[str, int], list] = {}
+        blocks = c.blocks
+        for j in range(n + 1):
+            here = agenda[j]
+            nxt = agenda[j + 1] if j < n else None
+            work = list(here.items())
+            while work:
+                key, th = work.pop()
+                if here.get(key) is not th:
+                    continue
+                cost, s, slots, ctxs, wild, ck = th
+                if wild is not None:
+                    sid, target, start = wild
+                    text = surface[toks[start].start:toks[j - 1].end]
+                    spec = specs[sid]
+                    nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
+                    ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
+                    self._push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
+                    if nxt is not None:
+                        self._push(nxt, key, th, None)
+                    continue
+                if j == n:
+                    if final[s] >= 0:
+                        out.append(((cost, variant), final[s], slots, ctxs))
+                else:
+                    targets = tok[s].get(keys[j])
+                    if targets:
+                        ncost = (cost[0], cost[1], cost[2] - len(keys[j]), cost[3])
+                        for t in targets:
+                            self._push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
+                for sid, t in slot_edges[s]:
+                    spec = specs[sid]
+                    if spec.kind == "wildcard":
+                        if nxt is not None:
+                            wcost = (cost[0], cost[1] + 1, cost[2], cost[3])
+                            self._push(nxt, ("w", sid, t, ck), (wcost, -1, slots, ctxs, (sid, t, j), ck), None)
+                        continue
+                    if j == n:
+                        continue
+                    mk = (spec.list_key, j) if spec.kind == "text" else ("#" + spec.list_key, j)
+                    matches = memo.get(mk)
+                    if matches is None:
+                        matches = memo[mk] = (self._text_matches(spec.list_key, keys, toks, surface, j)
+                                              if spec.kind == "text" else
+                                              self._range_matches(spec.list_key, keys, toks, surface, j))
+                    block = blocks[spec.block]
+                    for end, value, vtext, vctx, meta, lit in matches:
+                        if vctx and not _value_allowed(block, vctx):
+                            continue
+                        if vctx:
+                            nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
+                        else:
+                            nctx, nck = ctxs, ck
+                        name_len = len(vtext) if spec.slot == "name" else 0
+                        ncost = (cost[0] - name_len, cost[1], cost[2] - lit, cost[3])
+                        nslots = ((spec.slot, value, vtext, False, meta), slots) if spec.slot else slots
+                        tgt = agenda[end]
+                        self._push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck),
+                                   work if end == j else None)
+
+    @staticmethod
+    def _push(agenda: dict, key: Any, th: tuple, work: list | None) -> None:
+        old = agenda.get(key)
+        if old is None or th[0] < old[0]:
+            agenda[key] = th
+            if work is not None:
+                work.append((key, th))
+
+    def _text_matches(self, list_key: str, keys: list[str], toks: list[Token], surface: str, j: int) -> list:
+        node = self._lists.get(list_key)
+        out = []
+        i = j
+        while node is not None:
+            if _END in node and i > j:
+                text = surface[toks[j].start:toks[i - 1].end]
+                for value, ctx, meta in node[_END]:
+                    out.append((i, text if value is None else value, text, ctx, meta, 0))
+            if i >= len(keys):
+                break
+            node = node.get(keys[i])
+            i += 1
+        return out
+
+    def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int) -> list:
+        rng = self.c.ranges[key]
+        t = toks[j]
+        out = []
+        if t.number:
+            if rng.digits:
+                v = float(t.key)
+                ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
+                    else v in self._range_sets[key]
+                if ok:
+                    if rng.multiplier is not None:
+                        v *= rng.multiplier
+                    out.append((j + 1, int(v) if v.is_integer() else v, surface[t.start:t.end], None, None, 0))
+            return out
+        node = self._range_tries.get(key)
+        i = j
+        while node is not None:
+            if _END in node and i > j:
+                text = surface[toks[j].start:toks[i - 1].end]
+                for value, chars in node[_END]:
+                    out.append((i, value, text, None, None, chars))
+            if i >= len(keys):
+                break
+            node = node.get(keys[i])
+            i += 1
+        return out
+
+    def _finish(self, cand: tuple, caller: dict, words: set[str]) -> IntentResult | None:
+        (cost, _variant), sid, slots, ctxs = cand
+        ref = self.c.sentences[sid]
+        block = self.c.blocks[ref.block]
+        if block.required_keywords and block.required_keywords.isdisjoint(words):
+            return None
+        merged = dict(caller)
+        for x in ctxs:
+            merged.update(x)
+        if block.excludes_context and not _check_excluded(block.excludes_context, merged):
+            return None
+        from_context: dict[str, SlotValue] = {}
+        if block.requires_context and not _copy_required(block.requires_context, merged, from_context):
+            return None
+        found: dict[str, SlotValue] = {}
+        entries = []
+        while slots:
+            entries.append(slots[0])
+            slots = slots[1]
+        for name, value, vtext, is_wild, meta in reversed(entries):
+            found[name] = SlotValue(value, vtext, is_wild, meta)
+        out = dict(found)
+        for name, value in block.slots.items():
+            if name not in found:
+                out[name] = SlotValue(value, "")
+        for name, sv in from_context.items():
+            if name not in found:
+                out[name] = sv
+        return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where,
+                            block.response if block.response is not None else "default", block.metadata, cost)
+
+
+# ---- context rules, as hassil applies them ----------------------------------------------------------------
+def _unpack(v: Any) -> Any:
+    return v.get("value") if isinstance(v, Mapping) else v
+
+
+def _matches(required: Any, actual: Any) -> bool:
+    if isinstance(required, (list, tuple, set, frozenset)):
+        return actual in required
+    return required is None or actual == required
+
+
+def _value_allowed(block, vctx: dict) -> bool:
+    """A list value may fill a slot of this block: its context breaks no required or excluded key."""
+    for k, req in block.requires_context.items():
+        if k in vctx and not _matches(_unpack(req), _unpack(vctx[k])):
+            return False
+    for k, exc in block.excludes_context.items():
+        if k in vctx:
+            ex, act = _unpack(exc), _unpack(vctx[k])
+            if (act in ex) if isinstance(ex, (list, tuple, set, frozenset)) else act == ex:
+                return False
+    return True
+
+
+def _check_excluded(excluded: dict, ctx: dict) -> bool:
+    for k, exc in excluded.items():
+        if k not in ctx:
+            continue
+        ex, act = _unpack(exc), _unpack(ctx[k])
+        if (act in ex) if isinstance(ex, (list, tuple, set, frozenset)) else act == ex:
+            return False
+    return True
+
+
+def _copy_required(required: dict, ctx: dict, slots: dict[str, SlotValue]) -> bool:
+    for k, req in required.items():
+        copy_to = None
+        if isinstance(req, Mapping):
+            want_slot = req.get("slot")
+            copy_to = want_slot if isinstance(want_slot, str) else (k if want_slot else None)
+            req = req.get("value")
+        actual = ctx.get(k)
+        text, meta = "", None
+        if isinstance(actual, Mapping):
+            text, meta, actual = actual.get("text", ""), actual.get("metadata"), actual.get("value")
+        ok = (req is not None and actual == req) or (req is None and actual is not None) or \
+            (isinstance(req, (list, tuple, set, frozenset)) and actual in req)
+        if not ok:
+            return False
+        if copy_to:
+            slots[copy_to] = SlotValue(actual, text, False, meta)
+    return True
