@@ -124,7 +124,8 @@ class Recognizer:
                 self._run(v, toks, context, k, cands)
         words = set(fold_case(stripped).split())
         results: dict[tuple, tuple] = {}
-        for cand in sorted(cands, key=lambda c: c[0]):
+        intent_of = [self.c.blocks[r.block].intent for r in self.c.sentences]
+        for cand in sorted(cands, key=lambda c: (c[0][0], intent_of[c[1]], c[1], c[0][1])):
             r = self._finish(cand, context, words)
             if r is not None:
                 key = (r.intent, r.where, tuple(sorted((k, repr(v.value)) for k, v in r.slots.items())))
@@ -142,71 +143,79 @@ class Recognizer:
         return None, (NO_MATCH if prepare_input(text) else "empty input")
 
     def _run(self, surface: str, toks: list[Token], context: dict, variant: int, out: list) -> None:
+        """Readings of one token sequence. A position is (word index, offset in the word): a list glued
+        to what follows (`<area>[ ]temperatuur`, `<area>[ ]<name>`) may end inside a word, and the rest
+        of that word is then matched by the template's glued continuation."""
         c = self.c
-        tok, slot_edges, final, specs = c.tok, c.slot_edges, c.final, c.specs
+        tok, slot_edges, final, specs, glued = c.tok, c.slot_edges, c.final, c.specs, c.glued
         n = len(toks)
         keys = [t.key for t in toks]
-        agenda: list[dict] = [dict() for _ in range(n + 1)]
-        agenda[0][(0, ())] = ((0, 0, 0, 0), 0, None, (), None, ())
-        memo: dict[tuple[str, int], list] = {}
+        agenda: list[dict[int, dict]] = [dict() for _ in range(n + 1)]
+        agenda[0][0] = {(0, ()): ((0, 0, 0, 0), 0, None, (), None, ())}
+        memo: dict[tuple, list] = {}
         blocks = c.blocks
+        push = self._push
         for j in range(n + 1):
-            here = agenda[j]
-            nxt = agenda[j + 1] if j < n else None
-            work = list(here.items())
-            while work:
-                key, th = work.pop()
-                if here.get(key) is not th:
-                    continue
-                cost, s, slots, ctxs, wild, ck = th
-                if wild is not None:
-                    sid, target, start = wild
-                    text = surface[toks[start].start:toks[j - 1].end]
-                    spec = specs[sid]
-                    nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
-                    ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
-                    self._push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
-                    if nxt is not None:
-                        self._push(nxt, key, th, None)
-                    continue
-                if j == n:
-                    if final[s] >= 0:
-                        out.append(((cost, variant), final[s], slots, ctxs))
-                else:
-                    targets = tok[s].get(keys[j])
-                    if targets:
-                        ncost = (cost[0], cost[1], cost[2] - len(keys[j]), cost[3])
-                        for t in targets:
-                            self._push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
-                for sid, t in slot_edges[s]:
-                    spec = specs[sid]
-                    if spec.kind == "wildcard":
+            offsets = agenda[j]
+            done: set[int] = set()
+            while len(done) < len(offsets):
+                off = min(o for o in offsets if o not in done)
+                done.add(off)
+                here = offsets[off]
+                nxt = agenda[j + 1].setdefault(0, {}) if j < n else None
+                word = keys[j][off:] if j < n else ""
+                work = list(here.items())
+                while work:
+                    key, th = work.pop()
+                    if here.get(key) is not th:
+                        continue
+                    cost, s, slots, ctxs, wild, ck = th
+                    if wild is not None:
+                        if off:
+                            continue
+                        sid, target, start = wild
+                        text = surface[toks[start].start:toks[j - 1].end]
+                        spec = specs[sid]
+                        nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
+                        ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
+                        push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
-                            wcost = (cost[0], cost[1] + 1, cost[2], cost[3])
-                            self._push(nxt, ("w", sid, t, ck), (wcost, -1, slots, ctxs, (sid, t, j), ck), None)
+                            push(nxt, key, th, None)
                         continue
                     if j == n:
+                        if final[s] >= 0:
+                            out.append(((cost, variant), final[s], slots, ctxs))
                         continue
-                    mk = (spec.list_key, j) if spec.kind == "text" else ("#" + spec.list_key, j)
-                    matches = memo.get(mk)
-                    if matches is None:
-                        matches = memo[mk] = (self._text_matches(spec.list_key, keys, toks, surface, j)
-                                              if spec.kind == "text" else
-                                              self._range_matches(spec.list_key, keys, toks, surface, j))
-                    block = blocks[spec.block]
-                    for end, value, vtext, vctx, meta, lit in matches:
-                        if vctx and not _value_allowed(block, vctx):
+                    edges = tok[s] if not off else glued.get(s)
+                    targets = edges.get(word) if edges else None
+                    if targets:
+                        ncost = (cost[0], cost[1], cost[2] - len(word), cost[3])
+                        for t in targets:
+                            push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
+                    for sid, t in slot_edges[s]:
+                        spec = specs[sid]
+                        if spec.kind == "wildcard":
+                            if not off:
+                                wcost = (cost[0], cost[1] + 1, cost[2], cost[3])
+                                push(nxt, ("w", sid, t, ck), (wcost, -1, slots, ctxs, (sid, t, j), ck), None)
                             continue
-                        if vctx:
-                            nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
-                        else:
-                            nctx, nck = ctxs, ck
-                        name_len = len(vtext) if spec.slot == "name" else 0
-                        ncost = (cost[0] - name_len, cost[1], cost[2] - lit, cost[3])
-                        nslots = ((spec.slot, value, vtext, False, meta), slots) if spec.slot else slots
-                        tgt = agenda[end]
-                        self._push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck),
-                                   work if end == j else None)
+                        mk = (spec.kind, spec.list_key, j, off, t in glued)
+                        matches = memo.get(mk)
+                        if matches is None:
+                            matches = memo[mk] = self._matches(spec, keys, toks, surface, j, off, t in glued)
+                        block = blocks[spec.block]
+                        for end, eoff, value, vtext, vctx, meta, lit in matches:
+                            if vctx:
+                                if not _value_allowed(block, vctx):
+                                    continue
+                                nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
+                            else:
+                                nctx, nck = ctxs, ck
+                            name_len = len(vtext) if spec.slot == "name" else 0
+                            ncost = (cost[0] - name_len, cost[1], cost[2] - lit, cost[3])
+                            nslots = ((spec.slot, value, vtext, False, meta), slots) if spec.slot else slots
+                            tgt = agenda[end].setdefault(eoff, {})
+                            push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
 
     @staticmethod
     def _push(agenda: dict, key: Any, th: tuple, work: list | None) -> None:
@@ -216,46 +225,58 @@ class Recognizer:
             if work is not None:
                 work.append((key, th))
 
-    def _text_matches(self, list_key: str, keys: list[str], toks: list[Token], surface: str, j: int) -> list:
-        node = self._lists.get(list_key)
-        out = []
+    def _matches(self, spec, keys: list[str], toks: list[Token], surface: str, j: int, off: int,
+                 glued_after: bool) -> list:
+        """(end word, offset in it, value, text, context, metadata, literal chars) for a list at (j, off)."""
+        if spec.kind == "range":
+            return self._range_matches(spec.list_key, keys, toks, surface, j, off)
+        node = self._lists.get(spec.list_key)
+        out: list = []
         i = j
-        while node is not None:
-            if _END in node and i > j:
-                text = surface[toks[j].start:toks[i - 1].end]
-                for value, ctx, meta in node[_END]:
-                    out.append((i, text if value is None else value, text, ctx, meta, 0))
-            if i >= len(keys):
-                break
-            node = node.get(keys[i])
+        first = True
+        begin = toks[j].start + off
+        while node is not None and i < len(keys):
+            word = keys[i][off:] if first else keys[i]
+            if glued_after:
+                for cut in range(1, len(word)):
+                    child = node.get(word[:cut])
+                    if child is not None and _END in child:
+                        text = surface[begin:toks[i].start + (off if first else 0) + cut]
+                        for value, ctx, meta in child[_END]:
+                            out.append((i, (off if first else 0) + cut, text if value is None else value,
+                                        text, ctx, meta, 0))
+            node = node.get(word)
             i += 1
+            first = False
+            if node is not None and _END in node:
+                text = surface[begin:toks[i - 1].end]
+                for value, ctx, meta in node[_END]:
+                    out.append((i, 0, text if value is None else value, text, ctx, meta, 0))
         return out
 
-    def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int) -> list:
+    def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
         rng = self.c.ranges[key]
         t = toks[j]
         out = []
         if t.number:
-            if rng.digits:
+            if rng.digits and not off:
                 v = float(t.key)
                 ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
                     else v in self._range_sets[key]
                 if ok:
                     if rng.multiplier is not None:
                         v *= rng.multiplier
-                    out.append((j + 1, int(v) if v.is_integer() else v, surface[t.start:t.end], None, None, 0))
+                    out.append((j + 1, 0, int(v) if v.is_integer() else v, surface[t.start:t.end], None, None, 0))
             return out
         node = self._range_tries.get(key)
         i = j
-        while node is not None:
-            if _END in node and i > j:
-                text = surface[toks[j].start:toks[i - 1].end]
-                for value, chars in node[_END]:
-                    out.append((i, value, text, None, None, chars))
-            if i >= len(keys):
-                break
-            node = node.get(keys[i])
+        while node is not None and i < len(keys):
+            node = node.get(keys[i][off:] if i == j else keys[i])
             i += 1
+            if node is not None and _END in node:
+                text = surface[t.start + off:toks[i - 1].end]
+                for value, chars in node[_END]:
+                    out.append((i, 0, value, text, None, None, chars))
         return out
 
     def _finish(self, cand: tuple, caller: dict, words: set[str]) -> IntentResult | None:

@@ -31,9 +31,9 @@ _UNSPACED = re.compile(
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
-    r"(?P<num>(?:(?<![\w.,])-)?\d+(?:[.,]\d+)?(?!\w))"
+    r"(?P<num>(?:(?<![\w.,])-)?\d+(?:[.,]\d+)?)"
     r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
-    r"|(?P<word>(?:[^\W\d_]|" + _MARKS + r")+|\d+)"
+    r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
     r"|(?P<sep>(?:\s|_|-(?!\d))+)"
     r"|(?P<sym>\S)")
 
