@@ -33,7 +33,6 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
         "ranges": {k: dataclasses.asdict(r) for k, r in c.ranges.items()},
         "range_words": c.range_words, "skip_words": list(c.skip_words),
         "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
-        "glued": {str(k): v for k, v in c.glued.items()},
     }
 
 
@@ -61,9 +60,6 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
         raise ValueError("final state of a missing template")
     if any(not 0 <= s.block < len(blocks) for s in sentences) or any(not 0 <= s.block < len(blocks) for s in specs):
         raise ValueError("reference to a missing intent block")
-    if any(not 0 <= int(k) < n or any(not 0 <= x < n for v in m.values() for x in v)
-           for k, m in d.get("glued", {}).items()):
-        raise ValueError("glued edge of a missing state")
     ranges = {k: RangeList(**r) for k, r in d["ranges"].items()}
     text_lists = {k: [(tuple(t), v, c, m) for t, v, c, m in vals] for k, vals in d["text_lists"].items()}
     range_words = {k: [(tuple(t), v, int(ch)) for t, v, ch in vals] for k, vals in d["range_words"].items()}
@@ -74,8 +70,6 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
     return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, [], specs, sentences,
                             text_lists, set(d["runtime_lists"]), ranges, range_words,
                             tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0,
-                            {int(k): {str(t): tuple(int(x) for x in v) for t, v in m.items()}
-                             for k, m in d.get("glued", {}).items()},
                             dict(d.get("stats") or {}))
 
 

@@ -54,7 +54,6 @@ class CompiledLanguage:
     skip_words: tuple[str, ...]
     ignore_whitespace: bool
     start: int = 0
-    glued: dict[int, dict[str, tuple[int, ...]]] = field(default_factory=dict)  # after a slot, no space
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -149,55 +148,52 @@ class _Tokenizer:
     def closure(self, cs: int, prev: str | None):
         """Transitions from token state (cs, prev): tokens, slots, and whether it is final."""
         toks: list[tuple[str, tuple[int, str | None]]] = []
-        glued: list[tuple[str, tuple[int, str | None]]] = []   # tokens reached without crossing a space
         slots: list[tuple[int, tuple[int, None]]] = []
         final = False
         seen = set()
-        stack = [(cs, "", "", prev, False)]
+        stack = [(cs, "", "", prev)]
         edges = self.nfa.edges
 
-        def emit(key: str, nxt: tuple[int, str | None], spaced: bool) -> None:
+        def emit(key: str, nxt: tuple[int, str | None]) -> None:
             toks.append((key, nxt))
-            if not spaced:
-                glued.append((key, nxt))
 
         while stack:
             item = stack.pop()
             if item in seen:
                 continue
             seen.add(item)
-            s, buf, bcls, pv, sp = item
+            s, buf, bcls, pv = item
             if s == self.final:
                 if buf:
-                    emit(buf, (s, bcls), sp)
+                    emit(buf, (s, bcls))
                 else:
                     final = True
             for label, t in edges[s]:
                 if label is None:
-                    stack.append((t, buf, bcls, pv, sp))
+                    stack.append((t, buf, bcls, pv))
                 elif isinstance(label, int):
                     if buf:
-                        emit(buf, (s, bcls), sp)
+                        emit(buf, (s, bcls))
                     else:
                         slots.append((label, (t, None)))
                 else:
                     k = " " if label == SPACE else self._c(label)
                     if k == " ":
                         if buf:
-                            emit(buf, (t, None), sp)
+                            emit(buf, (t, None))
                         else:
-                            stack.append((t, "", "", None, True))
+                            stack.append((t, "", "", None))
                     elif not buf:
                         if k in ("w", "d"):
                             if k != pv:
-                                stack.append((t, label, k, None, sp))
+                                stack.append((t, label, k, None))
                         else:
-                            emit(label, (t, None), sp)
+                            emit(label, (t, None))
                     elif k == bcls:
-                        stack.append((t, buf + label, k, None, sp))
+                        stack.append((t, buf + label, k, None))
                     else:
-                        emit(buf, (s, bcls), sp)
-        return toks, slots, final, glued
+                        emit(buf, (s, bcls))
+        return toks, slots, final
 
 
 # ---- the compiler ---------------------------------------------------------------------------------------
@@ -262,7 +258,7 @@ class _Compiler:
         stack: list[tuple[tuple[int, str | None], tuple[str, ...]]] = [((0, None), ())]
         while stack:
             state, path = stack.pop()
-            toks, _slots, final, _glued = tk.closure(*state)
+            toks, _slots, final = tk.closure(*state)
             if final:
                 out.append(path)
                 if len(out) > MAX_LIST_PATHS:
@@ -280,7 +276,6 @@ class _Compiler:
         sentences: list[SentenceRef] = []
         start_tok: dict[str, list[int]] = {}
         start_slots: list[tuple[int, int]] = []
-        gtok: dict[int, dict[str, tuple[int, ...]]] = {}
         for bi, block in enumerate(lang.blocks):
             rules = {**lang.expansion_rules, **block.expansion_rules}
             lists = {**lang.lists, **block.lists}
@@ -295,12 +290,11 @@ class _Compiler:
                                     f"states") from None
                 tk = _Tokenizer(b.nfa, end, self.cls_cache)
                 ids: dict[tuple[int, str | None], int] = {}
-                slot_targets: set = set()
                 todo = [(0, None)]
                 ids[(0, None)] = -2  # the template's start: its edges go to the shared start state
                 while todo:
                     st = todo.pop()
-                    toks, slots, is_final, glued = tk.closure(*st)
+                    toks, slots, is_final = tk.closure(*st)
                     here = ids[st]
                     tmap: dict[str, list[int]] = start_tok if here == -2 else {}
                     smap: list[tuple[int, int]] = start_slots if here == -2 else []
@@ -316,32 +310,20 @@ class _Compiler:
                             tmap.setdefault(key, []).append(ids[nxt])
                         else:
                             smap.append((key, ids[nxt]))
-                            slot_targets.add(nxt)
                     if here == -2:
                         if is_final:
                             raise DataError(f"{sent.where}: template {sent.text!r} matches empty text")
                         continue
                     tok[here] = {k: tuple(dict.fromkeys(v)) for k, v in tmap.items()}
-                    if glued and st in slot_targets:
-                        gmap: dict[str, list[int]] = {}
-                        for key, nxt in glued:
-                            gmap.setdefault(key, []).append(ids[nxt])
-                        gtok[here] = {k: tuple(dict.fromkeys(v)) for k, v in gmap.items()}
                     slot_edges[here] = tuple(dict.fromkeys(smap))
                     if is_final:
                         final[here] = sid
-                for st in slot_targets:
-                    if ids[st] >= 0 and ids[st] not in gtok:
-                        glued = tk.closure(*st)[3]
-                        if glued:
-                            gtok[ids[st]] = {k: tuple(dict.fromkeys(ids[n] for kk, n in glued if kk == k))
-                                             for k in dict.fromkeys(k for k, _ in glued)}
         tok[0] = {k: tuple(v) for k, v in start_tok.items()}
         slot_edges[0] = tuple(start_slots)
         return CompiledLanguage(
             lang.language, lang.blocks, tok, slot_edges, final, state_block, self.specs, sentences,
             self.text_lists, self.runtime, self.ranges, self.range_words, lang.skip_words,
-            lang.ignore_whitespace, 0, gtok,
+            lang.ignore_whitespace, 0,
             {"templates": len(sentences), "blocks": len(lang.blocks), "states": len(tok),
              "token_edges": sum(len(v) for d in tok for v in d.values()),
              "slot_edges": sum(len(e) for e in slot_edges)})

@@ -147,7 +147,7 @@ class Recognizer:
         to what follows (`<area>[ ]temperatuur`, `<area>[ ]<name>`) may end inside a word, and the rest
         of that word is then matched by the template's glued continuation."""
         c = self.c
-        tok, slot_edges, final, specs, glued = c.tok, c.slot_edges, c.final, c.specs, c.glued
+        tok, slot_edges, final, specs = c.tok, c.slot_edges, c.final, c.specs
         n = len(toks)
         keys = [t.key for t in toks]
         agenda: list[dict[int, dict]] = [dict() for _ in range(n + 1)]
@@ -181,13 +181,13 @@ class Recognizer:
                         push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
                             push(nxt, key, th, None)
+                            self._wild_cut(offsets, th, j, start, keys, toks, surface)
                         continue
                     if j == n:
                         if final[s] >= 0:
                             out.append(((cost, variant), final[s], slots, ctxs))
                         continue
-                    edges = tok[s] if not off else glued.get(s)
-                    targets = edges.get(word) if edges else None
+                    targets = tok[s].get(word)
                     if targets:
                         ncost = (cost[0], cost[1], cost[2] - len(word), cost[3])
                         for t in targets:
@@ -197,12 +197,14 @@ class Recognizer:
                         if spec.kind == "wildcard":
                             if not off:
                                 wcost = (cost[0], cost[1] + 1, cost[2], cost[3])
-                                push(nxt, ("w", sid, t, ck), (wcost, -1, slots, ctxs, (sid, t, j), ck), None)
+                                wth = (wcost, -1, slots, ctxs, (sid, t, j), ck)
+                                push(nxt, ("w", sid, t, ck), wth, None)
+                                self._wild_cut(offsets, wth, j, j, keys, toks, surface)
                             continue
-                        mk = (spec.kind, spec.list_key, j, off, t in glued)
+                        mk = (spec.kind, spec.list_key, j, off)
                         matches = memo.get(mk)
                         if matches is None:
-                            matches = memo[mk] = self._matches(spec, keys, toks, surface, j, off, t in glued)
+                            matches = memo[mk] = self._matches(spec, keys, toks, surface, j, off)
                         block = blocks[spec.block]
                         for end, eoff, value, vtext, vctx, meta, lit in matches:
                             if vctx:
@@ -217,6 +219,21 @@ class Recognizer:
                             tgt = agenda[end].setdefault(eoff, {})
                             push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
 
+    def _wild_cut(self, offsets: dict, th: tuple, j: int, start: int, keys: list[str], toks: list[Token],
+                  surface: str) -> None:
+        """A wildcard may end inside word j when the rest of the word is what the template says next
+        ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
+        cost, _s, slots, ctxs, (sid, target, _st), ck = th
+        nexts = self.c.tok[target]
+        word = keys[j]
+        spec = self.c.specs[sid]
+        for cut in range(1, len(word)):
+            if word[cut:] in nexts:
+                text = surface[toks[start].start:toks[j].start + cut]
+                nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
+                ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
+                self._push(offsets.setdefault(cut, {}), (target, ck), (ncost, target, nslots, ctxs, None, ck), None)
+
     @staticmethod
     def _push(agenda: dict, key: Any, th: tuple, work: list | None) -> None:
         old = agenda.get(key)
@@ -225,9 +242,9 @@ class Recognizer:
             if work is not None:
                 work.append((key, th))
 
-    def _matches(self, spec, keys: list[str], toks: list[Token], surface: str, j: int, off: int,
-                 glued_after: bool) -> list:
-        """(end word, offset in it, value, text, context, metadata, literal chars) for a list at (j, off)."""
+    def _matches(self, spec, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+        """(end word, offset in it, value, text, context, metadata, literal chars) for a list at (j, off).
+        As in hassil, a value may end inside a word when what follows it matches the rest of the word."""
         if spec.kind == "range":
             return self._range_matches(spec.list_key, keys, toks, surface, j, off)
         node = self._lists.get(spec.list_key)
@@ -237,7 +254,7 @@ class Recognizer:
         begin = toks[j].start + off
         while node is not None and i < len(keys):
             word = keys[i][off:] if first else keys[i]
-            if glued_after:
+            if True:
                 for cut in range(1, len(word)):
                     child = node.get(word[:cut])
                     if child is not None and _END in child:
@@ -260,13 +277,18 @@ class Recognizer:
         out = []
         if t.number:
             if rng.digits and not off:
-                v = float(t.key)
+                end = j + 1
+                if rng.fractions and j + 2 < len(toks) and keys[j + 1] in (".", ",") and toks[j + 2].number \
+                        and toks[j].end == toks[j + 1].start and toks[j + 1].end == toks[j + 2].start:
+                    end = j + 3  # a decimal: 21.5 or 21,5
+                text = surface[t.start:toks[end - 1].end]
+                v = float(text.replace(",", "."))
                 ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
                     else v in self._range_sets[key]
                 if ok:
                     if rng.multiplier is not None:
                         v *= rng.multiplier
-                    out.append((j + 1, 0, int(v) if v.is_integer() else v, surface[t.start:t.end], None, None, 0))
+                    out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
             return out
         node = self._range_tries.get(key)
         i = j

@@ -1,6 +1,6 @@
 """Home Assistant's text handling, shared by templates and input: whitespace, NFC, apostrophes,
 punctuation at word edges (hassil's rules), skip words, Turkish-safe case folding, and the tokenizer
-both sides are cut with (words; numbers; apostrophes and symbols one each; CJK and other scripts
+both sides are cut with (words; digit runs (a decimal is three tokens); apostrophes and symbols one each; CJK and other scripts
 written without spaces one character each; `-` and `_` separate words as spaces do)."""
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ _UNSPACED = re.compile(
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
-    r"(?P<num>(?:(?<![\w.,])-)?\d+(?:[.,]\d+)?)"
+    r"(?P<num>(?:(?<![\w.,])-)?\d+)"
     r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
     r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
     r"|(?P<sep>(?:\s|_|-(?!\d))+)"
@@ -93,7 +93,7 @@ def tokenize(text: str) -> list[Token]:
             continue
         t = m.group()
         if kind == "num":
-            out.append(Token(t.replace(",", "."), m.start(), m.end(), True))
+            out.append(Token(t, m.start(), m.end(), True))
         else:
             out.append(Token(fold_case(t), m.start(), m.end()))
     return out
