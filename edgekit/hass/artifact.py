@@ -27,7 +27,7 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
                     "required_keywords": sorted(b.required_keywords) if b.required_keywords is not None else None}
                    for b in c.blocks],
         "tok": c.tok, "slot_edges": c.slot_edges, "final": c.final,
-        "specs": [[s.kind, s.list_key, s.slot, s.block] for s in c.specs],
+        "specs": [[s.kind, s.list_key, s.slot] for s in c.specs],
         "sentences": [[s.block, s.text, s.where] for s in c.sentences],
         "text_lists": c.text_lists, "runtime_lists": sorted(c.runtime_lists),
         "ranges": {k: dataclasses.asdict(r) for k, r in c.ranges.items()},
@@ -43,22 +43,20 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
                                frozenset(b["required_keywords"]) if b["required_keywords"] is not None else None)
                    for b in d["blocks"])
     n = len(d["tok"])
-    tok = [{str(k): tuple(int(x) for x in v) for k, v in m.items()} for m in d["tok"]]
+    tok = [{str(k): int(v) for k, v in m.items()} for m in d["tok"]]
     slot_edges = [tuple((int(a), int(b)) for a, b in e) for e in d["slot_edges"]]
-    final = [int(x) for x in d["final"]]
-    specs = [SlotEdgeSpec(str(k), str(key), slot, int(b)) for k, key, slot, b in d["specs"]]
+    final = [tuple(int(x) for x in f) for f in d["final"]]
+    specs = [SlotEdgeSpec(str(k), str(key), slot if slot is None else str(slot)) for k, key, slot in d["specs"]]
     sentences = [SentenceRef(int(b), str(t), str(w)) for b, t, w in d["sentences"]]
     if len(slot_edges) != n or len(final) != n:
         raise ValueError("automaton tables of different lengths")
-    for m in tok:
-        for v in m.values():
-            if any(not 0 <= x < n for x in v):
-                raise ValueError("edge to a missing state")
+    if any(not 0 <= v < n for m in tok for v in m.values()):
+        raise ValueError("edge to a missing state")
     if any(not (0 <= a < len(specs) and 0 <= b < n) for e in slot_edges for a, b in e):
         raise ValueError("slot edge to a missing state or list")
-    if any(not -1 <= x < len(sentences) for x in final):
+    if any(not 0 <= x < len(sentences) for f in final for x in f):
         raise ValueError("final state of a missing template")
-    if any(not 0 <= s.block < len(blocks) for s in sentences) or any(not 0 <= s.block < len(blocks) for s in specs):
+    if any(not 0 <= s.block < len(blocks) for s in sentences):
         raise ValueError("reference to a missing intent block")
     ranges = {k: RangeList(**r) for k, r in d["ranges"].items()}
     text_lists = {k: [(tuple(t), v, c, m) for t, v, c, m in vals] for k, vals in d["text_lists"].items()}
@@ -67,7 +65,7 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
         table = {"text": text_lists.keys() | set(d["runtime_lists"]), "range": ranges.keys(), "wildcard": None}
         if s.kind not in table or (table[s.kind] is not None and s.list_key not in table[s.kind]):
             raise ValueError(f"slot edge to an unknown {s.kind} list {s.list_key!r}")
-    return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, [], specs, sentences,
+    return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, specs, sentences,
                             text_lists, set(d["runtime_lists"]), ranges, range_words,
                             tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0,
                             dict(d.get("stats") or {}))

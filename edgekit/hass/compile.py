@@ -18,6 +18,7 @@ SPACE = " "
 MAX_PERMUTATION = 6          # (a;b;c;d;e;f): 720 orders at most
 MAX_CHAR_STATES = 200_000    # per template, after expansion rules are inlined
 MAX_LIST_PATHS = 10_000      # token spellings of one list value's template
+MAX_DFA_STATES = 2_000_000   # the determinized automaton of a whole language
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,6 @@ class SlotEdgeSpec:
     kind: str                 # "text" | "range" | "wildcard"
     list_key: str             # key into CompiledLanguage.text_lists / ranges
     slot: str | None
-    block: int
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,9 @@ class CompiledLanguage:
     """Token automata of every template of a language plus its lists (plain data)."""
     language: str
     blocks: tuple[IntentBlock, ...]
-    tok: list[dict[str, tuple[int, ...]]]            # state -> token key -> next states
+    tok: list[dict[str, int]]                         # state -> token key -> next state
     slot_edges: list[tuple[tuple[int, int], ...]]     # state -> (slot spec id, next state)
-    final: list[int]                                  # state -> sentence id or -1
-    state_block: list[int]
+    final: list[tuple[int, ...]]                      # state -> the templates (sentence ids) it ends
     specs: list[SlotEdgeSpec]
     sentences: list[SentenceRef]
     text_lists: dict[str, list[tuple[tuple[str, ...], Any, dict | None, Any]]]   # static lists: spellings
@@ -231,7 +230,7 @@ class _Compiler:
             kind = "wildcard"
         else:
             raise TypeError(lst)
-        spec = SlotEdgeSpec(kind, key, None if ref.capture else ref.slot_name, block)
+        spec = SlotEdgeSpec(kind, key, None if ref.capture else ref.slot_name)
         sid = self._spec_ids.get(spec)
         if sid is None:
             sid = self._spec_ids[spec] = len(self.specs)
@@ -272,7 +271,6 @@ class _Compiler:
         tok: list[dict[str, tuple[int, ...]]] = [{}]
         slot_edges: list[tuple[tuple[int, int], ...]] = [()]
         final: list[int] = [-1]
-        state_block: list[int] = [-1]
         sentences: list[SentenceRef] = []
         start_tok: dict[str, list[int]] = {}
         start_slots: list[tuple[int, int]] = []
@@ -304,7 +302,6 @@ class _Compiler:
                             tok.append({})
                             slot_edges.append(())
                             final.append(-1)
-                            state_block.append(bi)
                             todo.append(nxt)
                         if isinstance(key, str):
                             tmap.setdefault(key, []).append(ids[nxt])
@@ -320,13 +317,57 @@ class _Compiler:
                         final[here] = sid
         tok[0] = {k: tuple(v) for k, v in start_tok.items()}
         slot_edges[0] = tuple(start_slots)
+        nfa_states = len(tok)
+        tok, slot_edges, dfinal = _determinize(tok, slot_edges, final)
         return CompiledLanguage(
-            lang.language, lang.blocks, tok, slot_edges, final, state_block, self.specs, sentences,
+            lang.language, lang.blocks, tok, slot_edges, dfinal, self.specs, sentences,
             self.text_lists, self.runtime, self.ranges, self.range_words, lang.skip_words,
             lang.ignore_whitespace, 0,
-            {"templates": len(sentences), "blocks": len(lang.blocks), "states": len(tok),
-             "token_edges": sum(len(v) for d in tok for v in d.values()),
+            {"templates": len(sentences), "blocks": len(lang.blocks), "nfa_states": nfa_states, "states": len(tok),
+             "token_edges": sum(len(d) for d in tok),
              "slot_edges": sum(len(e) for e in slot_edges)})
+
+
+def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[tuple[int, int], ...]],
+                 final: list[int]) -> tuple[list, list, list]:
+    """Subset construction over the union of all templates: one state per set of template positions, so
+    a word moves the whole language in one step. Labels are tokens and slot specs."""
+    ids: dict[frozenset, int] = {}
+    out_tok: list[dict[str, int]] = []
+    out_slots: list[tuple[tuple[int, int], ...]] = []
+    out_final: list[tuple[int, ...]] = []
+    todo: list[frozenset] = []
+
+    def state(members: frozenset) -> int:
+        sid = ids.get(members)
+        if sid is None:
+            sid = ids[members] = len(out_tok)
+            if sid >= MAX_DFA_STATES:
+                raise DataError(f"the language's templates need more than {MAX_DFA_STATES} automaton states")
+            out_tok.append({})
+            out_slots.append(())
+            out_final.append(())
+            todo.append(members)
+        return sid
+
+    state(frozenset((0,)))
+    while todo:
+        members = todo.pop()
+        here = ids[members]
+        by_tok: dict[str, set[int]] = {}
+        by_slot: dict[int, set[int]] = {}
+        ends = []
+        for m in members:
+            for k, targets in tok[m].items():
+                by_tok.setdefault(k, set()).update(targets)
+            for sid, t in slot_edges[m]:
+                by_slot.setdefault(sid, set()).add(t)
+            if final[m] >= 0:
+                ends.append(final[m])
+        out_tok[here] = {k: state(frozenset(v)) for k, v in by_tok.items()}
+        out_slots[here] = tuple((sid, state(frozenset(v))) for sid, v in sorted(by_slot.items()))
+        out_final[here] = tuple(sorted(ends))
+    return out_tok, out_slots, out_final
 
 
 class _NoSlots:

@@ -81,7 +81,7 @@ class Recognizer:
         for key, rng in compiled.ranges.items():
             self._range_sets[key] = frozenset(float(x) for x in rng.numbers())
         self._skip = skip_word_pattern(compiled.skip_words)
-        self._names = {b.intent for b in compiled.blocks}
+        self._intent_of = [compiled.blocks[r.block].intent for r in compiled.sentences]
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -124,7 +124,7 @@ class Recognizer:
                 self._run(v, toks, context, k, cands)
         words = set(fold_case(stripped).split())
         results: dict[tuple, tuple] = {}
-        intent_of = [self.c.blocks[r.block].intent for r in self.c.sentences]
+        intent_of = self._intent_of
         for cand in sorted(cands, key=lambda c: (c[0][0], intent_of[c[1]], c[1], c[0][1])):
             r = self._finish(cand, context, words)
             if r is not None:
@@ -153,7 +153,6 @@ class Recognizer:
         agenda: list[dict[int, dict]] = [dict() for _ in range(n + 1)]
         agenda[0][0] = {(0, ()): ((0, 0, 0, 0), 0, None, (), None, ())}
         memo: dict[tuple, list] = {}
-        blocks = c.blocks
         push = self._push
         for j in range(n + 1):
             offsets = agenda[j]
@@ -184,14 +183,13 @@ class Recognizer:
                             self._wild_cut(offsets, th, j, start, keys, toks, surface)
                         continue
                     if j == n:
-                        if final[s] >= 0:
-                            out.append(((cost, variant), final[s], slots, ctxs))
+                        for sent in final[s]:
+                            out.append(((cost, variant), sent, slots, ctxs))
                         continue
-                    targets = tok[s].get(word)
-                    if targets:
+                    t = tok[s].get(word)
+                    if t is not None:
                         ncost = (cost[0], cost[1], cost[2] - len(word), cost[3])
-                        for t in targets:
-                            push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
+                        push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
                     for sid, t in slot_edges[s]:
                         spec = specs[sid]
                         if spec.kind == "wildcard":
@@ -205,11 +203,8 @@ class Recognizer:
                         matches = memo.get(mk)
                         if matches is None:
                             matches = memo[mk] = self._matches(spec, keys, toks, surface, j, off)
-                        block = blocks[spec.block]
                         for end, eoff, value, vtext, vctx, meta, lit in matches:
                             if vctx:
-                                if not _value_allowed(block, vctx):
-                                    continue
                                 nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
                             else:
                                 nctx, nck = ctxs, ck
@@ -342,19 +337,6 @@ def _matches(required: Any, actual: Any) -> bool:
     if isinstance(required, (list, tuple, set, frozenset)):
         return actual in required
     return required is None or actual == required
-
-
-def _value_allowed(block, vctx: dict) -> bool:
-    """A list value may fill a slot of this block: its context breaks no required or excluded key."""
-    for k, req in block.requires_context.items():
-        if k in vctx and not _matches(_unpack(req), _unpack(vctx[k])):
-            return False
-    for k, exc in block.excludes_context.items():
-        if k in vctx:
-            ex, act = _unpack(exc), _unpack(vctx[k])
-            if (act in ex) if isinstance(ex, (list, tuple, set, frozenset)) else act == ex:
-                return False
-    return True
 
 
 def _check_excluded(excluded: dict, ctx: dict) -> bool:
