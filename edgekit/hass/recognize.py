@@ -173,10 +173,10 @@ class Recognizer:
                         if off:
                             continue
                         sid, target, start = wild
-                        text = surface[toks[start].start:toks[j - 1].end]
+                        a, b = toks[start].start, toks[j - 1].end  # the text is cut out at the end only
                         spec = specs[sid]
-                        nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
-                        ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
+                        nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
+                        ncost = (cost[0], cost[1], cost[2], cost[3] + b - a)
                         push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
                             push(nxt, key, th, None)
@@ -184,7 +184,7 @@ class Recognizer:
                         continue
                     if j == n:
                         for sent in final[s]:
-                            out.append(((cost, variant), sent, slots, ctxs))
+                            out.append(((cost, variant), sent, slots, ctxs, surface))
                         continue
                     t = tok[s].get(word)
                     if t is not None:
@@ -224,9 +224,9 @@ class Recognizer:
         spec = self.c.specs[sid]
         for cut in range(1, len(word)):
             if word[cut:] in nexts:
-                text = surface[toks[start].start:toks[j].start + cut]
-                nslots = ((spec.slot, text, text, True, None), slots) if spec.slot else slots
-                ncost = (cost[0], cost[1], cost[2], cost[3] + len(text))
+                a, b = toks[start].start, toks[j].start + cut
+                nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
+                ncost = (cost[0], cost[1], cost[2], cost[3] + b - a)
                 self._push(offsets.setdefault(cut, {}), (target, ck), (ncost, target, nslots, ctxs, None, ck), None)
 
     @staticmethod
@@ -297,7 +297,7 @@ class Recognizer:
         return out
 
     def _finish(self, cand: tuple, caller: dict, words: set[str]) -> IntentResult | None:
-        (cost, _variant), sid, slots, ctxs = cand
+        (cost, _variant), sid, slots, ctxs, surface = cand
         ref = self.c.sentences[sid]
         block = self.c.blocks[ref.block]
         if block.required_keywords and block.required_keywords.isdisjoint(words):
@@ -316,6 +316,8 @@ class Recognizer:
             entries.append(slots[0])
             slots = slots[1]
         for name, value, vtext, is_wild, meta in reversed(entries):
+            if is_wild:
+                value = vtext = surface[value[0]:value[1]]
             found[name] = SlotValue(value, vtext, is_wild, meta)
         out = dict(found)
         for name, value in block.slots.items():
