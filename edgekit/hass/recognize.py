@@ -14,6 +14,10 @@ from .compile import CompiledLanguage
 from .text import Token, fold_case, prepare_input, remove_skip_words, skip_word_pattern, token_keys, tokenize
 
 NO_MATCH = "no template matches the input"
+# Rank of a reading, lowest first, as hassil ranks (recognize_ranked with best_slot_name="name"): longest
+# {name} text, fewest wildcards, most literal characters, least wildcard text. The four sums are packed
+# into one integer (radix 2**20, each sum below 2**19 in magnitude for inputs under half a million chars).
+_LIT, _WILD, _NAME = 1 << 20, 1 << 40, 1 << 60
 _END = None  # trie key of the payloads that end at a node
 
 
@@ -45,7 +49,7 @@ class IntentResult:
     block: str
     response: str | None = "default"
     metadata: dict[str, Any] | None = None
-    cost: tuple[int, ...] = field(default=(), compare=False)
+    cost: int = field(default=0, compare=False)
 
     def slot_values(self) -> dict[str, Any]:
         return {k: v.value for k, v in self.slots.items()}
@@ -151,14 +155,14 @@ class Recognizer:
         n = len(toks)
         keys = [t.key for t in toks]
         agenda: list[dict[int, dict]] = [dict() for _ in range(n + 1)]
-        agenda[0][0] = {(0, ()): ((0, 0, 0, 0), 0, None, (), None, ())}
+        agenda[0][0] = {(0, ()): (0, 0, None, (), None, ())}
         memo: dict[tuple, list] = {}
         push = self._push
         for j in range(n + 1):
             offsets = agenda[j]
             done: set[int] = set()
             while len(done) < len(offsets):
-                off = min(o for o in offsets if o not in done)
+                off = 0 if not done and 0 in offsets else min(o for o in offsets if o not in done)
                 done.add(off)
                 here = offsets[off]
                 nxt = agenda[j + 1].setdefault(0, {}) if j < n else None
@@ -176,8 +180,9 @@ class Recognizer:
                         a, b = toks[start].start, toks[j - 1].end  # the text is cut out at the end only
                         spec = specs[sid]
                         nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
-                        ncost = (cost[0], cost[1], cost[2], cost[3] + b - a)
-                        push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
+                        ncost = cost + b - a
+                        if slot_edges[target] or (final[target] if j == n else keys[j] in tok[target]):
+                            push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
                             push(nxt, key, th, None)
                             self._wild_cut(offsets, th, j, start, keys, toks, surface)
@@ -188,13 +193,13 @@ class Recognizer:
                         continue
                     t = tok[s].get(word)
                     if t is not None:
-                        ncost = (cost[0], cost[1], cost[2] - len(word), cost[3])
+                        ncost = cost - len(word) * _LIT
                         push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
                     for sid, t in slot_edges[s]:
                         spec = specs[sid]
                         if spec.kind == "wildcard":
                             if not off:
-                                wcost = (cost[0], cost[1] + 1, cost[2], cost[3])
+                                wcost = cost + _WILD
                                 wth = (wcost, -1, slots, ctxs, (sid, t, j), ck)
                                 push(nxt, ("w", sid, t, ck), wth, None)
                                 self._wild_cut(offsets, wth, j, j, keys, toks, surface)
@@ -209,7 +214,7 @@ class Recognizer:
                             else:
                                 nctx, nck = ctxs, ck
                             name_len = len(vtext) if spec.slot == "name" else 0
-                            ncost = (cost[0] - name_len, cost[1], cost[2] - lit, cost[3])
+                            ncost = cost - name_len * _NAME - lit * _LIT
                             nslots = ((spec.slot, value, vtext, False, meta), slots) if spec.slot else slots
                             tgt = agenda[end].setdefault(eoff, {})
                             push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
@@ -226,7 +231,7 @@ class Recognizer:
             if word[cut:] in nexts:
                 a, b = toks[start].start, toks[j].start + cut
                 nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
-                ncost = (cost[0], cost[1], cost[2], cost[3] + b - a)
+                ncost = cost + b - a
                 self._push(offsets.setdefault(cut, {}), (target, ck), (ncost, target, nslots, ctxs, None, ck), None)
 
     @staticmethod
