@@ -278,3 +278,10 @@ def test_real_zh_cn_sentence():
             r.set_list(k, v)
     res = r.parse("打开客厅的灯")
     assert res and res[0].intent == "HassTurnOn" and res[0].slot_values().get("area") == "客厅"
+
+
+def test_rejection_reason_names_the_word_and_what_was_expected(rec):
+    res, why = rec.parse_with_reason("turn on the kitchen banana")
+    assert res is None and "'banana'" in why and "'lights'" in why
+    assert "no template starts with 'zzz'" in rec.parse_with_reason("zzz")[1]
+    assert rec.parse_with_reason("  ?! ")[1] == "empty input"

@@ -144,9 +144,31 @@ class Recognizer:
         res = self.parse(text, context, 1)
         if res:
             return res[0], None
-        return None, (NO_MATCH if prepare_input(text) else "empty input")
+        return None, self._rejection(text, dict(context or {}))
 
-    def _run(self, surface: str, toks: list[Token], context: dict, variant: int, out: list) -> None:
+    def _rejection(self, text: str, context: dict) -> str:
+        """How far the templates got: the first word none of them accepts and what they expected there."""
+        prepared = prepare_input(text)
+        toks = tokenize(prepared)
+        if not toks:
+            return "empty input"
+        reach: list = []
+        self._run(prepared, toks, context, 0, [], reach)
+        j, off, surface, toks, states = reach
+        expected: set[str] = set()
+        for st in states:
+            expected.update(f"'{k}'" for k in self.c.tok[st])
+            expected.update("{" + self.c.specs[sid].list_key.split(":")[-1] + "}" for sid, _ in self.c.slot_edges[st])
+        shown = " or ".join(sorted(expected)[:8]) + (" ..." if len(expected) > 8 else "")
+        if j >= len(toks):
+            return f"{NO_MATCH}: every word was read, but the templates need more: {shown or 'nothing'}"
+        got = surface[toks[j].start + off:toks[j].end]
+        if j == 0 and not off:
+            return f"{NO_MATCH}: no template starts with {got!r}"
+        return f"{NO_MATCH}: after {surface[:toks[j].start + off]!r}, found {got!r} where a template expected {shown}"
+
+    def _run(self, surface: str, toks: list[Token], context: dict, variant: int, out: list,
+             reach: list | None = None) -> None:
         """Readings of one token sequence. A position is (word index, offset in the word): a list glued
         to what follows (`<area>[ ]temperatuur`, `<area>[ ]<name>`) may end inside a word, and the rest
         of that word is then matched by the template's glued continuation."""
@@ -168,6 +190,10 @@ class Recognizer:
                 nxt = agenda[j + 1].setdefault(0, {}) if j < n else None
                 word = keys[j][off:] if j < n else ""
                 work = list(here.items())
+                if reach is not None:
+                    alive = [th[1] for th in here.values() if th[4] is None]
+                    if alive:
+                        reach[:] = [j, off, surface, toks, alive]
                 while work:
                     key, th = work.pop()
                     if here.get(key) is not th:
