@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..errors import DataError
 from .compile import CompiledLanguage
-from .text import Token, fold_case, prepare_input, remove_skip_words, skip_word_pattern, token_keys, tokenize
+from .text import Token, fold_case, normalize, prepare_input, remove_skip_words, skip_word_pattern, token_keys, tokenize
 
 NO_MATCH = "no template matches the input"
 # Rank of a reading, lowest first, as hassil ranks (recognize_ranked with best_slot_name="name"): longest
@@ -104,7 +104,7 @@ class Recognizer:
                 e = ListEntry(e, e)
             if not isinstance(e, ListEntry) or not isinstance(e.text, str):
                 raise DataError(f"list {name!r} entry {k}: expected text or a ListEntry, got {e!r}")
-            toks = token_keys(prepare_input(e.text))
+            toks = token_keys(normalize(e.text))  # as hassil reads a value: normalized, punctuation kept
             if not toks:
                 continue
             _trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))

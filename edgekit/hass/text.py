@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 _DASHES = "—–―"
 _PUNCT_NO_PERIOD = f"。,，?¿？؟!¡！;；:：’…{_DASHES}"
@@ -28,12 +27,13 @@ _UNSPACED = re.compile(
     "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
     "\U00020000-\U0003134f]")
+_UNSPACED_SPLIT = re.compile(_UNSPACED.pattern + r"|(?:(?!" + _UNSPACED.pattern + r").)+")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
     r"(?P<num>(?:(?<![\w.,])-)?\d+)"
     r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
-    r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
+    r"|(?P<word>(?:[^\W\d_]|" + _MARKS + r")+)"
     r"|(?P<sep>(?:\s|_|-(?!\d))+)"
     r"|(?P<sym>\S)")
 
@@ -76,8 +76,7 @@ def remove_skip_words(text: str, pattern: re.Pattern | None) -> str:
     return _WS.sub(" ", pattern.sub(" ", text)).strip()
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     key: str      # case-folded form the matcher compares
     start: int    # span in the prepared text
     end: int
@@ -87,6 +86,7 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """Cut prepared text into tokens (see the module docstring)."""
     out = []
+    unspaced = _UNSPACED.search
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "sep":
@@ -94,6 +94,10 @@ def tokenize(text: str) -> list[Token]:
         t = m.group()
         if kind == "num":
             out.append(Token(t, m.start(), m.end(), True))
+        elif kind == "word" and unspaced(t):  # a letter run with CJK (or similar) inside: one token a character
+            base = m.start()
+            for part in _UNSPACED_SPLIT.finditer(t):
+                out.append(Token(fold_case(part.group()), base + part.start(), base + part.end()))
         else:
             out.append(Token(fold_case(t), m.start(), m.end()))
     return out
@@ -101,6 +105,8 @@ def tokenize(text: str) -> list[Token]:
 
 def char_class(ch: str) -> str:
     """Which tokenizer group one character falls in: sep, num, word, unspaced or sym."""
+    if _UNSPACED.match(ch):
+        return "unspaced"
     m = _TOKEN.match(ch)
     return m.lastgroup if m else "sep"
 
