@@ -271,6 +271,37 @@ def main() -> None:
         write_section("ha-intents", render(results, engines, machine_line()))
 
 
+def targets(results: dict) -> list[list[str]]:
+    """The issue's "Done when" figures, each with met / NOT met."""
+    def acc(r: dict) -> float:
+        return r["passed"] / max(r["n"], 1)
+
+    rows = []
+    worse = [lang for lang, r in results.items() if acc(r["edgekit"]) < acc(r["hassil"])]
+    rows.append(["accuracy >= hassil's in each language", "worse in: " + ", ".join(worse) if worse else "all languages",
+                 "NOT met" if worse else "met"])
+    p = sum(r["edgekit"]["passed"] for r in results.values())
+    n = sum(r["edgekit"]["n"] for r in results.values())
+    rows.append([f"accuracy >= 99.9% over {', '.join(results)}", f"{100 * p / max(n, 1):.2f}%",
+                 "met" if p >= 0.999 * n else "NOT met"])
+    if "zh-cn" in results:
+        z = acc(results["zh-cn"]["edgekit"])
+        rows.append(["zh-cn accuracy >= 99%", f"{100 * z:.2f}%", "met" if z >= 0.99 else "NOT met"])
+    for key, label in (("median_us", "median"), ("p95_us", "p95")):
+        ratios = {lang: r["hassil"][key] / max(r["edgekit"][key], 1e-9) for lang, r in results.items()}
+        low = min(ratios.values())
+        rows.append([f"{label} per sentence >= 20x faster than hassil (each language)",
+                     f"lowest {low:.1f}x ({min(ratios, key=ratios.get)})", "met" if low >= 20 else "NOT met"])
+    first = max(r["edgekit"]["first_parse_ms"] for r in results.values())
+    rows.append(["first parse after load <= 5 ms", f"at most {first:.2f} ms", "met" if first <= 5 else "NOT met"])
+    rep = max(r["edgekit"].get("replace_1000_ms", float("inf")) for r in results.values())
+    rows.append(["1,000-entity list replaced <= 50 ms", f"at most {rep:.1f} ms", "met" if rep <= 50 else "NOT met"])
+    rss = max(r["edgekit"]["rss_mb"] for r in results.values())
+    rows.append(["RSS of a loaded language <= 60 MB (peak of the whole benchmark process)", f"at most {rss:.1f} MB",
+                 "met" if rss <= 60 else "NOT met"])
+    return rows
+
+
 def render(results: dict, engines: tuple, machine: str = "") -> str:
     from benchmarks.results import markdown_table
 
@@ -310,6 +341,7 @@ def render(results: dict, engines: tuple, machine: str = "") -> str:
           f"{r['import_s']:.2f}" if e == "edgekit" and "import_s" in r else ""]
          for lang, r in results.items() for e in engines])]
     if len(engines) == 2:
+        lines += ["", "### Targets (issue 12)", "", markdown_table(["target", "measured", ""], targets(results))]
         lines += ["", "Home lists identical to shared.get_slot_lists: " +
                   ", ".join(f"{lang} {'yes' if r.get('same_lists') else 'NO'}" for lang, r in results.items())]
     return "\n".join(lines)

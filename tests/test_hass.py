@@ -253,7 +253,7 @@ def test_unknown_rule_and_cycle_refused(tmp_path):
         compile_language(load_language(write_lang(tmp_path / "b", common, intents)))
 
 
-@pytest.mark.parametrize("unit", ["oat milk ", "kitchen lamp ", "turn on ", "计时", "x"])
+@pytest.mark.parametrize("unit", ["oat milk ", "kitchen lamp ", "turn on ", "计时", "x", "kitchenlamp"])
 def test_linear_in_input_length(rec, unit):
     """Adversarial inputs (a long wildcard, repeated list names, repeated template prefixes, CJK, junk):
     CPU time per repeated unit stays flat from 200 to 1,600 units."""

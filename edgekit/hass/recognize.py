@@ -68,11 +68,14 @@ class Recognizer:
     def __init__(self, compiled: CompiledLanguage) -> None:
         self.c = compiled
         self._lists: dict[str, dict] = {}
+        self._longest: dict[str, int] = {}  # longest word of each list: bounds the cuts inside a word
+        self._longest_word = max((len(k) for m in compiled.tok for k in m), default=0)
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
             for toks, value, ctx, meta in spellings:
                 _trie_add(trie, toks, (value, ctx, meta))
             self._lists[key] = trie
+            self._longest[key] = max((len(t) for toks, *_ in spellings for t in toks), default=0)
         for key in compiled.runtime_lists:
             self._lists.setdefault(key, {})
         self._range_tries: dict[str, dict] = {}
@@ -99,6 +102,7 @@ class Recognizer:
             raise DataError(f"no runtime list {name!r} in language {self.c.language} "
                             f"(its templates use: {', '.join(self.runtime_lists) or 'none'})")
         trie: dict = {}
+        longest = 0
         for k, e in enumerate(entries):
             if isinstance(e, str):
                 e = ListEntry(e, e)
@@ -108,7 +112,9 @@ class Recognizer:
             if not toks:
                 continue
             _trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))
+            longest = max(longest, max(map(len, toks)))
         self._lists[name] = trie
+        self._longest[name] = longest
 
     # ---- parsing --------------------------------------------------------------------------------------
     def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1) -> list[IntentResult]:
@@ -253,7 +259,7 @@ class Recognizer:
         nexts = self.c.tok[target]
         word = keys[j]
         spec = self.c.specs[sid]
-        for cut in range(1, len(word)):
+        for cut in range(max(1, len(word) - self._longest_word), len(word)):
             if word[cut:] in nexts:
                 a, b = toks[start].start, toks[j].start + cut
                 nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
@@ -274,20 +280,20 @@ class Recognizer:
         if spec.kind == "range":
             return self._range_matches(spec.list_key, keys, toks, surface, j, off)
         node = self._lists.get(spec.list_key)
+        longest = self._longest.get(spec.list_key, 0)
         out: list = []
         i = j
         first = True
         begin = toks[j].start + off
         while node is not None and i < len(keys):
             word = keys[i][off:] if first else keys[i]
-            if True:
-                for cut in range(1, len(word)):
-                    child = node.get(word[:cut])
-                    if child is not None and _END in child:
-                        text = surface[begin:toks[i].start + (off if first else 0) + cut]
-                        for value, ctx, meta in child[_END]:
-                            out.append((i, (off if first else 0) + cut, text if value is None else value,
-                                        text, ctx, meta, 0))
+            for cut in range(1, min(len(word), longest + 1)):
+                child = node.get(word[:cut])
+                if child is not None and _END in child:
+                    text = surface[begin:toks[i].start + (off if first else 0) + cut]
+                    for value, ctx, meta in child[_END]:
+                        out.append((i, (off if first else 0) + cut, text if value is None else value,
+                                    text, ctx, meta, 0))
             node = node.get(word)
             i += 1
             first = False
