@@ -307,9 +307,7 @@ class _Compiler:
                             tmap.setdefault(key, []).append(ids[nxt])
                         else:
                             smap.append((key, ids[nxt]))
-                    if here == -2:
-                        if is_final:
-                            raise DataError(f"{sent.where}: template {sent.text!r} matches empty text")
+                    if here == -2:  # a template that also matches empty text: empty input is never parsed
                         continue
                     tok[here] = {k: tuple(dict.fromkeys(v)) for k, v in tmap.items()}
                     slot_edges[here] = tuple(dict.fromkeys(smap))
