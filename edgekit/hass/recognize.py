@@ -88,7 +88,11 @@ class Recognizer:
         for key, rng in compiled.ranges.items():
             self._range_sets[key] = frozenset(float(x) for x in rng.numbers())
         self._skip = skip_word_pattern(compiled.skip_words)
+        self._roots = {**self._lists, **self._range_tries}  # first words of every list (a live view)
         self._intent_of = [compiled.blocks[r.block].intent for r in compiled.sentences]
+        specs = compiled.specs
+        self._edges = [tuple((sid, t, specs[sid].kind, specs[sid].list_key, specs[sid].slot) for sid, t in e)
+                       for e in compiled.slot_edges]
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -113,7 +117,7 @@ class Recognizer:
                 continue
             _trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))
             longest = max(longest, max(map(len, toks)))
-        self._lists[name] = trie
+        self._lists[name] = self._roots[name] = trie
         self._longest[name] = longest
 
     # ---- parsing --------------------------------------------------------------------------------------
@@ -177,23 +181,39 @@ class Recognizer:
              reach: list | None = None) -> None:
         """Readings of one token sequence. A position is (word index, offset in the word): a list glued
         to what follows (`<area>[ ]temperatuur`, `<area>[ ]<name>`) may end inside a word, and the rest
-        of that word is then matched by the template's glued continuation."""
-        c = self.c
-        tok, slot_edges, final, specs = c.tok, c.slot_edges, c.final, c.specs
+        of that word is then matched by the template's glued continuation. A reading (thread) is
+        (cost, state, slots, contexts, open wildcard, context key)."""
+        tok, final, edges = self.c.tok, self.c.final, self._edges
         n = len(toks)
         keys = [t.key for t in toks]
-        agenda: list[dict[int, dict]] = [dict() for _ in range(n + 1)]
-        agenda[0][0] = {(0, ()): (0, 0, None, (), None, ())}
+        agenda: list[dict[int, dict]] = [{0: {}} for _ in range(n + 1)]
+        agenda[0][0][(0, ())] = (0, 0, None, (), None, ())
         memo: dict[tuple, list] = {}
         push = self._push
+        roots = self._roots
+        later: dict[str, int] = {k: i for i, k in enumerate(keys)}  # last position of each word
+        multi = [False] * (n + 1)  # multi[i]: a word of two or more characters at i or after (cuts possible)
+        for i in range(n - 1, -1, -1):
+            multi[i] = multi[i + 1] or len(keys[i]) > 1
         for j in range(n + 1):
             offsets = agenda[j]
+            nxt = agenda[j + 1][0] if j < n else None
+            order = [0] if len(offsets) == 1 else None
             done: set[int] = set()
-            while len(done) < len(offsets):
-                off = 0 if not done and 0 in offsets else min(o for o in offsets if o not in done)
-                done.add(off)
+            while True:
+                if order is not None:
+                    if not order:
+                        break
+                    off = order.pop()
+                else:
+                    rest = [o for o in offsets if o not in done]
+                    if not rest:
+                        break
+                    off = min(rest)
+                    done.add(off)
                 here = offsets[off]
-                nxt = agenda[j + 1].setdefault(0, {}) if j < n else None
+                if not here:
+                    continue
                 word = keys[j][off:] if j < n else ""
                 work = list(here.items())
                 if reach is not None:
@@ -208,13 +228,11 @@ class Recognizer:
                     if wild is not None:
                         if off:
                             continue
-                        sid, target, start = wild
+                        sid, target, start, slot = wild
                         a, b = toks[start].start, toks[j - 1].end  # the text is cut out at the end only
-                        spec = specs[sid]
-                        nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
-                        ncost = cost + b - a
-                        if slot_edges[target] or (final[target] if j == n else keys[j] in tok[target]):
-                            push(here, (target, ck), (ncost, target, nslots, ctxs, None, ck), work)
+                        nslots = ((slot, (a, b), None, True, None), slots) if slot else slots
+                        if edges[target] or (final[target] if j == n else keys[j] in tok[target]):
+                            push(here, (target, ck), (cost + b - a, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
                             push(nxt, key, th, None)
                             self._wild_cut(offsets, th, j, start, keys, toks, surface)
@@ -225,44 +243,55 @@ class Recognizer:
                         continue
                     t = tok[s].get(word)
                     if t is not None:
-                        ncost = cost - len(word) * _LIT
-                        push(nxt, (t, ck), (ncost, t, slots, ctxs, None, ck), None)
-                    for sid, t in slot_edges[s]:
-                        spec = specs[sid]
-                        if spec.kind == "wildcard":
-                            if not off:
-                                wcost = cost + _WILD
-                                wth = (wcost, -1, slots, ctxs, (sid, t, j), ck)
+                        push(nxt, (t, ck), (cost - len(word) * _LIT, t, slots, ctxs, None, ck), None)
+                    for sid, t, kind, list_key, slot in edges[s]:
+                        if kind == "wildcard":
+                            if not off and (multi[j] or self._can_follow(t, later, j)):
+                                wth = (cost + _WILD, -1, slots, ctxs, (sid, t, j, slot), ck)
                                 push(nxt, ("w", sid, t, ck), wth, None)
                                 self._wild_cut(offsets, wth, j, j, keys, toks, surface)
                             continue
-                        mk = (spec.kind, spec.list_key, j, off)
+                        mk = (list_key, j, off)
                         matches = memo.get(mk)
                         if matches is None:
-                            matches = memo[mk] = self._matches(spec, keys, toks, surface, j, off)
+                            root = roots[list_key]
+                            if word in root or len(word) > 1 or (kind == "range" and toks[j].number):
+                                matches = self._matches(kind, list_key, keys, toks, surface, j, off)
+                            else:
+                                matches = ()
+                            memo[mk] = matches
                         for end, eoff, value, vtext, vctx, meta, lit in matches:
                             if vctx:
                                 nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
                             else:
                                 nctx, nck = ctxs, ck
-                            name_len = len(vtext) if spec.slot == "name" else 0
-                            ncost = cost - name_len * _NAME - lit * _LIT
-                            nslots = ((spec.slot, value, vtext, False, meta), slots) if spec.slot else slots
+                            ncost = cost - lit * _LIT - (len(vtext) * _NAME if slot == "name" else 0)
+                            nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
                             tgt = agenda[end].setdefault(eoff, {})
                             push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
+                if order is not None and len(offsets) > 1:  # a match ended inside this word: go on in order
+                    done.add(0)
+                    order = None
+
+    def _can_follow(self, t: int, later: dict[str, int], j: int) -> bool:
+        """Whether a wildcard opened at word j could be closed: what the template says after it occurs
+        later in the input (or it is followed by a list, or ends the template)."""
+        nexts = self.c.tok[t]
+        if self._edges[t] or self.c.final[t] or len(nexts) > 32:
+            return True
+        return any(later.get(k, -1) > j for k in nexts)
 
     def _wild_cut(self, offsets: dict, th: tuple, j: int, start: int, keys: list[str], toks: list[Token],
                   surface: str) -> None:
         """A wildcard may end inside word j when the rest of the word is what the template says next
         ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
-        cost, _s, slots, ctxs, (sid, target, _st), ck = th
+        cost, _s, slots, ctxs, (sid, target, _st, slot), ck = th
         nexts = self.c.tok[target]
         word = keys[j]
-        spec = self.c.specs[sid]
         for cut in range(max(1, len(word) - self._longest_word), len(word)):
             if word[cut:] in nexts:
                 a, b = toks[start].start, toks[j].start + cut
-                nslots = ((spec.slot, (a, b), None, True, None), slots) if spec.slot else slots
+                nslots = ((slot, (a, b), None, True, None), slots) if slot else slots
                 ncost = cost + b - a
                 self._push(offsets.setdefault(cut, {}), (target, ck), (ncost, target, nslots, ctxs, None, ck), None)
 
@@ -274,13 +303,14 @@ class Recognizer:
             if work is not None:
                 work.append((key, th))
 
-    def _matches(self, spec, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+    def _matches(self, kind: str, list_key: str, keys: list[str], toks: list[Token], surface: str, j: int,
+                 off: int) -> list:
         """(end word, offset in it, value, text, context, metadata, literal chars) for a list at (j, off).
         As in hassil, a value may end inside a word when what follows it matches the rest of the word."""
-        if spec.kind == "range":
-            return self._range_matches(spec.list_key, keys, toks, surface, j, off)
-        node = self._lists.get(spec.list_key)
-        longest = self._longest.get(spec.list_key, 0)
+        if kind == "range":
+            return self._range_matches(list_key, keys, toks, surface, j, off)
+        node = self._lists.get(list_key)
+        longest = self._longest.get(list_key, 0)
         out: list = []
         i = j
         first = True
