@@ -20,6 +20,7 @@ _PUNCT_END_PERIOD = re.compile(r"(?<!\w\.\w)\.(?=\W)")
 _PUNCT_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\W)")
 _INITIALISM_AT_END = re.compile(r"\b(?:\w\.){2,}$")
 _WS = re.compile(r"\s+")
+_NON_SPACE = re.compile(r"\S+")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
 
 # Scripts written without spaces between words: every character is a token of its own.
@@ -84,8 +85,23 @@ class Token(NamedTuple):
 
 
 def tokenize(text: str) -> list[Token]:
-    """Cut prepared text into tokens (see the module docstring)."""
-    out = []
+    """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
+    fast path; anything else goes through the token regex."""
+    out: list[Token] = []
+    for m in _NON_SPACE.finditer(text):
+        part = m.group()
+        if part.isascii():
+            if part.isalpha():
+                out.append(Token(part.lower(), m.start(), m.end()))
+                continue
+            if part.isdigit():
+                out.append(Token(part, m.start(), m.end(), True))
+                continue
+        _tokenize_part(part, m.start(), out)
+    return out
+
+
+def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
     unspaced = _UNSPACED.search
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -93,14 +109,15 @@ def tokenize(text: str) -> list[Token]:
             continue
         t = m.group()
         if kind == "num":
-            out.append(Token(t, m.start(), m.end(), True))
+            out.append(Token(t, base + m.start(), base + m.end(), True))
         elif kind == "word" and unspaced(t):  # a letter run with CJK (or similar) inside: one token a character
-            base = m.start()
-            for part in _UNSPACED_SPLIT.finditer(t):
-                out.append(Token(fold_case(part.group()), base + part.start(), base + part.end()))
+            start = base + m.start()
+            for piece in _UNSPACED_SPLIT.finditer(t):
+                p = piece.group()
+                out.append(Token(p if len(p) == 1 and unspaced(p) else fold_case(p), start + piece.start(),
+                                 start + piece.end()))
         else:
-            out.append(Token(fold_case(t), m.start(), m.end()))
-    return out
+            out.append(Token(fold_case(t), base + m.start(), base + m.end()))
 
 
 def char_class(ch: str) -> str:
