@@ -289,3 +289,13 @@ def test_rejection_reason_names_the_word_and_what_was_expected(rec):
     assert res is None and "'banana'" in why and "'lights'" in why
     assert "no template starts with 'zzz'" in rec.parse_with_reason("zzz")[1]
     assert rec.parse_with_reason("  ?! ")[1] == "empty input"
+
+
+def test_word_glued_before_a_list(tmp_path):
+    intents = {"language": "xx", "intents": {"Where": {"data": [{"sentences": ["מה קורה ב{area}", "in[side ]{area}"]}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, intents=intents))))
+    r.set_list("area", [ListEntry("סלון", "living"), ListEntry("Kitchen", "kitchen")])
+    assert top(r, "מה קורה בסלון") == ("Where", {"area": "living"})
+    assert top(r, "inkitchen") == ("Where", {"area": "kitchen"})
+    assert top(r, "inside kitchen") == ("Where", {"area": "kitchen"})
+    assert top(r, "insidekitchen") is None  # "inside " is written with its space

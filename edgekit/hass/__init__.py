@@ -11,10 +11,11 @@ Matching follows hassil 3.13: case-insensitive (Turkish I folded), punctuation a
 skip words tried both removed and kept, `-`/`_` separate words, CJK and other unspaced scripts read a
 character at a time, alternatives and optionals glued into words (`light[s]`), a list value or a
 wildcard may end inside a word when the template continues with the rest of that word ("woonkamer" +
-"temperatuur", "pizza" + "timer"), context from list values merged over the caller's, then
+"temperatuur", "pizza" + "timer"), a list may start inside a word after letters the template glues to
+it ("ב{area}"), context from list values merged over the caller's, then
 requires/excludes_context checked (with `slot: true` copies). Readings are ranked as recognize_best with
 best_slot_name="name": longest {name}, fewest wildcards, most literal characters, least wildcard text,
-then intent name. Not done: letters glued *before* a list in one word, a wildcard starting inside a word,
+then intent name. Not done: a wildcard starting inside a word,
 lists inside a list value's template, unmatched entities, response rendering."""
 from __future__ import annotations
 

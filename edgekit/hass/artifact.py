@@ -33,6 +33,7 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
         "ranges": {k: dataclasses.asdict(r) for k, r in c.ranges.items()},
         "range_words": c.range_words, "skip_words": list(c.skip_words),
         "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
+        "prefixed": {str(k): list(v) for k, v in c.prefixed.items()},
     }
 
 
@@ -58,6 +59,9 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
         raise ValueError("final state of a missing template")
     if any(not 0 <= s.block < len(blocks) for s in sentences):
         raise ValueError("reference to a missing intent block")
+    prefixed = {int(k): tuple(str(w) for w in v) for k, v in d["prefixed"].items()}
+    if any(not 0 <= k < n or any(w not in tok[k] for w in v) for k, v in prefixed.items()):
+        raise ValueError("glued word of a missing state")
     ranges = {k: RangeList(**r) for k, r in d["ranges"].items()}
     text_lists = {k: [(tuple(t), v, c, m) for t, v, c, m in vals] for k, vals in d["text_lists"].items()}
     range_words = {k: [(tuple(t), v, int(ch)) for t, v, ch in vals] for k, vals in d["range_words"].items()}
@@ -67,7 +71,7 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
             raise ValueError(f"slot edge to an unknown {s.kind} list {s.list_key!r}")
     return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, specs, sentences,
                             text_lists, set(d["runtime_lists"]), ranges, range_words,
-                            tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0,
+                            tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0, prefixed,
                             dict(d.get("stats") or {}))
 
 

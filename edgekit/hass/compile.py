@@ -53,6 +53,7 @@ class CompiledLanguage:
     skip_words: tuple[str, ...]
     ignore_whitespace: bool
     start: int = 0
+    prefixed: dict[int, tuple[str, ...]] = field(default_factory=dict)  # state -> words glued before a list
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -148,6 +149,7 @@ class _Tokenizer:
         """Transitions from token state (cs, prev): tokens, slots, and whether it is final."""
         toks: list[tuple[str, tuple[int, str | None]]] = []
         slots: list[tuple[int, tuple[int, None]]] = []
+        glued: set[str] = set()  # words written right before a list, with no space ("ב{area}")
         final = False
         seen = set()
         stack = [(cs, "", "", prev)]
@@ -173,6 +175,7 @@ class _Tokenizer:
                 elif isinstance(label, int):
                     if buf:
                         emit(buf, (s, bcls))
+                        glued.add(buf)
                     else:
                         slots.append((label, (t, None)))
                 else:
@@ -192,7 +195,7 @@ class _Tokenizer:
                         stack.append((t, buf + label, k, None))
                     else:
                         emit(buf, (s, bcls))
-        return toks, slots, final
+        return toks, slots, final, glued
 
 
 # ---- the compiler ---------------------------------------------------------------------------------------
@@ -257,7 +260,7 @@ class _Compiler:
         stack: list[tuple[tuple[int, str | None], tuple[str, ...]]] = [((0, None), ())]
         while stack:
             state, path = stack.pop()
-            toks, _slots, final = tk.closure(*state)
+            toks, _slots, final, _glued = tk.closure(*state)
             if final:
                 out.append(path)
                 if len(out) > MAX_LIST_PATHS:
@@ -274,6 +277,7 @@ class _Compiler:
         sentences: list[SentenceRef] = []
         start_tok: dict[str, list[int]] = {}
         start_slots: list[tuple[int, int]] = []
+        prefixes: dict[int, set[str]] = {}
         for bi, block in enumerate(lang.blocks):
             rules = {**lang.expansion_rules, **block.expansion_rules}
             lists = {**lang.lists, **block.lists}
@@ -292,7 +296,7 @@ class _Compiler:
                 ids[(0, None)] = -2  # the template's start: its edges go to the shared start state
                 while todo:
                     st = todo.pop()
-                    toks, slots, is_final = tk.closure(*st)
+                    toks, slots, is_final, glued = tk.closure(*st)
                     here = ids[st]
                     tmap: dict[str, list[int]] = start_tok if here == -2 else {}
                     smap: list[tuple[int, int]] = start_slots if here == -2 else []
@@ -308,32 +312,36 @@ class _Compiler:
                         else:
                             smap.append((key, ids[nxt]))
                     if here == -2:  # a template that also matches empty text: empty input is never parsed
+                        prefixes.setdefault(0, set()).update(glued)
                         continue
                     tok[here] = {k: tuple(dict.fromkeys(v)) for k, v in tmap.items()}
                     slot_edges[here] = tuple(dict.fromkeys(smap))
+                    if glued:
+                        prefixes[here] = glued
                     if is_final:
                         final[here] = sid
         tok[0] = {k: tuple(v) for k, v in start_tok.items()}
         slot_edges[0] = tuple(start_slots)
         nfa_states = len(tok)
-        tok, slot_edges, dfinal = _determinize(tok, slot_edges, final)
+        tok, slot_edges, dfinal, dprefixes = _determinize(tok, slot_edges, final, prefixes)
         return CompiledLanguage(
             lang.language, lang.blocks, tok, slot_edges, dfinal, self.specs, sentences,
             self.text_lists, self.runtime, self.ranges, self.range_words, lang.skip_words,
-            lang.ignore_whitespace, 0,
+            lang.ignore_whitespace, 0, dprefixes,
             {"templates": len(sentences), "blocks": len(lang.blocks), "nfa_states": nfa_states, "states": len(tok),
              "token_edges": sum(len(d) for d in tok),
              "slot_edges": sum(len(e) for e in slot_edges)})
 
 
 def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[tuple[int, int], ...]],
-                 final: list[int]) -> tuple[list, list, list]:
+                 final: list[int], prefixes: dict[int, set[str]]) -> tuple[list, list, list, dict]:
     """Subset construction over the union of all templates: one state per set of template positions, so
     a word moves the whole language in one step. Labels are tokens and slot specs."""
     ids: dict[frozenset, int] = {}
     out_tok: list[dict[str, int]] = []
     out_slots: list[tuple[tuple[int, int], ...]] = []
     out_final: list[tuple[int, ...]] = []
+    out_prefixes: dict[int, tuple[str, ...]] = {}
     todo: list[frozenset] = []
 
     def state(members: frozenset) -> int:
@@ -355,7 +363,9 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
         by_tok: dict[str, set[int]] = {}
         by_slot: dict[int, set[int]] = {}
         ends = []
+        pre: set[str] = set()
         for m in members:
+            pre.update(prefixes.get(m, ()))
             for k, targets in tok[m].items():
                 by_tok.setdefault(k, set()).update(targets)
             for sid, t in slot_edges[m]:
@@ -365,7 +375,9 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
         out_tok[here] = {k: state(frozenset(v)) for k, v in by_tok.items()}
         out_slots[here] = tuple((sid, state(frozenset(v))) for sid, v in sorted(by_slot.items()))
         out_final[here] = tuple(sorted(ends))
-    return out_tok, out_slots, out_final
+        if pre:
+            out_prefixes[here] = tuple(sorted(pre))
+    return out_tok, out_slots, out_final, out_prefixes
 
 
 class _NoSlots:

@@ -183,7 +183,7 @@ class Recognizer:
         to what follows (`<area>[ ]temperatuur`, `<area>[ ]<name>`) may end inside a word, and the rest
         of that word is then matched by the template's glued continuation. A reading (thread) is
         (cost, state, slots, contexts, open wildcard, context key)."""
-        tok, final, edges = self.c.tok, self.c.final, self._edges
+        tok, final, edges, prefixed = self.c.tok, self.c.final, self._edges, self.c.prefixed
         n = len(toks)
         keys = [t.key for t in toks]
         agenda: list[dict[int, dict]] = [{0: {}} for _ in range(n + 1)]
@@ -244,6 +244,13 @@ class Recognizer:
                     t = tok[s].get(word)
                     if t is not None:
                         push(nxt, (t, ck), (cost - len(word) * _LIT, t, slots, ctxs, None, ck), None)
+                    pre = prefixed.get(s)
+                    if pre:  # a word written right before a list ("ב{area}"): the list starts inside this word
+                        for k in pre:
+                            if len(word) > len(k) and word.startswith(k):
+                                t = tok[s][k]
+                                push(offsets.setdefault(off + len(k), {}), (t, ck),
+                                     (cost - len(k) * _LIT, t, slots, ctxs, None, ck), None)
                     for sid, t, kind, list_key, slot in edges[s]:
                         if kind == "wildcard":
                             if not off and (multi[j] or self._can_follow(t, later, j)):
