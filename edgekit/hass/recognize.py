@@ -88,7 +88,9 @@ class Recognizer:
         for key, rng in compiled.ranges.items():
             self._range_sets[key] = frozenset(float(x) for x in rng.numbers())
         self._skip = skip_word_pattern(compiled.skip_words)
-        self._roots = {**self._lists, **self._range_tries}  # first words of every list (a live view)
+        self._roots = {**self._lists, **self._range_tries}  # first words of every list
+        self._initials = {k: {w[0] for w in root if w} for k, root in self._roots.items()}  # their first letters
+        self._last_chars: dict[int, set[str]] = {}  # state -> last letters of the words it reads
         self._intent_of = [compiled.blocks[r.block].intent for r in compiled.sentences]
         specs = compiled.specs
         self._edges = [tuple((sid, t, specs[sid].kind, specs[sid].list_key, specs[sid].slot) for sid, t in e)
@@ -118,6 +120,7 @@ class Recognizer:
             _trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))
             longest = max(longest, max(map(len, toks)))
         self._lists[name] = self._roots[name] = trie
+        self._initials[name] = {w[0] for w in trie if w}
         self._longest[name] = longest
 
     # ---- parsing --------------------------------------------------------------------------------------
@@ -190,12 +193,13 @@ class Recognizer:
         agenda[0][0][(0, ())] = (0, 0, None, (), None, ())
         memo: dict[tuple, list] = {}
         push = self._push
-        roots = self._roots
+        roots, initials = self._roots, self._initials
         later: dict[str, int] = {k: i for i, k in enumerate(keys)}  # last position of each word
-        multi = [False] * (n + 1)  # multi[i]: a word of two or more characters at i or after (cuts possible)
-        for i in range(n - 1, -1, -1):
-            multi[i] = multi[i + 1] or len(keys[i]) > 1
+        ending: dict[str, int] = {k[-1]: i for i, k in enumerate(keys) if len(k) > 1}  # of each last letter
+        furthest = 0  # the furthest position a reading has reached: past it, nothing is left to do
         for j in range(n + 1):
+            if j > furthest:
+                break
             offsets = agenda[j]
             nxt = agenda[j + 1][0] if j < n else None
             order = [0] if len(offsets) == 1 else None
@@ -253,7 +257,7 @@ class Recognizer:
                                      (cost - len(k) * _LIT, t, slots, ctxs, None, ck), None)
                     for sid, t, kind, list_key, slot in edges[s]:
                         if kind == "wildcard":
-                            if not off and (multi[j] or self._can_follow(t, later, j)):
+                            if not off and self._can_follow(t, later, ending, j):
                                 wth = (cost + _WILD, -1, slots, ctxs, (sid, t, j, slot), ck)
                                 push(nxt, ("w", sid, t, ck), wth, None)
                                 self._wild_cut(offsets, wth, j, j, keys, toks, surface)
@@ -262,7 +266,8 @@ class Recognizer:
                         matches = memo.get(mk)
                         if matches is None:
                             root = roots[list_key]
-                            if word in root or len(word) > 1 or (kind == "range" and toks[j].number):
+                            if word in root or (kind == "range" and toks[j].number) or \
+                                    (len(word) > 1 and word[0] in initials[list_key]):
                                 matches = self._matches(kind, list_key, keys, toks, surface, j, off)
                             else:
                                 matches = ()
@@ -276,17 +281,26 @@ class Recognizer:
                             nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
                             tgt = agenda[end].setdefault(eoff, {})
                             push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
+                            if end > furthest:
+                                furthest = end
                 if order is not None and len(offsets) > 1:  # a match ended inside this word: go on in order
                     done.add(0)
                     order = None
+            if nxt and j + 1 > furthest:
+                furthest = j + 1
 
-    def _can_follow(self, t: int, later: dict[str, int], j: int) -> bool:
+    def _can_follow(self, t: int, later: dict[str, int], ending: dict[str, int], j: int) -> bool:
         """Whether a wildcard opened at word j could be closed: what the template says after it occurs
-        later in the input (or it is followed by a list, or ends the template)."""
+        later in the input, whole or as the end of a word (or a list follows, or the template ends)."""
         nexts = self.c.tok[t]
         if self._edges[t] or self.c.final[t] or len(nexts) > 32:
             return True
-        return any(later.get(k, -1) > j for k in nexts)
+        if any(later.get(k, -1) > j for k in nexts):
+            return True
+        last = self._last_chars.get(t)
+        if last is None:
+            last = self._last_chars[t] = {k[-1] for k in nexts if k}
+        return any(ending.get(c, -1) >= j for c in last)
 
     def _wild_cut(self, offsets: dict, th: tuple, j: int, start: int, keys: list[str], toks: list[Token],
                   surface: str) -> None:
@@ -295,6 +309,11 @@ class Recognizer:
         cost, _s, slots, ctxs, (sid, target, _st, slot), ck = th
         nexts = self.c.tok[target]
         word = keys[j]
+        last = self._last_chars.get(target)
+        if last is None:
+            last = self._last_chars[target] = {k[-1] for k in nexts if k}
+        if word[-1] not in last:
+            return
         for cut in range(max(1, len(word) - self._longest_word), len(word)):
             if word[cut:] in nexts:
                 a, b = toks[start].start, toks[j].start + cut
