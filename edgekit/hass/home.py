@@ -3,7 +3,6 @@ from a home file in the shape of Home Assistant's test fixtures (`areas`, `floor
 with a `name` that may be a template; entity `id` gives the domain), plus any other list by name."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any

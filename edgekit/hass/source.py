@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from ..errors import DataError, GrammarError
 from .model import IntentBlock, Language, ListValue, RangeList, Sentence, SlotList, TextList, WildcardList
-from .text import fold_case
-from .template import Node, Text, TemplateSyntaxError, is_template, normalize_template_text, parse_template
+from .template import Node, Text, TemplateSyntaxError, is_template, parse_template
+from .text import fold_case, normalize
 
 COMMON_FILE = "_common.yaml"
 Locate = Callable[[tuple], tuple[str, int | None, int | None]]  # path -> (file, line, col)
@@ -193,13 +193,13 @@ def _slot_list(name: str, d: Any, keys: tuple, loc: Locate) -> SlotList:
         for i, v in enumerate(_seq(d["values"], keys + ("values",), loc)):
             k = keys + ("values", i)
             if isinstance(v, str):
-                node = _template(v, k, loc) if is_template(v) else Text(normalize_template_text(v))
+                node = _template(v, k, loc) if is_template(v) else Text(normalize(v))
                 values.append(ListValue(node, v))
             elif isinstance(v, dict) and "in" in v:
                 text_in = v["in"]
                 if not isinstance(text_in, str):
                     raise _data_error(loc, k + ("in",), "`in` must be a string")
-                node = _template(text_in, k + ("in",), loc) if is_template(text_in) else Text(normalize_template_text(text_in))
+                node = _template(text_in, k + ("in",), loc) if is_template(text_in) else Text(normalize(text_in))
                 ctx = v.get("context")
                 if ctx is not None:
                     _mapping(ctx, k + ("context",), loc)

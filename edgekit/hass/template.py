@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Union
+
+from .text import normalize
 
 _INLINE_RANGE = re.compile(r"^(\d+)\.\.(\d+)(?:,(\d+))?$")
 
@@ -70,11 +71,6 @@ def is_template(text: str) -> bool:
     return _TEMPLATE_CHARS.search(text) is not None
 
 
-def normalize_template_text(text: str) -> str:
-    """Whitespace runs to one space, NFC, typographic apostrophe to ASCII (as hassil does)."""
-    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).replace("’", "'")
-
-
 def parse_template(text: str) -> Node:
     """Parse one template (a sentence, a rule body or a list value's `in`)."""
     parser = _Parser(text.strip())
@@ -121,7 +117,7 @@ class _Parser:
 
         def flush() -> None:
             if buf:
-                items.append(Text(normalize_template_text("".join(buf))))
+                items.append(Text(normalize("".join(buf))))
                 buf.clear()
 
         s = self.s
