@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from . import artifact
 from .compile import CompiledLanguage, compile_language
@@ -17,6 +16,3 @@ def import_language(source: str | os.PathLike, out: str | os.PathLike | None = N
         artifact.save(out, compiled)
     return compiled
 
-
-if __name__ == "__main__":  # used by benchmarks/ha_intents.py to import in a process of its own
-    import_language(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

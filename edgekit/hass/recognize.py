@@ -239,7 +239,8 @@ class Recognizer:
                             push(here, (target, ck), (cost + b - a, target, nslots, ctxs, None, ck), work)
                         if nxt is not None:
                             push(nxt, key, th, None)
-                            self._wild_cut(offsets, th, j, start, keys, toks, surface)
+                            if len(word) > 1:
+                                self._wild_cut(offsets, th, j, start, keys, toks, surface)
                         continue
                     if j == n:
                         for sent in final[s]:
@@ -260,7 +261,8 @@ class Recognizer:
                             if not off and self._can_follow(t, later, ending, j):
                                 wth = (cost + _WILD, -1, slots, ctxs, (sid, t, j, slot), ck)
                                 push(nxt, ("w", sid, t, ck), wth, None)
-                                self._wild_cut(offsets, wth, j, j, keys, toks, surface)
+                                if len(word) > 1:
+                                    self._wild_cut(offsets, wth, j, j, keys, toks, surface)
                             continue
                         mk = (list_key, j, off)
                         matches = memo.get(mk)

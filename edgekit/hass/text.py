@@ -28,13 +28,12 @@ _UNSPACED = re.compile(
     "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
     "\U00020000-\U0003134f]")
-_UNSPACED_SPLIT = re.compile(_UNSPACED.pattern + r"|(?:(?!" + _UNSPACED.pattern + r").)+")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
     r"(?P<num>(?:(?<![\w.,])-)?\d+)"
     r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
-    r"|(?P<word>(?:[^\W\d_]|" + _MARKS + r")+)"
+    r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
     r"|(?P<sep>(?:\s|_|-(?!\d))+)"
     r"|(?P<sym>\S)")
 
@@ -102,7 +101,6 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
-    unspaced = _UNSPACED.search
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "sep":
@@ -110,20 +108,14 @@ def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
         t = m.group()
         if kind == "num":
             out.append(Token(t, base + m.start(), base + m.end(), True))
-        elif kind == "word" and unspaced(t):  # a letter run with CJK (or similar) inside: one token a character
-            start = base + m.start()
-            for piece in _UNSPACED_SPLIT.finditer(t):
-                p = piece.group()
-                out.append(Token(p if len(p) == 1 and unspaced(p) else fold_case(p), start + piece.start(),
-                                 start + piece.end()))
+        elif kind == "unspaced":
+            out.append(Token(t, base + m.start(), base + m.end()))
         else:
             out.append(Token(fold_case(t), base + m.start(), base + m.end()))
 
 
 def char_class(ch: str) -> str:
     """Which tokenizer group one character falls in: sep, num, word, unspaced or sym."""
-    if _UNSPACED.match(ch):
-        return "unspaced"
     m = _TOKEN.match(ch)
     return m.lastgroup if m else "sep"
 
