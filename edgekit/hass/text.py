@@ -96,8 +96,38 @@ def tokenize(text: str) -> list[Token]:
             if part.isdigit():
                 out.append(Token(part, m.start(), m.end(), True))
                 continue
-        _tokenize_part(part, m.start(), out)
+        if "-" in part:
+            _tokenize_part(part, m.start(), out)
+        else:
+            _scan_part(part, m.start(), out)
     return out
+
+
+_CLASS: dict[str, str] = {}  # character -> its token group (see char_class)
+
+
+def _scan_part(text: str, base: int, out: list[Token]) -> None:
+    """The token regex's cut of a part without `-`, one character class at a time (faster on CJK)."""
+    cls = _CLASS
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        k = cls.get(ch) or char_class(ch)
+        if k == "unspaced":
+            out.append(Token(ch, base + i, base + i + 1))
+            i += 1
+        elif k == "sym":
+            out.append(Token(fold_case(ch), base + i, base + i + 1))
+            i += 1
+        elif k == "sep":
+            i += 1
+        else:
+            j = i + 1
+            while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
+                j += 1
+            t = text[i:j]
+            out.append(Token(t, base + i, base + j, True) if k == "num" else Token(fold_case(t), base + i, base + j))
+            i = j
 
 
 def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
@@ -117,7 +147,10 @@ def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
 def char_class(ch: str) -> str:
     """Which tokenizer group one character falls in: sep, num, word, unspaced or sym."""
     m = _TOKEN.match(ch)
-    return m.lastgroup if m else "sep"
+    k = m.lastgroup if m else "sep"
+    if len(_CLASS) < 100_000:
+        _CLASS[ch] = k
+    return k
 
 
 def token_keys(text: str) -> list[str]:
