@@ -93,8 +93,7 @@ class Recognizer:
         self._last_chars: dict[int, set[str]] = {}  # state -> last letters of the words it reads
         self._intent_of = [compiled.blocks[r.block].intent for r in compiled.sentences]
         specs = compiled.specs
-        self._edges = [tuple((sid, t, specs[sid].kind, specs[sid].list_key, specs[sid].slot) for sid, t in e)
-                       for e in compiled.slot_edges]
+        self._edges = [_group_edges(e, specs) for e in compiled.slot_edges]
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -219,6 +218,7 @@ class Recognizer:
                 if not here:
                     continue
                 word = keys[j][off:] if j < n else ""
+                number = j < n and not off and toks[j].number
                 work = list(here.items())
                 if reach is not None:
                     alive = [th[1] for th in here.values() if th[4] is None]
@@ -256,35 +256,37 @@ class Recognizer:
                                 t = tok[s][k]
                                 push(offsets.setdefault(off + len(k), {}), (t, ck),
                                      (cost - len(k) * _LIT, t, slots, ctxs, None, ck), None)
-                    for sid, t, kind, list_key, slot in edges[s]:
+                    for kind, list_key, items in edges[s]:
                         if kind == "wildcard":
-                            if not off and self._can_follow(t, later, ending, j):
-                                wth = (cost + _WILD, -1, slots, ctxs, (sid, t, j, slot), ck)
-                                push(nxt, ("w", sid, t, ck), wth, None)
-                                if len(word) > 1:
-                                    self._wild_cut(offsets, wth, j, j, keys, toks, surface)
+                            if off:
+                                continue
+                            for sid, t, slot in items:
+                                if self._can_follow(t, later, ending, j):
+                                    wth = (cost + _WILD, -1, slots, ctxs, (sid, t, j, slot), ck)
+                                    push(nxt, ("w", sid, t, ck), wth, None)
+                                    if len(word) > 1:
+                                        self._wild_cut(offsets, wth, j, j, keys, toks, surface)
                             continue
+                        if not (word in roots[list_key] or (number and kind == "range") or
+                                (len(word) > 1 and word[0] in initials[list_key])):
+                            continue  # no value of this list starts here
                         mk = (list_key, j, off)
                         matches = memo.get(mk)
                         if matches is None:
-                            root = roots[list_key]
-                            if word in root or (kind == "range" and toks[j].number) or \
-                                    (len(word) > 1 and word[0] in initials[list_key]):
-                                matches = self._matches(kind, list_key, keys, toks, surface, j, off)
-                            else:
-                                matches = ()
-                            memo[mk] = matches
+                            matches = memo[mk] = self._matches(kind, list_key, keys, toks, surface, j, off)
                         for end, eoff, value, vtext, vctx, meta, lit in matches:
                             if vctx:
                                 nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
                             else:
                                 nctx, nck = ctxs, ck
-                            ncost = cost - lit * _LIT - (len(vtext) * _NAME if slot == "name" else 0)
-                            nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
                             tgt = agenda[end].setdefault(eoff, {})
-                            push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck), work if tgt is here else None)
                             if end > furthest:
                                 furthest = end
+                            for sid, t, slot in items:
+                                ncost = cost - lit * _LIT - (len(vtext) * _NAME if slot == "name" else 0)
+                                nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
+                                push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck),
+                                     work if tgt is here else None)
                 if order is not None and len(offsets) > 1:  # a match ended inside this word: go on in order
                     done.add(0)
                     order = None
@@ -423,6 +425,16 @@ class Recognizer:
                 out[name] = sv
         return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where,
                             block.response if block.response is not None else "default", block.metadata, cost)
+
+
+def _group_edges(edges: tuple, specs: list) -> tuple:
+    """A state's slot edges grouped by list: (kind, list key, ((spec id, next state, slot), ...)), so a
+    list that has no value at the current word is skipped once for all its edges."""
+    groups: dict[tuple[str, str], list] = {}
+    for sid, t in edges:
+        spec = specs[sid]
+        groups.setdefault((spec.kind, spec.list_key), []).append((sid, t, spec.slot))
+    return tuple((kind, key, tuple(items)) for (kind, key), items in groups.items())
 
 
 # ---- context rules, as hassil applies them ----------------------------------------------------------------
