@@ -313,3 +313,18 @@ def test_tokenizer_fast_paths_cut_as_the_token_regex():
         ref: list = []
         _tokenize_part(text, 0, ref)
         assert tokenize(text) == ref, text
+
+
+def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
+    """A compiled language loads and parses with the runtime dependencies only."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "xx.hass.json"
+    import_language(write_lang(tmp_path), out)
+    code = ("import sys; from edgekit.hass import load_compiled; r = load_compiled(sys.argv[1]); "
+            "r.set_list('area', ['Kitchen']); res = r.parse('turn on the kitchen lights'); "
+            "assert res and res[0].intent == 'TurnOn', res; "
+            "assert 'yaml' not in sys.modules and 'unicode_rbnf' not in sys.modules, 'imported'")
+    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
