@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded
+from .app import app, fail, guarded, interactive
 
 hass_app = typer.Typer(help="Home Assistant intents: import HA's sentence data, parse commands against it.",
                        no_args_is_help=True)
@@ -56,34 +56,35 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
     """Parse commands: one JSON object per input line (intent null plus a reason when nothing matches)."""
     def body() -> None:
         from ..hass import load_compiled, load_home
+        from ..record_loop import Reply, run_records
         from ..textio import read_records
 
-        rec_ = load_compiled(language)
+        recognizer = load_compiled(language)
         if lists is not None:
             for name, entries in load_home(lists).items():
-                if name in rec_.runtime_lists:
-                    rec_.set_list(name, entries)
+                if name in recognizer.runtime_lists:
+                    recognizer.set_list(name, entries)
         base_ctx = _context(context)
-        bad = 0
-        for rec in read_records(files or [], jsonl=jsonl, field=field):
+
+        def handle(rec) -> str:
             if rec.error:
-                bad += 1
-                typer.echo(f"edgekit: {rec.where}: {rec.error}", err=True)
-                sys.stdout.write(json.dumps({"text": rec.text, "intent": None, "reason": rec.error}) + "\n")
-                continue
+                return json.dumps({"text": rec.text, "intent": None, "reason": rec.error}, ensure_ascii=False)
             ctx = dict(base_ctx)
             if rec.obj is not None and isinstance(rec.obj.get("context"), dict):
                 ctx.update(rec.obj["context"])
-            results = rec_.parse(rec.text, ctx, max(n_best, 1))
+            results = recognizer.parse(rec.text, ctx, max(n_best, 1))
             if not results:
-                _, reason = rec_.parse_with_reason(rec.text, ctx)
+                _, reason = recognizer.parse_with_reason(rec.text, ctx)
                 out = {"text": rec.text, "intent": None, "reason": reason}
             elif n_best <= 1:
                 out = {"text": rec.text, **_result(results[0])}
             else:
                 out = {"text": rec.text, "results": [_result(r) for r in results]}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False, default=str) + "\n")
-        sys.stdout.flush()
+            return json.dumps(out, ensure_ascii=False, default=str)
+
+        bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
+                          lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk], sys.stdout,
+                          interactive=interactive(files))
         if bad:
             raise typer.Exit(1)
 
