@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--part", choices=["all", "tune", "heldout"], default="all")
     ap.add_argument("--edgekit-only", action="store_true", help="skip NeMo (fast iteration)")
     ap.add_argument("--limit", type=int, help="only the first N selected sentences")
+    ap.add_argument("--every", type=int, default=1, metavar="K",
+                    help="only every K-th row (a sample spread over the file; NeMo takes minutes per thousand)")
     ap.add_argument("--show-failures", type=int, metavar="N", default=0, help="print N of edgekit's wrong sentences")
     ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -129,7 +131,7 @@ def main() -> None:
         return
 
     rows = load_rows(a.data.resolve())
-    idx = select(rows, a.part)[: a.limit]
+    idx = [i for i in select(rows, a.part) if i % a.every == 0][: a.limit]
     texts, refs = [rows[i][0] for i in idx], [rows[i][1] for i in idx]
     with tempfile.TemporaryDirectory(prefix="tn-sentences-") as tmp:
         texts_file = Path(tmp) / "texts.json"
@@ -182,8 +184,10 @@ def main() -> None:
                   + (f"\n  nemo: {nemo['outputs'][k]}" if nemo else ""))
     if a.no_write or a.edgekit_only or a.limit or a.part != "all":
         return
+    sample = f" --every {a.every}" if a.every > 1 else ""
     body = (f"## tn-sentences\n\n{machine_line()}\n\n`python benchmarks/tn_sentences.py --data "
-            f"../shared/data/googletn-dev`\n\n{table}\n\n" + "".join(f"- {p}\n" for p in parts)
+            f"../shared/data/googletn-dev{sample}`" + (f" (every {a.every}th row of {len(rows)})" if sample else "")
+            + f"\n\n{table}\n\n" + "".join(f"- {p}\n" for p in parts)
             + f"- speed: NeMo's median time per sentence is {nemo_ms / ek_ms:.0f}x edgekit's\n\n"
             "A sentence is right when its words equal the reference's (lower case, punctuation dropped). "
             "\"Only this engine right\": sentences that engine gets right and the other does not. Each sentence "

@@ -32,7 +32,7 @@ def test_negative_numbers(tn):
 
 def test_years(tn):
     check(tn, [("Born in 1984", "Born in nineteen eighty four"), ("the year 2008", "the year two thousand eight"),
-               ("1900", "nineteen hundred"), ("in 1905", "in nineteen oh five"), ("9000", "nine thousand")])
+               ("1900", "nineteen hundred"), ("in 1905", "in nineteen o five"), ("9000", "nine thousand")])
 
 
 def test_large_scales(tn):

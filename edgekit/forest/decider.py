@@ -37,10 +37,14 @@ def _hash64(gram: str) -> int:
 
 
 def char_ngram_features(token: str, n_features: int, ngram_range: tuple[int, int]) -> np.ndarray:
-    """l2-normalized signed hashed counts of the character n-grams of `<token>` (case kept), plus its length."""
+    """l2-normalized signed hashed counts of the character n-grams of `<token>` (case kept), of the same
+    n-grams of its vowel/consonant shape (`NASA` -> `<CVCV>`, which says whether it can be pronounced), and
+    its length."""
     s = f"<{token}>"
+    shape = "".join("V" if c in "AEIOUaeiou" else "C" if c.isalpha() else c for c in s)
     x = np.zeros(n_features)
-    grams = [s[i:i + n] for n in range(ngram_range[0], ngram_range[1] + 1) for i in range(len(s) - n + 1)]
+    grams = [t[i:i + n] for t in (s, "#" + shape) for n in range(ngram_range[0], ngram_range[1] + 1)
+             for i in range(len(t) - n + 1)]
     grams.append(f"#len{min(len(token), 9)}")
     for g in grams:
         h = _hash64(g)
