@@ -1,7 +1,7 @@
 """English TN (en-tn) against NVIDIA NeMo on running-text sentences, spoken words compared.
 
 Usage: python benchmarks/tn_sentences.py --data ../shared/data/googletn-dev [--part all|tune|heldout]
-       [--edgekit-only] [--show-failures N] [--limit N] [--no-write]
+       [--every K] [--edgekit-only] [--nemo-python PY] [--show-failures N] [--limit N] [--no-write]
 
 The data is JSON Lines with `text` (written form) and `gt_normalized` (spoken form), one sentence a line
 (a folder means every *.jsonl in it). A sentence is right when its words equal the reference's words with
@@ -97,8 +97,8 @@ def worker_nemo(texts: list[str]) -> dict:
             **_run(lambda s: engine.normalize(s, verbose=False, punct_post_process=True), texts)}
 
 
-def run_child(kind: str, texts_file: Path) -> dict | None:
-    proc = subprocess.run([sys.executable, __file__, "--worker", kind, "--texts", str(texts_file)],
+def run_child(kind: str, texts_file: Path, python: str) -> dict | None:
+    proc = subprocess.run([python, __file__, "--worker", kind, "--texts", str(texts_file)],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(f"worker {kind} failed:\n{proc.stderr[-3000:]}\n")
@@ -121,6 +121,7 @@ def main() -> None:
                     help="only every K-th row (a sample spread over the file; NeMo takes minutes per thousand)")
     ap.add_argument("--show-failures", type=int, metavar="N", default=0, help="print N of edgekit's wrong sentences")
     ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
+    ap.add_argument("--nemo-python", help="the Python that has nemo_text_processing (default: this one)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -136,8 +137,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tn-sentences-") as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(texts), encoding="utf-8")
-        ek = run_child("edgekit", texts_file)
-        nemo = None if a.edgekit_only else run_child("nemo", texts_file)
+        ek = run_child("edgekit", texts_file, sys.executable)
+        nemo = None if a.edgekit_only else run_child("nemo", texts_file, a.nemo_python or sys.executable)
     if ek is None:
         raise SystemExit(1)
 
