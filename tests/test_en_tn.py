@@ -73,7 +73,7 @@ def test_time(tn):
 def test_date(tn):
     check(tn, [("january 5 2021", "january fifth twenty twenty one"),
                ("5 March 2021", "the fifth of march twenty twenty one"),
-               ("2021-03-05", "march fifth twenty twenty one"), ("03/05/2021", "march fifth twenty twenty one"),
+               ("2021-03-05", "the fifth of march twenty twenty one"), ("03/05/2021", "march fifth twenty twenty one"),
                ("the 1990s", "the nineteen nineties"), ("Dec. 31, 1999", "december thirty first, nineteen ninety nine")])
 
 
