@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import typer
 
@@ -23,6 +23,13 @@ def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print an error on stderr and return the Exit to raise (so call sites read `raise fail(...)`)."""
     typer.echo(f"edgekit: {message}", err=True)
     return typer.Exit(code)
+
+
+def interactive(files: Sequence[Any] | None) -> bool:
+    """True when the command reads stdin and a person is at either end: answer each line as it comes."""
+    from ..record_loop import is_interactive
+
+    return not files and is_interactive(sys.stdin, sys.stdout)
 
 
 def guarded(fn: Callable[[], T]) -> T:
