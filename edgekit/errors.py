@@ -46,3 +46,15 @@ def check_text(value: object) -> str:
 
 class ModelFileError(EdgekitError):
     """A model/state file cannot be read: truncated, corrupted, foreign, or of an unsupported version."""
+
+
+class InputError(DataError, ValueError):
+    """A bad input to a learned head: a DataError that is also a ValueError (scikit-learn expects ValueError)."""
+
+
+class InputTypeError(InputError, TypeError):
+    """Something that is not a number where numbers are expected (also a TypeError)."""
+
+
+class NotFittedError(InputError, AttributeError):
+    """A head was used before it learned anything (also an AttributeError, like scikit-learn's)."""

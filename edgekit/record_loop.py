@@ -41,7 +41,7 @@ class Reply:
     error: str | None = None
 
 
-def run_records(records: Iterable[Any], answer: Callable[[list[Any]], Sequence[Reply]], out: TextIO, *,
+def run_records(records: Iterable[Line], answer: Callable[[list[Any]], Sequence[Reply]], out: TextIO, *,
                 report: Callable[[str], None] | None = None, interactive: bool = False,
                 batch_size: int = BATCH, on_chunk: Callable[[list[Any]], None] | None = None) -> int:
     """Answer records chunk by chunk: `answer(chunk)` gives one Reply per record. Every output line is
@@ -84,7 +84,7 @@ def run_batch(fn: Callable[[list[T]], Sequence[R]], items: list[T]) -> list[R | 
     return results
 
 
-def parse_each(records: list[Any], parse: Callable[[str], T]) -> list[T | DataError]:
+def parse_each(records: list[Line], parse: Callable[[str], T]) -> list[T | DataError]:
     """parse(record.text) per record; a record's own error, or the DataError parse raises, in its place."""
     out: list[T | DataError] = []
     for rec in records:
