@@ -443,7 +443,7 @@ def _check_intent(intent: Any) -> str:
     if not isinstance(intent, str) or not intent.strip() or intent != intent.strip():
         raise DataError(f"an intent name must be a non-empty string without surrounding spaces, got {intent!r}")
     if intent == NONE_CLASS:
-        raise DataError(f"{NONE_CLASS!r} is reserved (the exported head's reference class)")
+        raise DataError(f"{NONE_CLASS!r} is a reserved intent name")
     return intent
 
 

@@ -309,3 +309,15 @@ def test_a_non_text_is_the_same_error_from_the_grammar_and_the_pipeline(pipe):
         with pytest.raises(NotTextError, match="expected text \\(str\\), got"):
             call()
     assert issubclass(NotTextError, DataError) and issubclass(NotTextError, TypeError)
+
+
+def test_the_exported_head_gives_the_scores_directly(pipe, tmp_path):
+    """No round trip through softmax and a zero-score reference class: the runtime head reads the graph's
+    scores output, equal to the trainable head's ridge estimates."""
+    pipe.export(tmp_path / "rt")
+    runtime = Pipeline.load(tmp_path / "rt")
+    assert runtime.head.model.has_scores and NONE_CLASS not in runtime.head.labels
+    inputs = [pipe.head_input(t) for t in PROBES]
+    (la, sa), (lb, sb) = pipe.head.scores(inputs), runtime.head.scores(inputs)
+    assert la == lb
+    np.testing.assert_allclose(sb, sa, rtol=1e-5, atol=1e-5)
