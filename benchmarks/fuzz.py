@@ -64,6 +64,8 @@ def main() -> None:
         run_target("grammar files: random bytes and token soup",
                    st.tuples(FT.random_grammar_bytes), lambda b: FT.check_grammar_files({"main.forest": b}, scratch / "r"),
                    n(3000)),
+        run_target("grammar files: hostile sizes, nesting, names, escapes (issue 15)", st.tuples(FT.hostile_grammar_text()),
+                   lambda b: FT.check_grammar_files({"main.forest": b}, scratch / "h"), n(500)),
     ]
     for name in ("home", "en-itn", "en-tn"):
         if name in shipped_grammars():

@@ -15,6 +15,13 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_GRAMMAR_BYTES = 8 << 20
 """One grammar set: all its .forest and list files together, in bytes."""
 
+MAX_NESTING = 64
+"""The deepest nesting in one grammar statement: brackets in a template; parentheses, operators, calls and
+the operands of one operator chain in an expression (the loader and compiler recurse that deep)."""
+
+MAX_PRIORITY = 1_000_000
+"""The largest `priority` a lexicon or rule may declare."""
+
 MAX_REPEAT = 64
 """The largest upper bound of a template repeat `{m,n}`."""
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings, strategies as st
 from edgekit.forest.prefilter import DIGIT, required_chars
 
 PATTERNS = [r"[\w.+-]+@[\w-]+(\.[\w-]+)+", r"(?P<h>\d{1,2}):(?P<m>\d\d)", r"\$\d+(\.\d\d)?", r"[A-Z]{2,}",
-            r"(?:ab|cd)\d", r"(?i)x-\d", r"a?b*[:;]", r"(?<!\d)/(?=\d)", r"(x|y)+\.", r"[^a-z]+", r"-?\d+"]
-ALPHABET = "ab xyzXY019٣@.:;$/-_+"
+            r"(?:ab|cd)\d", r"(?i)x-\d", r"a?b*[:;]", r"(?<!\d)/(?=\d)", r"(x|y)+\.", r"[^a-z]+", r"-?\d+",
+            "(?i:\u24d0)", "(?i)\u24d0", "x(?i:\u2170)", "(?i:\u0345)", "(?i:a(?-i:\u24d0))", "(?i:-)\\d"]
+ALPHABET = "ab xyzXY019٣@.:;$/-_+\u24d0\u24b6\u2170\u2160\u0345\u03b9\u0399\u1fbe"
 
 
 def test_required_characters_of_known_patterns():
@@ -18,6 +19,9 @@ def test_required_characters_of_known_patterns():
     assert required_chars(PATTERNS[2]) == {"$"}
     assert required_chars(PATTERNS[3]) is None          # letters are never used as a filter
     assert required_chars(PATTERNS[9]) is None          # negated sets cannot be summarised
+    assert required_chars("(?i:\u24d0)") is None       # case-insensitive, outside ASCII: never skipped
+    assert required_chars("(?i:a(?-i:\u24d0))") == {"\u24d0"}   # case-sensitive again inside
+    assert required_chars("(?i:-)\\d") == {"-"}
 
 
 @settings(max_examples=300, deadline=None)

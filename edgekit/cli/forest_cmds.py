@@ -133,13 +133,16 @@ def compile_cmd(grammar: str = typer.Argument(..., help="Grammar name or path.")
 @app.command()
 def expand(grammar: str = typer.Argument(..., help="Grammar name or path."),
            rule: str = typer.Argument(..., help="Rule or class name."),
-           limit: int = typer.Option(20, "--limit", "-n", help="How many phrasings to print (0: all)."),
+           limit: int = typer.Option(20, "--limit", "-n", min=0, help="How many phrasings to print (0: all)."),
            count: bool = typer.Option(False, "--count", help="Print only the number of phrasings.")) -> None:
     """List the phrasings a rule covers (the multiplication rule), or count them."""
     def body() -> None:
         forest = _load(grammar)
         if count:
-            typer.echo(str(forest.count(rule)))
+            from ..forest.expand import COUNT_EXPONENT, MAX_COUNT
+
+            n = forest.count(rule)
+            typer.echo(str(n) if n < MAX_COUNT else f"at least 10^{COUNT_EXPONENT}")
             return
         for phrase in forest.expand(rule, limit or None):
             typer.echo(phrase)

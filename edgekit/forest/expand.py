@@ -2,11 +2,17 @@
 
 Counts are of derivations: with an unambiguous grammar, the number of distinct phrasings. Data classes
 and builtin classes expand to a placeholder such as `<digits>`; unbounded repeats expand to their
-minimum count and one more (documented limit, so enumeration terminates)."""
+minimum count and one more (documented limit, so enumeration terminates). Counts saturate at MAX_COUNT:
+nested repeats can cover more phrasings than there are atoms in the universe, and computing such a
+number exactly would cost time and memory that grow with it."""
 from __future__ import annotations
 
 from itertools import islice
 from typing import Iterator
+
+COUNT_EXPONENT = 100
+MAX_COUNT = 10**COUNT_EXPONENT
+"""Counts are exact below this; a count of MAX_COUNT means "at least MAX_COUNT"."""
 
 
 class Expander:
@@ -27,7 +33,7 @@ class Expander:
             self._counts[name] = 1  # placeholder for data/builtin classes
             ms = self.by_class.get(name)
             if ms:
-                self._counts[name] = sum(self.count_node(m["template"]) for m in ms)
+                self._counts[name] = min(sum(self.count_node(m["template"]) for m in ms), MAX_COUNT)
         return self._counts[name]
 
     def count_node(self, node: list) -> int:
@@ -39,15 +45,15 @@ class Expander:
         if tag == "seq":
             n = 1
             for c in node[1]:
-                n *= self.count_node(c)
+                n = min(n * self.count_node(c), MAX_COUNT)
             return n
         if tag == "alt":
-            return sum(self.count_node(c) for c in node[1])
+            return min(sum(self.count_node(c) for c in node[1]), MAX_COUNT)
         if tag == "opt":
-            return 1 + self.count_node(node[1])
-        if tag == "rep":
+            return min(1 + self.count_node(node[1]), MAX_COUNT)
+        if tag == "rep":  # c <= MAX_COUNT and k <= MAX_REPEAT + 1: c ** k stays a few thousand digits
             c = self.count_node(node[1])
-            return sum(c ** k for k in self._bounds(node[2], node[3]))
+            return min(sum(c ** k for k in self._bounds(node[2], node[3])), MAX_COUNT)
         raise ValueError(tag)
 
     def phrasings(self, name: str) -> Iterator[list[str]]:

@@ -44,9 +44,12 @@ def _num(v: Any) -> int | Decimal:
         return v
     if isinstance(v, str):
         try:
-            return int(v) if v.strip().lstrip("+-").isdigit() else Decimal(v)
+            n = int(v) if v.strip().lstrip("+-").isdigit() else Decimal(v)
         except (ValueError, InvalidOperation):
-            raise ExprError(f"expected a number, got {v!r}") from None
+            raise ExprError(f"expected a number, got {v[:40]!r}") from None
+        if isinstance(n, Decimal) and not n.is_finite():  # no NaN or Infinity in this language
+            raise ExprError(f"expected a number, got {v[:40]!r}")
+        return n
     raise ExprError(f"expected a number, got {type(v).__name__}")
 
 
@@ -59,9 +62,18 @@ def _check(v: Any) -> Any:
         raise ExprError("string too long")
     if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_DIGITS * 3.33:
         raise ExprError("number too large")
-    if isinstance(v, Decimal) and v.is_finite() and v.adjusted() > MAX_DIGITS:
-        raise ExprError("number too large")
+    if isinstance(v, Decimal):
+        if not v.is_finite():
+            raise ExprError("not a number")
+        if v.adjusted() > MAX_DIGITS:
+            raise ExprError("number too large")
+        if v.as_tuple().exponent < -MAX_DIGITS:  # 1e-300000000 would render as 300 million digits
+            raise ExprError(f"number has more than {MAX_DIGITS} decimal places")
     return v
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, Decimal)) and not isinstance(v, bool)
 
 
 def _int(v: Any) -> int:
@@ -313,10 +325,11 @@ def compile_expr(node: list, tables: Mapping[str, Mapping[str, Any]]) -> Compile
             try:
                 return compare(a, b)
             except TypeError:
-                try:
+                pass
+            if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
+                if a is not None and b is not None:
                     return compare(_num(a), _num(b))
-                except ExprError:
-                    return compare(format_value(a), format_value(b))
+            return compare(format_value(a), format_value(b))
         return cmp
     if tag in ("and", "or"):
         parts = [compile_expr(x, tables) for x in node[1]]

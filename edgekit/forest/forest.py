@@ -63,7 +63,8 @@ class Forest:
         return self._expansions().expand(rule, limit)
 
     def count(self, rule: str) -> int:
-        """How many phrasings a rule or class covers (unbounded repeats counted to min+1)."""
+        """How many phrasings a rule or class covers (unbounded repeats counted to min+1), at most
+        expand.MAX_COUNT (which then means "at least that many")."""
         self._require(rule)
         return self._expansions().count(rule)
 

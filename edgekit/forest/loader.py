@@ -13,22 +13,23 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import GrammarError
 from .decider import DeciderError, parse_model
-from .expr import BUILTINS
+from .expr import BUILTINS, MAX_DIGITS
 from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
 from .tokenize import words
 
-from ..limits import MAX_GRAMMAR_BYTES, MAX_REPEAT  # noqa: E402  (documented in SECURITY.md)
+from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
 _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list",
              "decide")
-_FRIENDLY = {
-    "NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number", "REGEX": "a /regex/",
-    "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
-    "LESSTHAN": "'<'", "MORETHAN": "'>'", "COLON": "':'", "EQUAL": "'='", "VBAR": "'|'", "COMMA": "','",
-    "$END": "end of file", "RULE": "'rule'", "LEXICON": "'lexicon'", "DATA": "'data'", "TABLE": "'table'",
-    "IMPORT": "'import'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
-    "PLUS": "'+'", "STAR": "'*'", "MINUS": "'-'", "QMARK": "'?'", "PRIORITY": "'priority'", "DOT": "'.'",
-}
+# How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
+_FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
+             "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
+_OPENERS = frozenset({"LBRACE", "LPAR", "LSQB", "LESSTHAN"})
+_CLOSERS = frozenset({"RBRACE", "RPAR", "RSQB", "MORETHAN"})
+# what str.splitlines() splits on: a grammar string holding one would turn one output line into two
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# nodes that nest one level deeper: template brackets, an expression (each parenthesis opens one), operators
+_NESTING = frozenset({"group", "optional", "or_", "neg", "not_", "cond", "call", "index", "attr"})
 
 
 @lru_cache(maxsize=1)
@@ -81,8 +82,39 @@ class _FileReader:
         line = self.lines[w.line - 1] if 0 < w.line <= len(self.lines) else None
         return GrammarError(message, w.file, w.line, w.col, line)
 
+    def string(self, tok: Token) -> str:
+        """A "string" token's text, refusing line breaks (one input line must give one output line)."""
+        text = _unquote(tok)
+        if not _LINE_BREAKS.isdisjoint(text):
+            raise self.error("a string cannot contain a line break (each input line gives one output line)", tok)
+        return text
+
+    def integer(self, tok: Token, what: str, most: int) -> int:
+        """A NUMBER token as an integer no larger than `most`, checked before converting it."""
+        text = str(tok)
+        if len(text.partition(".")[0].lstrip("0")) > len(str(most)) or float(text) > most:
+            raise self.error(f"{what} {text[:20]}{'...' if len(text) > 20 else ''} is larger than {most}", tok)
+        return int(float(text))
+
+    def number_literal(self, tok: Token) -> None:
+        """Refuse a number literal with more digits than an expression value may have."""
+        if len(tok) > MAX_DIGITS:
+            raise self.error(f"number literal has {len(tok)} digits; at most {MAX_DIGITS}", tok)
+
+    def check_nesting(self, st: Tree) -> None:
+        """Refuse a statement nested deeper than MAX_NESTING (before the recursive conversions below)."""
+        stack = [(st, 0)]
+        while stack:
+            node, depth = stack.pop()
+            depth += (node.data in _NESTING) + (len(node.children) // 2 if node.data == "arith" else 0)
+            if depth > MAX_NESTING:
+                raise self.error(f"nested more than {MAX_NESTING} levels deep (brackets, parentheses, operators)",
+                                 node)
+            stack.extend((c, depth) for c in node.children if isinstance(c, Tree))
+
     # ---- statements -------------------------------------------------------------------------
     def statement(self, st: Tree) -> None:
+        self.check_nesting(st)
         kind = st.data
         if kind == "lexicon":
             self.gset.lexicons.append(self.lexicon(st))
@@ -95,7 +127,7 @@ class _FileReader:
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
-            return int(float(children[0].children[0])), children[1:]
+            return self.integer(children[0].children[0], "priority", MAX_PRIORITY), children[1:]
         return 0, children
 
     def lexicon(self, st: Tree) -> Lexicon:
@@ -113,7 +145,7 @@ class _FileReader:
 
     def entry(self, e: Tree) -> Entry:
         canon_t = e.children[0]
-        canonical = str(canon_t.children[0]) if canon_t.data == "word_canon" else _unquote(canon_t.children[0])
+        canonical = str(canon_t.children[0]) if canon_t.data == "word_canon" else self.string(canon_t.children[0])
         value: Any = canonical
         variants = [self._variant_words(canonical, canon_t.children[0])]
         for part in e.children[1:]:
@@ -121,14 +153,15 @@ class _FileReader:
                 value = self.const(part)
             else:
                 tok = part.children[0]
-                text = str(tok) if part.data == "word_variant" else _unquote(tok)
+                text = str(tok) if part.data == "word_variant" else self.string(tok)
                 variants.append(self._variant_words(text, tok))
         return Entry(canonical, value, variants, self.where(canon_t.children[0]))
 
     def const(self, c: Tree) -> Any:
         tok = c.children[-1]
         if c.data == "string":
-            return _unquote(tok)
+            return self.string(tok)
+        self.number_literal(tok)
         n: Any = int(tok) if "." not in tok else str(tok)
         if c.data == "negnumber":
             n = -n if isinstance(n, int) else "-" + n
@@ -149,7 +182,7 @@ class _FileReader:
             decider = self.decider_model(src.children[0]) if src.data == "data_decided" else None
             self.gset.data.append(DataClass(str(name_tok), pattern, self.where(name_tok), decider))
         else:
-            rel = _unquote(src.children[0])
+            rel = self.string(src.children[0])
             path = resolve_inside(self.gset, self.path.parent, rel, lambda m: self.error(m, src.children[0]))
             self.gset.lexicons.append(self.list_lexicon(str(name_tok), path, self.where(name_tok)))
 
@@ -166,7 +199,7 @@ class _FileReader:
     def list_lexicon(self, name: str, path: Path, where: Where) -> Lexicon:
         """A closed list from a file: one entry a line, `canonical` or `canonical: variant | variant`."""
         shown = display_path(path)
-        text = read_text(path, lambda m: self.error(m, where))
+        text = read_text(path, lambda m: self.error(m, where), self.gset)
         self.gset.files.append(shown)
         entries = []
         for lineno, raw in enumerate(text.splitlines(), 1):
@@ -191,7 +224,7 @@ class _FileReader:
         table: dict[str, Any] = {}
         for it in items:
             k, v = it.children
-            key = (_unquote(k) if k.type == "STRING" else str(k)).casefold()
+            key = (self.string(k) if k.type == "STRING" else str(k)).casefold()
             if key in table:
                 raise self.error(f"duplicate key {key!r} in table {name_tok}", k)
             table[key] = self.const(v)
@@ -241,15 +274,14 @@ class _FileReader:
                 return ["rep", node, 1, None]
             if rep.data == "star":
                 return ["rep", node, 0, None]
-            lo = int(float(rep.children[0]))
-            hi = int(float(rep.children[1])) if len(rep.children) > 1 else lo
+            lo, hi = (int(float(b)) if len(b) <= 9 else MAX_REPEAT + 1 for b in (rep.children[0], rep.children[-1]))
             if hi < lo or hi == 0 or hi > MAX_REPEAT:
                 raise self.error(f"repeat bounds {{{lo},{hi}}} must satisfy 0 <= min <= max, 1 <= max <= {MAX_REPEAT}",
                                  rep.children[0])
             return ["rep", node, lo, hi]
         if d == "literal":
             tok = t.children[0]
-            text = _unquote(tok) if tok.type == "STRING" else str(tok)
+            text = self.string(tok) if tok.type == "STRING" else str(tok)
             ws = words(text)
             if not ws:
                 raise self.error(f"literal {text!r} has no tokens", tok)
@@ -273,9 +305,10 @@ class _FileReader:
         if d in ("or_", "and_", "compare", "arith") and len(ch) == 1:
             return self.expr(ch[0])
         if d == "number":
+            self.number_literal(ch[0])
             return ["num", str(ch[0])]
         if d == "string":
-            return ["str", _unquote(ch[0])]
+            return ["str", self.string(ch[0])]
         if d in ("none", "true", "false"):
             return ["const", {"none": None, "true": True, "false": False}[d]]
         if d == "name":
@@ -311,19 +344,31 @@ class _FileReader:
         raise self.error(f"unexpected expression element {d}", t)
 
 
-def read_text(path: Path, error) -> str:
-    """Read a grammar or list file as UTF-8, refusing unreadable, non-UTF-8 or oversized files."""
+def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
+    """Read a grammar or list file as UTF-8 (a leading BOM dropped), refusing unreadable, non-UTF-8 or
+    oversized files; the size is checked before reading, and every file read counts toward the set's
+    MAX_GRAMMAR_BYTES (list files too, each time they are read)."""
+    used = gset.bytes_read if gset is not None else 0
+    room = MAX_GRAMMAR_BYTES - used
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(room + 1) if size <= room else b""
     except OSError as exc:
         raise error(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
-    if len(data) > MAX_GRAMMAR_BYTES:
-        raise error(f"{display_path(path)} is larger than {MAX_GRAMMAR_BYTES} bytes")
+    if size > room or len(data) > room:
+        if max(size, len(data)) > MAX_GRAMMAR_BYTES:
+            raise error(f"{display_path(path)} is larger than {MAX_GRAMMAR_BYTES} bytes")
+        raise error(f"grammar set is larger than {MAX_GRAMMAR_BYTES} bytes (reading {display_path(path)}, "
+                    f"after {used} bytes of grammar and list files)")
+    if gset is not None:
+        gset.bytes_read += len(data)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise GrammarError(f"invalid UTF-8 at byte {exc.start}", display_path(path), line, 1) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def resolve_inside(gset: GrammarSet, base: Path, rel: str, error) -> Path:
@@ -334,8 +379,12 @@ def resolve_inside(gset: GrammarSet, base: Path, rel: str, error) -> Path:
     root = Path(os.path.realpath(gset.root))
     if target != root and root not in target.parents:
         raise error(f"import path {rel!r} escapes the grammar set {display_path(root)}")
-    if not target.is_file():
-        raise error(f"imported file {rel!r} does not exist")
+    try:
+        exists = target.is_file()
+    except OSError as exc:  # e.g. a file name longer than the file system allows
+        raise error(f"cannot open imported file {rel[:80]!r}: {exc.strerror or exc}") from None
+    if not exists:
+        raise error(f"imported file {rel[:80]!r} does not exist")
     return target
 
 
@@ -349,7 +398,7 @@ def _syntax_error(exc: UnexpectedInput, shown: str, text: str) -> GrammarError:
             line, col = len(lines), len(lines[-1]) + 1 if lines else 1
         else:
             msg = f"unexpected {str(tok)!r}"
-        expected = sorted(_FRIENDLY.get(e, repr(e.lower())) for e in (exc.accepts or exc.expected))
+        expected = sorted({_expected_name(e) for e in (exc.accepts or exc.expected)})
         if expected:
             msg += "; expected " + ", ".join(expected[:8]) + (" ..." if len(expected) > 8 else "")
         src_line = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -364,8 +413,34 @@ def _syntax_error(exc: UnexpectedInput, shown: str, text: str) -> GrammarError:
         msg = "unexpected end of file"
     else:
         msg = "syntax error"
+    opener = _innermost_open_bracket(exc)
+    if opener is not None:
+        msg += f" (the {str(opener)!r} opened at line {opener.line}, column {opener.column} is still open)"
     src = lines[line - 1] if 0 < line <= len(lines) else None
     return GrammarError(f"syntax error: {msg}", shown, line, col, src)
+
+
+def _expected_name(terminal: str) -> str:
+    """A terminal as a grammar author knows it: its text ('{', 'rule') or what it stands for (a name)."""
+    if terminal in _FRIENDLY:
+        return _FRIENDLY[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return "a symbol"
+    return repr(pattern.value) if pattern.type == "str" else "a symbol"
+
+
+def _innermost_open_bracket(exc: UnexpectedInput) -> Token | None:
+    """The innermost bracket the parser had shifted, and not yet seen closed, when the error happened."""
+    state = getattr(exc, "state", None)
+    open_: list[Token] = []
+    for item in getattr(state, "value_stack", None) or []:
+        if isinstance(item, Token) and item.type in _OPENERS:
+            open_.append(item)
+        elif isinstance(item, Token) and item.type in _CLOSERS and open_:
+            open_.pop()
+    return open_[-1] if open_ else None
 
 
 def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
@@ -373,18 +448,13 @@ def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
     entry_path = Path(os.path.realpath(entry))
     gset = GrammarSet(root=str(entry_path.parent), entry=str(entry_path))
     seen: set[Path] = set()
-    total = 0
 
     def load_file(path: Path) -> None:
-        nonlocal total
         if path in seen:
             return
         seen.add(path)
         shown = display_path(path)
-        text = read_text(path, lambda m: GrammarError(m, shown, 1, 1))
-        total += len(text)
-        if total > MAX_GRAMMAR_BYTES:
-            raise GrammarError(f"grammar set is larger than {MAX_GRAMMAR_BYTES} bytes", shown, 1, 1)
+        text = read_text(path, lambda m: GrammarError(m, shown, 1, 1), gset)
         gset.files.append(shown)
         gset.sources[shown] = text
         try:
@@ -400,4 +470,8 @@ def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
                 reader.statement(st)
 
     load_file(entry_path)
+    if not (gset.lexicons or gset.data or gset.rules):
+        shown = display_path(entry_path)
+        raise GrammarError("the grammar has nothing to match: no lexicon, data class or rule", shown, 1, 1,
+                           gset.sources[shown].split("\n", 1)[0])
     return gset

@@ -93,6 +93,7 @@ class GrammarSet:
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
+    bytes_read: int = 0  # grammar and list files read so far (MAX_GRAMMAR_BYTES bounds the total)
 
     def line_of(self, where: Where) -> str | None:
         """The source line a position points to (for carets)."""

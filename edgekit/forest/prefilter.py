@@ -3,7 +3,9 @@
 From the parsed regex we take one mandatory element whose characters are not letters (a literal `@`,
 a `\\d`, a set like `[:.]`): a match must contain one of those characters, so when the text has none
 of them the regex is not run. Patterns without such an element are always run (the test is
-conservative: it only ever skips regexes that could not have matched)."""
+conservative: it only ever skips regexes that could not have matched). Under case-insensitive matching,
+global or scoped (`(?i:...)`), only ASCII characters are used: Unicode case folding has special cases
+(`ⓐ`/`Ⓐ`, U+0345/`ι`) that a character's own upper and lower forms do not cover."""
 from __future__ import annotations
 
 import re
@@ -42,8 +44,8 @@ def _char_set(op, av, ignorecase: bool) -> frozenset[str] | None:
         return None
     if any(c != DIGIT and (c.isalpha() or c.isspace()) for c in chars):
         return None
-    if ignorecase:
-        chars |= {c.swapcase() for c in chars if c != DIGIT}
+    if ignorecase and not all(c == DIGIT or c.isascii() for c in chars):
+        return None  # ASCII non-letters have no case variants; other characters may
     return frozenset(chars)
 
 
@@ -52,8 +54,9 @@ def _required(items: Iterable, ignorecase: bool) -> frozenset[str] | None:
         found = None
         if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
             found = _required(av[2], ignorecase)
-        elif op is _C.SUBPATTERN:
-            found = _required(av[3], ignorecase)
+        elif op is _C.SUBPATTERN:  # (group, flags added, flags removed, items): `(?i:...)`, `(?-i:...)`
+            scoped = (ignorecase or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
+            found = _required(av[3], scoped)
         else:
             found = _char_set(op, av, ignorecase)
         if found:

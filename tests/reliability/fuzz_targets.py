@@ -53,6 +53,28 @@ def mutated_grammar_set(draw) -> dict[str, bytes]:
     return {k: v.encode("utf-8", "surrogatepass") for k, v in files.items()}
 
 
+@st.composite
+def hostile_grammar_text(draw) -> bytes:
+    """A small grammar with one hostile part: a huge number, deep nesting, a long chain, a long file name,
+    a line-breaking escape, a BOM, an unclosed bracket or an accented bare word (issue 15)."""
+    digits = "9" * draw(st.sampled_from([300, 401, 4301, 5000]))
+    depth = draw(st.sampled_from([40, 65, 200, 400]))
+    hostile = draw(st.sampled_from([
+        f"rule r priority {digits}: a\n", f"rule r: a{{1,{digits}}}\n", f"rule r: a\n  value {digits}\n",
+        f"lexicon n {{ big = {digits} }}\n", f"table t {{ k: {digits} }}\n",
+        "rule r: a\n  value " + "(" * depth + "1" + ")" * depth + "\n",
+        "rule r: a " + "(" * depth + "b" + ")" * depth + "\n", "rule r: a " + "[" * depth + "b" + "]" * depth + "\n",
+        "rule r: a\n  value " + " + ".join(["1"] * depth * 3) + "\n", "rule r: a\n  value " + "-" * depth + "1\n",
+        'import "' + "a" * depth + '.forest"\n', 'data d = list "' + "b" * depth + '.txt"\n',
+        'lexicon x { "a\\nb": go }\n', 'rule r: go\n  text "x\\ry"\n', "\ufefflexicon x { a: b }\n",
+        "lexicon x { a: b\nrule r: <x>\n", "lexicon drink { coffee: café tea }\n",
+        'rule r: go\n  value dec("1e-' + digits + '")\n', 'rule r: go <word:w>\n  value 1 if w.text > 5 else 2\n',
+        'data d = /(?i:\u24d0)/\nrule r: <d>\n', "",
+    ]))
+    prefix = draw(st.sampled_from(["", "lexicon base { one: won }\n"]))
+    return (prefix + hostile).encode("utf-8")
+
+
 random_grammar_bytes = st.one_of(
     st.binary(max_size=400),
     st.lists(st.sampled_from(PIECES), max_size=60).map(" ".join).map(lambda s: s.encode("utf-8")),
@@ -83,8 +105,9 @@ def check_grammar_files(files: dict[str, bytes], root: Path) -> None:
         except GrammarError as exc:
             assert str(exc).strip(), "a GrammarError without a message"
             return
-        for text in ("one two three", "switch on the lamp", "x" * 50):
-            assert isinstance(forest.normalize(text), str)
+        for text in ("one two three", "switch on the lamp", "x" * 50, "go nan", "\u24b6 café"):
+            out = forest.normalize(text)
+            assert isinstance(out, str) and len(out.splitlines()) <= 1, repr(out[:200])  # one line in, one out
 
 
 def check_forest_text(forest: Any, text: str) -> None:

@@ -37,6 +37,12 @@ def test_random_grammar_bytes_load_or_raise_grammar_error(scratch, data):
     ft.check_grammar_files({"main.forest": data}, scratch / "random")
 
 
+@settings(FAST, max_examples=40)
+@given(ft.hostile_grammar_text())
+def test_hostile_grammar_files_load_or_raise_grammar_error(scratch, data):
+    ft.check_grammar_files({"main.forest": data}, scratch / "hostile")
+
+
 @pytest.mark.parametrize("name", NORMALIZERS)
 def test_normalizers_and_parser_accept_any_text(name):
     forest = load_forest(name)

@@ -19,6 +19,7 @@ def test_documented_limits_are_the_enforced_ones():
 
     assert loader.MAX_GRAMMAR_BYTES == limits.MAX_GRAMMAR_BYTES
     assert loader.MAX_REPEAT == limits.MAX_REPEAT
+    assert loader.MAX_NESTING == limits.MAX_NESTING and loader.MAX_PRIORITY == limits.MAX_PRIORITY
     assert automaton.MAX_SPAN == limits.MAX_SPAN
     assert datafile.MAX_LINE_BYTES == limits.MAX_LINE_BYTES
     assert featurize.MAX_TEXT_CHARS == limits.MAX_TEXT_CHARS
