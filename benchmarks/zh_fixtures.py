@@ -148,7 +148,7 @@ def run_child(python: str, args: list[str], env: dict | None = None, timeout: fl
         sys.stderr.write(f"worker {' '.join(args[:2])} timed out after {timeout:.0f} s\n")
         return {"error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit status {proc.returncode} (no message)"]
         sys.stderr.write(f"worker {' '.join(args[:2])} failed:\n{proc.stderr[-3000:]}\n")
         return {"error": tail[0][:300]}
     return json.loads(proc.stdout.splitlines()[-1])
