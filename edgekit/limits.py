@@ -23,3 +23,12 @@ MAX_SPAN = 64
 
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
+
+MAX_FEATURES = 1 << 20
+"""The widest feature vector a learned head (or its text featurizer) takes."""
+
+MAX_NGRAM = 8
+"""The longest word n-gram a text featurizer hashes."""
+
+MAX_STATE_BYTES = 1 << 30
+"""The most memory one learned head's arrays may take, checked from its parameters before allocating."""

@@ -2,35 +2,38 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Optional, Sequence
 
 import typer
 
-from ..errors import EdgekitError
+from .boundary import Boundary, fail, guarded  # noqa: F401  (re-exported for the command modules)
 
 app = typer.Typer(
     name="edgekit",
+    cls=Boundary,
     help="Understand short text and learn from it on small CPU-only devices.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-T = TypeVar("T")
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"edgekit {__version__}")
+        raise typer.Exit(0)
 
 
-def fail(message: str, code: int = 2) -> "typer.Exit":
-    """Print an error on stderr and return the Exit to raise (so call sites read `raise fail(...)`)."""
-    typer.echo(f"edgekit: {message}", err=True)
-    return typer.Exit(code)
+@app.callback()
+def _options(version: Optional[bool] = typer.Option(None, "--version", is_eager=True, callback=_print_version,
+                                                    help="Print the edgekit version and exit.")) -> None:
+    """Understand short text and learn from it on small CPU-only devices."""
 
 
-def guarded(fn: Callable[[], T]) -> T:
-    """Run a command body, turning edgekit's own errors into one stderr line and exit code 2."""
-    try:
-        return fn()
-    except EdgekitError as exc:
-        raise fail(str(exc)) from None
-    except BrokenPipeError:
-        sys.stderr.close()
-        raise typer.Exit(0) from None
+def interactive(files: Sequence[Any] | None) -> bool:
+    """True when the command reads stdin and a person is at either end: answer each line as it comes."""
+    from ..record_loop import is_interactive
+
+    return not files and is_interactive(sys.stdin, sys.stdout)

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import GrammarError, ModelFileError
+from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from .automaton import DEAD, T_PUNCT, LayerMatcher, build_nfa
 from .digest import Digester, Element, join_texts
@@ -144,11 +144,19 @@ class Forest:
             kind = "data" if e.groups is not None else "token"
             label = self._type_name(e) if kind == "data" else "token"
             return TraceNode(label, kind, "", 0, e.start, e.end, surface, e.text,
-                             e.value if kind == "data" else None)
+                             e.value if kind == "data" else None, decided=self._decided(surface) if kind == "token" else None)
         m = self._digester.matchers[e.matcher]
         return TraceNode(m["name"], m["kind"], f"{m['where'][0]}:{m['where'][1]}", e.layer, e.start, e.end,
                          surface, e.text, e.value, m.get("intent"), e.error,
                          [self._node(c, text) for c in e.children] if m["kind"] == "rule" else [])
+
+    def _decided(self, word: str) -> str | None:
+        """How the decided classes (decider.py) scored a word token, for explain; None if none applies."""
+        parts = []
+        for name, scores in self._digester.decided.evidence(word):
+            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+            parts.append(f"{name}: " + " > ".join(f"{c} {s:.2f}" for c, s in ranked))
+        return "; ".join(parts) or None
 
     def _rejection(self, seq: list[Element], text: str) -> str:
         """Run each intent rule alone over the final sequence; report the one that got furthest."""
@@ -207,10 +215,7 @@ def _is_punct(e: Element, d: Digester) -> bool:
     return e.matcher < 0 and e.groups is None and T_PUNCT in d.typesets.sets[e.tsid]
 
 
-def _check_text(text: str) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"expected text (str), got {type(text).__name__}")
-    return text
+_check_text = check_text  # NotTextError: a DataError and a TypeError
 
 
 # ---- finding and loading grammars -------------------------------------------------------------------
