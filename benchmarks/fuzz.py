@@ -93,6 +93,34 @@ def main() -> None:
 
         rows.append(run_target(f"forged {kind} model files (valid checksum, mutated header)", st.tuples(st.data()),
                                forged, n(2000)))
+    # the command line (issue 15): arguments and streams, hostile JSON Lines, forged pipeline.json, output overlaps
+    cli = FT.Scratch(scratch / "cli")
+    rows += [
+        run_target("CLI: any arguments and stdin for 16 commands (in process)", FT.cli_args,
+                   lambda c, w, b: FT.check_cli(cli, c, w, b), n(300)),
+        run_target("CLI: hostile JSON Lines through parse/explain/normalize/predict/ask",
+                   st.tuples(st.sampled_from([["parse"], ["explain", "--json"], ["normalize"], ["predict", "{model}"],
+                                              ["ask", "{pipe}"]]), st.lists(FT.json_line_values, min_size=1, max_size=5)),
+                   lambda c, lines: FT.check_cli_json_lines(cli, c, lines), n(200)),
+    ]
+    pipeline_meta = json.loads((cli.root / "p" / "pipeline.json").read_text())
+
+    def forged_pipeline(data) -> None:
+        import shutil
+
+        folder = scratch / "forged-pipeline"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(cli.root / "p", folder)
+        FT.check_forged_pipeline(folder, FT.mutate_json(pipeline_meta, data.draw))
+
+    rows += [
+        run_target("forged pipeline.json (valid checksum, mutated field)", st.tuples(st.data()), forged_pipeline,
+                   n(600)),
+        run_target("output folder overlapping the input (job, then --resume)",
+                   st.tuples(st.sampled_from(FT.OVERLAP_LAYOUTS), st.booleans(), st.booleans()),
+                   lambda layout, folder, resume: FT.check_output_overlap(scratch / "overlap", layout, folder, resume),
+                   n(100)),
+    ]
     table = markdown_table(["target", "inputs tried", "failures", "seconds", "first failure"], rows)
     print(table)
     total = sum(r[1] for r in rows)
@@ -102,7 +130,9 @@ def main() -> None:
     write_section("fuzz", f"""## Fuzzing (`benchmarks/fuzz.py`, hypothesis, no shrinking)
 
 {machine_line()}. Allowed outcomes: a result, or the documented error (GrammarError for grammar files,
-DataError for records and training files, ModelFileError for model files); anything else, or a hang
+DataError for records and training files, ModelFileError for model files; for the CLI an exit status
+0/1/2 with messages and one valid JSON line per JSON Lines record; for output overlaps unchanged inputs);
+anything else, or a hang
 (> {FT.HANG_SECONDS:.0f} s), is a failure. **Inputs tried: {total}; failures: {failed}.**
 
 {table}

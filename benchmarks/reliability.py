@@ -197,6 +197,206 @@ def concurrency(tmp: Path, batches: int, cli_batches: int) -> list[list]:
     return rows
 
 
+# ---- concurrent readers ------------------------------------------------------------------------------------
+def _obvious_save(pipe, directory: Path) -> None:
+    """The peer writer: replace pipeline.json, then delete the members it no longer references right away."""
+    from edgekit.pipeline_dir import PIPELINE_FILE
+
+    pipe.save(directory)
+    for name in json.loads((directory / PIPELINE_FILE).read_text()).get("retired", []):
+        (directory / name).unlink(missing_ok=True)
+
+
+def _obvious_load(directory: Path):
+    """The peer reader: read pipeline.json once, then its members (no retry)."""
+    from edgekit import pipeline_dir
+    from edgekit.pipeline import Pipeline
+
+    return Pipeline._from_files(directory, *pipeline_dir.read(directory))
+
+
+def _readers_vs_teacher(directory: Path, save, load, teachings: int) -> tuple[int, int, str]:
+    import multiprocessing
+
+    from edgekit.pipeline import PIPELINE_FILE, Pipeline
+    from edgekit.storage import file_lock
+
+    def teacher(done) -> None:
+        for k in range(teachings):
+            with file_lock(directory / PIPELINE_FILE):
+                pipe = Pipeline.load(directory)
+                pipe.teach(f"brew me coffee number {k}", "MakeCoffee")
+                save(pipe, directory)
+        done.set()
+
+    def reader(done, results) -> None:
+        asks = failures = 0
+        first = ""
+        while not done.is_set():
+            try:
+                load(directory).ask("brew me a coffee")
+                asks += 1
+            except Exception as exc:  # noqa: BLE001  counted
+                failures += 1
+                first = first or f"{type(exc).__name__}: {str(exc)[:80]}"
+        results.put((asks, failures, first))
+
+    ctx = multiprocessing.get_context("fork")
+    done, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=reader, args=(done, results)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    t = ctx.Process(target=teacher, args=(done,))
+    t.start()
+    t.join()
+    done.set()
+    outs = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(o[0] for o in outs) + sum(o[1] for o in outs), sum(o[1] for o in outs), next((o[2] for o in outs if o[2]), "")
+
+
+def concurrent_readers(tmp: Path, teachings: int, cli_teachings: int) -> list[list]:
+    """Four readers (load + ask in a loop) against one teacher (lock, load, teach, save in a loop)."""
+    from edgekit.pipeline import Pipeline
+
+    rows = []
+    for name, save, load in (("edgekit (members retired one save, reads retried)", lambda p, d: p.save(d),
+                              Pipeline.load),
+                             ("peer: delete replaced members at once, read once", _obvious_save, _obvious_load)):
+        directory = tmp / f"readers-{len(rows)}"
+        Pipeline("home", normalizer=None, seed_per_intent=4, n_features=64).save(directory)
+        t0 = time.perf_counter()
+        asks, failed, first = _readers_vs_teacher(directory, save, load, teachings)
+        rows.append([f"API, 4 processes: {name}", teachings, asks, failed, f"{100 * failed / max(asks, 1):.1f}%",
+                     f"{time.perf_counter() - t0:.1f}", first or "-"])
+    # the real commands: `edgekit ask` processes started one after another while `edgekit teach` runs in a loop
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory = tmp / "readers-cli"
+    Pipeline("home", normalizer=None, seed_per_intent=4, n_features=64).save(directory)
+    stop = [False]
+
+    def asker(_: int) -> tuple[int, int, str]:
+        asks = failed = 0
+        first = ""
+        while not stop[0]:
+            out = subprocess.run([EDGEKIT, "ask", str(directory)], input=b"brew me a coffee\n", capture_output=True)
+            asks += 1
+            if out.returncode != 0 or b'"text": "brew me a coffee"' not in out.stdout:
+                failed += 1
+                first = first or out.stderr.decode(errors="replace")[:80]
+        return asks, failed, first
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(asker, i) for i in range(4)]
+        for k in range(cli_teachings):
+            subprocess.run([EDGEKIT, "teach", str(directory), f"brew me coffee number {k}", "-i", "MakeCoffee"],
+                           capture_output=True, check=True)
+        stop[0] = True
+        outs = [f.result() for f in futures]
+    asks, failed = sum(o[0] for o in outs), sum(o[1] for o in outs)
+    rows.append(["`edgekit ask` x 4 against an `edgekit teach` loop", cli_teachings, asks, failed,
+                 f"{100 * failed / max(asks, 1):.1f}%", f"{time.perf_counter() - t0:.1f}",
+                 next((o[2] for o in outs if o[2]), "-")])
+    return rows
+
+
+# ---- CLI argument and stream faults, output-path overlaps -----------------------------------------------------
+def cli_faults(tmp: Path) -> list[list]:
+    """Scripted user mistakes and environment faults, each run as a real `edgekit` process: the outcome must
+    be one `edgekit: ...` line (exit 2), or error records for the bad lines (exit 1), never a traceback."""
+    from edgekit.pipeline import Pipeline
+
+    work = tmp / "faults"
+    work.mkdir()
+    (work / "in.txt").write_text("switch on the lamp\n")
+    (work / "folder").mkdir()
+    (work / "existing").write_text("x")
+    (work / "train.jsonl").write_text('{"text": "lights on", "label": "on"}\n{"text": "music", "label": "m"}\n')
+    subprocess.run([EDGEKIT, "learn", str(work / "m.state"), "--data", str(work / "train.jsonl")], check=True,
+                   capture_output=True)
+    Pipeline("home", normalizer=None, seed_per_intent=2, n_features=32).save(work / "p")
+    (work / "src").mkdir()
+    (work / "src" / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"switch on the lamp\n\xff\n")
+    deep, big, sur = "[" * 1100 + "\n", '{"text": ' + "1" * 5000 + "}\n", '{"text": "one \\ud800 two"}\n'
+    w = str(work)
+    cases = [
+        ("missing input file", ["parse", f"{w}/missing.txt"], b"", {}),
+        ("a folder as input file", ["ask", f"{w}/p", f"{w}/folder"], b"", {}),
+        ("`-o` an existing file", ["normalize", f"{w}/in.txt", "-o", f"{w}/existing"], b"", {}),
+        ("`-o` where nothing can be made", ["normalize", f"{w}/in.txt", "-o", "/proc/nope"], b"", {}),
+        ("stdout on a full disk", ["parse", f"{w}/in.txt"], b"", {"stdout": "/dev/full"}),
+        ("stdout closed", ["parse", f"{w}/in.txt"], b"", {"close": 1}),
+        ("stdin closed", ["parse"], b"", {"close": 0}),
+        ("JSON nested 1100 deep", ["parse", "--jsonl"], deep.encode(), {}),
+        ("JSON 5000-digit integer, predict", ["predict", f"{w}/m.state", "--jsonl"], big.encode(), {}),
+        ("JSON 5000-digit integer, ask", ["ask", f"{w}/p", "--jsonl"], big.encode(), {}),
+        ("JSON lone surrogate, explain", ["explain", "--jsonl"], sur.encode(), {}),
+        ("JSON lone surrogate, ask", ["ask", f"{w}/p", "--jsonl"], sur.encode(), {}),
+        ("non-UTF-8 text to teach", ["teach", f"{w}/p", "caf\udcff", "-i", "X"], b"", {}),
+        ("non-UTF-8 file name + bad record, job", ["normalize", f"{w}/src", "-o", f"{w}/out"], b"", {}),
+        ("... and its --resume", ["normalize", f"{w}/src", "-o", f"{w}/out", "--resume"], b"", {}),
+        ("`--jsonl true` (a flag given a value)", ["parse", "--jsonl", "true"], b"", {}),
+        ("`-o /dev/null` (a device)", ["compile", "home", "-o", "/dev/null"], b"", {}),
+    ]
+    rows = []
+    for what, args, stdin, how in cases:
+        def pre(fd=how.get("close")):
+            if fd is not None:
+                os.close(fd)
+        stdout = open(how["stdout"], "wb") if "stdout" in how else subprocess.PIPE
+        try:
+            out = subprocess.run([EDGEKIT, *args], input=stdin if how.get("close") != 0 else None,
+                                 stdin=subprocess.DEVNULL if how.get("close") == 0 else None,
+                                 stdout=stdout, stderr=subprocess.PIPE, preexec_fn=pre, timeout=120)
+        finally:
+            if "stdout" in how:
+                stdout.close()
+        err = out.stderr.decode(errors="replace")
+        clean = "Traceback" not in err and (out.returncode in (0, 1) or err.startswith("edgekit: "))
+        first = err.strip().splitlines()[0][:90] if err.strip() else "-"
+        rows.append([what, out.returncode, "yes" if clean else "**no**", first.replace("|", "\\|")])
+    return rows
+
+
+def output_overlaps(tmp: Path) -> list[list]:
+    """Outputs that would overwrite or delete inputs, each run as a real process: inputs changed or lost."""
+    from edgekit.pipeline import Pipeline
+
+    FT = reliability_tests("fuzz_targets")
+    work = tmp / "overlaps"
+    work.mkdir()
+    rows = []
+    for layout in FT.OVERLAP_LAYOUTS:
+        for as_folder in (True, False):
+            try:
+                FT.check_output_overlap(work / "job", layout, as_folder, resume=True)
+                lost = 0
+            except AssertionError:
+                lost = 1
+            rows.append([f"normalize job, output: {layout} (input given as {'folder' if as_folder else 'files'}, "
+                         f"then --resume)", lost])
+    d = work / "pipe"
+    d.mkdir()
+    subprocess.run([EDGEKIT, "compile", "home", "-o", str(d / "my.forestc")], check=True, capture_output=True)
+    (d / "other.forestc").write_bytes(b"mine")
+    (d / "head.onnx").write_bytes(b"mine")
+    subprocess.run([EDGEKIT, "pipeline", "init", str(d), "-g", str(d / "my.forestc"), "--normalizer", "none",
+                    "--seed", "2"], capture_output=True)
+    for k in range(3):
+        subprocess.run([EDGEKIT, "teach", str(d), f"make it cosy {k}", "-i", "Cosy"], capture_output=True)
+    lost = sum(not (d / n).exists() for n in ("my.forestc", "other.forestc", "head.onnx"))
+    rows.append(["`pipeline init DIR -g DIR/my.forestc` (+ DIR/other.forestc, DIR/head.onnx), then 3 teaches", lost])
+    before = sorted(p.name for p in d.iterdir())
+    subprocess.run([EDGEKIT, "pipeline", "export", str(d), "-o", str(d)], capture_output=True)
+    rows.append(["`pipeline export P -o P`", len(set(before) - {p.name for p in d.iterdir()})])
+    out = subprocess.run([EDGEKIT, "pipeline", "init", str(work / "p2"), "-g", "nosuch"], capture_output=True)
+    rows.append(["`pipeline init p2 -g nosuch` (files left behind)", int((work / "p2").exists())])
+    return rows
+
+
 # ---- corruption -------------------------------------------------------------------------------------------
 def corruption(tmp: Path, flips: int, cuts: int) -> list[list]:
     from edgekit.forest import load_forest
@@ -364,6 +564,17 @@ def main() -> None:
     conc_table = markdown_table(["writers", "processes x batches", "samples taught", "samples in the final model",
                                  "batches lost", "seconds"], conc_rows)
     print(conc_table, flush=True)
+    read_rows = concurrent_readers(tmp, 8 if args.quick else 30, 2 if args.quick else 6)
+    read_table = markdown_table(["readers", "teachings", "asks", "failed asks", "failed", "seconds", "first failure"],
+                                read_rows)
+    print(read_table, flush=True)
+    fault_rows = cli_faults(tmp)
+    fault_table = markdown_table(["fault", "exit status", "one line, no traceback", "what the user sees"], fault_rows)
+    print(fault_table, flush=True)
+    overlap_rows = output_overlaps(tmp)
+    overlap_table = markdown_table(["output overlapping an input", "input or user files changed or lost"],
+                                   overlap_rows)
+    print(overlap_table, flush=True)
     corr_rows = corruption(tmp, 300 if args.quick else 1500, 60 if args.quick else 300)
     corr_table = markdown_table(["file", "bytes", "damaged copies tried", "refused (ModelFileError naming the file)",
                                  "loaded, behaves identically", "loaded, behaves differently", "other exception"],
@@ -387,6 +598,22 @@ same bytes straight over the file.
 Concurrent writers: four processes teach one model file at once (one load-learn-save cycle per batch of 4).
 
 {conc_table}
+
+Readers during a writer: four processes load the pipeline and ask in a loop (no lock) while one teaches it
+(lock, load, teach, save) again and again. The peer is the obvious implementation: delete the replaced
+members right after pipeline.json is replaced, read pipeline.json once. Then the real commands.
+
+{read_table}
+
+CLI argument and stream faults, each a real `edgekit` process. **Clean: {sum(r[2] == "yes" for r in fault_rows)}
+/ {len(fault_rows)}.**
+
+{fault_table}
+
+Outputs that overlap inputs (every layout refused or harmless; the inputs' bytes are compared before and
+after). **Inputs or user files changed or lost: {sum(r[1] for r in overlap_rows)}.**
+
+{overlap_table}
 
 Corruption: truncated and bit-flipped copies (the first 64 bytes bit by bit, then random positions).
 "Behaves identically" means the damage fell where it changes nothing edgekit reads (ONNX doc fields).

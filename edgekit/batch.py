@@ -38,7 +38,9 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO, TypeVar
 from .atomic import atomic_write_bytes, atomic_writer, file_lock
 from .errors import EdgekitError
 from .limits import MAX_LINE_BYTES
+from .overlap import check_output_folder
 from .record_loop import Reply, is_interactive, run_records
+from .workers import quiet_worker
 
 MANIFEST = "_edgekit_job.json"
 ERRORS = "_errors.jsonl"
@@ -62,10 +64,12 @@ class Spec:
 
 @dataclass(frozen=True)
 class Input:
-    """One input file (or stdin, path "-") and the relative name its output file gets."""
+    """One input file (or stdin, path "-"), the relative name its output file gets, and the folder it
+    was found in (None for a file given by name)."""
 
     path: str
     name: str
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,11 @@ class Summary:
     output: str | None = None
 
     def __str__(self) -> str:
-        text = (f"normalized {self.lines:,} lines in {self.files} file{'s' * (self.files != 1)} "
-                f"({self.blocks} blocks, {self.reused} reused from an earlier run), {self.errors} bad records")
+        from .textio import plural
+
+        text = (f"normalized {plural(self.lines, 'line')} in {plural(self.files, 'file')} "
+                f"({plural(self.blocks, 'block')}, {self.reused} reused from an earlier run), "
+                f"{plural(self.errors, 'bad record')}")
         if self.errors and self.output:
             text += f"; see {Path(self.output) / ERRORS}"
         return text
@@ -145,27 +152,20 @@ def forest_for(grammar: str) -> Any:
 def normalize_record(forest: Any, rec: Any, spec: Spec) -> Reply:
     """The output line for one record (textio.Record) and its error, if any. A bad JSON record passes
     through unchanged; a record the grammar fails on is reported and passed through, never fatal."""
+    from .textio import dumps_record
+
     if spec.jsonl and rec.error:
         return Reply(rec.text, rec.error)
     try:
         text = forest.normalize(rec.text)
     except Exception as exc:  # noqa: BLE001  one bad record must not end a long job
-        return Reply(rec.text if not spec.jsonl else _dumps(rec.obj),
-                     f"normalization failed: {type(exc).__name__}: {exc}")
+        return Reply(rec.text, f"normalization failed: {type(exc).__name__}: {exc}")
     if not spec.jsonl:
         return Reply(text, rec.error)
-    return Reply(_dumps({**rec.obj, spec.field: text}))
-
-
-def _dumps(obj: dict) -> str:
-    """JSON for one output record; falls back to \\u escapes when a string holds a lone surrogate."""
-    text = json.dumps(obj, ensure_ascii=False)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = json.dumps(obj)
-    return text
+    try:
+        return Reply(dumps_record({**rec.obj, spec.field: text}))
+    except ValueError as exc:
+        return Reply(rec.text, str(exc))
 
 
 def normalize_block(forest: Any, data: bytes, source: str, first_line: int,
@@ -236,7 +236,7 @@ def list_inputs(paths: Iterable[str | os.PathLike]) -> list[Input]:
         elif path.is_dir():
             found = sorted(f for f in path.rglob("*") if f.is_file() and not any(
                 part.startswith((".", "_")) for part in f.relative_to(path).parts))
-            inputs.extend(Input(str(f), f.relative_to(path).as_posix()) for f in found)
+            inputs.extend(Input(str(f), f.relative_to(path).as_posix(), p) for f in found)
         elif path.is_file():
             inputs.append(Input(p, path.name))
         else:
@@ -363,7 +363,7 @@ def ordered_pool(fn: Callable[[T], Any], tasks: Iterable[T], jobs: int) -> Itera
     process pool of batch jobs: stream blocks and job blocks both run here."""
     import multiprocessing
 
-    with multiprocessing.get_context().Pool(jobs) as pool:
+    with multiprocessing.get_context().Pool(jobs, initializer=quiet_worker) as pool:
         window: deque = deque()
         for task in tasks:
             window.append((task, pool.apply_async(fn, (task,))))
@@ -445,6 +445,7 @@ class Job:
             raise EdgekitError(f"two inputs would write the same output file {dupes[0]!r}; give their folder instead")
         if any(n in (MANIFEST, ERRORS) or n.startswith(PARTS + "/") for n in names):
             raise EdgekitError(f"an input is named like a job file ({MANIFEST}, {ERRORS} or {PARTS}/)")
+        check_output_folder(out_dir, [(i.path, i.name) for i in inputs], {i.folder for i in inputs if i.folder})
         self.inputs, self.spec = inputs, spec
         self.out_dir = Path(out_dir)
         self.parts = self.out_dir / PARTS
@@ -467,8 +468,12 @@ class Job:
         path = self.out_dir / MANIFEST
         old = None
         if path.exists():
+            from .textio import parse_json
+
             try:
-                old = json.loads(path.read_text(encoding="utf-8"))
+                old = parse_json(path.read_bytes())
+                if not isinstance(old, dict):
+                    raise ValueError("not a JSON object")
             except (OSError, ValueError) as exc:
                 raise EdgekitError(f"{path}: unreadable job manifest ({exc}); remove the folder to start over") from None
         if self.block_bytes is None:
@@ -567,14 +572,15 @@ class Job:
 
     def _finish_job(self, summary: Summary) -> Summary:
         """Write the error report and mark the manifest complete; remove the parts folder."""
+        from .textio import dumps_record
+
         report = io.BytesIO()
         for fi, inp in enumerate(self.inputs):
             done = json.loads(self._done_path(fi).read_text(encoding="utf-8"))
             summary.lines += done["lines"]
             summary.errors += len(done["errors"])
             for line, message in done["errors"]:
-                report.write(json.dumps({"file": inp.path, "line": line, "error": message},
-                                        ensure_ascii=False).encode("utf-8") + b"\n")
+                report.write(dumps_record({"file": inp.path, "line": line, "error": message}).encode("utf-8") + b"\n")
         atomic_write_bytes(self.out_dir / ERRORS, report.getvalue())
         manifest = {**self.describe(), "complete": True,
                     "summary": {"files": summary.files, "lines": summary.lines, "blocks": summary.blocks,

@@ -19,15 +19,17 @@ from typing import Any, Iterator
 from .errors import DataError
 
 DEFAULT_HEAD = "analytic"
+DEFAULT_FEATURES = 1024
 
 
 @dataclass(frozen=True)
 class NewModel:
-    """What a model file gets when it does not exist yet: head kind, its parameters, the text featurizer."""
+    """What a model file gets when it does not exist yet: head kind, its parameters, the text featurizer
+    (n_features None: DEFAULT_FEATURES; given for an existing file, any of these is refused)."""
 
     head: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    n_features: int = 1024
+    n_features: int | None = None
     grammar: str | None = None
 
 
@@ -47,7 +49,7 @@ def new_head(path: str | os.PathLike | None, new: NewModel, text: bool) -> Any:
     if text:
         if path is None and new.grammar is not None:
             raise DataError("a grammar for the featurizer needs the model file's location")
-        params["featurizer"] = featurizer_for_model(path or ".", new.n_features, new.grammar)
+        params["featurizer"] = featurizer_for_model(path or ".", new.n_features or DEFAULT_FEATURES, new.grammar)
     return make_head(new.head or DEFAULT_HEAD, **params)
 
 
@@ -61,8 +63,11 @@ def existing_head(path: str | os.PathLike, new: NewModel) -> Any | None:
     kinds = head_kinds(current)
     if new.head is not None and new.head not in kinds:
         raise DataError(f"{path} is an existing {kinds[0]} model; --head {new.head} applies to new models only")
-    if new.params:
-        raise DataError(f"--param applies to new models only ({path} exists)")
+    given = [name for name, value in (("--param", new.params), ("--features", new.n_features),
+                                      ("--grammar", new.grammar)) if value]
+    if given:
+        raise DataError(f"{' and '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to new models only "
+                        f"({path} exists; its settings are kept)")
     return current
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,8 +148,13 @@ class Pipeline:
         tree = self.grammar.explain(chosen) if trace else None
         if frame is None:
             return Answer(text, normalized, trace=tree, reason=reason or NO_INTENT)
-        return Answer(text, normalized, frame.intent, "grammar", None,
-                      {k: s.to_dict() for k, s in frame.slots.items()}, frame.rule, frame.where, tree)
+        slots = {k: s.to_dict() for k, s in frame.slots.items()}
+        if chosen != text:  # the grammar read the normalized text: give spans in the caller's text
+            spans = _input_spans(self.normalizer.explain(text))
+            for slot in slots.values():
+                if "span" in slot:
+                    slot["span"] = spans(*slot["span"])
+        return Answer(text, normalized, frame.intent, "grammar", None, slots, frame.rule, frame.where, tree)
 
     def _grammar_output(self, answer: Answer) -> str:
         """What the head reads for a grammar rejection: the grammar's rewrite of the normalized text."""
@@ -263,8 +269,12 @@ class Pipeline:
         self._commit(directory, "trainable", head)
 
     def export(self, directory: str | os.PathLike) -> None:
-        """Write the runtime form: compiled forests and the head as ONNX (`head.onnx`), for onnxruntime."""
+        """Write the runtime form: compiled forests and the head as ONNX (`head.onnx`), for onnxruntime.
+        A directory holding a trainable pipeline is refused (the export would replace it and delete its head)."""
         directory = Path(directory)
+        if pipeline_dir.existing_kind(directory) == "trainable":
+            raise EdgekitError(f"{directory} holds a trainable pipeline; exporting there would replace it and "
+                               f"delete its learned head (export to another directory)")
         directory.mkdir(parents=True, exist_ok=True)
         head = None
         if self._head_ready():
@@ -282,11 +292,15 @@ class Pipeline:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "Pipeline":
-        """Read a pipeline saved by `save` (trainable) or `export` (runtime); every file is checked."""
+        """Read a pipeline saved by `save` (trainable) or `export` (runtime); every file is checked. A save
+        running meanwhile is no failure: the old or the new pipeline is read (see edgekit.pipeline_dir)."""
+        directory = Path(directory)
+        return pipeline_dir.read_consistently(directory, lambda meta, paths: cls._from_files(directory, meta, paths))
+
+    @classmethod
+    def _from_files(cls, directory: Path, meta: dict, paths: dict[str, Path | None]) -> "Pipeline":
         from .forest import load_forest
 
-        directory = Path(directory)
-        meta, paths = pipeline_dir.read(directory)
         where = directory / PIPELINE_FILE
         try:
             self = cls.__new__(cls)
@@ -297,7 +311,7 @@ class Pipeline:
             _check_threshold(meta["threshold"])
             self.threshold = float(meta["threshold"])
             self.head_params = dict(meta["head_params"])
-            self._taught = {str(k): {str(i): int(n) for i, n in v.items()} for k, v in meta["taught"].items()}
+            self._taught = _taught_table(meta["taught"])
             self.head = None
         except (KeyError, TypeError, AttributeError, ValueError, DataError) as exc:
             raise ModelFileError(f"{where}: malformed pipeline ({type(exc).__name__}: {exc})") from None
@@ -361,6 +375,26 @@ def _sample(node: list, ex: Any, rng: random.Random, render: Any, top: bool = Fa
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
+def _input_spans(trace: Any) -> Any:
+    """From a normalizer's trace, a function mapping a span of its output to the span of the input it
+    came from (the input extent of every top-level element the output span touches)."""
+    pieces, cursor = [], 0  # (output start, output end, input start, input end) per top-level element
+    for node in trace.nodes:
+        at = trace.output.find(node.text, cursor)
+        if at < 0 or at > cursor + 1:
+            at = cursor
+        pieces.append((at, at + len(node.text), node.start, node.end))
+        cursor = at + len(node.text)
+
+    def to_input(start: int, end: int) -> list[int]:
+        hit = [p for p in pieces if p[0] < end and p[1] > start] or [p for p in pieces if p[0] <= start <= p[1]]
+        if not hit:
+            return [start, end]
+        return [min(p[2] for p in hit), max(p[3] for p in hit)]
+
+    return to_input
+
+
 def _forest(g: Any) -> Any:
     if hasattr(g, "normalize") and hasattr(g, "explain"):
         return g
@@ -375,8 +409,28 @@ def _name(given: Any, forest: Any) -> str:
 
 
 def _text_hash(text: str) -> str:
-    """The 128-bit BLAKE2b hash by which the table of taught texts knows a text (not the text itself)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    """The 128-bit BLAKE2b hash by which the table of taught texts knows a text (not the text itself);
+    surrogatepass, so any str hashes, even one with a lone surrogate."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_TEXT_HASH = re.compile(r"[0-9a-f]{32}")
+
+
+def _taught_table(taught: Any) -> dict[str, dict[str, int]]:
+    """The taught-texts table of a pipeline.json, refused (ValueError) unless every key is a text hash and
+    every count a positive integer."""
+    if not isinstance(taught, dict):
+        raise ValueError("taught is not an object")
+    table: dict[str, dict[str, int]] = {}
+    for key, counts in taught.items():
+        if not _TEXT_HASH.fullmatch(key) or not isinstance(counts, dict):
+            raise ValueError(f"taught entry {str(key)[:40]!r} is malformed")
+        for intent, n in counts.items():
+            if type(n) is not int or n < 1:
+                raise ValueError(f"taught count {str(n)[:40]} for {str(intent)[:40]!r} is not a positive integer")
+        table[key] = {_check_intent(i): n for i, n in counts.items()}
+    return table
 
 
 def _check_taught(text: Any) -> str:
@@ -389,7 +443,7 @@ def _check_intent(intent: Any) -> str:
     if not isinstance(intent, str) or not intent.strip() or intent != intent.strip():
         raise DataError(f"an intent name must be a non-empty string without surrounding spaces, got {intent!r}")
     if intent == NONE_CLASS:
-        raise DataError(f"{NONE_CLASS!r} is reserved (the exported head's reference class)")
+        raise DataError(f"{NONE_CLASS!r} is a reserved intent name")
     return intent
 
 

@@ -4,7 +4,8 @@ The pipeline picks the adapter once, when it makes or loads the head, and never 
 
 A score says how strongly an input belongs to an intent: the head's ridge estimate, about 1 for what
 was taught and about 0 for text sharing nothing with it (softmax probabilities cannot say "none of
-these": they sum to 1 over the known intents).
+these": they sum to 1 over the known intents). The exported head's graph outputs these scores directly,
+so both heads answer with the same numbers.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from . import learning
 from .errors import EdgekitError, ModelFileError
 
-NONE_CLASS = "__none__"
+NONE_CLASS = "__none__"  # a reserved intent name (exported heads of earlier versions used it)
 READ_ONLY = ("this is an exported (runtime) pipeline: it can answer but not learn; teach the trainable "
              "pipeline and export it again")
 
@@ -98,9 +99,11 @@ class TrainableHead(PipelineHead):
         self.model.save(path)
 
     def export(self, path: Path) -> None:
+        """The head as ONNX with a scores output, which RuntimeHead reads (probabilities too, so that
+        `edgekit predict head.onnx` answers as for any exported head)."""
         from exporters import export
 
-        export(_ScoresView(self.model), path)
+        export(self.model, path, scores=True)
 
 
 class RuntimeHead(PipelineHead):
@@ -108,60 +111,27 @@ class RuntimeHead(PipelineHead):
 
     @classmethod
     def load(cls, path: Path) -> "RuntimeHead":
-        """The exported head, refused unless it is what the pipeline exports: a text head with the
-        reference class."""
+        """The exported head, refused unless it is what the pipeline exports: a text head with scores."""
         from .runtime import OnnxModel
 
         model = OnnxModel(path)
-        if model.feature_layout.get("kind") != "text" or NONE_CLASS not in [str(c) for c in model.classes_]:
-            raise ModelFileError(f"{path}: not a pipeline head (a text model with the {NONE_CLASS!r} reference "
-                                 f"class, as Pipeline.export writes)")
+        if model.feature_layout.get("kind") != "text" or not model.has_scores:
+            raise ModelFileError(f"{path}: not a pipeline head (a text model with a scores output, as "
+                                 f"Pipeline.export writes; export the trainable pipeline again)")
         return cls(model)
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self.model.classes_ if str(c) != NONE_CLASS]
+        return [str(c) for c in self.model.classes_]
 
     def scores(self, inputs: list[str]) -> tuple[list[str], Any]:
-        """The trainable head's scores, recovered from the exported probabilities softmax([s, 0]) (see
-        _ScoresView): s_j = log p_j - log p_none."""
+        """The exported graph's scores output: the trainable head's ridge estimates."""
         import numpy as np
 
-        proba = np.asarray(self.model.predict_proba(inputs), dtype=np.float64)
-        labels = [str(c) for c in self.model.classes_]
-        ref = labels.index(NONE_CLASS)
-        with np.errstate(divide="ignore"):
-            scores = np.log(proba) - np.log(proba[:, ref:ref + 1])
-        keep = [j for j in range(len(labels)) if j != ref]
-        return [labels[j] for j in keep], scores[:, keep]
+        return self.labels, np.asarray(self.model.scores(inputs), dtype=np.float64)
 
     def info(self) -> dict[str, Any]:
         return {"kind": "onnx (runtime)"}
 
     def export(self, path: Path) -> None:
         raise EdgekitError("an exported pipeline cannot be exported again; export the trainable pipeline")
-
-
-class _ScoresView:
-    """The trainable head as the runtime export sees it: its ridge scores, unscaled (softmax_scale 1), plus
-    a reference class NONE_CLASS whose score is always 0, so the runtime can recover every score."""
-
-    def __init__(self, head: Any) -> None:
-        import numpy as np
-
-        self._head = head
-        self.classes_ = np.array([str(c) for c in head.classes_] + [NONE_CLASS])
-        self.featurizer = head.featurizer
-        self.n_features_in_ = head.n_features_in_
-        self.activation = head.activation
-
-    def weights_for_export(self, dtype: Any = None) -> dict[str, Any]:
-        import numpy as np
-
-        w = self._head.weights_for_export(dtype)
-        zero_row = np.zeros((1, w["coef"].shape[1]), dtype=w["coef"].dtype)
-        return {**w, "coef": np.vstack([w["coef"], zero_row]), "intercept": np.append(w["intercept"], 0),
-                "softmax_scale": np.asarray(1, dtype=w["softmax_scale"].dtype)}
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {**self._head.get_params(deep), "pipeline_scores": True}

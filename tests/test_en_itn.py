@@ -50,9 +50,10 @@ def test_negative_numbers(itn):
                 ("minus three point five degrees celsius", "-3.5 °C")])
 
 
-def test_one_and_a_half_is_left_as_said(itn):
-    # NeMo's convention: spoken fractions are not converted.
-    check(itn, [("one and a half", "one and a half"), ("one and a half hours", "one and a half hours")])
+def test_fractions_and_mixed_numbers(itn):
+    # issue 13: spoken fractions are written (NeMo leaves them as said); halves and quarters as decimals
+    check(itn, [("one and a half", "1.5"), ("one and a half hours", "1.5 h"), ("a third of it", "1/3 of it"),
+                ("two and three quarters", "2.75"), ("one and two thirds", "1 2/3"), ("half past three", "03:30")])
 
 
 def test_ordinal(itn):

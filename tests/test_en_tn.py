@@ -32,7 +32,7 @@ def test_negative_numbers(tn):
 
 def test_years(tn):
     check(tn, [("Born in 1984", "Born in nineteen eighty four"), ("the year 2008", "the year two thousand eight"),
-               ("1900", "nineteen hundred"), ("in 1905", "in nineteen oh five"), ("9000", "nine thousand")])
+               ("1900", "nineteen hundred"), ("in 1905", "in nineteen o five"), ("9000", "nine thousand")])
 
 
 def test_large_scales(tn):
@@ -73,7 +73,7 @@ def test_time(tn):
 def test_date(tn):
     check(tn, [("january 5 2021", "january fifth twenty twenty one"),
                ("5 March 2021", "the fifth of march twenty twenty one"),
-               ("2021-03-05", "march fifth twenty twenty one"), ("03/05/2021", "march fifth twenty twenty one"),
+               ("2021-03-05", "the fifth of march twenty twenty one"), ("03/05/2021", "march fifth twenty twenty one"),
                ("the 1990s", "the nineteen nineties"), ("Dec. 31, 1999", "december thirty first, nineteen ninety nine")])
 
 

@@ -29,7 +29,7 @@ def test_parse_file_gives_json_lines_with_reasons(tmp_path):
     records = [json.loads(l) for l in out.stdout.decode().splitlines()]
     assert [r["intent"] for r in records] == ["TurnOn", "SetBrightness", "StartTimer", None]
     assert records[1]["slots"]["level"]["value"] == 50
-    assert "expected" in records[3]["reason"]
+    assert "found 'oven' where it expected <device>" in records[3]["reason"]  # the honest reason: an unknown device
 
 
 def test_invalid_utf8_line_is_named_and_not_lost():

@@ -13,12 +13,13 @@ from exporters import export
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [  # bottom first; a module may import its own layer and those below it
-    ("edgekit.errors", "edgekit.limits", "edgekit.atomic", "edgekit.storage", "edgekit.textio"),
+    ("edgekit.errors", "edgekit.limits", "edgekit.atomic", "edgekit.storage", "edgekit.textio",
+     "edgekit.record_loop"),
     ("edgekit.forest", "edgekit.hass"),
-    ("edgekit.learn",),
+    ("edgekit.learn", "edgekit.learning"),
     ("edgekit.runtime",),
     ("exporters",),
-    ("edgekit.pipeline", "edgekit.pipeline_dir"),
+    ("edgekit.pipeline", "edgekit.pipeline_dir", "edgekit.pipeline_heads"),
     ("edgekit.batch", "edgekit.batch_dask"),
     ("edgekit.cli",),
 ]

@@ -168,10 +168,14 @@ def test_save_and_load_round_trip_and_commit_point(pipe, tmp_path):
     pipe.teach("brew me a coffee please", "MakeCoffee")
     pipe.save(tmp_path / "p")
     second = {role: member(tmp_path / "p", role) for role in ("head", "grammar", "normalizer")}
-    assert second["head"] != first["head"] and not (tmp_path / "p" / first["head"]).exists()
+    assert second["head"] != first["head"]
+    assert (tmp_path / "p" / first["head"]).exists()  # retired, not deleted: a reader may still be loading it
     assert second["grammar"] == first["grammar"]  # content-addressed forests are written once
+    pipe.save(tmp_path / "p")
+    third = {role: member(tmp_path / "p", role) for role in ("head", "grammar", "normalizer")}
+    assert not (tmp_path / "p" / first["head"]).exists()  # deleted one save later
     files = sorted(f.name for f in (tmp_path / "p").iterdir())
-    assert files == sorted([PIPELINE_FILE, *second.values()])
+    assert files == sorted([PIPELINE_FILE, *third.values(), second["head"]])
 
 
 def test_damaged_pipeline_directories_are_clean_errors(pipe, tmp_path):
@@ -246,7 +250,7 @@ def test_cli_init_ask_teach_forget_export(tmp_path):
     out = cli(["pipeline", "forget", d, "make me a coffee", "brew me a coffee please"])
     assert out.returncode == 0 and "was MakeCoffee" in out.stderr
     out = cli(["pipeline", "forget", d, "--intent", "Tea"])
-    assert out.returncode == 0 and "intent Tea (1 teachings)" in out.stderr
+    assert out.returncode == 0 and "intent Tea (1 teaching)" in out.stderr
     out = cli(["pipeline", "forget", d, "make me a coffee"])
     assert out.returncode == 2 and "never taught" in out.stderr and "Traceback" not in out.stderr
     assert json.loads(cli(["ask", d], "brew a coffee\n").stdout)["intent"] is None
@@ -305,3 +309,15 @@ def test_a_non_text_is_the_same_error_from_the_grammar_and_the_pipeline(pipe):
         with pytest.raises(NotTextError, match="expected text \\(str\\), got"):
             call()
     assert issubclass(NotTextError, DataError) and issubclass(NotTextError, TypeError)
+
+
+def test_the_exported_head_gives_the_scores_directly(pipe, tmp_path):
+    """No round trip through softmax and a zero-score reference class: the runtime head reads the graph's
+    scores output, equal to the trainable head's ridge estimates."""
+    pipe.export(tmp_path / "rt")
+    runtime = Pipeline.load(tmp_path / "rt")
+    assert runtime.head.model.has_scores and NONE_CLASS not in runtime.head.labels
+    inputs = [pipe.head_input(t) for t in PROBES]
+    (la, sa), (lb, sb) = pipe.head.scores(inputs), runtime.head.scores(inputs)
+    assert la == lb
+    np.testing.assert_allclose(sb, sa, rtol=1e-5, atol=1e-5)

@@ -9,6 +9,7 @@ from typing import Any, Iterable, List, Optional
 import typer
 
 from ..errors import DataError
+from ..textio import plural
 from .app import app, fail, guarded, interactive
 
 TextFieldOpt = typer.Option("text", "--text-field", help="Column / JSON field holding the text.")
@@ -44,7 +45,8 @@ def learn(
     text_field: str = TextFieldOpt,
     label_field: str = LabelFieldOpt,
     features_field: str = FeaturesFieldOpt,
-    features: int = typer.Option(1024, "--features", help="Hashed feature size for a new text model."),
+    features: Optional[int] = typer.Option(None, "--features", help="Hashed feature size for a new text model "
+                                                                  "[default: 1024]."),
     grammar: Optional[str] = typer.Option(None, "--grammar", help="Normalize text with this forest grammar first "
                                                                   "(new text model)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE parameter for a new model's head, e.g. "
@@ -68,7 +70,7 @@ def learn(
             return
         batch = _read(data, text_field, label_field, features_field)
         current = learn_file(model, batch, NewModel(head, _params(param), features, grammar))
-        typer.echo(f"learned {len(batch.labels)} records from {data}; {model}: {_summary(current)}", err=True)
+        typer.echo(f"learned {plural(len(batch.labels), 'record')} from {data}; {model}: {_summary(current)}", err=True)
 
     guarded(body)
 
@@ -76,8 +78,8 @@ def learn(
 def _summary(head: Any) -> str:
     counts = head.info().get("counts", {})
     shown = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
-    more = f", ... ({len(counts)} classes)" if len(counts) > 8 else ""
-    return f"{len(head.classes_)} classes ({shown}{more})"
+    more = f", ... ({plural(len(counts), 'class', 'classes')})" if len(counts) > 8 else ""
+    return f"{plural(len(head.classes_), 'class', 'classes')} ({shown}{more})"
 
 
 @app.command()
@@ -107,7 +109,7 @@ def forget(
             raise fail("give exactly one of --data FILE or --label L")
         batch = _read(data, text_field, label_field, features_field) if data is not None else None
         current = forget_file(model, batch, label)
-        what = f"{len(batch.labels)} records of {data}" if batch is not None else "class " + ", ".join(label)
+        what = f"{plural(len(batch.labels), 'record')} of {data}" if batch is not None else "class " + ", ".join(label)
         typer.echo(f"forgot {what}; {model}: {_summary(current)}", err=True)
 
     guarded(body)

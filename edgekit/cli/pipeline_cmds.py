@@ -9,9 +9,9 @@ from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded, interactive
+from .app import Boundary, app, fail, guarded, interactive
 
-pipeline_app = typer.Typer(name="pipeline", no_args_is_help=True, add_completion=False,
+pipeline_app = typer.Typer(name="pipeline", cls=Boundary, no_args_is_help=True, add_completion=False,
                            help="The edge pipeline: normalizer -> grammar -> learned head, taught on the device.")
 app.add_typer(pipeline_app, name="pipeline")
 
@@ -47,9 +47,11 @@ def init(directory: Path = typer.Argument(..., help="Directory to create the pip
 
         if (directory / PIPELINE_FILE).exists() and not force:
             raise fail(f"{directory} already holds a pipeline (use --force to replace it)")
+        pipe = Pipeline(grammar, None if normalizer.lower() == "none" else normalizer, threshold=threshold,
+                        seed_per_intent=seed, n_features=features)  # before anything is written: a bad grammar leaves no trace
         with _lock(directory):
-            pipe = Pipeline(grammar, None if normalizer.lower() == "none" else normalizer, threshold=threshold,
-                            seed_per_intent=seed, n_features=features)
+            if (directory / PIPELINE_FILE).exists() and not force:
+                raise fail(f"{directory} already holds a pipeline (use --force to replace it)")
             pipe.save(directory)
         typer.echo(json.dumps(pipe.info(), ensure_ascii=False))
 
@@ -63,17 +65,25 @@ def ask(directory: Path = DirArg,
         trace: bool = typer.Option(False, "--trace", help="Include the grammar's digestion tree.")) -> None:
     """Understand each input line: one JSON line out with intent, source (grammar or head), slots or score."""
     def body() -> None:
-        from ..record_loop import Reply, run_records
+        from ..errors import DataError
+        from ..record_loop import Reply, run_batch, run_records
         from ..textio import read_records
 
         pipe = _load(directory)
 
         def answer(chunk: list) -> list[Reply]:
             good = [r for r in chunk if not (jsonl and r.error)]
-            answers = iter(pipe.ask_many([r.text for r in good], trace=trace))
-            return [Reply(json.dumps({"text": rec.text, "intent": None, "source": None, "error": rec.error}
-                                     if jsonl and rec.error else next(answers).to_dict(trace=trace),
-                                     ensure_ascii=False), rec.error) for rec in chunk]
+            answers = iter(run_batch(lambda texts: pipe.ask_many(texts, trace=trace), [r.text for r in good]))
+            replies = []
+            for rec in chunk:
+                got = None if jsonl and rec.error else next(answers)
+                error = str(got) if isinstance(got, DataError) else rec.error
+                if got is None or isinstance(got, DataError):
+                    out = {"text": rec.text, "intent": None, "source": None, "error": error}
+                else:
+                    out = got.to_dict(trace=trace)
+                replies.append(Reply(json.dumps(out, ensure_ascii=False), error))
+            return replies
 
         if run_records(read_records(files or [], jsonl=jsonl, field=field), answer, sys.stdout,
                        interactive=interactive(files)):
@@ -134,6 +144,8 @@ def forget(directory: Path = DirArg,
            ) -> None:
     """Unlearn taught texts, or a whole learned intent, exactly; the directory is updated atomically."""
     def body() -> None:
+        from ..textio import plural
+
         if not texts and intent is None:
             raise fail("give the texts to forget, or --intent NAME to forget a whole intent")
         with _lock(directory):
@@ -141,7 +153,7 @@ def forget(directory: Path = DirArg,
             if texts:
                 done = [f"{t!r} (was {pipe.forget(t, intent)})" for t in texts]
             else:
-                done = [f"intent {intent} ({pipe.forget_intent(intent)} teachings)"]
+                done = [f"intent {intent} ({plural(pipe.forget_intent(intent), 'teaching')})"]
             pipe.save(directory)
         typer.echo(f"forgot {', '.join(done)}; the head now knows: {', '.join(pipe.intents['head']) or 'nothing'}",
                    err=True)

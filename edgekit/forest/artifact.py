@@ -14,11 +14,12 @@ from typing import Any
 from .. import __version__
 from ..errors import ModelFileError
 from ..atomic import atomic_write_bytes, read_bytes
+from .decider import DeciderError, check_model
 
 ARTIFACT_FORMAT = "edgekit-forest"
 ARTIFACT_VERSION = 1
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py")
-_GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv")
+_GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
 
 
 def dumps(artifact: dict[str, Any]) -> bytes:
@@ -90,6 +91,11 @@ def structure_problem(art: Any) -> str | None:
         if not (isinstance(d, dict) and isinstance(d.get("pattern"), str) and isinstance(d.get("type"), int)
                 and 0 <= d["type"] < len(types) and isinstance(d.get("name"), str)):
             return "bad data class"
+        if d.get("decider") is not None:
+            try:
+                check_model(d["decider"])
+            except DeciderError as exc:
+                return f"bad decider of data class {d['name']}: {exc}"
     needed = {"kind": str, "class": str, "name": str, "where": list, "priority": int, "layer": int,
               "captures": dict, "type": int}
     for m in art["matchers"]:

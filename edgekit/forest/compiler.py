@@ -203,7 +203,8 @@ class _Compiler:
             "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
             "files": g.files, "types": self.types, "vocab": self.vocab,
             "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
-                      "where": [d.where.file, d.where.line]} for d in g.data],
+                      "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
+                     for d in g.data],
             "tables": self.tables, "matchers": matchers, "layers": layers,
             "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
         }

@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any, Iterator
 
+from .decider import decided_classes
 from .automaton import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
@@ -113,11 +114,13 @@ class Digester:
         self.tables = artifact["tables"]
         priorities = [m["priority"] for m in self.matchers]
         self.layers = [LayerMatcher(l["states"], l["accepts"], priorities, self.typesets) for l in artifact["layers"]]
-        self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]]
+        self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]
+                     if d.get("decider") is None]
+        self.decided = decided_classes(artifact["data"])
         self._data_always: set[int] = set()
         self._data_digit: set[int] = set()
         self._data_by_char: dict[str, set[int]] = {}
-        for order, d in enumerate(artifact["data"]):
+        for order, d in enumerate(d for d in artifact["data"] if d.get("decider") is None):
             required = required_chars(d["pattern"])
             if required is None:
                 self._data_always.add(order)
@@ -146,6 +149,8 @@ class Digester:
             lit = self.vocab.get(text.casefold())
             if lit is not None:
                 types.add(lit)
+            if kind == WORD:
+                types.update(self.decided.classes_of(text))
             tsid = self._tok_ts[key] = self.typesets.intern(frozenset(types))
         return tsid
 

@@ -4,6 +4,8 @@ strings, + - * / // %, comparisons, and/or/not, `a if c else b`, attribute acces
 Grammar files never run Python code: expressions are nested lists that `compile_expr` turns into closures."""
 from __future__ import annotations
 
+import re
+
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, Protocol
 
@@ -127,6 +129,7 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "upper": (lambda s: format_value(s).upper(), 1, 1),
     "lower": (lambda s: format_value(s).lower(), 1, 1),
     "title": (lambda s: format_value(s).title(), 1, 1),
+    "upper_after": (lambda s, chars: _upper_after(format_value(s), format_value(chars)), 2, 2),
     "replace": (lambda s, a, b: format_value(s).replace(format_value(a), format_value(b)), 3, 3),
     "abs": (lambda x: abs(_num(x)), 1, 1),
     "min": (lambda *xs: min(_num(x) for x in xs), 1, 8),
@@ -145,6 +148,13 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "spaced": (lambda *parts: _spaced(parts), 1, 12),
     "join_tight": (lambda items, before, after: _join_tight(items, format_value(before), format_value(after)), 3, 3),
 }
+
+
+def _upper_after(s: str, chars: str) -> str:
+    """Capitalize every run of letters that directly follows one of `chars`: ("a-bc.d", "-.") -> "a-BC.D"."""
+    if not chars:
+        return s
+    return re.sub(rf"(?<=[{re.escape(chars)}])[^\W\d_]+", lambda m: m.group().upper(), s)
 
 
 def _spaced(parts: tuple) -> str:

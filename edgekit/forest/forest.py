@@ -145,11 +145,19 @@ class Forest:
             kind = "data" if e.groups is not None else "token"
             label = self._type_name(e) if kind == "data" else "token"
             return TraceNode(label, kind, "", 0, e.start, e.end, surface, e.text,
-                             e.value if kind == "data" else None)
+                             e.value if kind == "data" else None, decided=self._decided(surface) if kind == "token" else None)
         m = self._digester.matchers[e.matcher]
         return TraceNode(m["name"], m["kind"], f"{m['where'][0]}:{m['where'][1]}", e.layer, e.start, e.end,
                          surface, e.text, e.value, m.get("intent"), e.error,
                          [self._node(c, text) for c in e.children] if m["kind"] == "rule" else [])
+
+    def _decided(self, word: str) -> str | None:
+        """How the decided classes (decider.py) scored a word token, for explain; None if none applies."""
+        parts = []
+        for name, scores in self._digester.decided.evidence(word):
+            ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+            parts.append(f"{name}: " + " > ".join(f"{c} {s:.2f}" for c, s in ranked))
+        return "; ".join(parts) or None
 
     def _rejection(self, seq: list[Element], text: str) -> str:
         """Run each intent rule alone over the final sequence; report the one that got furthest."""

@@ -12,13 +12,15 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..errors import GrammarError
+from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
 from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
 from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
-_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list")
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list",
+             "decide")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -167,20 +169,32 @@ class _FileReader:
 
     def data(self, st: Tree) -> None:
         name_tok, src = st.children
-        if src.data == "data_regex":
-            pattern = str(src.children[0])[1:-1].replace("\\/", "/")
+        if src.data in ("data_regex", "data_decided"):
+            regex_tok = src.children[-1]
+            pattern = str(regex_tok)[1:-1].replace("\\/", "/")
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise self.error(f"invalid regular expression for data class {name_tok}: {exc}", src.children[0]) from None
+                raise self.error(f"invalid regular expression for data class {name_tok}: {exc}", regex_tok) from None
             if re.compile(pattern).match(""):
                 raise self.error(f"regular expression for data class {name_tok} matches the empty string",
-                                 src.children[0])
-            self.gset.data.append(DataClass(str(name_tok), pattern, self.where(name_tok)))
+                                 regex_tok)
+            decider = self.decider_model(src.children[0]) if src.data == "data_decided" else None
+            self.gset.data.append(DataClass(str(name_tok), pattern, self.where(name_tok), decider))
         else:
             rel = self.string(src.children[0])
             path = resolve_inside(self.gset, self.path.parent, rel, lambda m: self.error(m, src.children[0]))
             self.gset.lexicons.append(self.list_lexicon(str(name_tok), path, self.where(name_tok)))
+
+    def decider_model(self, path_tok: Token) -> dict:
+        """The checked model file a decided data class names (decider.py), counted among the grammar's files."""
+        path = resolve_inside(self.gset, self.path.parent, _unquote(path_tok), lambda m: self.error(m, path_tok))
+        text = read_text(path, lambda m: self.error(m, path_tok))
+        self.gset.files.append(display_path(path))
+        try:
+            return parse_model(text)
+        except DeciderError as exc:
+            raise self.error(f"decider model {_unquote(path_tok)}: {exc}", path_tok) from None
 
     def list_lexicon(self, name: str, path: Path, where: Where) -> Lexicon:
         """A closed list from a file: one entry a line, `canonical` or `canonical: variant | variant`."""

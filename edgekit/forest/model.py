@@ -47,11 +47,13 @@ class Lexicon:
 
 @dataclass
 class DataClass:
-    """An open class recognised by a regular expression over the raw text (a protected span)."""
+    """An open class recognised by a regular expression over the raw text (a protected span), or with a
+    decider model (decider.py) a class of word tokens that match the pattern in full and that it accepts."""
 
     name: str
     pattern: str
     where: Where
+    decider: dict | None = None
 
 
 @dataclass

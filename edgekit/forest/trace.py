@@ -25,6 +25,7 @@ class TraceNode:
     intent: str | None = None
     error: str | None = None
     children: list["TraceNode"] = field(default_factory=list)
+    decided: str | None = None   # a word token's decider scores (decider.py), e.g. "spelled_acronym: letters 0.9 > word 0.1"
 
     def to_dict(self) -> dict[str, Any]:
         from .frame import jsonable
@@ -38,12 +39,14 @@ class TraceNode:
             d["error"] = self.error
         if self.children:
             d["children"] = [c.to_dict() for c in self.children]
+        if self.decided:
+            d["decided"] = self.decided
         return d
 
     def lines(self, prefix: str = "", last: bool = True, top: bool = False) -> list[str]:
         branch = "" if top else ("└─ " if last else "├─ ")
         if self.kind == "token":
-            head = f"{self.surface!r}"
+            head = f"{self.surface!r}" + (f"  (decided {self.decided})" if self.decided else "")
         else:
             head = f"{self.label}  [{self.where}, layer {self.layer}]  {self.surface!r}"
             if self.text != self.surface:

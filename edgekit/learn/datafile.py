@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import re
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..limits import MAX_LINE_BYTES
+from ..textio import parse_json, split_lines
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -54,7 +54,7 @@ def _decode(path: Path) -> str:
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     for lineno, line in enumerate(data.split(b"\n"), 1):
-        if len(line) > MAX_LINE_BYTES:
+        if len(line.removesuffix(b"\r")) > MAX_LINE_BYTES:
             raise DataError(f"{path}:{lineno}: line is {len(line)} bytes long (limit {MAX_LINE_BYTES})")
     try:
         return data.decode("utf-8-sig")
@@ -69,7 +69,7 @@ def _is_jsonl(path: Path, text: str) -> bool:
         return True
     if suffix in (".csv", ".tsv"):
         return False
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in split_lines(text) if line.strip()), "")
     return first.lstrip().startswith("{")
 
 
@@ -115,14 +115,14 @@ def _read_jsonl(path: Path, text: str, text_field: str, label_field: str, featur
     labels: list[Any] = []
     texts: list[str] = []
     rows: list[list[float]] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            obj = parse_json(line)
+        except ValueError as exc:
+            raise DataError(f"{where}: {exc}") from None
         if not isinstance(obj, dict):
             raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
         if label_field not in obj:
@@ -152,6 +152,8 @@ def _read_jsonl(path: Path, text: str, text_field: str, label_field: str, featur
 
 def _read_csv(path: Path, text: str, text_field: str, label_field: str) -> TrainingData:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    if csv.field_size_limit() < MAX_LINE_BYTES:  # the csv default (128 KiB) would refuse lines within the limit
+        csv.field_size_limit(MAX_LINE_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
@@ -196,9 +198,9 @@ def parse_vector(line: str) -> np.ndarray:
         raise DataError("empty line; expected a feature vector")
     if line.startswith("["):
         try:
-            values = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+            values = parse_json(line)
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
         if not isinstance(values, list):
             raise DataError("expected a JSON array of numbers")
     else:

@@ -25,7 +25,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 @functools.lru_cache(maxsize=1 << 16)
 def _hash64(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 class HashingTextFeaturizer:

@@ -102,6 +102,7 @@ def _vector_parser(model: Any):
     a flat vector (edgekit.learn.datafile.parse_vector), reshaped to a backbone's input shape; nested
     JSON arrays as they are; a JSON object of arrays for a backbone with several inputs."""
     from ..learn.datafile import parse_vector
+    from ..textio import parse_json
 
     layout = model.feature_layout
     inputs = layout.get("inputs")
@@ -111,7 +112,7 @@ def _vector_parser(model: Any):
         text = text.strip()
         if inputs is not None and text[:1] in "[{" and not _flat_json(text):
             try:
-                value = json.loads(text)
+                value = parse_json(text)
                 if isinstance(value, dict):
                     return {k: np.asarray(v, dtype=np.float64) for k, v in value.items()}
                 return np.asarray(value, dtype=np.float64)

@@ -228,3 +228,134 @@ def header_and_payload(data: bytes) -> tuple[dict, bytes]:
     fixed = len(MAGIC) + 12
     _, hlen = struct.unpack("<IQ", data[len(MAGIC):fixed])
     return json.loads(data[fixed:fixed + hlen]), data[fixed + hlen:-32]
+
+
+# ---- the command line: arguments, streams, JSON Lines, output paths (issue 15) -------------------------------
+class Scratch:
+    """Files a CLI fuzz example may name: a text file, a JSON Lines file, a folder, a model, a pipeline (copies
+    made once per scratch folder; examples may change them, which is fine: only the outcome is checked)."""
+
+    def __init__(self, root: Path) -> None:
+        from edgekit.pipeline import Pipeline
+
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "in.txt").write_text("switch on the lamp\nset a timer for five minutes\n")
+        (root / "in.jsonl").write_text('{"text": "switch on the lamp"}\n{"text": "brew a coffee"}\n')
+        (root / "train.jsonl").write_text('{"text": "lights on", "label": "on"}\n{"text": "music", "label": "m"}\n')
+        (root / "folder").mkdir(exist_ok=True)
+        (root / "folder" / "a.txt").write_text("turn off the fan\n")
+        from edgekit.cli import app
+        from typer.testing import CliRunner
+
+        self.runner, self.app = CliRunner(), app
+        self.runner.invoke(app, ["learn", str(root / "m.state"), "--data", str(root / "train.jsonl"), "--features", "32"])
+        if not (root / "p" / "pipeline.json").exists():
+            Pipeline("home", normalizer=None, seed_per_intent=2, n_features=32).save(root / "p")
+        self.names = {"{file}": root / "in.txt", "{jsonl}": root / "in.jsonl", "{folder}": root / "folder",
+                      "{model}": root / "m.state", "{pipe}": root / "p", "{missing}": root / "missing.txt",
+                      "{out}": root / "out", "{train}": root / "train.jsonl", "{inside}": root / "folder" / "out",
+                      "{proc}": Path("/proc/nope")}
+
+    def argv(self, words: list[str]) -> list[str]:
+        return [str(self.names.get(w, w)) for w in words]
+
+
+CLI_COMMANDS = [["normalize"], ["parse"], ["explain"], ["explain", "--json"], ["predict", "{model}"], ["ask", "{pipe}"],
+                ["pipeline", "ask", "{pipe}"], ["pipeline", "info", "{pipe}"], ["info", "{model}"],
+                ["teach", "{pipe}", "-i", "Cosy"], ["pipeline", "forget", "{pipe}"], ["learn", "{model}"],
+                ["forget", "{model}"], ["compile"], ["pipeline", "init"], ["pipeline", "export", "{pipe}"]]
+CLI_WORDS = ["{file}", "{jsonl}", "{folder}", "{model}", "{pipe}", "{missing}", "{out}", "{inside}", "{proc}", "{train}",
+             "-", "--jsonl", "--field", "text", "label", "-o", "--resume", "-g", "home", "nosuch", "--data", "--intent",
+             "Cosy", "--label", "on", "--normalizer", "none", "--seed", "0", "2", "--force", "--trace", "--help",
+             "--version", "", "\udcff", "x", "brew a coffee", "--block-size", "1", "-j"]
+cli_args = st.tuples(st.sampled_from(CLI_COMMANDS), st.lists(st.sampled_from(CLI_WORDS), max_size=6),
+                     st.binary(max_size=300))
+
+
+def check_cli(scratch: Scratch, command: list[str], words: list[str], stdin: bytes) -> None:
+    """Any arguments and stdin for an edgekit command: exit 0, 1 or 2 with messages, never an exception."""
+    from .harness import time_limit
+
+    with time_limit(HANG_SECONDS, "running a command"):
+        result = scratch.runner.invoke(scratch.app, scratch.argv(command + words), input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        f"{type(result.exception).__name__}: {result.exception}"
+    assert result.exit_code in (0, 1, 2), result.exit_code
+    assert "Traceback" not in result.output
+
+
+json_line_values = st.one_of(
+    st.just("[" * 1100), st.just('{"text": ' + "9" * 4400 + "}"),
+    st.text(max_size=40).map(lambda t: json.dumps({"text": t}, ensure_ascii=False)),
+    st.text(max_size=40).map(lambda t: json.dumps({"text": t})),  # \u escapes, lone surrogates included
+    st.sampled_from(['{"text": "a\u2028b"}', '{"text": "a\u0085b"}', '{"text": "\\ud800"}', '{"text": NaN}',
+                     '{"text": "x", "v": Infinity}', '{"text": 1e999}', "null", "[]", '{"text": "a"}\r', "\ufeff{}"]),
+    st.binary(max_size=40).map(lambda b: b.decode("utf-8", "replace")))
+
+
+def check_cli_json_lines(scratch: Scratch, command: list[str], lines: list[str]) -> None:
+    """JSON Lines through a record command: one output line per input line, exit 0 or 1; each a valid (strict)
+    JSON line, or for normalize the bad input line passed through unchanged."""
+    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+    result = scratch.runner.invoke(scratch.app, scratch.argv(command + ["--jsonl"]), input=data)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1), result.output[-300:]
+    out = result.stdout_bytes.split(b"\n")[:-1]
+    given = data.split(b"\n")[:-1]
+    assert len(out) == len(given), (len(out), len(given))
+    for line, source in zip(out, given):
+        if command[0] == "normalize" and line == source.removesuffix(b"\r"):
+            continue
+        json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(AssertionError(f"{c} in the output")))
+
+
+pipeline_meta_values = json_values
+
+
+def check_forged_pipeline(folder: Path, meta: dict) -> None:
+    """A forged pipeline.json (any field changed, checksum recomputed): Pipeline.load gives a pipeline that
+    answers, or a ModelFileError."""
+    from edgekit.pipeline import Pipeline
+
+    meta = dict(meta)
+    meta.pop("sha256", None)
+    meta["sha256"] = hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    (folder / "pipeline.json").write_text(json.dumps(meta))
+    try:
+        pipe = Pipeline.load(folder)
+    except ModelFileError:
+        return
+    pipe.ask_many(["switch on the lamp", "make it cosy"])
+
+
+OVERLAP_LAYOUTS = ["same folder", "inside the input folder", "input folder itself", "parent of the input",
+                   "symlink to the input folder", "_hidden inside", "elsewhere"]
+
+
+def check_output_overlap(root: Path, layout: str, given_as_folder: bool, resume: bool) -> None:
+    """A normalization job whose output folder overlaps its input in some way: whatever the outcome, every
+    input file keeps its bytes and no file edgekit did not write disappears."""
+    from edgekit.cli import app
+    from typer.testing import CliRunner
+
+    from .harness import snapshot
+
+    shutil.rmtree(root, ignore_errors=True)
+    src = root / "src"
+    src.mkdir(parents=True)
+    (src / "a.txt").write_text("switch on the lamp\n")
+    (src / "notes.md").write_text("mine\n")
+    (root / "alias").symlink_to(src)
+    out = {"same folder": src, "inside the input folder": src / "out", "input folder itself": src,
+           "parent of the input": root, "symlink to the input folder": root / "alias",
+           "_hidden inside": src / "_out", "elsewhere": root / "elsewhere"}[layout]
+    before = {p: snapshot(p) for p in (src / "a.txt", src / "notes.md")}
+    inputs = [str(src)] if given_as_folder else [str(src / "a.txt"), str(src / "notes.md")]
+    runner = CliRunner()
+    for attempt in range(2 if resume else 1):
+        result = runner.invoke(app, ["normalize", *inputs, "-o", str(out), *(["--resume"] if attempt else [])])
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.exit_code in (0, 2), result.output
+    for p, snap in before.items():
+        assert snapshot(p) == snap, f"{p} changed ({layout})"

@@ -104,3 +104,41 @@ def _forged_model_test(kind: str, params: dict, scratch):
 @pytest.mark.parametrize("kind,params", [("analytic", {}), ("kvb", {"n_codebooks": 4, "n_keys": 8})])
 def test_forged_model_files_with_valid_checksums_raise_only_model_file_error(scratch, kind, params):
     _forged_model_test(kind, params, scratch)()
+
+
+# ---- the command line (issue 15): arguments and streams, JSON Lines, forged pipelines, output overlaps ------
+@pytest.fixture(scope="module")
+def cli(scratch) -> "ft.Scratch":
+    """Files the command-line examples name (a text file, a model, a pipeline ...), made once."""
+    return ft.Scratch(scratch / "cli")
+
+
+@settings(FAST, max_examples=25)
+@given(ft.cli_args)
+def test_any_arguments_and_stdin_give_an_exit_status_not_a_traceback(cli, args):
+    ft.check_cli(cli, *args)
+
+
+@settings(FAST, max_examples=20)
+@given(st.sampled_from([["parse"], ["explain", "--json"], ["normalize"], ["predict", "{model}"], ["ask", "{pipe}"]]),
+       st.lists(ft.json_line_values, min_size=1, max_size=5))
+def test_hostile_json_lines_give_one_valid_json_line_each(cli, command, lines):
+    ft.check_cli_json_lines(cli, command, lines)
+
+
+@settings(FAST, max_examples=40)
+@given(st.data())
+def test_forged_pipeline_json_loads_or_raises_model_file_error(cli, scratch, data):
+    import shutil
+
+    folder = scratch / "forged-pipeline"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(cli.root / "p", folder)
+    meta = json.loads((folder / "pipeline.json").read_text())
+    ft.check_forged_pipeline(folder, ft.mutate_json(meta, data.draw))
+
+
+@settings(FAST, max_examples=14)
+@given(st.sampled_from(ft.OVERLAP_LAYOUTS), st.booleans(), st.booleans())
+def test_output_overlaps_never_change_an_input(scratch, layout, as_folder, resume):
+    ft.check_output_overlap(scratch / "overlap", layout, as_folder, resume)

@@ -1,0 +1,109 @@
+"""Home Assistant commands: `edgekit hass import` (intent data -> compiled language file) and
+`edgekit hass parse` (commands -> intents, JSON Lines out)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .app import app, fail, guarded, interactive
+
+hass_app = typer.Typer(help="Home Assistant intents: import HA's sentence data, parse commands against it.",
+                       no_args_is_help=True)
+app.add_typer(hass_app, name="hass")
+
+
+@hass_app.command("import")
+def import_cmd(source: Path = typer.Argument(..., help="sentences/<lang>/ folder, an intents checkout (with "
+                                                       "--lang), or a merged <lang>.json."),
+               output: Path = typer.Option(..., "--output", "-o", help="Compiled language file to write."),
+               lang: Optional[str] = typer.Option(None, "--lang", help="Language in an intents checkout."),
+               force: bool = typer.Option(False, "--force", help="Overwrite an output file that is not an "
+                                                                 "edgekit compiled language.")) -> None:
+    """Import a language: read, check and compile its templates (number words included) into one file."""
+    def body() -> None:
+        from ..hass import import_language
+        from ..hass.artifact import FORMAT
+
+        if output.exists() and not force:
+            head = output.open("rb").read(200)
+            if FORMAT.encode() not in head:
+                raise fail(f"{output} exists and is not an edgekit compiled language (use --force)")
+        compiled = import_language(source, output, lang)
+        st = compiled.stats
+        typer.echo(f"{output}: {compiled.language}, {st['templates']} templates in {st['blocks']} blocks, "
+                   f"{st['states']} states; runtime lists: {', '.join(sorted(compiled.runtime_lists)) or 'none'}",
+                   err=True)
+
+    guarded(body)
+
+
+@hass_app.command("parse")
+def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file (edgekit hass import)."),
+              files: Optional[List[Path]] = typer.Argument(None, help="Input files, one command a line "
+                                                                      "(default: stdin)."),
+              lists: Optional[Path] = typer.Option(None, "--lists", help="Home file (JSON, or YAML with the hass "
+                                                   "extra): areas, floors, entities like HA's test fixtures."),
+              context: Optional[str] = typer.Option(None, "--context", help='Caller context as JSON, e.g. '
+                                                    '\'{"area": "Kitchen"}\' (the satellite\'s area).'),
+              n_best: int = typer.Option(1, "-n", help="Readings per line (best first)."),
+              jsonl: bool = typer.Option(False, "--jsonl", help="Input is JSON Lines: text in --field, an "
+                                                                "optional per-line `context` object."),
+              field: str = typer.Option("text", "--field", help="JSON field holding the text (with --jsonl).")) -> None:
+    """Parse commands: one JSON object per input line (intent null plus a reason when nothing matches)."""
+    def body() -> None:
+        from ..hass import load_compiled, load_home
+        from ..record_loop import Reply, run_records
+        from ..textio import read_records
+
+        recognizer = load_compiled(language)
+        if lists is not None:
+            for name, entries in load_home(lists).items():
+                if name in recognizer.runtime_lists:
+                    recognizer.set_list(name, entries)
+        base_ctx = _context(context)
+
+        def handle(rec) -> str:
+            if rec.error:
+                return json.dumps({"text": rec.text, "intent": None, "reason": rec.error}, ensure_ascii=False)
+            ctx = dict(base_ctx)
+            if rec.obj is not None and isinstance(rec.obj.get("context"), dict):
+                ctx.update(rec.obj["context"])
+            results = recognizer.parse(rec.text, ctx, max(n_best, 1))
+            if not results:
+                _, reason = recognizer.parse_with_reason(rec.text, ctx)
+                out = {"text": rec.text, "intent": None, "reason": reason}
+            elif n_best <= 1:
+                out = {"text": rec.text, **_result(results[0])}
+            else:
+                out = {"text": rec.text, "results": [_result(r) for r in results]}
+            return json.dumps(out, ensure_ascii=False, default=str)
+
+        bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
+                          lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk], sys.stdout,
+                          interactive=interactive(files))
+        if bad:
+            raise typer.Exit(1)
+
+    guarded(body)
+
+
+def _context(text: Optional[str]) -> dict:
+    if not text:
+        return {}
+    try:
+        ctx = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"--context is not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(ctx, dict):
+        raise fail("--context must be a JSON object")
+    return ctx
+
+
+def _result(r) -> dict:
+    return {"intent": r.intent, "slots": r.slot_values(), "slot_texts": {k: v.text for k, v in r.slots.items()},
+            "context": r.context, "template": r.template, "where": r.where, "block": r.block,
+            "response": r.response, "metadata": r.metadata}

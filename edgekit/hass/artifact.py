@@ -1,0 +1,111 @@
+"""Compiled language files: a checksummed JSON header line, then the token automata, lists, number
+words and the runtime part of every intent block as JSON (never pickled). Loading validates the
+structure; a damaged or foreign file is a ModelFileError."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from typing import Any
+
+from ..atomic import atomic_write_bytes, read_bytes
+from ..errors import ModelFileError
+from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
+from .model import IntentBlock, RangeList
+
+FORMAT = "edgekit-hass"
+VERSION = 1
+
+
+def to_json(c: CompiledLanguage) -> dict[str, Any]:
+    return {
+        "language": c.language,
+        "blocks": [{"intent": b.intent, "index": b.index, "where": b.where, "slots": b.slots,
+                    "requires_context": b.requires_context, "excludes_context": b.excludes_context,
+                    "response": b.response, "metadata": b.metadata,
+                    "required_keywords": sorted(b.required_keywords) if b.required_keywords is not None else None}
+                   for b in c.blocks],
+        "tok": c.tok, "slot_edges": c.slot_edges, "final": c.final,
+        "specs": [[s.kind, s.list_key, s.slot] for s in c.specs],
+        "sentences": [[s.block, s.text, s.where] for s in c.sentences],
+        "text_lists": c.text_lists, "runtime_lists": sorted(c.runtime_lists),
+        "ranges": {k: dataclasses.asdict(r) for k, r in c.ranges.items()},
+        "range_words": c.range_words, "skip_words": list(c.skip_words),
+        "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
+        "prefixed": {str(k): list(v) for k, v in c.prefixed.items()},
+    }
+
+
+def from_json(d: dict[str, Any]) -> CompiledLanguage:
+    blocks = tuple(IntentBlock(b["intent"], int(b["index"]), str(b["where"]), (), dict(b["slots"]),
+                               dict(b["requires_context"]), dict(b["excludes_context"]), {}, {},
+                               b["response"], b["metadata"],
+                               frozenset(b["required_keywords"]) if b["required_keywords"] is not None else None)
+                   for b in d["blocks"])
+    n = len(d["tok"])
+    tok = [{str(k): int(v) for k, v in m.items()} for m in d["tok"]]
+    slot_edges = [tuple((int(a), int(b)) for a, b in e) for e in d["slot_edges"]]
+    final = [tuple(int(x) for x in f) for f in d["final"]]
+    specs = [SlotEdgeSpec(str(k), str(key), slot if slot is None else str(slot)) for k, key, slot in d["specs"]]
+    sentences = [SentenceRef(int(b), str(t), str(w)) for b, t, w in d["sentences"]]
+    if len(slot_edges) != n or len(final) != n:
+        raise ValueError("automaton tables of different lengths")
+    if any(not 0 <= v < n for m in tok for v in m.values()):
+        raise ValueError("edge to a missing state")
+    if any(not (0 <= a < len(specs) and 0 <= b < n) for e in slot_edges for a, b in e):
+        raise ValueError("slot edge to a missing state or list")
+    if any(not 0 <= x < len(sentences) for f in final for x in f):
+        raise ValueError("final state of a missing template")
+    if any(not 0 <= s.block < len(blocks) for s in sentences):
+        raise ValueError("reference to a missing intent block")
+    prefixed = {int(k): tuple(str(w) for w in v) for k, v in d["prefixed"].items()}
+    if any(not 0 <= k < n or any(w not in tok[k] for w in v) for k, v in prefixed.items()):
+        raise ValueError("glued word of a missing state")
+    ranges = {k: RangeList(**r) for k, r in d["ranges"].items()}
+    text_lists = {k: [(tuple(t), v, c, m) for t, v, c, m in vals] for k, vals in d["text_lists"].items()}
+    range_words = {k: [(tuple(t), v, int(ch)) for t, v, ch in vals] for k, vals in d["range_words"].items()}
+    for s in specs:
+        table = {"text": text_lists.keys() | set(d["runtime_lists"]), "range": ranges.keys(), "wildcard": None}
+        if s.kind not in table or (table[s.kind] is not None and s.list_key not in table[s.kind]):
+            raise ValueError(f"slot edge to an unknown {s.kind} list {s.list_key!r}")
+    return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, specs, sentences,
+                            text_lists, set(d["runtime_lists"]), ranges, range_words,
+                            tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0, prefixed,
+                            dict(d.get("stats") or {}))
+
+
+def save(path: str | os.PathLike, c: CompiledLanguage) -> None:
+    """Write a compiled language atomically."""
+    payload = json.dumps(to_json(c), separators=(",", ":"), ensure_ascii=False, default=_default).encode("utf-8")
+    header = json.dumps({"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(payload).hexdigest()})
+    atomic_write_bytes(path, header.encode("utf-8") + b"\n" + payload)
+
+
+def _default(x: Any) -> Any:
+    if isinstance(x, (set, frozenset, tuple)):
+        return list(x)
+    raise TypeError(f"cannot store {type(x).__name__} in a compiled language")
+
+
+def load(path: str | os.PathLike) -> CompiledLanguage:
+    """Read and validate a compiled language file."""
+    data = read_bytes(path)
+    head, sep, payload = data.partition(b"\n")
+    try:
+        header = json.loads(head.decode("utf-8")) if sep else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a compiled edgekit Home Assistant language "
+                             f"(make one with `edgekit hass import`)")
+    if header.get("version") != VERSION:
+        raise ModelFileError(f"{path}: compiled language version {header.get('version')} is not supported "
+                             f"(this edgekit reads version {VERSION}); import the language again")
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise ModelFileError(f"{path}: checksum mismatch (file truncated or corrupted)")
+    try:
+        return from_json(json.loads(payload.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, KeyError, TypeError, ValueError,
+            AttributeError) as exc:
+        raise ModelFileError(f"{path}: not a valid compiled language ({type(exc).__name__}: {exc})") from None

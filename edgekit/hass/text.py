@@ -1,0 +1,158 @@
+"""Home Assistant's text handling, shared by templates and input: whitespace, NFC, apostrophes,
+punctuation at word edges (hassil's rules), skip words, Turkish-safe case folding, and the tokenizer
+both sides are cut with (words; digit runs (a decimal is three tokens); apostrophes and symbols one each; CJK and other scripts
+written without spaces one character each; `-` and `_` separate words as spaces do)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, NamedTuple
+
+_DASHES = "—–―"
+_PUNCT_NO_PERIOD = f"。,，?¿？؟!¡！;；:：’…{_DASHES}"
+_PUNCT_RUN = rf"[{re.escape('.' + _PUNCT_NO_PERIOD)}]+"
+_PUNCT_RUN_NO_PERIOD = rf"[{re.escape(_PUNCT_NO_PERIOD)}]+"
+_PUNCT_START = re.compile(rf"^{_PUNCT_RUN}")
+_PUNCT_END = re.compile(rf"{_PUNCT_RUN}$")
+_PUNCT_START_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\w)")
+_PUNCT_END_WORD = re.compile(rf"(?<=\w){_PUNCT_RUN_NO_PERIOD}(?=\W)")
+_PUNCT_END_PERIOD = re.compile(r"(?<!\w\.\w)\.(?=\W)")
+_PUNCT_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\W)")
+_INITIALISM_AT_END = re.compile(r"\b(?:\w\.){2,}$")
+_WS = re.compile(r"\s+")
+_NON_SPACE = re.compile(r"\S+")
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
+
+# Scripts written without spaces between words: every character is a token of its own.
+_UNSPACED = re.compile(
+    "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
+    "\U00020000-\U0003134f]")
+_MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+          "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_TOKEN = re.compile(
+    r"(?P<num>(?:(?<![\w.,])-)?\d+)"
+    r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
+    r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
+    r"|(?P<sep>(?:\s|_|-(?!\d))+)"
+    r"|(?P<sym>\S)")
+
+
+def fold_case(text: str) -> str:
+    """Case folding that also unifies Turkish dotted/dotless I (İ, ı) with i, as hassil does."""
+    return text.translate(_FOLD).casefold()
+
+
+def normalize(text: str) -> str:
+    """Whitespace to single spaces, NFC, the typographic apostrophe as ASCII."""
+    return unicodedata.normalize("NFC", _WS.sub(" ", text)).replace("’", "'")
+
+
+def strip_punctuation(text: str) -> str:
+    """Punctuation at the start and end of words and of the text, as hassil removes it."""
+    text = _PUNCT_START.sub("", text)
+    if not _INITIALISM_AT_END.search(text):
+        text = _PUNCT_END.sub("", text)
+    for rx in (_PUNCT_START_WORD, _PUNCT_END_WORD, _PUNCT_END_PERIOD, _PUNCT_WORD):
+        text = rx.sub("", text)
+    return text.strip()
+
+
+def prepare_input(text: str) -> str:
+    """What the matcher reads: normalized text without edge punctuation."""
+    return strip_punctuation(normalize(text))
+
+
+def skip_word_pattern(skip_words: Iterable[str]) -> re.Pattern | None:
+    words = sorted({w.strip() for w in skip_words if w.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(normalize(w)) for w in words)})(?!\w)", re.IGNORECASE)
+
+
+def remove_skip_words(text: str, pattern: re.Pattern | None) -> str:
+    if pattern is None:
+        return text
+    return _WS.sub(" ", pattern.sub(" ", text)).strip()
+
+
+class Token(NamedTuple):
+    key: str      # case-folded form the matcher compares
+    start: int    # span in the prepared text
+    end: int
+    number: bool = False
+
+
+def tokenize(text: str) -> list[Token]:
+    """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
+    fast path; anything else goes through the token regex."""
+    out: list[Token] = []
+    for m in _NON_SPACE.finditer(text):
+        part = m.group()
+        if part.isascii():
+            if part.isalpha():
+                out.append(Token(part.lower(), m.start(), m.end()))
+                continue
+            if part.isdigit():
+                out.append(Token(part, m.start(), m.end(), True))
+                continue
+        if "-" in part:
+            _tokenize_part(part, m.start(), out)
+        else:
+            _scan_part(part, m.start(), out)
+    return out
+
+
+_CLASS: dict[str, str] = {}  # character -> its token group (see char_class)
+
+
+def _scan_part(text: str, base: int, out: list[Token]) -> None:
+    """The token regex's cut of a part without `-`, one character class at a time (faster on CJK)."""
+    cls = _CLASS
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        k = cls.get(ch) or char_class(ch)
+        if k == "unspaced":
+            out.append(Token(ch, base + i, base + i + 1))
+            i += 1
+        elif k == "sym":
+            out.append(Token(fold_case(ch), base + i, base + i + 1))
+            i += 1
+        elif k == "sep":
+            i += 1
+        else:
+            j = i + 1
+            while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
+                j += 1
+            t = text[i:j]
+            out.append(Token(t, base + i, base + j, True) if k == "num" else Token(fold_case(t), base + i, base + j))
+            i = j
+
+
+def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "sep":
+            continue
+        t = m.group()
+        if kind == "num":
+            out.append(Token(t, base + m.start(), base + m.end(), True))
+        elif kind == "unspaced":
+            out.append(Token(t, base + m.start(), base + m.end()))
+        else:
+            out.append(Token(fold_case(t), base + m.start(), base + m.end()))
+
+
+def char_class(ch: str) -> str:
+    """Which tokenizer group one character falls in: sep, num, word, unspaced or sym."""
+    m = _TOKEN.match(ch)
+    k = m.lastgroup if m else "sep"
+    if len(_CLASS) < 100_000:
+        _CLASS[ch] = k
+    return k
+
+
+def token_keys(text: str) -> list[str]:
+    """The token keys of a literal text (templates and list values)."""
+    return [t.key for t in tokenize(text)]

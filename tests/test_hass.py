@@ -1,0 +1,330 @@
+"""edgekit.hass: Home Assistant intent data -> compiled language -> intents, on small inline languages
+(one template and one sentence per importer feature) and on the real data when ../shared/data is there."""
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from edgekit.errors import DataError, GrammarError, ModelFileError
+from edgekit.hass import ListEntry, Recognizer, compile_language, import_language, load_compiled, load_language
+from edgekit.hass.source import language_from_json
+
+yaml = pytest.importorskip("yaml")
+DATA = Path(os.environ.get("EDGEKIT_HA_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ha-intents"))
+
+COMMON = {
+    "language": "xx",
+    "lists": {
+        "brightness": {"range": {"from": 0, "to": 100}},
+        "temperature": {"range": {"from": 0, "to": 30, "fractions": "halves"}},
+        "color": {"values": [{"in": "(red|crimson)", "out": "red"}, "blue"]},
+        "item": {"wildcard": True},
+    },
+    "expansion_rules": {"the": "[the|my]", "name": "[<the>] {name}", "area": "[<the>] {area}",
+                        "light": "light[s]"},
+    "skip_words": ["please"],
+}
+INTENTS = {
+    "language": "xx",
+    "intents": {
+        "TurnOn": {"data": [
+            {"sentences": ["turn on <name>"], "requires_context": {"domain": "light"}, "response": "one"},
+            {"sentences": ["turn on <area> <light>"], "slots": {"domain": "light"}, "metadata": {"k": 1}},
+            {"sentences": ["(turn on;<name>)"], "requires_context": {"domain": "fan"}},
+            {"sentences": ["[die ]Helligkeit von <name>"], "excludes_context": {"domain": "light"}},
+        ]},
+        "Here": {"data": [{"sentences": ["lights here"], "requires_context": {"area": {"slot": True}}}]},
+        "SetBrightness": {"data": [{"sentences": ["set <name> to {brightness}[%| percent]"]}]},
+        "SetTemp": {"data": [{"sentences": ["heat to {temperature} degrees"]}]},
+        "Color": {"data": [{"sentences": ["make it {color}", "paint <scoped>"],
+                            "expansion_rules": {"scoped": "{color} now"}}]},
+        "Add": {"data": [{"sentences": ["add {item} to my list"]}]},
+        "Other": {"data": [{"sentences": ["paint <scoped>"], "expansion_rules": {"scoped": "{color} later"}}]},
+        "Status": {"data": [{"sentences": ["what's <area>['s] status", "état de l'{area}"]}]},
+        "Aç": {"data": [{"sentences": ["{name} aç"]}]},
+        "Timer": {"data": [{"sentences": ["计时{brightness}分钟"]}]},
+    },
+}
+
+
+def write_lang(root: Path, common=COMMON, intents=INTENTS) -> Path:
+    folder = root / "sentences" / "xx"
+    folder.mkdir(parents=True)
+    (folder / "_common.yaml").write_text(yaml.safe_dump(common, allow_unicode=True), encoding="utf-8")
+    (folder / "xx_intents.yaml").write_text(yaml.safe_dump(intents, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def export_json(folder: Path, out: Path) -> Path:
+    """The merged JSON form the home-assistant-intents package ships: every file merged into one dict."""
+    merged: dict = {}
+    for p in sorted(folder.glob("*.yaml")):
+        for k, v in yaml.safe_load(p.read_text(encoding="utf-8")).items():
+            if isinstance(v, dict):
+                merged.setdefault(k, {}).update(v)
+            else:
+                merged[k] = v
+    out.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+HOME = {
+    "name": [ListEntry("Kitchen Lamp", "light.kitchen", {"domain": "light"}),
+             ListEntry("Garage", "fan.garage", {"domain": "fan"}),
+             ListEntry("Işık", "light.isik", {"domain": "light"}),
+             ListEntry("Desk", "switch.desk", {"domain": "switch"})],
+    "area": [ListEntry("Garage", "garage"), ListEntry("Kitchen", "kitchen"), ListEntry("entrée", "entree")],
+}
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory) -> Recognizer:
+    folder = write_lang(tmp_path_factory.mktemp("ha"))
+    r = Recognizer(compile_language(load_language(folder)))
+    for k, v in HOME.items():
+        r.set_list(k, v)
+    return r
+
+
+def top(r: Recognizer, text: str, context=None):
+    res = r.parse(text, context)
+    return (res[0].intent, res[0].slot_values()) if res else None
+
+
+def test_glue_alternatives_and_optionals_to_word_parts(rec):
+    assert top(rec, "turn on the kitchen lights") == ("TurnOn", {"area": "kitchen", "domain": "light"})
+    assert top(rec, "turn on kitchen light") == ("TurnOn", {"area": "kitchen", "domain": "light"})
+    assert top(rec, "turn on kitchen light s") is None
+    assert top(rec, "die Helligkeit von Desk") == ("TurnOn", {"name": "switch.desk"})
+    assert top(rec, "Helligkeit von Desk") == ("TurnOn", {"name": "switch.desk"})
+
+
+def test_permutation_both_orders(rec):
+    assert top(rec, "turn on garage")[1] in ({"name": "fan.garage"},)
+    assert top(rec, "garage turn on") == ("TurnOn", {"name": "fan.garage"})
+
+
+def test_expansion_rules_per_block_scope(rec):
+    assert top(rec, "paint red now") == ("Color", {"color": "red"})
+    assert top(rec, "paint blue later") == ("Other", {"color": "blue"})
+
+
+def test_list_in_out_with_template_in(rec):
+    assert top(rec, "make it crimson") == ("Color", {"color": "red"})
+    assert top(rec, "make it blue") == ("Color", {"color": "blue"})
+
+
+def test_range_digits_words_decimals_and_bounds(rec):
+    assert top(rec, "set Desk to 50%") == ("SetBrightness", {"name": "switch.desk", "brightness": 50})
+    assert top(rec, "set Desk to 50 percent") == ("SetBrightness", {"name": "switch.desk", "brightness": 50})
+    assert top(rec, "set Desk to 101%") is None
+    assert top(rec, "heat to 21.5 degrees") == ("SetTemp", {"temperature": 21.5})
+    assert top(rec, "heat to 21,5 degrees") == ("SetTemp", {"temperature": 21.5})
+
+
+def test_range_number_words_from_rbnf(tmp_path):
+    pytest.importorskip("unicode_rbnf")
+    common = {**COMMON, "language": "en"}
+    intents = {**INTENTS, "language": "en"}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, common, intents))))
+    r.set_list("name", HOME["name"])
+    assert top(r, "set desk to fifty five percent") == ("SetBrightness", {"name": "switch.desk", "brightness": 55})
+    assert top(r, "heat to twenty one point five degrees") == ("SetTemp", {"temperature": 21.5})
+
+
+def test_wildcard_and_skip_words(rec):
+    assert top(rec, "please add oat milk to my list") == ("Add", {"item": "oat milk"})
+    assert top(rec, "add Oat Milk to my list please") == ("Add", {"item": "Oat Milk"})
+
+
+def test_fixed_slots_metadata_response(rec):
+    r = rec.parse("turn on the kitchen lights")[0]
+    assert r.slots["domain"].value == "light" and r.metadata == {"k": 1} and r.response == "default"
+    assert rec.parse("turn on kitchen lamp")[0].response == "one"
+    assert "xx_intents.yaml:" in rec.parse("turn on kitchen lamp")[0].where
+
+
+def test_requires_and_excludes_context_filter_entities(rec):
+    # "turn on <name>" requires a light; the fan only matches the permutation block (requires fan)
+    assert rec.parse("turn on kitchen lamp")[0].context == {"domain": "light"}
+    assert rec.parse("turn on garage")[0].context == {"domain": "fan"}
+    # Helligkeit block excludes lights
+    assert top(rec, "Helligkeit von Kitchen Lamp") is None
+
+
+def test_caller_context_fills_a_slot(rec):
+    assert top(rec, "lights here") is None
+    assert top(rec, "lights here", {"area": "kitchen"}) == ("Here", {"area": "kitchen"})
+
+
+def test_name_area_collision_keeps_both_readings(rec):
+    # "garage" is a fan's name and an area: the area template wins where it fits, the name elsewhere
+    assert top(rec, "turn on the garage lights") == ("TurnOn", {"area": "garage", "domain": "light"})
+    assert top(rec, "turn on the garage") == ("TurnOn", {"name": "fan.garage"})
+
+
+def test_runtime_list_replacement_without_recompiling(rec, tmp_path):
+    folder = write_lang(tmp_path)
+    r = Recognizer(compile_language(load_language(folder)))
+    r.set_list("name", [ListEntry("Desk", "switch.desk", {"domain": "switch"})])
+    assert top(r, "set desk to 10%") is not None
+    r.set_list("name", [ListEntry(f"lamp {k}", f"light.l{k}", {"domain": "light"}) for k in range(1000)])
+    assert top(r, "set desk to 10%") is None
+    assert top(r, "set lamp 999 to 10%") == ("SetBrightness", {"name": "light.l999", "brightness": 10})
+    with pytest.raises(DataError):
+        r.set_list("nosuchlist", [])
+
+
+def test_text_handling_punctuation_apostrophes_nfc(rec):
+    assert top(rec, "What's the kitchen's status?") == ("Status", {"area": "kitchen"})
+    assert top(rec, "what’s kitchen status!") == ("Status", {"area": "kitchen"})
+    assert top(rec, "état de l'entrée") == ("Status", {"area": "entree"})
+    assert top(rec, unicodedata.normalize("NFD", "état de l’entrée")) == ("Status", {"area": "entree"})
+
+
+def test_turkish_case_folding(rec):
+    assert top(rec, "IŞIK aç") == ("Aç", {"name": "light.isik"})
+    assert top(rec, "ışık aç") == ("Aç", {"name": "light.isik"})
+
+
+def test_cjk_without_spaces(rec):
+    assert top(rec, "计时5分钟") == ("Timer", {"brightness": 5})
+    assert top(rec, "计时 5 分钟") == ("Timer", {"brightness": 5})
+
+
+def test_merged_json_form_and_compiled_file(tmp_path):
+    folder = write_lang(tmp_path)
+    js = export_json(folder, tmp_path / "xx.json")
+    a = compile_language(load_language(folder))
+    b = compile_language(language_from_json(js))
+    assert a.stats == b.stats
+    out = tmp_path / "xx.hass.json"
+    import_language(js, out)
+    r = load_compiled(out)
+    r.set_list("area", HOME["area"])
+    assert top(r, "turn on the kitchen lights") == ("TurnOn", {"area": "kitchen", "domain": "light"})
+    data = out.read_bytes()
+    out.write_bytes(data[:-20])
+    with pytest.raises(ModelFileError):
+        load_compiled(out)
+
+
+def test_bad_yaml_named_by_file_and_line(tmp_path):
+    folder = write_lang(tmp_path)
+    (folder / "zz_bad.yaml").write_text("language: xx\nintents:\n  X:\n    data:\n      - sentences: [\"a\", \n",
+                                        encoding="utf-8")
+    with pytest.raises(GrammarError) as e:
+        load_language(folder)
+    assert "zz_bad.yaml:" in str(e.value)
+
+
+def test_bad_template_named_by_file_line_col(tmp_path):
+    intents = {"language": "xx", "intents": {"X": {"data": [{"sentences": ["ok", "turn (on|off"]}]}}}
+    folder = write_lang(tmp_path, intents=intents)
+    with pytest.raises(GrammarError) as e:
+        load_language(folder)
+    msg = str(e.value)
+    assert "xx_intents.yaml:" in msg and "missing ')'" in msg
+
+
+def test_bad_json_named_by_path(tmp_path):
+    p = tmp_path / "xx.json"
+    p.write_text(json.dumps({"language": "xx", "intents": {"X": {"data": [{"sentences": "not a list"}]}}}))
+    with pytest.raises(DataError) as e:
+        language_from_json(p)
+    assert "$.intents.X.data[0].sentences" in str(e.value)
+    p.write_text('{"language": "xx",')
+    with pytest.raises(GrammarError) as e:
+        language_from_json(p)
+    assert "xx.json:1:" in str(e.value)
+
+
+def test_unknown_rule_and_cycle_refused(tmp_path):
+    intents = {"language": "xx", "intents": {"X": {"data": [{"sentences": ["<nope>"]}]}}}
+    with pytest.raises(DataError, match="unknown expansion rule <nope>"):
+        compile_language(load_language(write_lang(tmp_path / "a", intents=intents)))
+    common = {**COMMON, "expansion_rules": {"a": "x <b>", "b": "y <a>"}}
+    intents = {"language": "xx", "intents": {"X": {"data": [{"sentences": ["<a>"]}]}}}
+    with pytest.raises(DataError, match="refers to itself"):
+        compile_language(load_language(write_lang(tmp_path / "b", common, intents)))
+
+
+@pytest.mark.parametrize("unit", ["oat milk ", "kitchen lamp ", "turn on ", "计时", "x", "kitchenlamp"])
+def test_linear_in_input_length(rec, unit):
+    """Adversarial inputs (a long wildcard, repeated list names, repeated template prefixes, CJK, junk):
+    CPU time per repeated unit stays flat from 200 to 1,600 units."""
+    import time
+
+    def cost(k: int) -> float:
+        text = "add " + unit * k + "to my list"
+        best = float("inf")
+        for _ in range(3):
+            t = time.process_time()
+            rec.parse(text)
+            best = min(best, time.process_time() - t)
+        return best / k
+
+    cost(50)
+    assert cost(1600) < 4 * cost(200) + 2e-6
+
+
+@pytest.mark.skipif(not (DATA / "sentences" / "zh-cn").is_dir(), reason="needs ../shared/data/ha-intents")
+def test_real_zh_cn_sentence():
+    r = Recognizer(compile_language(load_language(DATA, "zh-cn")))
+    fx = yaml.safe_load((DATA / "tests" / "zh-cn" / "_fixtures.yaml").read_text(encoding="utf-8"))
+    from edgekit.hass import home_lists
+    for k, v in home_lists(fx).items():
+        if k in r.runtime_lists:
+            r.set_list(k, v)
+    res = r.parse("打开客厅的灯")
+    assert res and res[0].intent == "HassTurnOn" and res[0].slot_values().get("area") == "客厅"
+
+
+def test_rejection_reason_names_the_word_and_what_was_expected(rec):
+    res, why = rec.parse_with_reason("turn on the kitchen banana")
+    assert res is None and "'banana'" in why and "'lights'" in why
+    assert "no template starts with 'zzz'" in rec.parse_with_reason("zzz")[1]
+    assert rec.parse_with_reason("  ?! ")[1] == "empty input"
+
+
+def test_word_glued_before_a_list(tmp_path):
+    intents = {"language": "xx", "intents": {"Where": {"data": [{"sentences": ["מה קורה ב{area}", "in[side ]{area}"]}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, intents=intents))))
+    r.set_list("area", [ListEntry("סלון", "living"), ListEntry("Kitchen", "kitchen")])
+    assert top(r, "מה קורה בסלון") == ("Where", {"area": "living"})
+    assert top(r, "inkitchen") == ("Where", {"area": "kitchen"})
+    assert top(r, "inside kitchen") == ("Where", {"area": "kitchen"})
+    assert top(r, "insidekitchen") is None  # "inside " is written with its space
+
+
+def test_tokenizer_fast_paths_cut_as_the_token_regex():
+    import random
+
+    from edgekit.hass.text import _tokenize_part, tokenize
+
+    pool = "ab Zß İı1 2.,'%°-_ 下一台 नमस्ते é\u0301 ١٢"
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 14)))
+        ref: list = []
+        _tokenize_part(text, 0, ref)
+        assert tokenize(text) == ref, text
+
+
+def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
+    """A compiled language loads and parses with the runtime dependencies only."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "xx.hass.json"
+    import_language(write_lang(tmp_path), out)
+    code = ("import sys; from edgekit.hass import load_compiled; r = load_compiled(sys.argv[1]); "
+            "r.set_list('area', ['Kitchen']); res = r.parse('turn on the kitchen lights'); "
+            "assert res and res[0].intent == 'TurnOn', res; "
+            "assert 'yaml' not in sys.modules and 'unicode_rbnf' not in sys.modules, 'imported'")
+    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
