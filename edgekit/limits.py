@@ -23,3 +23,15 @@ MAX_SPAN = 64
 
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
+
+MAX_AUTOMATON_POSITIONS = 50_000
+"""The most positions (literals and references, repeats unrolled) in one layer's compiled automaton."""
+
+MAX_AUTOMATON_TRANSITIONS = 2_000_000
+"""The most position-to-position transitions in one layer's compiled automaton."""
+
+MAX_DFA_STATES = 20_000
+"""Determinized states one layer keeps cached; past it the cache is dropped and rebuilt on demand."""
+
+MAX_TOKEN_CACHE = 100_000
+"""Distinct token texts whose typeset is cached; past it the cache is dropped (bounded memory)."""

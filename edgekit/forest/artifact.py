@@ -16,8 +16,10 @@ from ..errors import ModelFileError
 from ..atomic import atomic_write_bytes, read_bytes
 
 ARTIFACT_FORMAT = "edgekit-forest"
-ARTIFACT_VERSION = 1
-_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py")
+ARTIFACT_VERSION = 2
+# Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
+_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
+                 "model.py", "artifact.py", "../limits.py")
 _GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv")
 
 
@@ -103,21 +105,31 @@ def structure_problem(art: Any) -> str | None:
             return "bad matcher template"
     n_matchers = len(art["matchers"])
     for layer in art["layers"]:
-        if not isinstance(layer, dict) or not isinstance(layer.get("states"), list) \
-                or not isinstance(layer.get("accepts"), list) or not layer["states"]:
-            return "bad layer"
-        n = len(layer["states"])
-        for s in layer["states"]:
-            if not (isinstance(s, list) and len(s) == 2 and isinstance(s[0], list) and isinstance(s[1], list)):
-                return "bad automaton state"
-            if not all(isinstance(t, int) and 0 <= t < n for t in s[0]):
-                return "bad automaton state"
-            if not all(isinstance(tr, list) and len(tr) == 2 and isinstance(tr[0], int) and isinstance(tr[1], int)
-                       and 0 <= tr[0] < len(types) and 0 <= tr[1] < n for tr in s[1]):
-                return "bad automaton transition"
-        if not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], int) and isinstance(a[1], int)
-                   and 0 <= a[0] < n and 0 <= a[1] < n_matchers for a in layer["accepts"]):
-            return "bad automaton accept"
+        problem = _layer_problem(layer, len(types), n_matchers)
+        if problem:
+            return problem
+    return None
+
+
+def _layer_problem(layer: Any, n_types: int, n_matchers: int) -> str | None:
+    """What is wrong with one layer's position automaton (parallel lists indexed by position), or None."""
+    if not isinstance(layer, dict) or not all(isinstance(layer.get(k), list) for k in
+                                              ("types", "owner", "cap", "follow", "final")):
+        return "bad layer"
+    n = len(layer["types"])
+    if not n or any(len(layer[k]) != n for k in ("owner", "cap", "follow")):
+        return "bad layer"
+    if not all(isinstance(t, int) and (p == 0 or 0 <= t < n_types) for p, t in enumerate(layer["types"])):
+        return "bad automaton position"
+    if not all(isinstance(o, int) and (p == 0 or 0 <= o < n_matchers) for p, o in enumerate(layer["owner"])):
+        return "bad automaton position"
+    if not all(c is None or isinstance(c, str) for c in layer["cap"]):
+        return "bad automaton capture"
+    for f in layer["follow"]:
+        if not isinstance(f, list) or not all(isinstance(q, int) and 0 < q < n for q in f):
+            return "bad automaton transition"
+    if not all(isinstance(q, int) and 0 < q < n for q in layer["final"]):
+        return "bad automaton accept"
     return None
 
 

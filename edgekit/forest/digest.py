@@ -1,9 +1,13 @@
-"""Digestion: tokenize (after protecting data-word spans), then layer by layer replace the chosen cover of
-matched spans by symbols carrying values, until the top layer.
+"""Digestion into a lattice: tokenize (after protecting data-word spans), then let every layer add its
+matches as new edges over input positions, keeping every reading; the choice is made once, at the top.
 
-Ambiguity policy, per layer (DESIGN.md): the cover with the fewest elements left uncovered, then the
-fewest symbols (longest matches), then the highest total rule priority, then the leftmost match; for
-one span the highest-priority, earliest-declared matcher. Same input and grammar, same output."""
+Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered costs 1, each use
+of a rule with `cost c` costs c more; ties go to the fewest symbols, then the highest total priority,
+then the leftmost, longest match, then the earliest-declared matcher. Same input and grammar, same output.
+
+Bound: a layer reads each lattice edge once per active thread (start position within MAX_SPAN behind it,
+times the DFA states alive there), so digestion is linear in the input length. Captures are the positions
+of the automaton path, recovered from the DFA states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import gc
@@ -11,7 +15,9 @@ import re
 from decimal import Decimal
 from typing import Any, Iterator
 
-from .automaton import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
+from ..limits import MAX_SPAN, MAX_TOKEN_CACHE
+
+from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
 from .tokenize import DIGITS, PUNCT, WORD, scan
@@ -102,6 +108,135 @@ def _const(v: Any) -> Any:
     return v
 
 
+FIELD = 24  # bits per packed cost field (counts up to 16M elements never carry into the next field)
+
+
+class CostModel:
+    """A reading's cost packed into one integer, so comparing two readings is one comparison.
+
+    Most significant: uncovered input elements (`unit` each) plus rule costs (`milli` = a thousandth of
+    a unit). Below it, one block per layer, layer 1 first, each (elements of the layer below left
+    unwrapped by this layer, symbols of this layer, minus their total priority): today's layer-by-layer
+    policy, now a tie-breaker among readings that cover the input equally well."""
+
+    def __init__(self, n_layers: int) -> None:
+        self.n_layers = n_layers
+        self.block = [1 << (3 * FIELD * (n_layers - layer)) for layer in range(n_layers + 1)]
+        self.milli = self.block[0]
+        self.unit = 1000 * self.milli
+        unwrapped = [b << (2 * FIELD) for b in self.block]
+        # read[L][l]: an element of layer l read by a rule of layer L (or the top, L = n_layers + 1)
+        self.read = [[sum(unwrapped[j] for j in range(lower + 1, upper)) for lower in range(upper)]
+                     for upper in range(n_layers + 2)]
+
+    def own(self, layer: int, priority: int, cost_milli: int) -> int:
+        """What one symbol of a matcher adds: its rule cost, one symbol and its priority at its layer."""
+        return cost_milli * self.milli + (self.block[layer] << FIELD) - self.block[layer] * priority
+
+    def top(self, e: "Edge") -> int:
+        """What an edge costs as one part of a reading of the whole input."""
+        stay = self.read[self.n_layers + 1][e.layer]
+        return self.unit + stay if e.matcher < 0 else e.cost + stay
+
+    def value(self, cost: int) -> float:
+        """A packed cost as a number: uncovered elements plus rule costs (the layer blocks below only
+        break ties and add a fraction too small to change that number's order)."""
+        return cost / self.unit
+
+    def fields(self, cost: int) -> list[tuple[str, int]]:
+        """The named fields of a packed cost, most significant first."""
+        out = []
+        for layer in range(self.n_layers, 0, -1):
+            for part, name in ((0, "priority"), (1, "symbols"), (2, "unwrapped")):
+                unit = self.block[layer] << (part * FIELD)
+                nxt = unit << FIELD
+                rem = cost % nxt
+                if rem >= nxt >> 1:
+                    rem -= nxt
+                cost -= rem
+                out.append((f"layer {layer} {name}", rem // unit if name != "priority" else -(rem // unit)))
+        out.append(("uncovered + rule costs", cost // self.milli))
+        out.reverse()
+        return out
+
+    def why(self, lost: int, won: int) -> str:
+        """Why a reading lost: the first field in which it is worse."""
+        for (name, a), (_n, b) in zip(self.fields(lost), self.fields(won)):
+            if a != b:
+                shown = (f"{a / 1000:g} vs {b / 1000:g}" if name.startswith("uncovered") else f"{a} vs {b}")
+                return f"{name}: {shown}"
+        return "tie, broken by position (leftmost, longest) and declaration order"
+
+
+class Edge:
+    """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
+    whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
+
+    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read")
+
+    def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
+                 elem: Element | None = None) -> None:
+        self.start, self.end, self.tsid, self.matcher, self.layer = start, end, tsid, matcher, layer
+        self.wrappers: list[Edge] | None = None  # derivations whose only child is this edge
+        self.read = 0  # what reading this edge costs a rule of the layer being run (see _read_costs)
+        self.cost, self.chain, self.elem = cost, chain, elem
+
+    def children(self) -> tuple[list["Edge"], list[int]]:
+        kids, states = [], []
+        ent = self.chain
+        while ent is not None:
+            kids.append(ent[2])
+            states.append(ent[3])
+            ent = ent[1]
+        kids.reverse()
+        states.reverse()
+        return kids, states
+
+
+class Lattice:
+    """Every reading the layers found: `out[i]` are the edges starting at input position i."""
+
+    def __init__(self, text: str, base: list[Element], out: list[list[Edge]], costs: CostModel) -> None:
+        self.text, self.base, self.out, self.costs = text, base, out, costs
+
+    @property
+    def n(self) -> int:
+        return len(self.base)
+
+    def best_paths(self, k: int = 1) -> list[tuple[int, list[Edge]]]:
+        """The k cheapest readings of the whole input, each (cost, edges left to right)."""
+        n = len(self.base)
+        best: list[list[tuple]] = [[] for _ in range(n + 1)]
+        best[n] = [(0, False, 0, 0, None, 0)]
+        top = self.costs.top
+        for i in range(n - 1, -1, -1):
+            cands = []
+            for e in self.out[i]:
+                c0 = top(e)
+                for rank, nxt in enumerate(best[e.end]):
+                    cands.append((c0 + nxt[0], e.matcher < 0, -e.end, e.matcher, e, rank))
+                    if k == 1:
+                        break
+            if k == 1:
+                best[i] = [min(cands, key=_path_key)]
+            else:
+                cands.sort(key=_path_key)
+                best[i] = cands[:k]
+        out = []
+        for head in best[0]:
+            edges, node, pos = [], head, 0
+            while node[4] is not None:
+                edges.append(node[4])
+                pos = node[4].end
+                node = best[pos][node[5]]
+            out.append((head[0], edges))
+        return out
+
+
+def _path_key(c: tuple) -> tuple:
+    return c[:4]
+
+
 class Digester:
     """Runs a compiled forest artifact over text."""
 
@@ -111,8 +246,7 @@ class Digester:
         self.vocab: dict[str, int] = artifact["vocab"]
         self.matchers: list[dict] = artifact["matchers"]
         self.tables = artifact["tables"]
-        priorities = [m["priority"] for m in self.matchers]
-        self.layers = [LayerMatcher(l["states"], l["accepts"], priorities, self.typesets) for l in artifact["layers"]]
+        self.layers = [LayerMatcher(l, self.typesets) for l in artifact["layers"]]
         self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]]
         self._data_always: set[int] = set()
         self._data_digit: set[int] = set()
@@ -125,10 +259,11 @@ class Digester:
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
         self._tok_ts: dict[tuple[str, str], int] = {}
-        self._sym_ts: dict[tuple[int, int], int] = {}
-        self._paths: dict[tuple, tuple] = {}
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the artifact itself stays plain data)
+        self.costs = CostModel(len(self.layers))
+        self.own_cost = [self.costs.own(m["layer"], m["priority"], m.get("cost", 0)) for m in self.matchers]
+        self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
         self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
                           else None for m in self.matchers]
@@ -136,27 +271,18 @@ class Digester:
                                  for m in self.matchers]
         self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
                          for m in self.matchers]
+        self.layer_of = [m["layer"] for m in self.matchers]
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
-        key = (text, kind)
-        tsid = self._tok_ts.get(key)
-        if tsid is None:
-            types = {T_TOKEN, T_ANY, _KIND_TYPE[kind]}
-            lit = self.vocab.get(text.casefold())
-            if lit is not None:
-                types.add(lit)
-            tsid = self._tok_ts[key] = self.typesets.intern(frozenset(types))
-        return tsid
-
-    def _symbol_tsid(self, mtype: int, unit: Element | None) -> int:
-        key = (mtype, -1 if unit is None else unit.tsid)
-        tsid = self._sym_ts.get(key)
-        if tsid is None:
-            types = {mtype, T_ANY}
-            if unit is not None:
-                types |= self.typesets.sets[unit.tsid]
-            tsid = self._sym_ts[key] = self.typesets.intern(frozenset(types))
+        types = {T_TOKEN, T_ANY, _KIND_TYPE[kind]}
+        lit = self.vocab.get(text.casefold())
+        if lit is not None:
+            types.add(lit)
+        tsid = self.typesets.intern(frozenset(types))
+        if len(self._tok_ts) >= MAX_TOKEN_CACHE:
+            self._tok_ts.clear()
+        self._tok_ts[(text, kind)] = tsid
         return tsid
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
@@ -202,84 +328,143 @@ class Digester:
         self._tokens(text, pos, len(text), out)
         return out
 
-    # ---- layers ---------------------------------------------------------------------------------
-    def digest(self, text: str) -> list[Element]:
-        """Digest text through every layer; returns the top-level element sequence."""
+    # ---- the lattice ----------------------------------------------------------------------------
+    def lattice(self, text: str, k: int = 1) -> Lattice:
+        """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
+        for layer in self.layers:
+            if layer.full:
+                layer.reset()
         if len(text) < 20_000:
-            return self._digest(text)
+            return self._lattice(text, k)
         # Elements form no reference cycles; pausing the cycle collector keeps huge inputs linear.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._digest(text)
+            return self._lattice(text, k)
         finally:
             if enabled:
                 gc.enable()
 
-    def _digest(self, text: str) -> list[Element]:
-        seq = self.elements(text)
-        for layer_no, layer in enumerate(self.layers, 1):
-            if not seq:
+    def _lattice(self, text: str, k: int) -> Lattice:
+        base = self.elements(text)
+        out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
+        out.append([])
+        by_layer: list[list[Edge]] = [[edges[0] for edges in out[:-1]]]
+        for number, layer in enumerate(self.layers, 1):
+            self._read_costs(by_layer, number)
+            by_layer.append(self._read_layer(layer, number, out, len(base), k))
+        return Lattice(text, base, out, self.costs)
+
+    def _read_costs(self, by_layer: list[list[Edge]], number: int) -> None:
+        """What each edge costs a rule of layer `number` that reads it: its own cost plus the layers it
+        stays unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
+        layer-by-layer policy counted a unit-wrapped element as its wrapper)."""
+        gaps = self.costs.read[number]
+        for lower in range(number - 1, -1, -1):
+            g = gaps[lower]
+            for e in by_layer[lower]:
+                c = e.cost + g
+                if e.wrappers:
+                    for w in e.wrappers:
+                        if w.layer < number and w.read < c:
+                            c = w.read
+                e.read = c
+
+    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> list[Edge]:
+        """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
+        the k cheapest entries each), adding an edge for every accepted span and matcher."""
+        threads: list[dict | None] = [None] * (n + 1)
+        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        own, symbol_ts = self.own_cost, self.symbol_ts
+        made: list[Edge] = []
+        for p in range(n + 1):
+            here = threads[p]
+            threads[p] = None
+            if here:
+                found: dict[tuple[int, int], list] = {}
+                for key, entries in here.items():
+                    acc = accepts[key & 0xFFFFFFFF]
+                    if acc:
+                        start = key >> 32
+                        for m in acc:
+                            lst = found.setdefault((start, m), [])
+                            for ent in entries:
+                                lst.append((ent[0] + own[m], ent))
+                for (start, m), lst in found.items():
+                    if len(lst) > 1:
+                        lst.sort(key=_first)
+                    for cost, ent in lst[:k]:
+                        e = Edge(start, p, symbol_ts[m], m, number, cost, ent)
+                        out[start].append(e)
+                        made.append(e)
+                        if ent[1] is None:
+                            child = ent[2]
+                            if child.wrappers is None:
+                                child.wrappers = [e]
+                            else:
+                                child.wrappers.append(e)
+            if p == n:
                 break
-            tsids = [e.tsid for e in seq]
-            hits = layer.matches(tsids)
-            if hits is None:
-                continue
-            seq = self._apply_cover(seq, hits, layer_no, text)
-        return seq
-
-    def _apply_cover(self, seq: list[Element], hits: list, layer_no: int, source: str) -> list[Element]:
-        n = len(seq)
-        choice = self._disjoint_choice(hits) or self._best_cover(hits)
-        out: list[Element] = []
-        i = 0
-        while i < n:
-            c = choice[i]
-            if c is None:
-                out.append(seq[i])
-                i += 1
-            else:
-                j, m = c
-                out.append(self._symbol(m, tuple(seq[i:j]), layer_no, source))
-                i = j
-        return out
-
-    @staticmethod
-    def _disjoint_choice(hits: list) -> list | None:
-        """Fast path: one match per start and no overlaps, so taking every match is the best cover."""
-        reach = 0
-        for i, opts in enumerate(hits):
-            if opts:
-                if len(opts) > 1 or i < reach:
-                    return None
-                reach = opts[0][0]
-        return [opts[0] if opts else None for opts in hits]
-
-    def _best_cover(self, hits: list) -> list:
-        """Right-to-left DP over covers; cost packs (uncovered, symbols, -priority) into one integer.
-        Ties prefer a match at the current position, longest first (hits are sorted by end)."""
-        n = len(hits)
-        uncovered, symbol = 1 << 64, 1 << 32
-        cost = [0] * (n + 1)
-        cost[n] = 1 << 31
-        choice: list = [None] * (n + 1)
-        matchers = self.matchers
-        for i in range(n - 1, -1, -1):
-            best, ch = cost[i + 1] + uncovered, None
-            for j, m in reversed(hits[i] or ()):
-                c = cost[j] + symbol - matchers[m]["priority"]
-                if c < best or (c == best and ch is None):
-                    best, ch = c, (j, m)
-            cost[i], choice[i] = best, ch
-        return choice
+            edges = out[p][::-1]
+            for e in edges:  # new threads starting here (later layers first: ties keep the more digested edge)
+                key = START << 24 | e.tsid
+                d = cache.get(key)
+                if d is None:
+                    d = step(START, e.tsid)
+                if d != DEAD:
+                    _push(threads, e.end, (p << 32) | d, (e.read, None, e, d), k)
+            if here:
+                for key, entries in here.items():
+                    start, d0 = key >> 32, key & 0xFFFFFFFF
+                    limit = start + MAX_SPAN
+                    base_key = d0 << 24
+                    for e in edges:
+                        if e.end > limit:
+                            continue
+                        d = cache.get(base_key | e.tsid)
+                        if d is None:
+                            d = step(d0, e.tsid)
+                        if d == DEAD:
+                            continue
+                        tkey = (start << 32) | d
+                        for ent in entries:
+                            _push(threads, e.end, tkey, (ent[0] + e.read, ent, e, d), k)
+        return made
 
     # ---- symbols ------------------------------------------------------------------------------------
-    def _symbol(self, mi: int, children: tuple, layer_no: int, source: str) -> Element:
+    def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
+        """The element (value, text, children) of one derivation; only chosen derivations are built."""
+        if edge.elem is not None:
+            return edge.elem
+        got = memo.get(id(edge))
+        if got is not None:
+            return got
+        kids, states = edge.children()
+        children = tuple(self.element(c, source, memo) for c in kids)
+        mi = edge.matcher
+        binds: dict[str, Any] = {}
+        caps = self.matchers[mi]["captures"]
+        if caps:
+            binds = {name: [] for name, multi in caps.items() if multi}
+            layer = self.layers[self.layer_of[mi] - 1]
+            for child, pos in zip(children, layer.path(mi, states)):
+                name = layer.cap[pos]
+                if name is not None:
+                    if caps[name]:
+                        binds[name].append(child)
+                    else:
+                        binds[name] = child
+        el = self._symbol(mi, children, binds, source)
+        memo[id(edge)] = el
+        return el
+
+    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
         m = self.matchers[mi]
         first = children[0]
         unit = first if len(children) == 1 else None
-        e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
-                    None, None, mi, children, layer_no)
+        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
+                    None, None, mi, children, self.layer_of[mi])
+        e.captures = binds
         if m["kind"] == "entry":
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
@@ -287,13 +472,11 @@ class Digester:
             e.value = self.entry_values[mi]
             return e
         value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
-        if value_fn is None and text_fn is None:  # captures are bound lazily, only if a frame needs them
+        if value_fn is None and text_fn is None:
             symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
             e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
             e.text = join_texts(children)
             return e
-        binds = self.bind(mi, children) if m["captures"] else {}
-        e.captures = binds
         env = _Captures(binds, source)
         try:
             if value_fn is not None:
@@ -311,75 +494,27 @@ class Digester:
             e.value, e.text = None, join_texts(children)
         return e
 
-    def bind(self, mi: int, children: tuple) -> dict[str, Any]:
-        """Which element each capture of rule `mi` took: the template is re-matched over the span once
-        per distinct (rule, child typesets) and the resulting path is cached."""
-        key = (mi, tuple(c.tsid for c in children))
-        path = self._paths.get(key)
-        if path is None:
-            if len(self._paths) > 200_000:
-                self._paths.clear()
-            path = self._paths[key] = self._bind_path(self.matchers[mi], children)
-        out: dict[str, Any] = {name: [] for name, multi in self.matchers[mi]["captures"].items() if multi}
-        for name, index, tid, multi in path:
-            elem = self._descend(children[index], tid)
-            if multi:
-                out[name].append(elem)
-            else:
-                out[name] = elem
-        return out
 
-    def _bind_path(self, m: dict, children: tuple) -> tuple:
-        caps: dict[str, bool] = m["captures"]
-        for end, binds in self._walk(m["template"], children, 0, ()):
-            if end == len(children):
-                items = []
-                while binds:
-                    items.append(binds[0])
-                    binds = binds[1]
-                return tuple((name, index, tid, caps[name]) for name, index, tid in reversed(items))
-        return ()
+def _first(item: tuple) -> int:
+    return item[0]
 
-    def _descend(self, e: Element, tid: int) -> Element:
-        """With unit subsumption a symbol also counts as its only child's types: find the element of type tid."""
-        while e.matcher >= 0 and self.matchers[e.matcher]["type"] != tid and e.unit is not None:
-            e = e.unit
-        return e
 
-    def _walk(self, node: list, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
-        tag = node[0]
-        if tag == "lit" or tag == "ref":
-            if pos < len(elems):
-                tid = self.vocab.get(node[1]) if tag == "lit" else self.class_ids.get(node[1])
-                if tid is not None and tid in self.typesets.sets[elems[pos].tsid]:
-                    if tag == "ref" and node[2]:
-                        yield pos + 1, ((node[2], pos, tid), binds)
-                    else:
-                        yield pos + 1, binds
-        elif tag == "seq":
-            yield from self._walk_seq(node[1], 0, elems, pos, binds)
-        elif tag == "alt":
-            for child in node[1]:
-                yield from self._walk(child, elems, pos, binds)
-        elif tag == "opt":
-            yield from self._walk(node[1], elems, pos, binds)
-            yield pos, binds
-        elif tag == "rep":
-            yield from self._walk_rep(node[1], node[2], node[3], 0, elems, pos, binds)
-
-    def _walk_seq(self, items: list, k: int, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
-        if k == len(items):
-            yield pos, binds
-            return
-        for p, b in self._walk(items[k], elems, pos, binds):
-            yield from self._walk_seq(items, k + 1, elems, p, b)
-
-    def _walk_rep(self, child: list, lo: int, hi: int | None, count: int, elems: tuple, pos: int,
-                  binds: Any) -> Iterator[tuple[int, Any]]:
-        if hi is None or count < hi:
-            for p, b in self._walk(child, elems, pos, binds):
-                if p > pos:
-                    yield from self._walk_rep(child, lo, hi, count + 1, elems, p, b)
-        if count >= lo:
-            yield pos, binds
-
+def _push(threads: list, node: int, key: int, entry: tuple, k: int) -> None:
+    """Add a thread entry at a lattice node, keeping the k cheapest per (start, DFA state); ties keep the
+    entry that came first."""
+    bucket = threads[node]
+    if bucket is None:
+        threads[node] = {key: [entry]}
+        return
+    entries = bucket.get(key)
+    if entries is None:
+        bucket[key] = [entry]
+    elif k == 1:
+        if entry[0] < entries[0][0]:
+            entries[0] = entry
+    elif len(entries) < k or entry[0] < entries[-1][0]:
+        at = len(entries)
+        while at and entries[at - 1][0] > entry[0]:
+            at -= 1
+        entries.insert(at, entry)
+        del entries[k:]

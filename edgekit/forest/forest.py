@@ -6,19 +6,21 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from ..errors import GrammarError, ModelFileError
 from . import artifact as artifact_io
-from .automaton import DEAD, T_PUNCT, LayerMatcher, build_nfa
-from .digest import Digester, Element, join_texts
+from ..limits import MAX_SPAN
+from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
+from .digest import Digester, Element, Lattice, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
-from .trace import Trace, TraceNode
+from .trace import LostReading, Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
 NO_INTENT = "no intent rule covers the input"
 COMPILED_SUFFIX = ".forestc"
+EXPLAIN_READINGS = 6  # explain lists up to this many readings (the winner and those that lost)
 
 
 class Forest:
@@ -34,28 +36,56 @@ class Forest:
     # ---- public API ------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
         """Rewrite text into its canonical form; words no rule covers pass through unchanged."""
-        return join_texts(self._digester.digest(_check_text(text)))
+        return join_texts(self._reading(self._digester.lattice(_check_text(text))))
 
-    def parse(self, text: str) -> Frame | None:
-        """The frame (intent + typed slots) of a command, or None when no intent rule covers it."""
-        return self._frame(self._digester.digest(_check_text(text)))
+    @overload
+    def parse(self, text: str, n: None = None) -> Frame | None: ...
+
+    @overload
+    def parse(self, text: str, n: int) -> list[Frame]: ...
+
+    def parse(self, text: str, n: int | None = None) -> Frame | None | list[Frame]:
+        """The frame (intent + typed slots) of a command, or None when no intent rule covers it.
+
+        With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
+        reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
+        text = _check_text(text)
+        if n is None:
+            frames = self._frames(self._digester.lattice(text), 1)
+            return frames[0] if frames else None
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        return self._frames(self._digester.lattice(text, n), n)
 
     def parse_with_reason(self, text: str) -> tuple[Frame | None, str | None]:
         """The frame, or None and why not (how far the closest intent rule got), from one digestion."""
         text = _check_text(text)
-        seq = self._digester.digest(text)
-        frame = self._frame(seq)
-        if frame is not None:
-            return frame, None
-        return None, (self._rejection(seq, text) if self.intents else None) or NO_INTENT
+        lat = self._digester.lattice(text)
+        frames = self._frames(lat, 1)
+        if frames:
+            return frames[0], None
+        return None, (self._rejection(lat) if self.intents else None) or NO_INTENT
 
     def explain(self, text: str) -> Trace:
-        """The digestion tree of text: rule, file:line, layer, span and value of every symbol."""
+        """The digestion tree of text: rule, file:line, layer, span and value of every symbol, and the
+        readings that lost with the reason they lost."""
         text = _check_text(text)
-        seq = self._digester.digest(text)
-        frame = self._frame(seq)
-        rejection = None if frame is not None or not self.intents else self._rejection(seq, text)
-        return Trace(text, join_texts(seq), [self._node(e, text) for e in seq], frame, rejection)
+        lat = self._digester.lattice(text)
+        paths = lat.best_paths(EXPLAIN_READINGS)
+        memo: dict[int, Element] = {}
+        seq = [self._digester.element(e, text, memo) for e in paths[0][1]]
+        output = join_texts(seq)
+        frames = self._frames(lat, 1)
+        frame = frames[0] if frames else None
+        rejection = None if frame is not None or not self.intents else self._rejection(lat)
+        losing, seen = [], {output}
+        for cost, edges in paths[1:]:
+            reading = join_texts([self._digester.element(e, text, memo) for e in edges])
+            if reading not in seen:
+                seen.add(reading)
+                losing.append(LostReading(reading, lat.costs.value(cost), lat.costs.why(cost, paths[0][0])))
+        return Trace(text, output, [self._node(e, text) for e in seq], frame, rejection,
+                     lat.costs.value(paths[0][0]), losing)
 
     def expand(self, rule: str, limit: int | None = 100) -> list[str]:
         """Phrasings a rule or class covers (the multiplication rule), up to `limit`."""
@@ -85,7 +115,7 @@ class Forest:
             "lexicon_entries": sum(1 for m in ms if m["kind"] == "entry"),
             "rules": sum(1 for m in ms if m["kind"] == "rule"), "intents": len(self.intents),
             "vocabulary": len(self.artifact["vocab"]),
-            "automaton_states": sum(len(l["states"]) for l in self.artifact["layers"]),
+            "automaton_states": sum(len(l["types"]) for l in self.artifact["layers"]),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -103,23 +133,38 @@ class Forest:
             self._expander = Expander(self.artifact)
         return self._expander
 
-    def _frame(self, seq: list[Element]) -> Frame | None:
-        content = [e for e in seq if not _is_punct(e, self._digester)]
-        if len(content) != 1:
-            return None
-        e: Element | None = content[0]
-        matchers = self._digester.matchers
-        while e is not None and e.matcher >= 0:
-            m = matchers[e.matcher]
-            if m.get("intent"):
-                return Frame(m["intent"], self._slots(e), m["name"], f"{m['where'][0]}:{m['where'][1]}", e.text)
-            e = e.unit
-        return None
+    def _reading(self, lat: Lattice) -> list[Element]:
+        memo: dict[int, Element] = {}
+        return [self._digester.element(e, lat.text, memo) for e in lat.best_paths(1)[0][1]]
+
+    def _frames(self, lat: Lattice, n: int) -> list[Frame]:
+        """The n cheapest distinct frames: intent derivations spanning every non-punctuation element."""
+        d = self._digester
+        content = [i for i, e in enumerate(lat.base) if not _is_punct(e, d)]
+        if not content or not self._intent_ids:
+            return []
+        lo, hi, total = content[0], content[-1] + 1, lat.n
+        cands = [e for s in range(lo + 1) for e in lat.out[s] if e.end >= hi and e.matcher in self._intent_ids]
+        top = lat.costs.top
+        punct = top(lat.out[0][0])  # what each element left outside costs
+        cost = {id(e): top(e) + punct * (e.start + total - e.end) for e in cands}
+        cands.sort(key=lambda e: (cost[id(e)], e.matcher, e.start))
+        memo: dict[int, Element] = {}
+        frames: list[Frame] = []
+        for e in cands:
+            el = d.element(e, lat.text, memo)
+            m = d.matchers[e.matcher]
+            f = Frame(m["intent"], self._slots(el), m["name"], f"{m['where'][0]}:{m['where'][1]}", el.text,
+                      lat.costs.value(cost[id(e)]))
+            if f not in frames:
+                frames.append(f)
+                if len(frames) == n:
+                    break
+        return frames
 
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
-        captures = e.captures if e.captures is not None else self._digester.bind(e.matcher, e.children)
-        for name, b in captures.items():
+        for name, b in (e.captures or {}).items():
             if isinstance(b, list):
                 if not b:
                     continue
@@ -150,52 +195,73 @@ class Forest:
                          surface, e.text, e.value, m.get("intent"), e.error,
                          [self._node(c, text) for c in e.children] if m["kind"] == "rule" else [])
 
-    def _rejection(self, seq: list[Element], text: str) -> str:
-        """Run each intent rule alone over the final sequence; report the one that got furthest."""
-        content = [e for e in seq if not _is_punct(e, self._digester)]
+    def _rejection(self, lat: Lattice) -> str:
+        """Run each intent rule alone over the lattice (punctuation skipped); report the one that got furthest."""
+        d = self._digester
+        content = [i for i, e in enumerate(lat.base) if not _is_punct(e, d)]
         if not content:
             return "empty input"
-        best: tuple[int, int, int] | None = None  # (progress, -matcher, state)
-        for mi, matcher in self._intent_automata().items():
-            state, k = matcher.start, 0
-            for e in content:
-                nxt = matcher.step(state, e.tsid)
-                if nxt == DEAD:
-                    break
-                state, k = nxt, k + 1
-            if matcher.best[state] >= 0 and k == len(content):
+        lo, hi = content[0], content[-1] + 1
+        best: tuple[int, int, int, int] | None = None  # (end, parts, -matcher, state)
+        for mi, auto in self._intent_automata().items():
+            reached: dict[int, dict[int, int]] = {lo: {START: 0}}
+            far, whole = (lo, 0, START), False
+            for p in range(lo, min(lat.n, lo + MAX_SPAN) + 1):
+                here = reached.pop(p, None)
+                if not here:
+                    continue
+                for state, parts in here.items():
+                    if (p, parts) > far[:2]:
+                        far = (p, parts, state)
+                    if p >= hi and mi in auto.accepts[state]:
+                        whole = True
+                    if p == lat.n:
+                        continue
+                    for e in lat.out[p]:
+                        if e.matcher < 0 and _is_punct(e.elem, d):
+                            reached.setdefault(e.end, {}).setdefault(state, parts)
+                            continue
+                        nxt = auto.step(state, e.tsid)
+                        if nxt != DEAD:
+                            reached.setdefault(e.end, {}).setdefault(nxt, parts + 1)
+            if whole:
                 continue
-            if best is None or (k, -mi) > best[:2]:
-                best = (k, -mi, state)
+            if best is None or (far[0], far[1], -mi) > best[:3]:
+                best = (far[0], far[1], -mi, far[2])
         if best is None:
             return NO_INTENT
-        k, neg_mi, state = best
-        m = self._digester.matchers[-neg_mi]
-        matcher = self._intent_automata()[-neg_mi]
+        end, k, neg_mi, state = best
+        m = d.matchers[-neg_mi]
+        auto = self._intent_automata()[-neg_mi]
         types = self.artifact["types"]
-        expected = sorted({_display_type(types[t]) for s in matcher.dfa[state] for t in matcher.trans[s]})
+        expected = sorted({_display_type(types[t]) for t in auto.expected_types(state)})
         where = f"{m['name']} ({m['where'][0]}:{m['where'][1]})"
-        if k < len(content):
-            got = text[content[k].start:content[k].end]
+        if end < hi:
+            nxt_el = next(lat.base[i] for i in content if i >= end)
+            got = lat.text[nxt_el.start:nxt_el.end]
             return (f"closest rule {where} matched {k} of the input's parts, then found {got!r} "
                     f"where it expected {' or '.join(expected[:8]) or 'the end'}")
         return f"closest rule {where} matched the whole input but needs more: expected {' or '.join(expected[:8])}"
+
+    @property
+    def _intent_ids(self) -> frozenset[int]:
+        ids = self.__dict__.get("_intent_id_set")
+        if ids is None:
+            ids = self.__dict__["_intent_id_set"] = frozenset(
+                mi for mi, m in enumerate(self._digester.matchers) if m.get("intent"))
+        return ids
 
     def _intent_automata(self) -> dict[int, LayerMatcher]:
         if self._intent_matchers is None:
             d = self._digester
             vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
-            priorities = [m["priority"] for m in d.matchers]
             for mi, m in enumerate(d.matchers):
                 if not m.get("intent"):
                     continue
-                states: list = [[[], []]]
-                end = build_nfa(m["template"], states, 0,
-                                lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
-                states.append([[], []])
-                states[end][0].append(len(states) - 1)
-                self._intent_matchers[mi] = LayerMatcher(states, [[len(states) - 1, mi]], priorities, d.typesets)
+                builder = PositionsBuilder()
+                builder.add(m["template"], mi, lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
+                self._intent_matchers[mi] = LayerMatcher(builder.to_json(), d.typesets)
         return self._intent_matchers
 
 

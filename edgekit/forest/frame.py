@@ -41,6 +41,7 @@ class Frame:
     rule: str = ""
     where: str = ""
     text: str = ""
+    cost: float = field(default=0.0, compare=False)  # the reading's cost (see grammars/README.md, "Ambiguity")
 
     def __getitem__(self, name: str) -> Any:
         return self.slots[name].value

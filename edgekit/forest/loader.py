@@ -18,13 +18,13 @@ from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_REPEAT  # noqa: E402  (documented in SECURITY.md)
 
-_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list")
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list")
 _FRIENDLY = {
     "NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number", "REGEX": "a /regex/",
     "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
     "LESSTHAN": "'<'", "MORETHAN": "'>'", "COLON": "':'", "EQUAL": "'='", "VBAR": "'|'", "COMMA": "','",
     "$END": "end of file", "RULE": "'rule'", "LEXICON": "'lexicon'", "DATA": "'data'", "TABLE": "'table'",
-    "IMPORT": "'import'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
+    "IMPORT": "'import'", "COST": "'cost'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
     "PLUS": "'+'", "STAR": "'*'", "MINUS": "'-'", "QMARK": "'?'", "PRIORITY": "'priority'", "DOT": "'.'",
 }
 
@@ -186,12 +186,16 @@ class _FileReader:
     def rule(self, st: Tree) -> Rule:
         name_tok, *rest = st.children
         priority, rest = self._priority(rest)
+        cost = 0
+        if rest and isinstance(rest[0], Tree) and rest[0].data == "cost":
+            cost = round(float(rest[0].children[0]) * 1000)
+            rest = rest[1:]
         after = []
         if isinstance(rest[0], Tree) and rest[0].data == "after":
             after = [[str(t), t.line, t.column] for t in rest[0].children]
             rest = rest[1:]
         alts, *clauses = rest
-        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after)
+        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after, cost=cost)
         for c in clauses:
             if c.data == "value_clause":
                 if rule.value is not None:

@@ -77,6 +77,7 @@ class Rule:
     value_where: Where | None = None
     text_where: Where | None = None
     after: list = field(default_factory=list)  # [name, line, col]: rules this one must sit above
+    cost: int = 0  # thousandths of an uncovered element, added to every reading that uses the rule
 
 
 @dataclass
