@@ -19,7 +19,7 @@ MAX_REPEAT = 64
 """The largest upper bound of a template repeat `{m,n}`."""
 
 MAX_SPAN = 64
-"""The most elements (tokens or symbols) one rule match can cover; keeps digestion linear in the input."""
+"""The most input elements (tokens, data spans) one rule match can cover; keeps digestion linear in the input."""
 
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""

@@ -150,7 +150,14 @@ class LayerMatcher:
             for q in targets:
                 self.pred[q].append(p)
         self.typesets = typesets
+        self.alphabet = frozenset(self.types[1:])
+        self.relevant: dict[int, bool] = {}
         self.reset()
+
+    def is_relevant(self, tsid: int) -> bool:
+        """Whether an element of this typeset can ever be read by this layer (cached)."""
+        r = self.relevant[tsid] = not self.alphabet.isdisjoint(self.typesets.sets[tsid])
+        return r
 
     def reset(self) -> None:
         """Forget the determinized states (the caches are rebuilt on demand; called when they grow too big)."""

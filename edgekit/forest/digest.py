@@ -108,7 +108,8 @@ def _const(v: Any) -> Any:
     return v
 
 
-FIELD = 24  # bits per packed cost field (counts up to 16M elements never carry into the next field)
+FIELD = 24  # bits per packed count field (counts up to 16M elements never carry into the next field)
+ORDER = 40  # bits of the declaration-order field (sums of matcher indexes)
 
 
 class CostModel:
@@ -116,22 +117,29 @@ class CostModel:
 
     Most significant: uncovered input elements (`unit` each) plus rule costs (`milli` = a thousandth of
     a unit). Below it, one block per layer, layer 1 first, each (elements of the layer below left
-    unwrapped by this layer, symbols of this layer, minus their total priority): today's layer-by-layer
-    policy, now a tie-breaker among readings that cover the input equally well."""
+    unwrapped by this layer, symbols of this layer, minus their total priority, their declaration
+    indexes): today's layer-by-layer policy, now a tie-breaker among readings that cover the input
+    equally well."""
+
+    _PARTS = ((3 * FIELD + ORDER, "unwrapped"), (2 * FIELD + ORDER, "symbols"), (FIELD + ORDER, "priority"),
+              (ORDER, "declaration order"))
 
     def __init__(self, n_layers: int) -> None:
         self.n_layers = n_layers
-        self.block = [1 << (3 * FIELD * (n_layers - layer)) for layer in range(n_layers + 1)]
+        width = 3 * FIELD + ORDER
+        self.block = [1 << (width * (n_layers - layer)) for layer in range(n_layers + 1)]
         self.milli = self.block[0]
         self.unit = 1000 * self.milli
-        unwrapped = [b << (2 * FIELD) for b in self.block]
+        unwrapped = [b << (2 * FIELD + ORDER) for b in self.block]
         # read[L][l]: an element of layer l read by a rule of layer L (or the top, L = n_layers + 1)
         self.read = [[sum(unwrapped[j] for j in range(lower + 1, upper)) for lower in range(upper)]
                      for upper in range(n_layers + 2)]
 
-    def own(self, layer: int, priority: int, cost_milli: int) -> int:
-        """What one symbol of a matcher adds: its rule cost, one symbol and its priority at its layer."""
-        return cost_milli * self.milli + (self.block[layer] << FIELD) - self.block[layer] * priority
+    def own(self, layer: int, priority: int, cost_milli: int, index: int) -> int:
+        """What one symbol of a matcher adds: its rule cost, one symbol, its priority and its
+        declaration index, at its layer."""
+        b = self.block[layer]
+        return cost_milli * self.milli + (b << (FIELD + ORDER)) - (b << ORDER) * priority + b * index
 
     def top(self, e: "Edge") -> int:
         """What an edge costs as one part of a reading of the whole input."""
@@ -147,14 +155,16 @@ class CostModel:
         """The named fields of a packed cost, most significant first."""
         out = []
         for layer in range(self.n_layers, 0, -1):
-            for part, name in ((0, "priority"), (1, "symbols"), (2, "unwrapped")):
-                unit = self.block[layer] << (part * FIELD)
-                nxt = unit << FIELD
+            low = 0
+            for shift, name in reversed(self._PARTS):
+                unit = self.block[layer] << (shift - (ORDER if name == "declaration order" else FIELD))
+                nxt = self.block[layer] << shift
                 rem = cost % nxt
                 if rem >= nxt >> 1:
                     rem -= nxt
                 cost -= rem
-                out.append((f"layer {layer} {name}", rem // unit if name != "priority" else -(rem // unit)))
+                out.append((f"layer {layer} {name}", (rem - low) // unit * (-1 if name == "priority" else 1)))
+                low = 0
         out.append(("uncovered + rule costs", cost // self.milli))
         out.reverse()
         return out
@@ -165,20 +175,21 @@ class CostModel:
             if a != b:
                 shown = (f"{a / 1000:g} vs {b / 1000:g}" if name.startswith("uncovered") else f"{a} vs {b}")
                 return f"{name}: {shown}"
-        return "tie, broken by position (leftmost, longest) and declaration order"
+        return "tie, broken by position (leftmost, longest)"
 
 
 class Edge:
     """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
 
-    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read")
+    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at")
 
     def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
                  elem: Element | None = None) -> None:
         self.start, self.end, self.tsid, self.matcher, self.layer = start, end, tsid, matcher, layer
         self.wrappers: list[Edge] | None = None  # derivations whose only child is this edge
-        self.read = 0  # what reading this edge costs a rule of the layer being run (see _read_costs)
+        self.read = 0  # what reading this edge costs a rule of layer `read_at` (see _read_cost)
+        self.read_at = 0
         self.cost, self.chain, self.elem = cost, chain, elem
 
     def children(self) -> tuple[list["Edge"], list[int]]:
@@ -209,6 +220,8 @@ class Lattice:
         best: list[list[tuple]] = [[] for _ in range(n + 1)]
         best[n] = [(0, False, 0, 0, None, 0)]
         top = self.costs.top
+        if k == 1:
+            return [self._best_path()]
         for i in range(n - 1, -1, -1):
             cands = []
             for e in self.out[i]:
@@ -232,9 +245,35 @@ class Lattice:
             out.append((head[0], edges))
         return out
 
+    def _best_path(self) -> tuple[int, list[Edge]]:
+        """The cheapest reading; ties prefer a symbol over an input element, then the longest, then the
+        earliest-declared matcher (the leftmost match wins, as the right-to-left scan meets it last)."""
+        n = len(self.base)
+        cost = [0] * (n + 1)
+        choice: list[Edge | None] = [None] * (n + 1)
+        top = self.costs.top
+        out = self.out
+        for i in range(n - 1, -1, -1):
+            best, pick = None, None
+            for e in out[i]:
+                c = top(e) + cost[e.end]
+                if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
+                    best, pick = c, e
+            cost[i], choice[i] = best, pick
+        edges, i = [], 0
+        while i < n:
+            e = choice[i]
+            edges.append(e)
+            i = e.end
+        return cost[0], edges
+
 
 def _path_key(c: tuple) -> tuple:
     return c[:4]
+
+
+def _path_key_edge(e: Edge) -> tuple:
+    return e.matcher < 0, -e.end, e.matcher
 
 
 class Digester:
@@ -262,7 +301,8 @@ class Digester:
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the artifact itself stays plain data)
         self.costs = CostModel(len(self.layers))
-        self.own_cost = [self.costs.own(m["layer"], m["priority"], m.get("cost", 0)) for m in self.matchers]
+        self.own_cost = [self.costs.own(m["layer"], m["priority"], m.get("cost", 0), mi)
+                         for mi, m in enumerate(self.matchers)]
         self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
         self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
@@ -349,86 +389,132 @@ class Digester:
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
-        by_layer: list[list[Edge]] = [[edges[0] for edges in out[:-1]]]
         for number, layer in enumerate(self.layers, 1):
-            self._read_costs(by_layer, number)
-            by_layer.append(self._read_layer(layer, number, out, len(base), k))
+            self._read_layer(layer, number, out, len(base), k)
         return Lattice(text, base, out, self.costs)
 
-    def _read_costs(self, by_layer: list[list[Edge]], number: int) -> None:
-        """What each edge costs a rule of layer `number` that reads it: its own cost plus the layers it
-        stays unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
+    def _read_cost(self, e: Edge, number: int, gaps: list[int]) -> int:
+        """What edge e costs a rule of layer `number` that reads it: its own cost plus the layers it stays
+        unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
         layer-by-layer policy counted a unit-wrapped element as its wrapper)."""
-        gaps = self.costs.read[number]
-        for lower in range(number - 1, -1, -1):
-            g = gaps[lower]
-            for e in by_layer[lower]:
-                c = e.cost + g
-                if e.wrappers:
-                    for w in e.wrappers:
-                        if w.layer < number and w.read < c:
-                            c = w.read
-                e.read = c
+        c = e.cost + gaps[e.layer]
+        if e.wrappers:
+            for w in e.wrappers:
+                if w.layer < number:
+                    r = w.read if w.read_at == number else self._read_cost(w, number, gaps)
+                    if r < c:
+                        c = r
+        e.read, e.read_at = c, number
+        return c
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> list[Edge]:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
-        the k cheapest entries each), adding an edge for every accepted span and matcher."""
+        the k cheapest entries each), adding an edge for every accepted span and matcher.
+
+        Edges leaving a node are read last-made first (out[p] holds them by layer, and within one layer
+        and end by descending matcher), so among equal costs the first entry kept is the more digested
+        edge, then the earlier-declared matcher."""
         threads: list[dict | None] = [None] * (n + 1)
         step, cache, accepts = layer.step, layer.cache, layer.accepts
         own, symbol_ts = self.own_cost, self.symbol_ts
         made: list[Edge] = []
+        gaps = self.costs.read[number]
+        relevant = layer.relevant
+        read_cost = self._read_cost
         for p in range(n + 1):
             here = threads[p]
-            threads[p] = None
-            if here:
-                found: dict[tuple[int, int], list] = {}
+            if here is not None:
+                threads[p] = None
+                found: dict[tuple[int, int], list] | None = None
                 for key, entries in here.items():
                     acc = accepts[key & 0xFFFFFFFF]
                     if acc:
+                        if found is None:
+                            found = {}
                         start = key >> 32
                         for m in acc:
-                            lst = found.setdefault((start, m), [])
+                            lst = found.get((start, m))
+                            if lst is None:
+                                lst = found[(start, m)] = []
                             for ent in entries:
                                 lst.append((ent[0] + own[m], ent))
-                for (start, m), lst in found.items():
-                    if len(lst) > 1:
-                        lst.sort(key=_first)
-                    for cost, ent in lst[:k]:
-                        e = Edge(start, p, symbol_ts[m], m, number, cost, ent)
-                        out[start].append(e)
-                        made.append(e)
-                        if ent[1] is None:
-                            child = ent[2]
-                            if child.wrappers is None:
-                                child.wrappers = [e]
-                            else:
-                                child.wrappers.append(e)
+                if found is not None:
+                    for (start, m) in sorted(found, key=_by_start_then_matcher_desc):
+                        lst = found[(start, m)]
+                        if len(lst) > 1:
+                            lst.sort(key=_first)
+                        for cost, ent in lst[:k]:
+                            e = Edge(start, p, symbol_ts[m], m, number, cost, ent)
+                            out[start].append(e)
+                            made.append(e)
+                            if ent[1] is None:
+                                child = ent[2]
+                                if child.wrappers is None:
+                                    child.wrappers = [e]
+                                else:
+                                    child.wrappers.append(e)
             if p == n:
                 break
-            edges = out[p][::-1]
-            for e in edges:  # new threads starting here (later layers first: ties keep the more digested edge)
-                key = START << 24 | e.tsid
-                d = cache.get(key)
+            edges = []
+            for e in reversed(out[p]):
+                r = relevant.get(e.tsid)
+                if r is None:
+                    r = layer.is_relevant(e.tsid)
+                if r:
+                    read_cost(e, number, gaps)
+                    edges.append(e)
+            if not edges:
+                continue
+            for e in edges:  # threads starting here
+                d = cache.get(e.tsid)  # START is 0, so the cache key is the typeset alone
                 if d is None:
                     d = step(START, e.tsid)
                 if d != DEAD:
-                    _push(threads, e.end, (p << 32) | d, (e.read, None, e, d), k)
-            if here:
-                for key, entries in here.items():
-                    start, d0 = key >> 32, key & 0xFFFFFFFF
-                    limit = start + MAX_SPAN
-                    base_key = d0 << 24
-                    for e in edges:
-                        if e.end > limit:
-                            continue
-                        d = cache.get(base_key | e.tsid)
-                        if d is None:
-                            d = step(d0, e.tsid)
-                        if d == DEAD:
-                            continue
-                        tkey = (start << 32) | d
+                    if k == 1:
+                        bucket = threads[e.end]
+                        key = (p << 32) | d
+                        if bucket is None:
+                            threads[e.end] = {key: [(e.read, None, e, d)]}
+                        else:
+                            old = bucket.get(key)
+                            if old is None:
+                                bucket[key] = [(e.read, None, e, d)]
+                            elif e.read < old[0][0]:
+                                old[0] = (e.read, None, e, d)
+                    else:
+                        _push(threads, e.end, (p << 32) | d, (e.read, None, e, d), k)
+            if here is None:
+                continue
+            for key, entries in here.items():
+                start = key >> 32
+                d0 = key & 0xFFFFFFFF
+                limit = start + MAX_SPAN
+                base_key = d0 << 24
+                for e in edges:
+                    end = e.end
+                    if end > limit:
+                        continue
+                    d = cache.get(base_key | e.tsid)
+                    if d is None:
+                        d = step(d0, e.tsid)
+                    if d == DEAD:
+                        continue
+                    tkey = (start << 32) | d
+                    if k == 1:
+                        ent = entries[0]
+                        c = ent[0] + e.read
+                        bucket = threads[end]
+                        if bucket is None:
+                            threads[end] = {tkey: [(c, ent, e, d)]}
+                        else:
+                            old = bucket.get(tkey)
+                            if old is None:
+                                bucket[tkey] = [(c, ent, e, d)]
+                            elif c < old[0][0]:
+                                old[0] = (c, ent, e, d)
+                    else:
                         for ent in entries:
-                            _push(threads, e.end, tkey, (ent[0] + e.read, ent, e, d), k)
+                            _push(threads, end, tkey, (ent[0] + e.read, ent, e, d), k)
         return made
 
     # ---- symbols ------------------------------------------------------------------------------------
@@ -493,6 +579,10 @@ class Digester:
             e.error = str(exc)
             e.value, e.text = None, join_texts(children)
         return e
+
+
+def _by_start_then_matcher_desc(key: tuple[int, int]) -> tuple[int, int]:
+    return key[0], -key[1]
 
 
 def _first(item: tuple) -> int:
