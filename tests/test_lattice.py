@@ -102,3 +102,53 @@ def test_nested_repeat_grammar_is_refused_at_compile_time_with_position(grammar)
 def test_the_word_cost_still_works_in_templates(grammar):
     f = grammar('rule r cost 0.25: what cost\n  text "X"\nrule q: how "cost"\n  text "Y"\n')
     assert f.normalize("what cost") == "X" and f.normalize("how cost") == "Y"
+
+
+RUNTIME = """
+class name runtime
+class area runtime
+rule turn_on_name: turn on [the] <name:name>
+  intent HassTurnOn
+rule turn_on_area: turn on [the] <area:area> lights
+  intent HassTurnOn
+"""
+
+
+def test_runtime_lists_are_set_and_replaced_without_recompiling(grammar):
+    from edgekit.forest import ListEntry
+
+    f = grammar(RUNTIME)
+    assert f.parse("turn on the garage") is None
+    f.set_list("name", [ListEntry("Garage", "light.garage", {"domain": "light"}),
+                        ListEntry("garage", "cover.garage", {"domain": "cover"}), "Kitchen Lamp"])
+    f.set_list("area", ["garage"])
+    frames = f.parse("turn on the garage", n=5)
+    assert [fr.slots["name"].value for fr in frames] == ["light.garage", "cover.garage"]
+    assert [fr.slots["name"].context for fr in frames] == [{"domain": "light"}, {"domain": "cover"}]
+    assert frames[0].slots["name"].to_dict()["context"] == {"domain": "light"}
+    assert f.parse("turn on the kitchen lamp")["name"] == "Kitchen Lamp"
+    assert f.parse("turn on the garage lights").rule == "turn_on_area"
+    f.set_list("name", [ListEntry("office", "light.office")])
+    assert f.parse("turn on the garage") is None and f.parse("turn on the office")["name"] == "light.office"
+    assert f.expand("turn_on_name", 3) == ["turn on <name>", "turn on the <name>"]
+
+
+def test_runtime_list_errors(grammar):
+    from edgekit.errors import DataError
+    from edgekit.forest import ListEntry
+
+    f = grammar(RUNTIME)
+    with pytest.raises(GrammarError, match="no runtime class named 'nope'"):
+        f.set_list("nope", [])
+    with pytest.raises(DataError, match="entry 1"):
+        f.set_list("name", ["ok", ListEntry("  ")])
+    with pytest.raises(DataError, match="context"):
+        f.set_list("name", [ListEntry("x", context=["not", "a", "mapping"])])
+    with pytest.raises(DataError):
+        f.set_list("name", [42])
+
+
+def test_large_lexicon_is_matched_through_the_trie(grammar):
+    entries = " ".join(f"w{k}x = {k}" for k in range(20_000))
+    f = grammar(f"lexicon big {{ {entries} }}\nrule pick: pick <big:b>\n  value b\n")
+    assert f.explain("pick w19999x").nodes[0].value == 19999

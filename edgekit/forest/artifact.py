@@ -101,7 +101,7 @@ def structure_problem(art: Any) -> str | None:
             return "bad matcher"
         if m["kind"] == "entry" and not isinstance(m.get("canonical"), str):
             return "bad lexicon entry"
-        if m["kind"] not in ("entry", "rule") or _template_problem(m.get("template")):
+        if m["kind"] not in ("entry", "rule", "runtime") or _template_problem(m.get("template")):
             return "bad matcher template"
     n_matchers = len(art["matchers"])
     for layer in art["layers"]:

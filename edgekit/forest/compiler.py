@@ -132,6 +132,9 @@ class _Compiler:
         for lx in g.lexicons:
             self.declare(lx.name, "lexicon", lx.where)
             self.layer[lx.name] = 1
+        for rc in g.runtime:
+            self.declare(rc.name, "runtime", rc.where)
+            self.layer[rc.name] = 1
         for r in g.rules:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
@@ -161,6 +164,10 @@ class _Compiler:
                     "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
                     "canonical": e.canonical, "value": e.value, "captures": {}, "verbatim": lx.verbatim,
                 })
+        for rc in g.runtime:  # entries come at run time (Forest.set_list); matched by the trie layer
+            matchers.append({"kind": "runtime", "class": rc.name, "name": rc.name,
+                             "where": [rc.where.file, rc.where.line], "priority": 0, "layer": 1,
+                             "template": ["ref", "any", None], "captures": {}})
         seen_templates: dict[str, str] = {}
         for r in g.rules:
             caps = self.captures(r.template)
@@ -186,6 +193,8 @@ class _Compiler:
         n_layers = max([m["layer"] for m in matchers], default=0)
         builders = [PositionsBuilder() for _ in range(n_layers)]
         for mi, m in enumerate(matchers):
+            if m["kind"] != "rule":
+                continue  # lexicon entries and runtime classes are matched through the trie (lexicon.py)
             try:
                 builders[m["layer"] - 1].add(m["template"], mi, self.type_of)
             except AutomatonTooLarge as exc:

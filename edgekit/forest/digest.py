@@ -20,7 +20,8 @@ from ..limits import MAX_SPAN, MAX_TOKEN_CACHE
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
-from .tokenize import DIGITS, PUNCT, WORD, scan
+from .lexicon import ListEntry, Trie, check_entries, template_variants
+from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
 
@@ -30,7 +31,7 @@ class Element:
     rule's text clause runs only if the text is read (at the top level, or by a parent)."""
 
     __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
-                 "unit", "layer", "groups", "captures", "error")
+                 "unit", "layer", "groups", "captures", "error", "context")
 
     def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
                  matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
@@ -41,6 +42,7 @@ class Element:
         self.groups: dict | None = None
         self.captures: dict[str, Any] | None = None
         self.error: str | None = None
+        self.context: Any = None  # a runtime list entry's context
 
     @property
     def text(self) -> str:
@@ -182,7 +184,8 @@ class Edge:
     """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
 
-    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at")
+    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at",
+                 "entry")
 
     def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
                  elem: Element | None = None) -> None:
@@ -190,6 +193,7 @@ class Edge:
         self.wrappers: list[Edge] | None = None  # derivations whose only child is this edge
         self.read = 0  # what reading this edge costs a rule of layer `read_at` (see _read_cost)
         self.read_at = 0
+        self.entry: ListEntry | None = None  # the runtime list entry this edge matched
         self.cost, self.chain, self.elem = cost, chain, elem
 
     def children(self) -> tuple[list["Edge"], list[int]]:
@@ -312,6 +316,23 @@ class Digester:
         self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
                          for m in self.matchers]
         self.layer_of = [m["layer"] for m in self.matchers]
+        self.lexicon = Trie()
+        self.runtime: dict[str, tuple[int, Trie, list[ListEntry]]] = {}
+        for mi, m in enumerate(self.matchers):
+            if m["kind"] == "entry":
+                for variant in template_variants(m["template"]):
+                    self.lexicon.add(variant, mi)
+            elif m["kind"] == "runtime":
+                self.runtime[m["class"]] = (mi, Trie(), [])
+
+    def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
+        """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
+        mi, _old, _ = self.runtime[name]
+        checked = check_entries(name, entries)
+        trie = Trie()
+        for k, e in enumerate(checked):
+            trie.add(words(e.text), k)
+        self.runtime[name] = (mi, trie, checked)
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
@@ -389,9 +410,36 @@ class Digester:
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
+        self._trie_edges(base, out)
         for number, layer in enumerate(self.layers, 1):
             self._read_layer(layer, number, out, len(base), k)
         return Lattice(text, base, out, self.costs)
+
+    def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
+        """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
+        folded = [None if e.groups is not None else e.text.casefold() for e in base]
+        own, symbol_ts = self.own_cost, self.symbol_ts
+        tries = [(self.lexicon, None, None)] + [(t, mi, entries) for mi, t, entries in self.runtime.values() if t.size]
+        for i in range(len(base)):
+            for trie, list_mi, entries in tries:
+                if folded[i] not in trie.root:
+                    continue
+                for end, items in trie.matches(folded, i):
+                    chain = None
+                    for j in range(i, end):
+                        chain = (0, chain, out[j][0], START)
+                    for item in reversed(items):  # read last-made first: the earliest declared wins ties
+                        m = item if list_mi is None else list_mi
+                        e = Edge(i, end, symbol_ts[m], m, 1, own[m], chain)
+                        if list_mi is not None:
+                            e.entry = entries[item]
+                        out[i].append(e)
+                        if end == i + 1:
+                            base_edge = out[i][0]
+                            if base_edge.wrappers is None:
+                                base_edge.wrappers = [e]
+                            else:
+                                base_edge.wrappers.append(e)
 
     def _read_cost(self, e: Edge, number: int, gaps: list[int]) -> int:
         """What edge e costs a rule of layer `number` that reads it: its own cost plus the layers it stays
@@ -457,6 +505,8 @@ class Digester:
                 break
             edges = []
             for e in reversed(out[p]):
+                if e.layer >= number:
+                    continue
                 r = relevant.get(e.tsid)
                 if r is None:
                     r = layer.is_relevant(e.tsid)
@@ -540,9 +590,20 @@ class Digester:
                         binds[name].append(child)
                     else:
                         binds[name] = child
-        el = self._symbol(mi, children, binds, source)
+        if edge.entry is not None:
+            el = self._list_symbol(mi, children, edge.entry)
+        else:
+            el = self._symbol(mi, children, binds, source)
         memo[id(edge)] = el
         return el
+
+    def _list_symbol(self, mi: int, children: tuple, entry: ListEntry) -> Element:
+        first = children[0]
+        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, join_texts(children),
+                    entry.text if entry.value is None else entry.value, mi, children, 1)
+        e.captures = {}
+        e.context = entry.context
+        return e
 
     def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
         m = self.matchers[mi]

@@ -6,7 +6,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Iterable, overload
 
 from ..errors import GrammarError, ModelFileError
 from . import artifact as artifact_io
@@ -15,6 +15,7 @@ from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .digest import Digester, Element, Lattice, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
+from .lexicon import ListEntry
 from .trace import LostReading, Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
@@ -86,6 +87,16 @@ class Forest:
                 losing.append(LostReading(reading, lat.costs.value(cost), lat.costs.why(cost, paths[0][0])))
         return Trace(text, output, [self._node(e, text) for e in seq], frame, rejection,
                      lat.costs.value(paths[0][0]), losing)
+
+    def set_list(self, name: str, entries: Iterable[ListEntry | str]) -> None:
+        """Replace the entries of the runtime class `name` (declared `class name runtime`), without
+        recompiling: each a ListEntry(text, value=None, context=None) or a plain string. A matched
+        entry fills a slot whose value is its value (default: its text) and whose `context` is its
+        context, so a caller can filter `parse(text, n=...)` readings by it. DataError on a bad entry."""
+        if name not in self._digester.runtime:
+            known = ", ".join(sorted(self._digester.runtime)) or "none"
+            raise GrammarError(f"no runtime class named {name!r} (runtime classes: {known})")
+        self._digester.set_list(name, list(entries))
 
     def expand(self, rule: str, limit: int | None = 100) -> list[str]:
         """Phrasings a rule or class covers (the multiplication rule), up to `limit`."""
@@ -170,7 +181,7 @@ class Forest:
                     continue
                 out[name] = Slot(name, [x.value for x in b], join_texts(b), self._type_name(b[0]), b[0].start, b[-1].end)
             else:
-                out[name] = Slot(name, b.value, b.text, self._type_name(b), b.start, b.end)
+                out[name] = Slot(name, b.value, b.text, self._type_name(b), b.start, b.end, b.context)
         return out
 
     def _type_name(self, e: Element) -> str:

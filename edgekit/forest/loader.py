@@ -13,18 +13,19 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import GrammarError
 from .expr import BUILTINS
-from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
+from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
 from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_REPEAT  # noqa: E402  (documented in SECURITY.md)
 
-_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list")
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
+             "class", "runtime")
 _FRIENDLY = {
     "NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number", "REGEX": "a /regex/",
     "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
     "LESSTHAN": "'<'", "MORETHAN": "'>'", "COLON": "':'", "EQUAL": "'='", "VBAR": "'|'", "COMMA": "','",
     "$END": "end of file", "RULE": "'rule'", "LEXICON": "'lexicon'", "DATA": "'data'", "TABLE": "'table'",
-    "IMPORT": "'import'", "COST": "'cost'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
+    "IMPORT": "'import'", "COST": "'cost'", "CLASS": "'class'", "RUNTIME": "'runtime'", "VALUE": "'value'", "TEXT": "'text'", "INTENT": "'intent'",
     "PLUS": "'+'", "STAR": "'*'", "MINUS": "'-'", "QMARK": "'?'", "PRIORITY": "'priority'", "DOT": "'.'",
 }
 
@@ -90,6 +91,8 @@ class _FileReader:
             self.table(st)
         elif kind == "rule":
             self.gset.rules.append(self.rule(st))
+        elif kind == "runtime_class":
+            self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":

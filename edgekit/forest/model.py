@@ -46,6 +46,14 @@ class Lexicon:
 
 
 @dataclass
+class RuntimeClass:
+    """A layer-1 class whose entries (text -> value, optional context) are supplied at run time."""
+
+    name: str
+    where: Where
+
+
+@dataclass
 class DataClass:
     """An open class recognised by a regular expression over the raw text (a protected span)."""
 
@@ -88,6 +96,7 @@ class GrammarSet:
     entry: str
     files: list[str] = field(default_factory=list)
     lexicons: list[Lexicon] = field(default_factory=list)
+    runtime: list[RuntimeClass] = field(default_factory=list)
     data: list[DataClass] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
