@@ -153,6 +153,30 @@ def engine_fingerprint() -> str:
     return h.hexdigest()
 
 
+def cache_key(entry: Path) -> str:
+    """The compile-cache key of a grammar entry file: artifact format version, every engine source that
+    shapes an artifact, and the entry's real path (the files it read are checked by `read_files_changed`)."""
+    h = hashlib.sha256(f"{ARTIFACT_FORMAT}:{ARTIFACT_VERSION}:{engine_fingerprint()}:".encode())
+    h.update(os.path.realpath(entry).encode("utf-8"))
+    return h.hexdigest()
+
+
+def read_files_changed(art: dict[str, Any]) -> bool:
+    """Whether any file a cached artifact's grammar read is gone or different now."""
+    read = art.get("read")
+    if not isinstance(read, list):
+        return True
+    for item in read:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            return True
+        try:
+            if hashlib.sha256(Path(item[0]).read_bytes()).hexdigest() != item[1]:
+                return True
+        except OSError:
+            return True
+    return False
+
+
 def grammar_fingerprint(root: Path) -> str:
     """Hash of every grammar and list file in a grammar set (paths and contents)."""
     h = hashlib.sha256(engine_fingerprint().encode())

@@ -110,8 +110,8 @@ def _const(v: Any) -> Any:
     return v
 
 
-FIELD = 24  # bits per packed count field (counts up to 16M elements never carry into the next field)
-ORDER = 40  # bits of the declaration-order field (sums of matcher indexes)
+COUNT = 12  # bits of a per-layer count field
+RANK = 24  # bits of a per-layer rank field
 
 
 class CostModel:
@@ -119,29 +119,30 @@ class CostModel:
 
     Most significant: uncovered input elements (`unit` each) plus rule costs (`milli` = a thousandth of
     a unit). Below it, one block per layer, layer 1 first, each (elements of the layer below left
-    unwrapped by this layer, symbols of this layer, minus their total priority, their declaration
-    indexes): today's layer-by-layer policy, now a tie-breaker among readings that cover the input
-    equally well."""
+    unwrapped by this layer, symbols of this layer, the sum of their ranks, where a matcher's rank
+    orders by highest priority, then earliest declaration): today's layer-by-layer policy, now a
+    tie-breaker among readings that cover the input equally well. The fields are narrow to keep the
+    integer small (it is added once per automaton step); past 4096 elements in one field of one
+    reading a carry can reorder ties, never the uncovered count."""
 
-    _PARTS = ((3 * FIELD + ORDER, "unwrapped"), (2 * FIELD + ORDER, "symbols"), (FIELD + ORDER, "priority"),
-              (ORDER, "declaration order"))
+    _PARTS = ((COUNT + RANK, COUNT, "unwrapped"), (RANK, COUNT, "symbols"), (0, RANK, "rank"))
 
-    def __init__(self, n_layers: int) -> None:
+    def __init__(self, n_layers: int, ranks: list[int]) -> None:
         self.n_layers = n_layers
-        width = 3 * FIELD + ORDER
+        width = 2 * COUNT + RANK
         self.block = [1 << (width * (n_layers - layer)) for layer in range(n_layers + 1)]
         self.milli = self.block[0]
         self.unit = 1000 * self.milli
-        unwrapped = [b << (2 * FIELD + ORDER) for b in self.block]
+        self.ranks = ranks
+        unwrapped = [b << (COUNT + RANK) for b in self.block]
         # read[L][l]: an element of layer l read by a rule of layer L (or the top, L = n_layers + 1)
         self.read = [[sum(unwrapped[j] for j in range(lower + 1, upper)) for lower in range(upper)]
                      for upper in range(n_layers + 2)]
 
-    def own(self, layer: int, priority: int, cost_milli: int, index: int) -> int:
-        """What one symbol of a matcher adds: its rule cost, one symbol, its priority and its
-        declaration index, at its layer."""
+    def own(self, layer: int, cost_milli: int, matcher: int) -> int:
+        """What one symbol of a matcher adds: its rule cost, one symbol and its rank, at its layer."""
         b = self.block[layer]
-        return cost_milli * self.milli + (b << (FIELD + ORDER)) - (b << ORDER) * priority + b * index
+        return cost_milli * self.milli + (b << RANK) + b * self.ranks[matcher]
 
     def top(self, e: "Edge") -> int:
         """What an edge costs as one part of a reading of the whole input."""
@@ -156,17 +157,11 @@ class CostModel:
     def fields(self, cost: int) -> list[tuple[str, int]]:
         """The named fields of a packed cost, most significant first."""
         out = []
+        rest = cost % self.milli
         for layer in range(self.n_layers, 0, -1):
-            low = 0
-            for shift, name in reversed(self._PARTS):
-                unit = self.block[layer] << (shift - (ORDER if name == "declaration order" else FIELD))
-                nxt = self.block[layer] << shift
-                rem = cost % nxt
-                if rem >= nxt >> 1:
-                    rem -= nxt
-                cost -= rem
-                out.append((f"layer {layer} {name}", (rem - low) // unit * (-1 if name == "priority" else 1)))
-                low = 0
+            for shift, bits, name in reversed(self._PARTS):
+                unit = self.block[layer] << shift
+                out.append((f"layer {layer} {name}", (rest // unit) % (1 << bits)))
         out.append(("uncovered + rule costs", cost // self.milli))
         out.reverse()
         return out
@@ -178,6 +173,15 @@ class CostModel:
                 shown = (f"{a / 1000:g} vs {b / 1000:g}" if name.startswith("uncovered") else f"{a} vs {b}")
                 return f"{name}: {shown}"
         return "tie, broken by position (leftmost, longest)"
+
+
+def matcher_ranks(matchers: list[dict]) -> list[int]:
+    """Each matcher's rank: 0 for the highest priority, earliest declared (the old one-span rule)."""
+    order = sorted(range(len(matchers)), key=lambda m: (-matchers[m]["priority"], m))
+    ranks = [0] * len(matchers)
+    for r, m in enumerate(order):
+        ranks[m] = r
+    return ranks
 
 
 class Edge:
@@ -304,9 +308,8 @@ class Digester:
         self._tok_ts: dict[tuple[str, str], int] = {}
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the artifact itself stays plain data)
-        self.costs = CostModel(len(self.layers))
-        self.own_cost = [self.costs.own(m["layer"], m["priority"], m.get("cost", 0), mi)
-                         for mi, m in enumerate(self.matchers)]
+        self.costs = CostModel(len(self.layers), matcher_ranks(self.matchers))
+        self.own_cost = [self.costs.own(m["layer"], m.get("cost", 0), mi) for mi, m in enumerate(self.matchers)]
         self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
         self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"

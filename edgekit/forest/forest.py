@@ -320,16 +320,23 @@ def resolve_grammar(name_or_path: str | os.PathLike) -> Path:
 
 def compile_forest(name_or_path: str | os.PathLike) -> dict[str, Any]:
     """Load and compile a grammar set from source, bypassing the cache."""
+    art = _compile(resolve_grammar(name_or_path))
+    art.pop("read", None)  # the real paths of the files read are for the local compile cache only
+    return art
+
+
+def _compile(path: Path) -> dict[str, Any]:
     from .compiler import compile_grammar_set
     from .loader import load_grammar_set  # lark is imported only when a grammar is compiled
 
-    return compile_grammar_set(load_grammar_set(resolve_grammar(name_or_path)))
+    return compile_grammar_set(load_grammar_set(path))
 
 
 def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Forest:
     """Load a grammar by shipped name or path (a .forest entry file, its folder, or a compiled .forestc).
 
-    Source grammars are compiled once and cached by the hash of every file in the set."""
+    Source grammars are compiled once and cached; a cached compile is used only while every file the
+    grammar read is unchanged."""
     path = resolve_grammar(name_or_path)
     if path.suffix == COMPILED_SUFFIX:
         art = artifact_io.load(path)
@@ -339,19 +346,20 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
             raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
         return Forest(compile_forest(path), str(path))
-    key = artifact_io.grammar_fingerprint(path.parent.resolve())
-    cached = artifact_io.cache_dir() / f"{key}{COMPILED_SUFFIX}"
+    cached = artifact_io.cache_dir() / f"{artifact_io.cache_key(path)}{COMPILED_SUFFIX}"
     if cached.is_file():
         try:
             art = artifact_io.load(cached)
-            if art.get("entry") == path.name:
+            if art.get("entry") == path.name and not artifact_io.read_files_changed(art):
+                art.pop("read", None)  # local paths stay in the cache, out of files written from a Forest
                 return Forest(art, str(path))
         except ModelFileError:
             pass  # a damaged cache entry is rebuilt below
-    art = compile_forest(path)
+    art = _compile(path)
     art["entry"] = path.name
     try:
         artifact_io.save(cached, art)
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break loading
+    art.pop("read", None)
     return Forest(art, str(path))

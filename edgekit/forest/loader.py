@@ -2,6 +2,7 @@
 and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from functools import lru_cache
@@ -155,7 +156,7 @@ class _FileReader:
     def list_lexicon(self, name: str, path: Path, where: Where) -> Lexicon:
         """A closed list from a file: one entry a line, `canonical` or `canonical: variant | variant`."""
         shown = display_path(path)
-        text = read_text(path, lambda m: self.error(m, where))
+        text = read_text(path, lambda m: self.error(m, where), self.gset)
         self.gset.files.append(shown)
         entries = []
         for lineno, raw in enumerate(text.splitlines(), 1):
@@ -304,14 +305,17 @@ class _FileReader:
         raise self.error(f"unexpected expression element {d}", t)
 
 
-def read_text(path: Path, error) -> str:
-    """Read a grammar or list file as UTF-8, refusing unreadable, non-UTF-8 or oversized files."""
+def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
+    """Read a grammar or list file as UTF-8, refusing unreadable, non-UTF-8 or oversized files; the file's
+    hash is recorded in `gset.read` (the compile cache checks those files, and only those)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise error(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
     if len(data) > MAX_GRAMMAR_BYTES:
         raise error(f"{display_path(path)} is larger than {MAX_GRAMMAR_BYTES} bytes")
+    if gset is not None:
+        gset.read[os.path.realpath(path)] = hashlib.sha256(data).hexdigest()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -374,7 +378,7 @@ def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
             return
         seen.add(path)
         shown = display_path(path)
-        text = read_text(path, lambda m: GrammarError(m, shown, 1, 1))
+        text = read_text(path, lambda m: GrammarError(m, shown, 1, 1), gset)
         total += len(text)
         if total > MAX_GRAMMAR_BYTES:
             raise GrammarError(f"grammar set is larger than {MAX_GRAMMAR_BYTES} bytes", shown, 1, 1)

@@ -101,6 +101,7 @@ class GrammarSet:
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
+    read: dict[str, str] = field(default_factory=dict)  # real path of every file read -> its SHA-256
 
     def line_of(self, where: Where) -> str | None:
         """The source line a position points to (for carets)."""
