@@ -166,3 +166,20 @@ def test_compile_cache_checks_every_file_the_grammar_read(tmp_path):
     (tmp_path / "a" / "x.grm").write_text('rule r: go\n  text "gamma"\n', encoding="utf-8")
     assert load_forest(tmp_path / "a").normalize("go") == "gamma"
     assert "read" not in load_forest(tmp_path / "a").artifact
+
+
+@pytest.mark.parametrize("clause,forged", [
+    ("value", ["call", "nosuch", []]), ("value", ["call", "pad", [["num", "1"]]]), ("text", ["bin", "**", ["num", "1"], ["num", "2"]]),
+    ("value", ["num", "one"]), ("text", ["if", ["name", "x"]]), ("value", "not a tree"),
+])
+def test_forged_expressions_in_a_compiled_forest_are_refused(clause, forged):
+    import copy
+
+    from edgekit.errors import ModelFileError
+    from edgekit.forest import artifact
+
+    art = copy.deepcopy(load_forest("en-itn").artifact)
+    rule = next(m for m in art["matchers"] if m["kind"] == "rule" and m.get(clause) is not None)
+    rule[clause] = forged
+    with pytest.raises(ModelFileError, match="not a valid compiled forest"):
+        artifact.loads(artifact.dumps(art))

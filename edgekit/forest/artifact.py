@@ -74,6 +74,63 @@ def _template_problem(node: Any, depth: int = 0) -> str | None:
     return _template_problem(node[1], depth + 1)
 
 
+_OPS = {"bin": {"+", "-", "*", "/", "//", "%"}, "cmp": {"==", "!=", "<", "<=", ">", ">="}}
+
+
+def expr_problem(node: Any, depth: int = 0) -> str | None:
+    """What is wrong with an expression tree (expr.py's node lists), or None: every tag, arity, operator,
+    function name and argument count, so a forged artifact fails at load, not mid-parse."""
+    from decimal import Decimal, InvalidOperation
+
+    from .expr import BUILTINS
+
+    if depth > 200 or not isinstance(node, list) or not node or not isinstance(node[0], str):
+        return "bad expression"
+    tag, args = node[0], node[1:]
+    sub = [a for a in args if isinstance(a, list)]
+    if tag == "num":
+        if len(args) != 1 or not isinstance(args[0], str):
+            return "bad expression"
+        try:
+            Decimal(args[0])
+        except InvalidOperation:
+            return "bad expression number"
+        return None
+    if tag in ("str", "name"):
+        return None if len(args) == 1 and isinstance(args[0], str) else "bad expression"
+    if tag == "const":
+        return None if len(args) == 1 and (args[0] is None or isinstance(args[0], (bool, int, float, str))) \
+            else "bad expression"
+    if tag == "attr":
+        ok = len(args) == 2 and isinstance(args[1], str)
+        return expr_problem(args[0], depth + 1) if ok else "bad expression"
+    if tag == "call":
+        if len(args) != 2 or args[0] not in BUILTINS or not isinstance(args[1], list):
+            return "bad expression call"
+        _fn, lo, hi = BUILTINS[args[0]]
+        if not lo <= len(args[1]) <= hi:
+            return "bad expression call"
+        sub = args[1]
+    elif tag in ("and", "or"):
+        if len(args) != 1 or not isinstance(args[0], list) or not args[0]:
+            return "bad expression"
+        sub = args[0]
+    elif tag in ("bin", "cmp"):
+        if len(args) != 3 or args[0] not in _OPS[tag]:
+            return "bad expression operator"
+        sub = args[1:]
+    elif tag in ("neg", "not"):
+        if len(args) != 1:
+            return "bad expression"
+    elif tag in ("index", "if"):
+        if len(args) != (2 if tag == "index" else 3):
+            return "bad expression"
+        sub = list(args)
+    else:
+        return "bad expression"
+    return next((p for p in (expr_problem(a, depth + 1) for a in sub) if p), None)
+
+
 def structure_problem(art: Any) -> str | None:
     """What is wrong with a compiled forest's structure, or None. Checks every index the engine follows,
     so a forged file (valid checksum, wrong content) is refused at load instead of failing mid-parse."""
@@ -103,6 +160,18 @@ def structure_problem(art: Any) -> str | None:
             return "bad lexicon entry"
         if m["kind"] not in ("entry", "rule", "runtime") or _template_problem(m.get("template")):
             return "bad matcher template"
+        if not isinstance(m.get("cost", 0), int) or isinstance(m.get("cost", 0), bool):
+            return "bad matcher cost"
+        if not all(isinstance(k, str) and isinstance(v, bool) for k, v in m["captures"].items()):
+            return "bad matcher captures"
+        if m["kind"] == "rule":
+            if m.get("intent") is not None and not isinstance(m["intent"], str):
+                return "bad matcher intent"
+            for clause in ("value", "text"):
+                if m.get(clause) is not None:
+                    problem = expr_problem(m[clause])
+                    if problem:
+                        return f"{problem} in rule {m['name']!r}"
     n_matchers = len(art["matchers"])
     for layer in art["layers"]:
         problem = _layer_problem(layer, len(types), n_matchers)

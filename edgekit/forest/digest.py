@@ -415,7 +415,12 @@ class Digester:
         out.append([])
         self._trie_edges(base, out)
         for number, layer in enumerate(self.layers, 1):
-            self._read_layer(layer, number, out, len(base), k)
+            if len(layer.types) == 1:
+                continue  # no rule on this layer (its lexicon entries came from the trie)
+            if k == 1:
+                self._read_layer_best(layer, number, out, len(base))
+            else:
+                self._read_layer(layer, number, out, len(base), k)
         return Lattice(text, base, out, self.costs)
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
@@ -458,64 +463,112 @@ class Digester:
         e.read, e.read_at = c, number
         return c
 
-    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> list[Edge]:
+    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> None:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
         the k cheapest entries each), adding an edge for every accepted span and matcher.
 
         Edges leaving a node are read last-made first (out[p] holds them by layer, and within one layer
         and end by descending matcher), so among equal costs the first entry kept is the more digested
-        edge, then the earlier-declared matcher."""
+        edge, then the earlier-declared matcher. `_read_layer_best` is the same walk for k = 1, kept
+        separate because it is the hot path (one entry per thread, no lists)."""
         threads: list[dict | None] = [None] * (n + 1)
         step, cache, accepts = layer.step, layer.cache, layer.accepts
-        own, symbol_ts = self.own_cost, self.symbol_ts
-        made: list[Edge] = []
+        own = self.own_cost
         gaps = self.costs.read[number]
-        relevant = layer.relevant
-        read_cost = self._read_cost
         for p in range(n + 1):
             here = threads[p]
             if here is not None:
                 threads[p] = None
-                found: dict[tuple[int, int], list] | None = None
+                found: dict[tuple[int, int], list] = {}
                 for key, entries in here.items():
+                    for m in accepts[key & 0xFFFFFFFF]:
+                        found.setdefault((key >> 32, m), []).extend((ent[0] + own[m], ent) for ent in entries)
+                for (start, m) in sorted(found, key=_by_start_then_matcher_desc):
+                    lst = sorted(found[(start, m)], key=_first)
+                    for cost, ent in lst[:k]:
+                        self._add_edge(out, start, p, m, number, cost, ent)
+            if p == n:
+                break
+            edges = self._readable(layer, out[p], number)
+            for e in edges:
+                d = step(START, e.tsid)
+                if d != DEAD:
+                    c = e.read if e.read_at == number else self._read_cost(e, number, gaps)
+                    _push(threads, e.end, (p << 32) | d, (c, None, e, d), k)
+            for key, entries in (here or {}).items():
+                start, d0 = key >> 32, key & 0xFFFFFFFF
+                for e in edges:
+                    if e.end > start + MAX_SPAN:
+                        continue
+                    d = step(d0, e.tsid)
+                    if d != DEAD:
+                        r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
+                        for ent in entries:
+                            _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
+
+    def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
+        """The edges leaving one node that a layer can read, last-made first."""
+        out = []
+        relevant = layer.relevant
+        for e in reversed(edges):
+            if e.layer < number:
+                r = relevant.get(e.tsid)
+                if r is None:
+                    r = layer.is_relevant(e.tsid)
+                if r:
+                    out.append(e)
+        return out
+
+    def _add_edge(self, out: list[list[Edge]], start: int, end: int, m: int, number: int, cost: int,
+                  ent: tuple) -> Edge:
+        e = Edge(start, end, self.symbol_ts[m], m, number, cost, ent)
+        out[start].append(e)
+        if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
+            child = ent[2]
+            if child.wrappers is None:
+                child.wrappers = [e]
+            else:
+                child.wrappers.append(e)
+        return e
+
+    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int) -> None:
+        """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
+        threads: list[dict | None] = [None] * (n + 1)
+        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        own = self.own_cost
+        gaps = self.costs.read[number]
+        read_cost, add_edge = self._read_cost, self._add_edge
+        relevant, is_relevant = layer.relevant, layer.is_relevant
+        for p in range(n + 1):
+            here = threads[p]
+            if here is not None:
+                threads[p] = None
+                found: dict[tuple[int, int], tuple] | None = None
+                for key, ent in here.items():
                     acc = accepts[key & 0xFFFFFFFF]
                     if acc:
                         if found is None:
                             found = {}
                         start = key >> 32
                         for m in acc:
-                            lst = found.get((start, m))
-                            if lst is None:
-                                lst = found[(start, m)] = []
-                            for ent in entries:
-                                lst.append((ent[0] + own[m], ent))
+                            c = ent[0] + own[m]
+                            old = found.get((start, m))
+                            if old is None or c < old[0]:
+                                found[(start, m)] = (c, ent)
                 if found is not None:
-                    for (start, m) in sorted(found, key=_by_start_then_matcher_desc):
-                        lst = found[(start, m)]
-                        if len(lst) > 1:
-                            lst.sort(key=_first)
-                        for cost, ent in lst[:k]:
-                            e = Edge(start, p, symbol_ts[m], m, number, cost, ent)
-                            out[start].append(e)
-                            made.append(e)
-                            if ent[1] is None:
-                                child = ent[2]
-                                if child.wrappers is None:
-                                    child.wrappers = [e]
-                                else:
-                                    child.wrappers.append(e)
+                    for sm in (sorted(found, key=_by_start_then_matcher_desc) if len(found) > 1 else found):
+                        c, ent = found[sm]
+                        add_edge(out, sm[0], p, sm[1], number, c, ent)
             if p == n:
                 break
-            edges = []
+            edges = []  # what _readable returns, inlined on this hot path
             for e in reversed(out[p]):
-                if e.layer >= number:
-                    continue
-                r = relevant.get(e.tsid)
-                if r is None:
-                    r = layer.is_relevant(e.tsid)
-                if r:
-                    read_cost(e, number, gaps)
-                    edges.append(e)
+                if e.layer < number:
+                    r = relevant.get(e.tsid)
+                    if r is None:
+                        r = is_relevant(e.tsid)
+                    if r:
+                        edges.append(e)
             if not edges:
                 continue
             for e in edges:  # threads starting here
@@ -523,26 +576,23 @@ class Digester:
                 if d is None:
                     d = step(START, e.tsid)
                 if d != DEAD:
-                    if k == 1:
-                        bucket = threads[e.end]
-                        key = (p << 32) | d
-                        if bucket is None:
-                            threads[e.end] = {key: [(e.read, None, e, d)]}
-                        else:
-                            old = bucket.get(key)
-                            if old is None:
-                                bucket[key] = [(e.read, None, e, d)]
-                            elif e.read < old[0][0]:
-                                old[0] = (e.read, None, e, d)
+                    c = e.read if e.read_at == number else read_cost(e, number, gaps)
+                    key = (p << 32) | d
+                    bucket = threads[e.end]
+                    if bucket is None:
+                        threads[e.end] = {key: (c, None, e, d)}
                     else:
-                        _push(threads, e.end, (p << 32) | d, (e.read, None, e, d), k)
+                        old = bucket.get(key)
+                        if old is None or c < old[0]:
+                            bucket[key] = (c, None, e, d)
             if here is None:
                 continue
-            for key, entries in here.items():
+            for key, ent in here.items():
                 start = key >> 32
                 d0 = key & 0xFFFFFFFF
                 limit = start + MAX_SPAN
                 base_key = d0 << 24
+                c0 = ent[0]
                 for e in edges:
                     end = e.end
                     if end > limit:
@@ -552,23 +602,15 @@ class Digester:
                         d = step(d0, e.tsid)
                     if d == DEAD:
                         continue
+                    c = c0 + (e.read if e.read_at == number else read_cost(e, number, gaps))
                     tkey = (start << 32) | d
-                    if k == 1:
-                        ent = entries[0]
-                        c = ent[0] + e.read
-                        bucket = threads[end]
-                        if bucket is None:
-                            threads[end] = {tkey: [(c, ent, e, d)]}
-                        else:
-                            old = bucket.get(tkey)
-                            if old is None:
-                                bucket[tkey] = [(c, ent, e, d)]
-                            elif c < old[0][0]:
-                                old[0] = (c, ent, e, d)
+                    bucket = threads[end]
+                    if bucket is None:
+                        threads[end] = {tkey: (c, ent, e, d)}
                     else:
-                        for ent in entries:
-                            _push(threads, end, tkey, (ent[0] + e.read, ent, e, d), k)
-        return made
+                        old = bucket.get(tkey)
+                        if old is None or c < old[0]:
+                            bucket[tkey] = (c, ent, e, d)
 
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
@@ -663,9 +705,6 @@ def _push(threads: list, node: int, key: int, entry: tuple, k: int) -> None:
     entries = bucket.get(key)
     if entries is None:
         bucket[key] = [entry]
-    elif k == 1:
-        if entry[0] < entries[0][0]:
-            entries[0] = entry
     elif len(entries) < k or entry[0] < entries[-1][0]:
         at = len(entries)
         while at and entries[at - 1][0] > entry[0]:

@@ -113,6 +113,10 @@ class Forest:
         """Names of every class and rule, in declaration order."""
         return [n for n, info in self.artifact["classes"].items() if info["kind"] != "builtin"]
 
+    def intent_templates(self) -> list[tuple[str, list]]:
+        """(intent, template) of every intent rule, in declaration order (templates as in expand.py)."""
+        return [(m["intent"], m["template"]) for m in self.artifact["matchers"] if m.get("intent")]
+
     @property
     def intents(self) -> list[str]:
         """Intent names the grammar can produce."""
