@@ -92,7 +92,8 @@ def main() -> None:
         f"Targets: binary under {TARGET_MB} MB: **{size_ok}** ({size:.1f} MiB). Cold start under {TARGET_S:g} s: "
         f"**{start_ok}** for every run after the first ({med:.2f} s); the first run on a device takes {first:.2f} s "
         f"(it unpacks), and PyInstaller's own one-file mode takes {med_onefile:.2f} s at every start "
-        f"(zlib-unpacking ~150 MB of native libraries), which is why `edgekit` wraps the program folder instead."])
+        f"(zlib-unpacking the same {unpacked_mb:.0f} MiB program folder into a new temporary folder), which is why "
+        f"`edgekit` wraps the program folder instead."])
     print(body)
     if not a.no_write:
         write_section("binary", body)

@@ -1,7 +1,7 @@
-"""Inference of the exported heads: onnxruntime vs the numpy heads vs scikit-learn's RidgeClassifier (and
-skl2onnx's export of it, when installed), batch 1 and batch 256, at 256/1024/4096 features and 10/100
-classes; model file sizes; the time to swap new weights into a running session. Writes the "inference"
-section of RESULTS.md.
+"""Inference of the exported heads: onnxruntime vs the numpy heads vs scikit-learn's RidgeClassifier and
+skl2onnx's export of it (the like-for-like peer: the same ridge model in the same onnxruntime), batch 1 and
+batch 256, at 256/1024/4096 features and 10/100 classes, every peer on the same inputs; model file sizes;
+the time to swap new weights into a running session. Writes the "inference" section of RESULTS.md.
 
 Usage: python benchmarks/inference.py [--rounds 3] [--no-write]
 
@@ -32,20 +32,13 @@ from edgekit.learn.kv_head import KeyValueHead  # noqa: E402
 from edgekit.runtime import OnnxModel  # noqa: E402
 from edgekit.runtime.onnx_model import session_options  # noqa: E402
 from exporters import export  # noqa: E402
-from exporters.onnx_parts import FEATURES  # noqa: E402
+from edgekit.runtime.head_graph import FEATURES  # noqa: E402
 
 FEATURE_SIZES = (256, 1024, 4096)
 CLASS_COUNTS = (10, 100)
 N_TRAIN = 2000
 TARGET_LATENCY_US = 50.0
 TARGET_SWAP_MS = 10.0
-LATENCY_NOTE = ("Batch-256 figures on this shared 2-core machine vary by up to 2x between runs (other jobs "
-                "were running); batch-1 medians are steadier. skl2onnx's RidgeClassifier graph has no softmax "
-                "and constant (pre-packed) weights, where edgekit's live weights are overridable initializers "
-                "(about 2-4 µs at batch 1, see the strategy table). The key-value head at batch 256 is bound "
-                "by onnxruntime's ArgMin over [64 codebooks, 256 samples, 256 keys] (~5.7 ms in a profile) "
-                "and the broadcast subtraction of the key norms (~2.3 ms), so there it runs about as fast as "
-                "numpy; at batch 1 it is about 2x faster.")
 
 
 def median_us(fn: Callable[[], object], calls: int, rounds: int) -> float:
@@ -106,27 +99,32 @@ def bench_config(kind: str, d: int, n_classes: int, rounds: int, tmp: Path) -> d
     model_bytes = export(head, path).SerializeToString()
     model = OnnxModel(path)
     session = raw_session(model_bytes)
+    lean = raw_session(export(head, scores=True, probabilities=False).SerializeToString())
+    fused = raw_session(export(head, scores=True, probabilities=False, fused=True).SerializeToString()) \
+        if kind == "analytic" else None
     row = {"kind": kind, "d": d, "classes": n_classes, "size": path.stat().st_size}
     row.update(bench_swap(head, model, X, y, rounds))   # leaves `model` running on swapped-in weights
-    rng = np.random.default_rng(1)
-    for batch, calls in ((1, 2000), (256, 60)):
-        x64 = rng.standard_normal((batch, d)) / np.sqrt(d)
-        x32 = x64.astype(np.float32)
-        row[f"ort_{batch}"] = median_us(lambda: session.run(None, {FEATURES: x32}), calls, rounds)
-        row[f"model_{batch}"] = median_us(lambda: model.run(x32), calls, rounds)
-        row[f"numpy_{batch}"] = median_us(lambda: head.predict_proba(x64), calls, rounds)
+    clf = peer = None
     if kind == "analytic":
         clf = RidgeClassifier(alpha=1.0).fit(X, y)
         onnx_bytes = skl2onnx_bytes(clf, d)
         if onnx_bytes is not None:
             row["skl2onnx_size"] = len(onnx_bytes)
             peer = raw_session(onnx_bytes)
-        for batch, calls in ((1, 2000), (256, 60)):
-            x64 = rng.standard_normal((batch, d)) / np.sqrt(d)
-            x32 = x64.astype(np.float32)
+    rng = np.random.default_rng(1)
+    for batch, calls in ((1, 2000), (256, 60)):
+        x64 = rng.standard_normal((batch, d)) / np.sqrt(d)   # one input batch for every peer
+        x32 = x64.astype(np.float32)
+        row[f"ort_{batch}"] = median_us(lambda: session.run(None, {FEATURES: x32}), calls, rounds)
+        row[f"lean_{batch}"] = median_us(lambda: lean.run(None, {FEATURES: x32}), calls, rounds)
+        if fused is not None:
+            row[f"fused_{batch}"] = median_us(lambda: fused.run(None, {FEATURES: x32}), calls, rounds)
+        row[f"model_{batch}"] = median_us(lambda: model.run(x32), calls, rounds)
+        row[f"numpy_{batch}"] = median_us(lambda: head.predict_proba(x64), calls, rounds)
+        if clf is not None:
             row[f"sklearn_{batch}"] = median_us(lambda: clf.predict(x64), calls, rounds)
-            if onnx_bytes is not None:
-                row[f"skl2onnx_{batch}"] = median_us(lambda: peer.run(None, {"X": x32}), calls, rounds)
+        if peer is not None:
+            row[f"skl2onnx_{batch}"] = median_us(lambda: peer.run(None, {"X": x32}), calls, rounds)
     return row
 
 
@@ -173,6 +171,12 @@ def bench_strategies(rounds: int) -> list[list[object]]:
     rows = [["overridable initializers (edgekit), stored weights, before any swap", f"{stored:.1f}", "-"],
             ["overridable initializers (edgekit), new weights fed, after a swap", f"{fed:.1f}", f"{swap_ms:.3f}"],
             ["constant weights; a swap = re-export + new session", f"{baked_us:.1f}", f"{rebuild_ms:.2f}"]]
+    fused_bytes = export(head, fused=True).SerializeToString()
+    fused_session, fused_model = raw_session(fused_bytes), OnnxModel(fused_bytes)
+    fused_us = median_us(lambda: fused_session.run(None, {FEATURES: x}), 2000, rounds)
+    fused_swap_ms = median_us(lambda: fused_model.update_from(head), 20, rounds) / 1e3
+    rows.append(["fused LinearClassifier graph (export(fused=True)); a swap = update_from, a new session",
+                 f"{fused_us:.1f}", f"{fused_swap_ms:.2f}"])
     for threads in (1, 2):
         s = raw_session(model_bytes, threads)
         for batch in (1, 256):
@@ -196,7 +200,7 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for kind in ("analytic", "key_value"):
+        for kind in ("analytic", "kvb"):
             for d in FEATURE_SIZES:
                 for c in CLASS_COUNTS:
                     row = bench_config(kind, d, c, args.rounds, Path(tmp))
@@ -206,16 +210,27 @@ def main() -> None:
     write(rows, strategies, args.no_write)
 
 
+def ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None else f"{a / b:.2f}x"
+
+
 def write(rows: list[dict], strategies: list[list[object]], no_write: bool) -> None:
-    lat_header = ["head", "d", "classes", "batch", "ORT µs", "OnnxModel.run µs (swapped)", "numpy µs", "numpy / ORT",
-                  "sklearn Ridge µs", "sklearn / ORT", "skl2onnx ORT µs"]
+    lat_header = ["head", "d", "classes", "batch", "edgekit ORT µs (label+probabilities)",
+                  "edgekit ORT µs (label+scores)", "edgekit fused ORT µs (label+scores)",
+                  "skl2onnx ORT µs (label+scores)", "edgekit / skl2onnx", "edgekit fused / skl2onnx",
+                  "OnnxModel.run µs (swapped)", "numpy head µs", "sklearn Ridge.predict µs", "sklearn / edgekit ORT"]
     lat = []
     for r in rows:
         for b in (1, 256):
             sk, peer = r.get(f"sklearn_{b}"), r.get(f"skl2onnx_{b}")
-            lat.append([r["kind"], r["d"], r["classes"], b, fmt(r[f"ort_{b}"]), fmt(r[f"model_{b}"]),
-                        fmt(r[f"numpy_{b}"]), f"{r[f'numpy_{b}'] / r[f'ort_{b}']:.1f}x", fmt(sk),
-                        "-" if sk is None else f"{sk / r[f'ort_{b}']:.1f}x", fmt(peer)])
+            fused = r.get(f"fused_{b}")
+            lat.append([r["kind"], r["d"], r["classes"], b, fmt(r[f"ort_{b}"]), fmt(r[f"lean_{b}"]), fmt(fused),
+                        fmt(peer), ratio(r[f"lean_{b}"], peer), ratio(fused, peer), fmt(r[f"model_{b}"]), fmt(r[f"numpy_{b}"]), fmt(sk),
+                        ratio(sk, r[f"ort_{b}"])])
+    peers = [r for r in rows if r.get("skl2onnx_1") is not None]
+    faster = {(g, b): sum(r[f"{g}_{b}"] <= r[f"skl2onnx_{b}"] for r in peers) for g in ("lean", "fused") for b in (1, 256)}
+    geo = {(g, b): float(np.exp(np.mean([np.log(r[f"{g}_{b}"] / r[f"skl2onnx_{b}"]) for r in peers])))
+           for g in ("lean", "fused") for b in (1, 256)} if peers else {}
     size_header = ["head", "d", "classes", "edgekit .onnx", "skl2onnx .onnx", "learn 1 sample ms",
                    "update_from ms", "swap_weights ms"]
     sizes = [[r["kind"], r["d"], r["classes"], f"{r['size'] / 1024:,.1f} KiB",
@@ -224,7 +239,7 @@ def write(rows: list[dict], strategies: list[list[object]], no_write: bool) -> N
     key = next(r for r in rows if r["kind"] == "analytic" and r["d"] == 1024 and r["classes"] == 100)
     lat_ok = key["ort_1"] < TARGET_LATENCY_US
     swap_ok = key["update_ms"] < TARGET_SWAP_MS
-    kv_key = next(r for r in rows if r["kind"] == "key_value" and r["d"] == 1024 and r["classes"] == 100)
+    kv_key = next(r for r in rows if r["kind"] == "kvb" and r["d"] == 1024 and r["classes"] == 100)
     targets = [["analytic head, d=1024, 100 classes, batch 1, onnxruntime median", f"{key['ort_1']:.1f} µs",
                 f"< {TARGET_LATENCY_US:.0f} µs", "met" if lat_ok else "NOT met"],
                ["same, through OnnxModel.run after a swap (new weights fed, input checks)",
@@ -234,31 +249,41 @@ def write(rows: list[dict], strategies: list[list[object]], no_write: bool) -> N
                 f"{key['update_ms']:.2f} ms", f"< {TARGET_SWAP_MS:.0f} ms", "met" if swap_ok else "NOT met"],
                ["weight swap after an update, key-value d=1024 (update_from)", f"{kv_key['update_ms']:.2f} ms",
                 f"< {TARGET_SWAP_MS:.0f} ms", "met" if kv_key["update_ms"] < TARGET_SWAP_MS else "NOT met"]]
+    names = {"lean": "edgekit's label+scores graph (hot-swappable weights)",
+             "fused": "edgekit's fused label+scores graph (export(fused=True): weights as constants)"}
+    for (g, b), value in geo.items():
+        targets.append([f"{names[g]} vs skl2onnx's, same ridge model, batch {b} (geometric mean over {len(peers)} "
+                        f"sizes; edgekit at least as fast in {faster[g, b]} of {len(peers)})",
+                        f"{value:.2f}x the peer's time", "<= 1.00x",
+                        "met" if value <= 1.0 else "NOT met"])
     body = "\n\n".join([
         "## Inference (`benchmarks/inference.py`)",
         machine_line() + f", onnxruntime {ort.__version__}; numpy/BLAS pinned to 1 thread, ORT sessions "
         "1 intra-op thread (edgekit's default). Medians, lowest of several rounds.",
         "Analytic head: ridge on the raw features (no buffer), trained on 2,000 samples. Key-value head: "
-        "64 codebooks x 256 keys x 8 dims, count learner. Peer: scikit-learn `RidgeClassifier` on the same "
-        "data (`predict`, float64) and skl2onnx's export of it in the same onnxruntime. `numpy` is the head's "
-        "own `predict_proba` (float64, input validation included); `ORT` is a bare session.run on the exported "
-        "model with its stored weights; `OnnxModel.run` is edgekit's runtime after a weight swap (the new "
-        "weights fed on every run) with its input checks.",
+        "64 codebooks x 256 keys x 8 dims, count learner. Peers: scikit-learn `RidgeClassifier` on the same "
+        "data (`predict`, float64) and, like for like, skl2onnx's export of it (one ai.onnx.ml LinearClassifier "
+        "node giving the label and the raw scores, weights as node attributes) in the same onnxruntime. Every "
+        "peer runs on the same input batch. `edgekit ORT` is a bare session.run on edgekit's exported model "
+        "with its stored weights: the default graph (label and probabilities) and the `export(scores=True, "
+        "probabilities=False)` graph (label and raw scores, what the skl2onnx model gives: Gemm, ArgMax, "
+        "Gather over hot-swappable initializers), and the same with `fused=True` (one LinearClassifier node like "
+        "the peer's, weights as constants: a swap rebuilds the session, timed below). `numpy head` is the head's own `predict_proba` (float64, "
+        "input validation included); `OnnxModel.run` is edgekit's runtime after a weight swap (the new weights "
+        "fed on every run) with its input checks.",
         "### Targets",
         markdown_table(["figure", "measured", "target", ""], targets),
         "### Latency",
         markdown_table(lat_header, lat),
-        LATENCY_NOTE,
         "### Model size and weight swap",
         "`learn 1 sample` is the head's own partial_fit; `update_from` is what the runtime adds after it "
         "(weights_for_export, frozen-weight check, swap); `swap_weights` is the swap alone, arrays ready.",
         markdown_table(size_header, sizes),
         "### Swap strategy and threads (analytic, d=1024, 100 classes)",
-        "Why the live weights are overridable initializers: the swap itself is almost free, and after it "
-        "feeding the new weights costs a few µs per run (onnxruntime wraps the numpy arrays without "
-        "copying). Constant weights run no faster at batch 1 here, and with them every swap means a "
-        "re-export and a new session, which grows with the model. Pure weight inputs would cost the same "
-        "as feeding, but the file could not run on its own. Thread rows: bare session.run, stored weights.",
+        "Why the live weights are overridable initializers: compare the run cost with stored, fed and constant "
+        "weights and the swap cost of each below. With constant weights every swap means a re-export and a "
+        "new session, which grows with the model; pure weight inputs would cost what feeding costs, but the "
+        "file could not run on its own. Thread rows: bare session.run, stored weights.",
         markdown_table(["strategy / setting", "batch-1 µs (or as named)", "swap ms"], strategies),
     ])
     print(body)

@@ -18,9 +18,9 @@
 # Outputs (in binary/dist):
 #   edgekit          the one-file CLI: a small sh launcher + the PyInstaller program folder (tar.gz). Its
 #                    first run unpacks into ~/.cache/edgekit/bin/<build id>; later runs start directly.
-#   edgekit-onefile  PyInstaller's own one-file mode: unpacks ~150 MB of native libraries into a fresh
-#                    temporary folder at every start (zlib at ~130 MB/s here: seconds per run). Kept for
-#                    comparison and for hosts without tar/gzip.
+#   edgekit-onefile  PyInstaller's own one-file mode: unpacks the whole program folder (native libraries
+#                    included) into a fresh temporary folder at every start. Kept for comparison and for
+#                    hosts without tar/gzip.
 #   edgekit-onedir/  the program folder itself.
 # Size and cold-start figures: benchmarks/RESULTS.md, section "binary" (python benchmarks/binary.py);
 # tests/test_binary.py (EDGEKIT_TEST_BINARY=1) builds and checks it from outside the source tree.

@@ -1,5 +1,6 @@
-"""Crash-safe file primitives without heavy imports: atomic replace-on-write, whole-file reads that
-turn OS errors into ModelFileError, and an inter-process lock for read-modify-write."""
+"""Crash-safe file primitives without heavy imports: the one atomic writer (state files, pipeline
+directories, batch outputs and job files all go through it), whole-file reads that turn OS errors
+into ModelFileError, and an inter-process lock for read-modify-write."""
 from __future__ import annotations
 
 import contextlib
@@ -7,13 +8,22 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from .errors import ModelFileError
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write data to path so that a crash at any point leaves either the old file or the new one."""
+    with atomic_writer(path) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary file whose content replaces `path` when the block ends without an error (temp file in the
+    same folder, fsync, rename, fsync of the folder); on an error the temp file is removed and `path`
+    is untouched. A crash at any point leaves either the old file or the new one."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     directory.mkdir(parents=True, exist_ok=True)
@@ -22,7 +32,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), mode)  # mkstemp makes 0600 files; keep permissions as a plain write would
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -17,8 +17,8 @@ Two output modes:
   the workers share. At the end `_errors.jsonl` lists every bad record as {"file", "line", "error"}.
 
 Names starting with "_" or "." are skipped when a folder is expanded, so an output folder can be read
-back as input. Worker processes get their tasks through `multiprocessing` (stdlib IPC of plain
-tuples and bytes); nothing is pickled to disk.
+back as input. Worker processes get their tasks (frozen dataclasses: StreamTask, BlockTask) through
+one ordered process pool (`multiprocessing` IPC); nothing is pickled to disk.
 """
 from __future__ import annotations
 
@@ -29,16 +29,16 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO, TypeVar
 
-from .atomic import atomic_write_bytes, file_lock
+from .atomic import atomic_write_bytes, atomic_writer, file_lock
 from .errors import EdgekitError
 from .limits import MAX_LINE_BYTES
+from .record_loop import Reply, is_interactive, run_records
 
 MANIFEST = "_edgekit_job.json"
 ERRORS = "_errors.jsonl"
@@ -49,7 +49,6 @@ DEFAULT_BLOCK_BYTES = 1 << 20
 STREAM_BLOCK_BYTES = 1 << 16
 STDIN = "-"
 
-Executor = Callable[[list[dict]], Iterator[dict]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,47 @@ class Input:
 
     path: str
     name: str
+
+
+@dataclass(frozen=True)
+class StreamTask:
+    """Stream mode, one block for a worker: whole lines of `source`, the first being line `first_line`."""
+
+    spec: Spec
+    source: str
+    first_line: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """Job mode, one block for a worker: bytes start..end of input `file` (its block number `block`),
+    normalized into the part files `part`.err and `part`.out (absolute paths: workers may be elsewhere)."""
+
+    spec: Spec
+    path: str
+    source: str
+    file: int
+    block: int
+    start: int
+    end: int
+    first_line: int
+    part: str
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What a worker did with a BlockTask (also the content of its .err part file)."""
+
+    file: int
+    block: int
+    lines: int
+    bytes: int
+    errors: list
+
+
+Executor = Callable[[list[BlockTask]], Iterator[BlockResult]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -102,18 +142,19 @@ def forest_for(grammar: str) -> Any:
     return forest
 
 
-def normalize_record(forest: Any, rec: Any, spec: Spec) -> tuple[str, str | None]:
-    """One output line for one record (textio.Record) and its error, if any. A bad JSON record passes
+def normalize_record(forest: Any, rec: Any, spec: Spec) -> Reply:
+    """The output line for one record (textio.Record) and its error, if any. A bad JSON record passes
     through unchanged; a record the grammar fails on is reported and passed through, never fatal."""
     if spec.jsonl and rec.error:
-        return rec.text, rec.error
+        return Reply(rec.text, rec.error)
     try:
         text = forest.normalize(rec.text)
     except Exception as exc:  # noqa: BLE001  one bad record must not end a long job
-        return (rec.text if not spec.jsonl else _dumps(rec.obj)), f"normalization failed: {type(exc).__name__}: {exc}"
+        return Reply(rec.text if not spec.jsonl else _dumps(rec.obj),
+                     f"normalization failed: {type(exc).__name__}: {exc}")
     if not spec.jsonl:
-        return text, rec.error
-    return _dumps({**rec.obj, spec.field: text}), None
+        return Reply(text, rec.error)
+    return Reply(_dumps({**rec.obj, spec.field: text}))
 
 
 def _dumps(obj: dict) -> str:
@@ -131,14 +172,14 @@ def normalize_block(forest: Any, data: bytes, source: str, first_line: int,
                     spec: Spec) -> tuple[bytes, list[list]]:
     """Normalize the lines of `data` (whole lines, the first being line `first_line` of `source`):
     the output bytes (one line per input line) and the errors as [line, message] pairs."""
-    from .textio import read_records
+    from .textio import records_from
 
     out, errors = [], []
-    for rec in read_records(jsonl=spec.jsonl, field=spec.field, stdin=io.BytesIO(data)):
-        line, error = normalize_record(forest, rec, spec)
-        out.append(line)
-        if error:
-            errors.append([rec.lineno + first_line - 1, error])
+    for rec in records_from(io.BytesIO(data), source, spec.jsonl, spec.field):
+        reply = normalize_record(forest, rec, spec)
+        out.append(reply.line)
+        if reply.error:
+            errors.append([rec.lineno + first_line - 1, reply.error])
     return ("\n".join(out) + "\n").encode("utf-8") if out else b"", errors
 
 
@@ -268,74 +309,70 @@ def normalize_stream(inputs: list[Input], spec: Spec, out: BinaryIO, jobs: int =
     """Normalize every input to `out` in input order; returns the number of bad records (each reported
     on stderr as `source:line: message`). With jobs > 1, blocks run on that many worker processes."""
     progress = progress or Progress(_total_bytes(inputs))
-    bad = 0
     try:
         if jobs <= 1:
-            forest = forest_for(spec.grammar)
-            interactive = _isatty(out)
-            for inp in inputs:
-                with _open_input(inp) as fh:
-                    for _, first, data in iter_blocks(_LineReader(fh), 1):
-                        chunk, errors = normalize_block(forest, data, _source(inp), first, spec)
-                        out.write(chunk)
-                        if interactive:
-                            out.flush()
-                        bad += len(errors)
-                        _report(progress, _source(inp), errors)
-                        progress.advance(len(data), 1)
-                out.flush()
-        else:
-            for source, data, (chunk, errors) in _ordered_pool(_stream_tasks(inputs, spec, block_bytes), jobs):
-                out.write(chunk)
-                bad += len(errors)
-                _report(progress, source, errors)
-                progress.advance(len(data), data.count(b"\n"))
+            return _stream_here(inputs, spec, out, progress)
+        bad = 0
+        tasks = _stream_tasks(inputs, spec, block_bytes)
+        for task, (chunk, errors) in ordered_pool(_stream_block, tasks, jobs):
+            out.write(chunk)
+            bad += len(errors)
+            _report(progress, task.source, errors)
+            progress.advance(len(task.data), task.data.count(b"\n"))
         out.flush()
+        return bad
     finally:
         progress.close()
-    return bad
 
 
-class _LineReader:
-    """Adapts a binary stream so iter_blocks(…, 1) yields one line at a time (interactive use answers
-    each line as soon as it is typed)."""
+def _stream_here(inputs: list[Input], spec: Spec, out: BinaryIO, progress: Progress) -> int:
+    """Stream mode in this process, through the shared record loop (line by line when interactive)."""
+    forest = forest_for(spec.grammar)
+    text_out = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=True)
+    try:
+        return run_records(_records(inputs, spec), lambda chunk: [normalize_record(forest, r, spec) for r in chunk],
+                           text_out, report=progress.message,
+                           interactive=any(i.path == STDIN for i in inputs) and is_interactive(sys.stdin, out),
+                           on_chunk=lambda chunk: progress.advance(sum(r.size for r in chunk), len(chunk)))
+    finally:
+        text_out.detach()
 
-    def __init__(self, fh: BinaryIO) -> None:
-        self.fh = fh
 
-    def read(self, _n: int) -> bytes:
-        return self.fh.readline(MAX_LINE_BYTES + 2)
+def _records(inputs: list[Input], spec: Spec) -> Iterator[Any]:
+    from .textio import records_from
 
-    def readline(self, n: int = -1) -> bytes:
-        return self.fh.readline(n)
+    for inp in inputs:
+        with _open_input(inp) as fh:
+            yield from records_from(fh, _source(inp), spec.jsonl, spec.field)
 
 
-def _stream_tasks(inputs: list[Input], spec: Spec, block_bytes: int) -> Iterator[tuple]:
+def _stream_tasks(inputs: list[Input], spec: Spec, block_bytes: int) -> Iterator[StreamTask]:
     for inp in inputs:
         with _open_input(inp) as fh:
             for _, first, data in iter_blocks(fh, block_bytes):
-                yield (spec.grammar, spec.jsonl, spec.field, _source(inp), first, data)
+                yield StreamTask(spec, _source(inp), first, data)
 
 
-def _stream_block(task: tuple) -> tuple[bytes, list[list]]:
-    grammar, jsonl, field, source, first, data = task
-    return normalize_block(forest_for(grammar), data, source, first, Spec(grammar, jsonl, field))
+def _stream_block(task: StreamTask) -> tuple[bytes, list[list]]:
+    return normalize_block(forest_for(task.spec.grammar), task.data, task.source, task.first_line, task.spec)
 
 
-def _ordered_pool(tasks: Iterator[tuple], jobs: int) -> Iterator[tuple[str, bytes, tuple]]:
-    """Run _stream_block on a process pool, at most 2 * jobs blocks in flight, yielding in task order."""
+def ordered_pool(fn: Callable[[T], Any], tasks: Iterable[T], jobs: int) -> Iterator[tuple[T, Any]]:
+    """(task, fn(task)) for every task, in task order, computed on a pool of `jobs` worker processes with
+    at most 2 * jobs tasks in flight (so memory stays flat however many tasks there are). The one
+    process pool of batch jobs: stream blocks and job blocks both run here."""
     import multiprocessing
 
     with multiprocessing.get_context().Pool(jobs) as pool:
         window: deque = deque()
         for task in tasks:
-            window.append((task[3], task[5], pool.apply_async(_stream_block, (task,))))
+            window.append((task, pool.apply_async(fn, (task,))))
             if len(window) >= 2 * jobs:
-                source, data, result = window.popleft()
-                yield source, data, result.get()
+                done, result = window.popleft()
+                yield done, result.get()
         while window:
-            source, data, result = window.popleft()
-            yield source, data, result.get()
+            done, result = window.popleft()
+            yield done, result.get()
 
 
 @contextlib.contextmanager
@@ -362,36 +399,32 @@ def _total_bytes(inputs: list[Input]) -> int | None:
 
 
 # ---- job mode -------------------------------------------------------------------------------------
-def run_block(task: dict) -> dict:
+def run_block(task: BlockTask) -> BlockResult:
     """Worker side of a job: normalize one block of a file into its part files (errors, then output,
     each atomically). Returns the block's line count and errors. Runs in pool or Dask workers."""
-    spec = Spec(task["grammar"], task["jsonl"], task["field"])
-    forest = forest_for(spec.grammar)
+    forest = forest_for(task.spec.grammar)
     out, errors, lines = [], [], 0
-    with open(task["path"], "rb") as fh:
-        span = _Range(fh, task["start"], task["end"] - task["start"])
+    with open(task.path, "rb") as fh:
+        span = _Range(fh, task.start, task.end - task.start)
         for _, first, data in iter_blocks(span, STREAM_BLOCK_BYTES):
-            chunk, errs = normalize_block(forest, data, task["source"], task["first_line"] + lines, spec)
+            chunk, errs = normalize_block(forest, data, task.source, task.first_line + lines, task.spec)
             out.append(chunk)
             errors += errs
             lines += data.count(b"\n") + (not data.endswith(b"\n"))
-    result = {"file": task["file"], "block": task["block"], "lines": lines, "bytes": task["end"] - task["start"],
-              "errors": errors}
-    atomic_write_bytes(task["part"] + ".err", json.dumps(result).encode("utf-8"))
-    atomic_write_bytes(task["part"] + ".out", b"".join(out))
+    result = BlockResult(task.file, task.block, lines, task.end - task.start, errors)
+    atomic_write_bytes(task.part + ".err", json.dumps(asdict(result)).encode("utf-8"))
+    atomic_write_bytes(task.part + ".out", b"".join(out))
     return result
 
 
 def local_executor(jobs: int) -> Executor:
-    """Run job tasks in this process (jobs <= 1) or on a pool of `jobs` worker processes, in task order."""
-    def run(tasks: list[dict]) -> Iterator[dict]:
+    """Run job tasks in this process (jobs <= 1) or on the process pool with `jobs` workers, in task order."""
+    def run(tasks: list[BlockTask]) -> Iterator[BlockResult]:
         if jobs <= 1 or len(tasks) <= 1:
             yield from map(run_block, tasks)
             return
-        import multiprocessing
-
-        with multiprocessing.get_context().Pool(min(jobs, len(tasks))) as pool:
-            yield from pool.imap(run_block, tasks)
+        for _, result in ordered_pool(run_block, tasks, min(jobs, len(tasks))):
+            yield result
 
     return run
 
@@ -459,7 +492,7 @@ class Job:
         return None
 
     # -- planning --
-    def plan(self) -> tuple[list[list[dict]], set[int]]:
+    def plan(self) -> tuple[list[list[BlockTask]], set[int]]:
         """Per input, its block tasks; and the set of inputs already finished (done marker present)."""
         per_file, finished = [], set()
         for fi, inp in enumerate(self.inputs):
@@ -471,10 +504,8 @@ class Job:
             parts = self.parts.resolve()  # absolute paths: tasks may run in other processes and machines
             with open(inp.path, "rb") as fh:
                 for offset, first, data in iter_blocks(fh, self.block_bytes):
-                    tasks.append({"grammar": self.spec.grammar, "jsonl": self.spec.jsonl, "field": self.spec.field,
-                                  "path": os.path.abspath(inp.path), "source": inp.path, "file": fi,
-                                  "block": len(tasks), "start": offset, "end": offset + len(data),
-                                  "first_line": first, "part": str(parts / f"{fi:06d}-{len(tasks):06d}")})
+                    tasks.append(BlockTask(self.spec, os.path.abspath(inp.path), inp.path, fi, len(tasks), offset,
+                                           offset + len(data), first, str(parts / f"{fi:06d}-{len(tasks):06d}")))
             per_file.append(tasks)
         return per_file, finished
 
@@ -495,18 +526,18 @@ class Job:
                 summary.reused += blocks
             for fi, tasks in enumerate(per_file):
                 summary.blocks += len(tasks)
-                todo = [t for t in tasks if not Path(t["part"] + ".out").exists()]
+                todo = [t for t in tasks if not Path(t.part + ".out").exists()]
                 summary.reused += len(tasks) - len(todo)
                 pending += todo
                 remaining[fi] = len(todo)
-            progress = progress or Progress(sum(t["end"] - t["start"] for t in pending))
+            progress = progress or Progress(sum(t.end - t.start for t in pending))
             try:
                 for fi in [fi for fi, n in remaining.items() if n == 0 and fi not in finished]:
                     self._finish_file(fi, per_file[fi])
                 for result in executor(pending):
-                    fi = result["file"]
-                    _report(progress, self.inputs[fi].path, result["errors"])
-                    progress.advance(result["bytes"], result["lines"])
+                    fi = result.file
+                    _report(progress, self.inputs[fi].path, result.errors)
+                    progress.advance(result.bytes, result.lines)
                     remaining[fi] -= 1
                     if remaining[fi] == 0:
                         self._finish_file(fi, per_file[fi])
@@ -518,33 +549,21 @@ class Job:
     def _done_path(self, fi: int) -> Path:
         return self.parts / f"{fi:06d}.done"
 
-    def _finish_file(self, fi: int, tasks: list[dict]) -> None:
+    def _finish_file(self, fi: int, tasks: list[BlockTask]) -> None:
         """Concatenate a file's parts into its output (atomically), record it done, drop the parts."""
-        target = self.out_dir / self.inputs[fi].name
-        target.parent.mkdir(parents=True, exist_ok=True)
         lines, errors = 0, []
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for t in tasks:
-                    with open(t["part"] + ".out", "rb") as part:
-                        shutil.copyfileobj(part, out, 1 << 20)
-                    meta = json.loads(Path(t["part"] + ".err").read_text(encoding="utf-8"))
-                    lines += meta["lines"]
-                    errors += meta["errors"]
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, _default_mode())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_writer(self.out_dir / self.inputs[fi].name) as out:
+            for t in tasks:
+                with open(t.part + ".out", "rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 20)
+                meta = json.loads(Path(t.part + ".err").read_text(encoding="utf-8"))
+                lines += meta["lines"]
+                errors += meta["errors"]
         done = {"lines": lines, "blocks": len(tasks), "errors": errors}
         atomic_write_bytes(self._done_path(fi), json.dumps(done).encode("utf-8"))
         for t in tasks:
             for suffix in (".out", ".err"):
-                Path(t["part"] + suffix).unlink(missing_ok=True)
+                Path(t.part + suffix).unlink(missing_ok=True)
 
     def _finish_job(self, summary: Summary) -> Summary:
         """Write the error report and mark the manifest complete; remove the parts folder."""
@@ -557,20 +576,12 @@ class Job:
                 report.write(json.dumps({"file": inp.path, "line": line, "error": message},
                                         ensure_ascii=False).encode("utf-8") + b"\n")
         atomic_write_bytes(self.out_dir / ERRORS, report.getvalue())
-        os.chmod(self.out_dir / ERRORS, _default_mode())
         manifest = {**self.describe(), "complete": True,
                     "summary": {"files": summary.files, "lines": summary.lines, "blocks": summary.blocks,
                                 "errors": summary.errors}}
         atomic_write_bytes(self.out_dir / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
         shutil.rmtree(self.parts, ignore_errors=True)
         return summary
-
-
-def _default_mode() -> int:
-    """Permissions a plain open() would give a new file (temp files start private)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _first_difference(old: dict, new: dict) -> str | None:

@@ -18,8 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from . import learning
 from .batch import Job, Progress, Spec, Summary, forest_for, list_inputs, run_block
 from .errors import EdgekitError
+from .learning import NewModel
 
 
 def connect(scheduler: str | None) -> Any:
@@ -92,23 +94,27 @@ def normalize_on_dask(paths: Iterable[str | os.PathLike], grammar: str, output: 
 
 
 # ---- distributed fit of the analytic head -----------------------------------------------------------
-def _fit_partition(path: str, read: dict, params: dict, featurizer: dict | None) -> bytes:
-    """Worker: learn one training file into an analytic head; its state file as bytes."""
+PARTIAL = "<partial model>"
+
+
+def _fit_partition(path: str, read: dict, params: dict, featurizer: dict | None, base_dir: str | None) -> bytes:
+    """Worker: learn one training file into an analytic head; its state file as bytes. A featurizer
+    grammar named relative to the model's folder is found through `base_dir` (a shared filesystem)."""
     from .learn.analytic import AnalyticClassifier
     from .learn.datafile import read_training_file
     from .learn.featurize import featurizer_from_meta
 
     data = read_training_file(path, **read)
-    feat = featurizer_from_meta(featurizer) if data.is_text else None
+    feat = featurizer_from_meta(featurizer, base_dir) if data.is_text else None
     head = AnalyticClassifier(**params, featurizer=feat)
     head.partial_fit(data.inputs, data.labels)
     return _to_bytes(head)
 
 
-def _merge_states(a: bytes, b: bytes) -> bytes:
+def _merge_states(a: bytes, b: bytes, base_dir: str | None) -> bytes:
     """Worker: the exact merge (sum of statistics) of two partial heads."""
-    left = _from_bytes(a)
-    left.merge(_from_bytes(b))
+    left = _from_bytes(a, base_dir)
+    left.merge(_from_bytes(b, base_dir))
     return _to_bytes(left)
 
 
@@ -119,22 +125,25 @@ def _to_bytes(head: Any) -> bytes:
         return path.read_bytes()
 
 
-def _from_bytes(data: bytes) -> Any:
+def _from_bytes(data: bytes, base_dir: str | None) -> Any:
+    """A partial head from its state bytes, reading its featurizer as if the file lay in `base_dir`."""
     from .learn.analytic import KIND, AnalyticClassifier
     from .storage import decode_state
 
-    _, meta, arrays = decode_state(data, "<partial model>", expect_kind=KIND)
-    return AnalyticClassifier.from_state(meta, arrays, "<partial model>")
+    source = PARTIAL if base_dir is None else os.path.join(base_dir, PARTIAL)
+    _, meta, arrays = decode_state(data, source, expect_kind=KIND)
+    return AnalyticClassifier.from_state(meta, arrays, source)
 
 
 def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_field: str = "text",
                  label_field: str = "label", features_field: str = "features", featurizer: Any = None,
-                 **params: Any) -> Any:
+                 base_dir: str | os.PathLike | None = None, **params: Any) -> Any:
     """Fit an AnalyticClassifier on a sharded data set on a Dask cluster: one partition per training file
     (CSV or JSON Lines, as `edgekit learn` reads them; folders expand to their files), statistics merged
     exactly. `params` are AnalyticClassifier parameters; random_state must stay fixed (None is refused)
     so every partition draws the same buffer. Text partitions use `featurizer` (default
-    HashingTextFeaturizer(1024))."""
+    HashingTextFeaturizer(1024)); `base_dir` is the folder of the model file it was made for, where a
+    grammar it names relative to that folder is found."""
     from .learn.featurize import HashingTextFeaturizer, featurizer_to_meta
 
     if "random_state" in params and params["random_state"] is None:
@@ -144,11 +153,12 @@ def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_fie
         raise EdgekitError("no training files to fit")
     feat = featurizer_to_meta(featurizer if featurizer is not None else HashingTextFeaturizer(1024))
     read = {"text_field": text_field, "label_field": label_field, "features_field": features_field}
+    base = None if base_dir is None else os.path.abspath(base_dir)
     client = connect(scheduler)
     try:
-        futures = [client.submit(_fit_partition, p, read, params, feat, pure=False) for p in parts]
+        futures = [client.submit(_fit_partition, p, read, params, feat, base, pure=False) for p in parts]
         while len(futures) > 1:  # fixed pairwise tree: deterministic sums, log2(partitions) rounds
-            paired = [client.submit(_merge_states, futures[k], futures[k + 1], pure=False)
+            paired = [client.submit(_merge_states, futures[k], futures[k + 1], base, pure=False)
                       for k in range(0, len(futures) - 1, 2)]
             futures = paired + ([futures[-1]] if len(futures) % 2 else [])
         try:
@@ -160,36 +170,28 @@ def fit_analytic(paths: Iterable[str | os.PathLike], scheduler: Any, *, text_fie
     finally:
         if client is not scheduler:
             client.close()
-    return _from_bytes(state)
+    return _from_bytes(state, base)
 
 
-def learn_on_dask(model: str | os.PathLike, data: str | os.PathLike, scheduler: Any, *, head: str | None = None,
-                  text_field: str = "text", label_field: str = "label", features_field: str = "features",
-                  n_features: int = 1024, grammar: str | None = None, params: dict | None = None) -> Any:
+def learn_on_dask(model: str | os.PathLike, data: str | os.PathLike, scheduler: Any, new: NewModel = NewModel(),
+                  *, text_field: str = "text", label_field: str = "label", features_field: str = "features") -> Any:
     """`edgekit learn --engine dask`: fit the partitions under `data` on the cluster and merge the result
-    into the model file (created if absent; an existing model keeps its parameters and featurizer).
-    The file is replaced atomically under its lock; returns the saved head."""
+    into the model file, by the rules of edgekit.learning (created if absent with its featurizer from
+    featurizer_for_model; an existing model keeps its parameters and featurizer). The file is replaced
+    atomically under its lock; returns the saved head."""
     from .learn.analytic import AnalyticClassifier
-    from .learn.featurize import HashingTextFeaturizer
-    from .learn.heads import load_head
-    from .storage import file_lock
 
-    if head not in (None, "analytic"):
-        raise EdgekitError(f"--engine dask fits the analytic head only (its statistics merge exactly), not {head!r}")
-    params = dict(params or {})
-    with file_lock(model):
-        current = load_head(model) if Path(model).exists() else None
-        if current is not None:
-            if not isinstance(current, AnalyticClassifier):
-                raise EdgekitError(f"{model} is not an analytic model; --engine dask fits the analytic head only")
-            if params:
-                raise EdgekitError(f"--param applies to new models only ({model} exists)")
-            params = {k: v for k, v in current.get_params().items() if k != "featurizer"}
-            featurizer = current.featurizer
-        else:
-            featurizer = HashingTextFeaturizer(n_features=n_features, grammar=grammar)
+    if new.head not in (None, "analytic"):
+        raise EdgekitError(f"--engine dask fits the analytic head only (its statistics merge exactly), not {new.head!r}")
+    with learning.updating(model):
+        current = learning.existing_head(model, new)
+        if current is not None and not isinstance(current, AnalyticClassifier):
+            raise EdgekitError(f"{model} is not an analytic model; --engine dask fits the analytic head only")
+        template = current if current is not None else learning.new_head(model, new, text=True)
+        params = {k: v for k, v in template.get_params().items() if k != "featurizer"}
         fitted = fit_analytic([data], scheduler, text_field=text_field, label_field=label_field,
-                              features_field=features_field, featurizer=featurizer, **params)
+                              features_field=features_field, featurizer=template.featurizer,
+                              base_dir=Path(model).resolve().parent, **params)
         if current is not None:
             fitted = current.merge(fitted)
         fitted.save(model)

@@ -33,5 +33,28 @@ class DataError(EdgekitError):
     """An input record is wrong (shape, NaN, unknown label, bad UTF-8 ...); the message names the record."""
 
 
+class NotTextError(DataError, TypeError):
+    """A text (str) was expected and something else was given; also a TypeError, as Python's own are."""
+
+
+def check_text(value: object) -> str:
+    """The value if it is a str; otherwise NotTextError naming what it was."""
+    if not isinstance(value, str):
+        raise NotTextError(f"expected text (str), got {type(value).__name__}")
+    return value
+
+
 class ModelFileError(EdgekitError):
     """A model/state file cannot be read: truncated, corrupted, foreign, or of an unsupported version."""
+
+
+class InputError(DataError, ValueError):
+    """A bad input to a learned head: a DataError that is also a ValueError (scikit-learn expects ValueError)."""
+
+
+class InputTypeError(InputError, TypeError):
+    """Something that is not a number where numbers are expected (also a TypeError)."""
+
+
+class NotFittedError(InputError, AttributeError):
+    """A head was used before it learned anything (also an AttributeError, like scikit-learn's)."""

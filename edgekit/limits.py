@@ -35,3 +35,12 @@ MAX_DFA_STATES = 20_000
 
 MAX_TOKEN_CACHE = 100_000
 """Distinct token texts whose typeset is cached; past it the cache is dropped (bounded memory)."""
+
+MAX_FEATURES = 1 << 20
+"""The widest feature vector a learned head (or its text featurizer) takes."""
+
+MAX_NGRAM = 8
+"""The longest word n-gram a text featurizer hashes."""
+
+MAX_STATE_BYTES = 1 << 30
+"""The most memory one learned head's arrays may take, checked from its parameters before allocating."""

@@ -7,16 +7,16 @@ statistics, `forget` / `forget_intent` remove them exactly (analytic head with p
 What the head reads is the *domain-normalized* text (synonyms, numbers ... in canonical form), so one
 teaching covers the variants the grammar's lexicon knows.
 
-To make `forget(text)` exact without storing texts, the pipeline keeps a table of 128-bit BLAKE2b digests
+To make `forget(text)` exact without storing texts, the pipeline keeps a table of 128-bit BLAKE2b hashes
 of the texts it was taught, with their intents and counts: enough to find the label to subtract and to
 refuse forgetting something never taught (which would corrupt the statistics), not enough to recover a
-text (though, like any hash, it confirms a guessed one). `forget` removes the digest too.
+text (though, like any hash, it confirms a guessed one). `forget` removes the hash too.
 
 A fresh pipeline is seeded from the grammar: phrasings sampled from each intent rule's templates (the
 multiplication rule, as `expand` enumerates them), each part rendered as the grammar normalizes it,
 teach the head that intent, so paraphrases the grammar does not cover exactly are still recognized.
 
-On disk a pipeline is one directory: `pipeline.json` (settings, digests, the names and checksums of
+On disk a pipeline is one directory: `pipeline.json` (settings, text hashes, the names and checksums of
 the other files), the compiled forests (`*.forestc`) and the head state (`head-<token>.state`); a crash
 during `save` leaves the old or the new pipeline, never a mix (format: edgekit.pipeline_dir). `export`
 writes the runtime form: compiled forests + ONNX head (`head.onnx`), which `Pipeline.load` runs with
@@ -25,7 +25,6 @@ onnxruntime (asking only; teaching needs the trainable directory).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import secrets
@@ -34,12 +33,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import pipeline_dir
-from .errors import DataError, EdgekitError, ModelFileError
+from .errors import DataError, EdgekitError, ModelFileError, check_text
 from .forest.forest import NO_INTENT
 from .pipeline_dir import PIPELINE_FILE
+from .pipeline_heads import NONE_CLASS, READ_ONLY, PipelineHead, RuntimeHead, TrainableHead
 
 DEFAULT_NORMALIZER = "en-itn"
-NONE_CLASS = "__none__"
 
 
 @dataclass
@@ -88,7 +87,7 @@ class Pipeline:
     """normalizer -> grammar -> learned head, with on-device teach / forget and one-directory save/load.
 
     grammar, normalizer: shipped names, paths or loaded Forests (normalizer=None skips that step).
-    threshold: the head's score (see `_head_scores`) below which an answer is "not understood".
+    threshold: the head's score (see edgekit.pipeline_heads) below which an answer is "not understood".
     seed_per_intent: phrasings sampled per grammar intent to seed the head (0: no seeding).
     n_features, gamma: the head's hashed feature size and ridge strength. The head is an
     AnalyticClassifier with per-class statistics (exact forget_intent; it costs n_features^2 floats
@@ -105,23 +104,24 @@ class Pipeline:
         self.sources = {"grammar": _name(grammar, self.grammar),
                         "normalizer": None if normalizer is None else _name(normalizer, self.normalizer)}
         self.threshold = float(threshold)
-        self.head: Any = None
+        self.head: PipelineHead | None = None
         self.head_params = {"n_features": int(n_features), "gamma": float(gamma), "random_state": int(random_state)}
         self._taught: dict[str, dict[str, int]] = {}
         if seed_per_intent:
             self.seed(seed_per_intent, random_state)
 
     # ---- asking ----------------------------------------------------------------------------------
-    def ask(self, text: str) -> Answer:
+    def ask(self, text: str, trace: bool = True) -> Answer:
         """Understand one text (see Answer)."""
-        return self.ask_many([text])[0]
+        return self.ask_many([text], trace)[0]
 
-    def ask_many(self, texts: Iterable[str]) -> list[Answer]:
-        """Understand many texts; the head scores every grammar rejection in one batch."""
-        answers = [self._grammar_answer(t) for t in texts]
+    def ask_many(self, texts: Iterable[str], trace: bool = True) -> list[Answer]:
+        """Understand many texts; the head scores every grammar rejection in one batch. With trace=False
+        the answers carry no digestion tree (it is built, once per text, only when asked for)."""
+        answers = [self._grammar_answer(t, trace) for t in texts]
         pending = [a for a in answers if not a.understood]
         if pending and self._head_ready():
-            labels, scores = self._head_scores([a.trace.output for a in pending])
+            labels, scores = self.head.scores([self._grammar_output(a) for a in pending])
             for a, row in zip(pending, scores):
                 best = int(row.argmax())
                 a.score = min(max(float(row[best]), 0.0), 1.0)
@@ -133,37 +133,26 @@ class Pipeline:
                                 f"threshold {self.threshold:g}; grammar: {a.reason}")
         return answers
 
-    def _head_scores(self, inputs: list[str]) -> tuple[list[str], Any]:
-        """The head's ridge score per intent (n_inputs, n_intents). A score estimates how strongly an input
-        belongs to an intent: about 1 for what was taught, about 0 for text sharing nothing with it (the
-        head's softmax probabilities cannot say "none of these": they sum to 1 over the known intents)."""
-        if hasattr(self.head, "decision_function"):
-            return [str(c) for c in self.head.classes_], self.head.decision_function(inputs)
-        import numpy as np  # an exported head: scores recovered from its zero-score reference class
-
-        proba = np.asarray(self.head.predict_proba(inputs), dtype=np.float64)
-        labels = [str(c) for c in self.head.classes_]
-        ref = labels.index(NONE_CLASS)
-        with np.errstate(divide="ignore"):
-            scores = np.log(proba) - np.log(proba[:, ref:ref + 1])
-        keep = [j for j in range(len(labels)) if j != ref]
-        return [labels[j] for j in keep], scores[:, keep]
-
-    def _grammar_answer(self, text: str) -> Answer:
-        if not isinstance(text, str):
-            raise DataError(f"expected text (str), got {type(text).__name__}")
+    def _grammar_answer(self, text: str, trace: bool) -> Answer:
+        """The grammar's answer: its frame for the normalized text, or for the text as given (the grammar
+        may expect words the normalizer rewrote); the tree, when wanted, of the text the answer came from."""
+        text = check_text(text)
         normalized = self.normalizer.normalize(text) if self.normalizer is not None else text
-        trace = self.grammar.explain(normalized)
-        if trace.frame is None and normalized != text:
-            raw = self.grammar.explain(text)  # the grammar may expect the words the normalizer rewrote
-            if raw.frame is not None:
-                trace = raw
-        frame = trace.frame
+        frame, reason = self.grammar.parse_with_reason(normalized)
+        chosen = normalized
+        if frame is None and normalized != text:
+            raw = self.grammar.parse(text)
+            if raw is not None:
+                frame, chosen = raw, text
+        tree = self.grammar.explain(chosen) if trace else None
         if frame is None:
-            return Answer(text, normalized, trace=trace,
-                          reason=trace.rejection or NO_INTENT)
+            return Answer(text, normalized, trace=tree, reason=reason or NO_INTENT)
         return Answer(text, normalized, frame.intent, "grammar", None,
-                      {k: s.to_dict() for k, s in frame.slots.items()}, frame.rule, frame.where, trace)
+                      {k: s.to_dict() for k, s in frame.slots.items()}, frame.rule, frame.where, tree)
+
+    def _grammar_output(self, answer: Answer) -> str:
+        """What the head reads for a grammar rejection: the grammar's rewrite of the normalized text."""
+        return answer.trace.output if answer.trace is not None else self.grammar.normalize(answer.normalized)
 
     def head_input(self, text: str) -> str:
         """What the head reads for a text: normalized, then rewritten by the grammar's lexicon and rules."""
@@ -171,7 +160,7 @@ class Pipeline:
         return self.grammar.normalize(normalized)
 
     def _head_ready(self) -> bool:
-        return self.head is not None and len(self.head.classes_) > 0
+        return self.head is not None and len(self.head.labels) > 0
 
     # ---- learning --------------------------------------------------------------------------------
     def teach(self, text: str, intent: str) -> None:
@@ -185,20 +174,20 @@ class Pipeline:
             raise DataError(f"{len(texts)} texts but {len(intents)} intents")
         if not texts:
             return
-        self._learn([self.head_input(_check_text(t)) for t in texts], intents)
+        self._learn([self.head_input(_check_taught(t)) for t in texts], intents)
 
     def _learn(self, inputs: list[str], intents: list[str]) -> None:
-        """Add head inputs to the head and their digests to the table of taught texts."""
-        self._trainable_head().partial_fit(inputs, intents)
+        """Add head inputs to the head and their hashes to the table of taught texts."""
+        self._trainable_head().learn(inputs, intents)
         for x, intent in zip(inputs, intents):
-            counts = self._taught.setdefault(_digest(x), {})
+            counts = self._taught.setdefault(_text_hash(x), {})
             counts[intent] = counts.get(intent, 0) + 1
 
     def forget(self, text: str, intent: str | None = None) -> str:
         """Unlearn one teaching of `text` exactly; returns the intent it was taught as. `intent` is needed
         only when the same text was taught as several intents. A text never taught is refused."""
-        x = self.head_input(_check_text(text))
-        key = _digest(x)
+        x = self.head_input(_check_taught(text))
+        key = _text_hash(x)
         counts = self._taught.get(key, {})
         if intent is None:
             if len(counts) > 1:
@@ -217,11 +206,9 @@ class Pipeline:
     def forget_intent(self, intent: str) -> int:
         """Unlearn every teaching of an intent exactly (seeded ones too); returns how many texts it had."""
         head = self._trainable_head()
-        known = [str(c) for c in head.classes_] if hasattr(head, "classes_") else []
-        if intent not in known:
-            raise DataError(f"the head has learned no intent {intent!r} (learned: {', '.join(known) or 'none'})")
-        count = int(head.class_count_[known.index(intent)])
-        head.forget_class(intent)
+        if intent not in head.labels:
+            raise DataError(f"the head has learned no intent {intent!r} (learned: {', '.join(head.labels) or 'none'})")
+        count = head.forget_intent(intent)
         for key in list(self._taught):
             self._taught[key].pop(intent, None)
             if not self._taught[key]:
@@ -237,30 +224,25 @@ class Pipeline:
             self._learn(texts, intents)
         return {i: len(ts) for i, ts in phrasings.items()}
 
-    def _trainable_head(self) -> Any:
+    def _trainable_head(self) -> PipelineHead:
         if self.head is None:
-            from .learn import AnalyticClassifier, HashingTextFeaturizer
-
             p = self.head_params
-            self.head = AnalyticClassifier(gamma=p["gamma"], per_class_stats=True, fit_intercept=False,
-                                           random_state=p["random_state"],
-                                           featurizer=HashingTextFeaturizer(n_features=p["n_features"]))
-        if not hasattr(self.head, "partial_fit"):
-            raise EdgekitError("this is an exported (runtime) pipeline: it can answer but not learn; teach "
-                               "the trainable pipeline and export it again")
+            self.head = TrainableHead.new(p["n_features"], p["gamma"], p["random_state"])
+        if not self.head.can_learn:
+            raise EdgekitError(READ_ONLY)
         return self.head
 
     @property
     def intents(self) -> dict[str, list[str]]:
         """Intents by source: the grammar's and the learned head's."""
-        learned = [str(c) for c in self.head.classes_ if str(c) != NONE_CLASS] if self._head_ready() else []
+        learned = self.head.labels if self._head_ready() else []
         return {"grammar": list(self.grammar.intents), "head": learned}
 
     def info(self) -> dict[str, Any]:
         """A JSON-ready summary: sources, threshold, intents, per-intent counts of the head."""
         head = None
         if self._head_ready():
-            head = self.head.info() if hasattr(self.head, "info") else {"kind": "onnx (runtime)"}
+            head = self.head.info()
             head = {k: head[k] for k in ("kind", "counts", "n_features_in", "state_bytes") if k in head}
         return {**self.sources, "threshold": self.threshold, "intents": self.intents, "head": head,
                 "taught_texts": sum(sum(c.values()) for c in self._taught.values())}
@@ -269,12 +251,12 @@ class Pipeline:
     def save(self, directory: str | os.PathLike) -> None:
         """Write the whole pipeline into one directory, atomically (see edgekit.pipeline_dir). For
         read-modify-write across processes, hold `edgekit.storage.file_lock(directory / "pipeline.json")`."""
-        if self.head is not None and not hasattr(self.head, "partial_fit"):
+        if self.head is not None and not self.head.can_learn:
             raise EdgekitError("an exported pipeline cannot be saved as a trainable one; export it instead")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         head = None
-        if self.head is not None and hasattr(self.head, "classes_"):
+        if self.head is not None and self.head.fitted:
             name = f"head-{secrets.token_hex(6)}.state"
             self.head.save(directory / name)
             head = (name, pipeline_dir.sha256_file(directory / name))
@@ -286,9 +268,7 @@ class Pipeline:
         directory.mkdir(parents=True, exist_ok=True)
         head = None
         if self._head_ready():
-            from exporters import export
-
-            export(_ScoresView(self.head), directory / pipeline_dir.RUNTIME_HEAD)
+            self.head.export(directory / pipeline_dir.RUNTIME_HEAD)
             head = (pipeline_dir.RUNTIME_HEAD, pipeline_dir.sha256_file(directory / pipeline_dir.RUNTIME_HEAD))
         self._commit(directory, "runtime", head)
 
@@ -322,53 +302,14 @@ class Pipeline:
         except (KeyError, TypeError, AttributeError, ValueError, DataError) as exc:
             raise ModelFileError(f"{where}: malformed pipeline ({type(exc).__name__}: {exc})") from None
         if paths["head"] is not None and paths["head"].name == pipeline_dir.RUNTIME_HEAD:
-            self.head = _runtime_head(paths["head"])
+            self.head = RuntimeHead.load(paths["head"])
         elif paths["head"] is not None:
-            from .learn import load_head
-
-            self.head = load_head(paths["head"])
+            self.head = TrainableHead.load(paths["head"])
         return self
 
     def __repr__(self) -> str:
         return (f"Pipeline(grammar={self.sources['grammar']!r}, normalizer={self.sources['normalizer']!r}, "
                 f"threshold={self.threshold:g}, head_intents={self.intents['head']})")
-
-
-class _ScoresView:
-    """The trainable head as the runtime export sees it: its ridge scores, unscaled (softmax_scale 1), plus
-    a reference class NONE_CLASS whose score is always 0. From the exported probabilities softmax([s, 0])
-    the runtime recovers every score exactly: s_j = log p_j - log p_none (see Pipeline._head_scores)."""
-
-    def __init__(self, head: Any) -> None:
-        import numpy as np
-
-        self._head = head
-        self.classes_ = np.array([str(c) for c in head.classes_] + [NONE_CLASS])
-        self.featurizer = head.featurizer
-        self.n_features_in_ = head.n_features_in_
-        self.activation = head.activation
-
-    def weights_for_export(self, dtype: Any = None) -> dict[str, Any]:
-        import numpy as np
-
-        w = self._head.weights_for_export(dtype)
-        zero_row = np.zeros((1, w["coef"].shape[1]), dtype=w["coef"].dtype)
-        return {**w, "coef": np.vstack([w["coef"], zero_row]), "intercept": np.append(w["intercept"], 0),
-                "softmax_scale": np.asarray(1, dtype=w["softmax_scale"].dtype)}
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {**self._head.get_params(deep), "pipeline_scores": True}
-
-
-def _runtime_head(path: Path) -> Any:
-    """The exported head, refused unless it is what Pipeline.export writes: a text head with the reference class."""
-    from .runtime import OnnxModel
-
-    head = OnnxModel(path)
-    if head.feature_layout.get("kind") != "text" or NONE_CLASS not in [str(c) for c in head.classes_]:
-        raise ModelFileError(f"{path}: not a pipeline head (a text model with the {NONE_CLASS!r} reference class, "
-                             f"as Pipeline.export writes)")
-    return head
 
 
 # ---- seeding ---------------------------------------------------------------------------------------
@@ -381,15 +322,15 @@ def seed_phrasings(forest: Any, per_intent: int, random_state: int = 0) -> dict[
     expander = Expander(forest.artifact)
     rng = random.Random(random_state)
     out: dict[str, list[str]] = {}
-    rules = [m for m in forest.artifact["matchers"] if m.get("intent")]
-    for intent in sorted({m["intent"] for m in rules}):
-        mine = [m for m in rules if m["intent"] == intent]
+    rules = forest.intent_templates()
+    for intent in sorted({i for i, _ in rules}):
+        mine = [t for i, t in rules if i == intent]
         seen: dict[str, None] = {}
         for _ in range(per_intent * 8):
             if len(seen) >= per_intent:
                 break
             m = rng.choice(mine)
-            words = _sample(m["template"], expander, rng, forest.normalize, top=True)
+            words = _sample(m, expander, rng, forest.normalize, top=True)
             text = " ".join(w for w in words if w)
             if text:
                 seen.setdefault(text, None)
@@ -433,11 +374,12 @@ def _name(given: Any, forest: Any) -> str:
     return str(given) if isinstance(given, (str, os.PathLike)) else str(forest.source)
 
 
-def _digest(text: str) -> str:
+def _text_hash(text: str) -> str:
+    """The 128-bit BLAKE2b hash by which the table of taught texts knows a text (not the text itself)."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _check_text(text: Any) -> str:
+def _check_taught(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise DataError(f"expected a non-empty text, got {text!r}")
     return text

@@ -38,11 +38,11 @@ def write_forest(directory: Path, role: str, forest: Any) -> tuple[str, str]:
     from .forest.artifact import dumps
 
     data = dumps(forest.artifact)
-    digest = hashlib.sha256(data).hexdigest()
-    name = f"{role}-{digest[:16]}.forestc"
+    sha = hashlib.sha256(data).hexdigest()
+    name = f"{role}-{sha[:16]}.forestc"
     if not (directory / name).exists():
         atomic_write_bytes(directory / name, data)
-    return name, digest
+    return name, sha
 
 
 def _canonical(meta: dict) -> bytes:

@@ -57,8 +57,8 @@ def decode_state(data: bytes, source: str = "<bytes>",
         raise ModelFileError(f"{source}: not an edgekit state file (too short: {len(data)} bytes)")
     if data[:len(MAGIC)] != MAGIC:
         raise ModelFileError(f"{source}: not an edgekit state file (bad magic)")
-    body, digest = data[:-32], data[-32:]
-    if hashlib.sha256(body).digest() != digest:
+    body, checksum = data[:-32], data[-32:]
+    if hashlib.sha256(body).digest() != checksum:
         raise ModelFileError(f"{source}: checksum mismatch (file truncated or corrupted)")
     version, hlen = struct.unpack("<IQ", data[len(MAGIC):fixed])
     if version != CONTAINER_VERSION:

@@ -15,7 +15,7 @@ from onnx import TensorProto, compose, version_converter
 from edgekit.errors import ModelFileError
 from edgekit.runtime.model_file import load_model_proto, refuse_external_data
 
-from .onnx_parts import DEFAULT_OPSET, FEATURES, LABEL, MIN_OPSET, PROBABILITIES, finish_model
+from .onnx_parts import DEFAULT_OPSET, FEATURES, MIN_OPSET, finish_model
 
 
 def load_backbone(backbone: str | os.PathLike | onnx.ModelProto) -> onnx.ModelProto:
@@ -81,7 +81,7 @@ def compose_with_backbone(backbone: onnx.ModelProto, build_head: Callable[[int],
     if compose.check_overlapping_names(backbone.graph, head.graph, [(out_name, FEATURES)]):
         backbone = compose.add_prefix(backbone, "backbone/", rename_inputs=False)
         out_name = "backbone/" + out_name
-    merged = compose.merge_models(backbone, head, io_map=[(out_name, FEATURES)], outputs=[LABEL, PROBABILITIES])
+    merged = compose.merge_models(backbone, head, io_map=[(out_name, FEATURES)], outputs=[o.name for o in head.graph.output])
     model = finish_model(merged.graph, opset, extra_opsets=merged.opset_import, ir_version=ir_version,
                          functions=merged.functions)
     weights = {t.name for t in model.graph.initializer}

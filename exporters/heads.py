@@ -1,36 +1,49 @@
-"""What the exporter and the runtime need to know about a fitted edgekit head, in one place: its kind,
-its graph tensors (from the head's own `weights_for_export`), which of them are live, its parameters
-and its feature layout. Heads are recognised by their learned attributes, so importing this module does
-not import the learners.
+"""What the exporter and the runtime need to know about a fitted edgekit head, in one place: its kind, its
+graph tensors (from the head's own `weights_for_export`), which of them are live, its parameters and its
+feature layout. Heads are recognised by their `KIND`, so importing this module does not import the learners.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx
 
 from edgekit.errors import DataError
+from edgekit.learn.featurize import featurizer_to_meta
+from edgekit.learn.kinds import ANALYTIC, KEY_VALUE
+from edgekit.runtime.head_graph import LIVE, SCALES, graph_dtype, head_graph, label_array
 
-from . import analytic_onnx, kv_onnx
-from .onnx_parts import label_array
-
-ANALYTIC, KEY_VALUE = "analytic", "key_value"
 
 
 @dataclass
 class HeadSpec:
-    """A fitted head seen by the exporter: graph tensors by name, labels, and how to build its graph."""
+    """A fitted head seen by the exporter: graph tensors by name, labels, parameters and layout."""
 
     kind: str
     tensors: dict[str, np.ndarray]
     classes: np.ndarray
     params: dict[str, Any]
     n_features: int
-    live: tuple[str, ...]
     layout: dict[str, Any]
-    build: Callable[[int], onnx.ModelProto]
+
+    probabilities: bool = True
+    fused: bool = False
+
+    @property
+    def live(self) -> tuple[str, ...]:
+        """The overridable weights (none in a fused graph: its weights are constants)."""
+        if self.fused:
+            return ()
+        return tuple(n for n in LIVE[self.kind] if self.probabilities or n not in SCALES)
+
+    def build(self, opset: int, scores: bool = False) -> onnx.ModelProto:
+        """The head's graph at this opset, checked by onnx.checker (no edgekit metadata yet)."""
+        model = head_graph(self.kind, self.tensors, self.classes, self.params, opset, scores, self.probabilities,
+                           self.fused)
+        onnx.checker.check_model(model, full_check=True)
+        return model
 
     def live_tensors(self) -> dict[str, np.ndarray]:
         """The live tensors, float32 (labels as stored in the graph), keyed by short name."""
@@ -41,27 +54,25 @@ class HeadSpec:
 
     def frozen_tensors(self) -> dict[str, np.ndarray]:
         """The frozen tensors in the dtype the graph stores them in."""
-        return {name: np.asarray(arr, dtype=np.int64 if arr.dtype.kind in "iu" else np.float32, order="C")
-                for name, arr in self.tensors.items() if name not in self.live}
+        return {name: graph_dtype(arr) for name, arr in self.tensors.items()
+                if name not in LIVE[self.kind] and name not in SCALES}
 
 
 def describe_head(head: Any) -> HeadSpec:
     """Inspect a fitted AnalyticClassifier or KeyValueHead; DataError if it is unfitted or unknown."""
-    if not hasattr(head, "weights_for_export"):
+    kind = getattr(type(head), "KIND", None) or _kind_by_attributes(head)
+    if kind not in LIVE or not hasattr(head, "weights_for_export"):
         raise DataError(f"cannot export a {type(head).__name__}: not an edgekit head")
     if len(getattr(head, "classes_", ())) == 0:
         raise DataError(f"cannot export an unfitted {type(head).__name__}: call fit or partial_fit first")
     tensors = {k: np.asarray(v) for k, v in head.weights_for_export(np.float32).items()}
-    classes = label_array(head.classes_)
     params = {k: v for k, v in head.get_params().items() if _is_plain(v)}
-    layout = feature_layout(head)
-    if hasattr(head, "keys_"):
-        top_k = int(head.top_k)
-        return HeadSpec(KEY_VALUE, tensors, classes, params, int(head.n_features_in_), kv_onnx.LIVE, layout,
-                        lambda opset: kv_onnx.kv_model(tensors, classes, top_k, opset))
-    activation = str(getattr(head, "activation", "identity"))
-    return HeadSpec(ANALYTIC, tensors, classes, params, int(head.n_features_in_), analytic_onnx.LIVE, layout,
-                    lambda opset: analytic_onnx.analytic_model(tensors, classes, activation, opset))
+    return HeadSpec(kind, tensors, label_array(head.classes_), params, int(head.n_features_in_), feature_layout(head))
+
+
+def _kind_by_attributes(head: Any) -> str:
+    """The kind of a head-like wrapper without a KIND (it exports as the head it wraps)."""
+    return KEY_VALUE if hasattr(head, "keys_") else ANALYTIC
 
 
 def feature_layout(head: Any) -> dict[str, Any]:
@@ -69,8 +80,6 @@ def feature_layout(head: Any) -> dict[str, Any]:
     configuration is stored so the runtime rebuilds the same featurizer)."""
     featurizer = getattr(head, "featurizer", None)
     if featurizer is not None:
-        from edgekit.learn.featurize import featurizer_to_meta
-
         return {"kind": "text", "n_features": int(head.n_features_in_), "featurizer": featurizer_to_meta(featurizer)}
     return {"kind": "vector", "n_features": int(head.n_features_in_)}
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from edgekit.errors import ModelFileError
+from edgekit.errors import ModelFileError, NotFittedError
 from edgekit.learn import AnalyticClassifier, HashingTextFeaturizer, load_head
 from edgekit.storage import load_state, save_state
 
@@ -99,7 +99,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path):
     path = _saved(tmp_path)
     before = path.read_bytes()
     unfitted = AnalyticClassifier()
-    with pytest.raises(Exception):
+    with pytest.raises(NotFittedError, match="not fitted"):
         unfitted.save(path)
     assert path.read_bytes() == before
 

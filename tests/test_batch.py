@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from edgekit.batch import ERRORS, MANIFEST, PARTS, Job, Spec, list_inputs, normalize_block, normalize_files
+from edgekit import load_forest
+from edgekit.batch import (ERRORS, MANIFEST, PARTS, Job, Spec, list_inputs, local_executor, normalize_block,
+                           normalize_files)
 from edgekit.errors import EdgekitError
 
 EDGEKIT = str(Path(sys.executable).with_name("edgekit"))
@@ -47,8 +49,11 @@ def test_worker_processes_keep_input_order(tmp_path):
     assert one == two
     lines = one.decode().split("\n")[:-1]
     assert len(lines) == 1605
-    src = (corpus / "a.txt").read_text().split("\n")
-    assert lines[0] == ("turn on the light" if src[0] == "switch on the lamp" else lines[0])
+    src = [line for name in ("a.txt", "c.txt", "sub/b.txt") for line in (corpus / name).read_text().split("\n")[:-1]]
+    forest = load_forest("home")
+    assert lines == [forest.normalize(line) for line in src]  # line i of the output is input line i, normalized
+    lamps = [i for i, line in enumerate(src) if line == "switch on the lamp"]
+    assert len(lamps) > 50 and {lines[i] for i in lamps} == {"turn on the light"}
 
 
 def test_folder_expansion_is_sorted_and_skips_hidden_and_underscore(tmp_path):
@@ -191,13 +196,50 @@ def test_resume_after_sigkill_finishes_without_redoing_or_duplicating(tmp_path):
     proc.wait(timeout=30)
     assert not json.loads((out / MANIFEST).read_text())["complete"]
 
-    summary = normalize_files([corpus], "home", output=out, resume=True, jobs=2)
+    finished = {p.name[:-len(".out")] for p in (out / PARTS).glob("*.out")}
+    ran: list = []
+    summary = normalize_files([corpus], "home", output=out, resume=True, executor=recording(local_executor(2), ran))
     assert summary.reused >= finished_before > 0
     assert summary.blocks > summary.reused
+    assert len(ran) == summary.blocks - summary.reused and not finished & {Path(t.part).name for t in ran}
     for name in ("a.txt", "b.txt", "sub/c.txt"):
         assert (out / name).read_bytes() == stream([corpus / name]), name
     assert sorted(p.name for p in out.iterdir()) == sorted([ERRORS, MANIFEST, MANIFEST + ".lock", "a.txt",
                                                            "b.txt", "sub"])
+
+
+def recording(executor, ran: list):
+    """The executor, noting every task it is given (so a test sees which blocks really ran)."""
+    def run(tasks):
+        ran.extend(tasks)
+        yield from executor(tasks)
+    return run
+
+
+def test_resume_runs_only_the_unfinished_blocks(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 400, "b.txt": 400, "c.txt": 400}, seed=3)
+    out = tmp_path / "out"
+    job = Job(list_inputs([corpus]), out, Spec("home"), 2048)
+    per_file, _ = job.plan()
+    stop_at = len(per_file[0]) + 2  # all of a.txt (finished and concatenated), two blocks of b.txt
+
+    def interrupted(tasks):
+        for k, task in enumerate(tasks):
+            if k == stop_at:
+                raise KeyboardInterrupt
+            yield local_executor(1)([task]).__next__()
+
+    with pytest.raises(KeyboardInterrupt):
+        job.run(interrupted)
+    assert (out / "a.txt").exists() and not (out / "b.txt").exists()
+    assert len(list((out / PARTS).glob("*.out"))) == 2  # the two finished blocks of b.txt
+    ran: list = []
+    summary = normalize_files([corpus], "home", output=out, resume=True, executor=recording(local_executor(1), ran))
+    expected = per_file[1][2:] + per_file[2]
+    assert [(t.file, t.block) for t in ran] == [(t.file, t.block) for t in expected]
+    assert summary.reused == stop_at and summary.blocks == sum(map(len, per_file))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        assert (out / name).read_bytes() == stream([corpus / name]), name
 
 
 def test_a_line_over_the_limit_is_one_bad_record_in_every_mode(tmp_path):

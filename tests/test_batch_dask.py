@@ -55,7 +55,7 @@ def test_dask_resumes_a_job_the_local_engine_started(cluster, tmp_path):
 
     def interrupted(tasks):
         for task in tasks:
-            if task["file"] == 1:
+            if task.file == 1:
                 raise KeyboardInterrupt
             yield run_block(task)
 
@@ -146,3 +146,33 @@ def test_a_bad_partition_is_a_clean_error_naming_the_file(cluster, tmp_path):
                           "--engine", "dask", "--scheduler", cluster], capture_output=True, timeout=120)
     assert out.returncode == 2 and b"part-bad.jsonl:1: no label field" in out.stderr
     assert b"Traceback" not in out.stderr and not (tmp_path / "m.state").exists()
+
+
+def test_dask_learn_with_an_absolute_grammar_path_saves_a_loadable_model(cluster, tmp_path):
+    """Regression: the Dask learn path built its own featurizer, storing an absolute grammar path that
+    loading then refused; it now follows the same rules as local learning (edgekit.learning)."""
+    import shutil
+
+    from edgekit.forest.forest import shipped_grammars_dir
+
+    rows = write_shards(tmp_path / "shards", shards=2, per_shard=30, seed=2)
+    both = tmp_path / "all.jsonl"
+    both.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows))
+    models = tmp_path / "models"
+    shutil.copytree(shipped_grammars_dir() / "home", models / "mygrammar")
+    grammar = str((models / "mygrammar").resolve())  # absolute, inside the model's folder
+    args = ["--features", "128", "--grammar", grammar]
+    out = subprocess.run([EDGEKIT, "learn", str(models / "dask.state"), "--data", str(tmp_path / "shards"),
+                          "--engine", "dask", "--scheduler", cluster, *args], capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert subprocess.run([EDGEKIT, "learn", str(models / "local.state"), "--data", str(both), *args],
+                          capture_output=True, timeout=120).returncode == 0
+    a, b = load_head(models / "dask.state"), load_head(models / "local.state")
+    assert a.featurizer.grammar == b.featurizer.grammar == "mygrammar"
+    probe = ["switch on the fan", "kill the tv", "dim the lamp to 20 percent"]
+    np.testing.assert_allclose(a.predict_proba(probe), b.predict_proba(probe), rtol=1e-9, atol=1e-12)
+    # a grammar outside the model's folder is refused, as local learning refuses it, and nothing is written
+    out = subprocess.run([EDGEKIT, "learn", str(tmp_path / "other" / "m.state"), "--data", str(tmp_path / "shards"),
+                          "--engine", "dask", "--scheduler", cluster, *args], capture_output=True, timeout=120)
+    assert out.returncode == 2 and b"outside the model's folder" in out.stderr
+    assert not (tmp_path / "other" / "m.state").exists()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +10,11 @@ import pytest
 
 from conftest import REPO
 
-EDGEKIT = [sys.executable, "-m", "edgekit.cli"] if False else [str(Path(sys.executable).with_name("edgekit"))]
+EDGEKIT = [str(Path(sys.executable).with_name("edgekit"))]
 
 
-def run(args: list[str], stdin: bytes = b"", env_cache: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    return subprocess.run(EDGEKIT + args, input=stdin, capture_output=True, env=env, timeout=120)
+def run(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run(EDGEKIT + args, input=stdin, capture_output=True, timeout=120)
 
 
 def test_normalize_stdin_one_line_out_per_line_in():

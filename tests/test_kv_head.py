@@ -78,7 +78,7 @@ def test_sgd_step_is_the_gradient_rescaled_per_row():
     np.testing.assert_allclose(head.values_, expected, atol=1e-12)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), learner=st.sampled_from(["sgd", "counts"]), new_class=st.booleans(),
        top_k=st.sampled_from([1, 2]))
 def test_partial_fit_leaves_unselected_rows_bit_for_bit(seed, learner, new_class, top_k):
@@ -86,20 +86,57 @@ def test_partial_fit_leaves_unselected_rows_bit_for_bit(seed, learner, new_class
     rng = np.random.default_rng(seed)
     first = y < 2
     head.partial_fit(X[first], y[first], classes=None if new_class else [0, 1, 2, 3])
-    before = head.values_.copy()
+    before, counts_before = head.values_.copy(), head.counts_.copy()
     batch = rng.choice(np.flatnonzero(~first if new_class else first), size=9, replace=False)
     head.partial_fit(X[batch], y[batch])
     touched = np.zeros(head.key_used_.shape, dtype=bool)
     touched[np.arange(head.n_codebooks)[:, None, None], reference_rows(head, X[batch], masked=False)] = True
     old_columns = np.searchsorted(head.classes_, [0, 1]) if new_class else np.arange(4)
+    assert np.array_equal(head.counts_[~touched][:, old_columns], counts_before[~touched])
+    assert not head.counts_[~touched][:, np.setdiff1d(np.arange(len(head.classes_)), old_columns)].any()
     if learner == "counts" and new_class:
-        # a new class changes M in every row's log posterior: only the counts stay local
+        # a new class changes M in every used row's log posterior: the counts stay local (checked above),
+        # and each value is still the log posterior of its own row's counts
+        expected = np.log(head.counts_ + head.alpha) - np.log(head.counts_.sum(axis=2, keepdims=True)
+                                                              + len(head.classes_) * head.alpha)
+        np.testing.assert_allclose(head.values_[head.key_used_], expected[head.key_used_], atol=1e-12)
+        assert not head.values_[~head.key_used_].any()
         return
     assert np.array_equal(head.values_[~touched][:, old_columns], before[~touched])
     if new_class:
         fresh = np.setdiff1d(np.arange(len(head.classes_)), old_columns)
         assert not head.values_[~touched][:, fresh].any()
     assert touched.any() and not np.array_equal(head.values_[touched][:, old_columns], before[touched])
+
+
+def reference_counts(head: KeyValueHead, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Hits per key per class, counted sample by sample with plain loops from reference_rows (every class)."""
+    rows = reference_rows(head, X, masked=False)
+    counts = np.zeros((head.n_codebooks, head.n_keys, len(head.classes_)), dtype=np.int64)
+    column = {label: m for m, label in enumerate(head.classes_.tolist())}
+    for b, label in enumerate(y.tolist()):
+        for c in range(head.n_codebooks):
+            for j in rows[c, b]:
+                counts[c, j, column[label]] += 1
+    return counts
+
+
+@pytest.mark.parametrize("top_k", [1, 2])
+def test_counts_values_and_scores_match_an_independent_computation(top_k):
+    head, X, y = small_head("counts", top_k=top_k)
+    head.partial_fit(X[:70], y[:70])
+    head.partial_fit(X[70:], y[70:])
+    counts = reference_counts(head, X, y)
+    assert np.array_equal(head.counts_, counts)
+    for m in range(len(head.classes_)):      # every class's own hits, one by one
+        assert head.counts_[:, :, m].sum() == head.n_codebooks * head.top_k * np.sum(y == head.classes_[m])
+    used = counts.sum(axis=2) > 0
+    expected = np.where(used[:, :, None], np.log((counts + head.alpha)
+                                                 / (counts.sum(axis=2, keepdims=True) + counts.shape[2] * head.alpha)), 0)
+    np.testing.assert_allclose(head.values_, expected, atol=1e-12)
+    np.testing.assert_allclose(head.decision_function(X), reference_scores(head, X), atol=1e-12)
+    info = head.info()["counts"]
+    assert info == {str(c): int(np.sum(y == c)) for c in head.classes_}
 
 
 def test_counts_state_is_order_and_split_invariant():

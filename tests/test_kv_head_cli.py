@@ -42,8 +42,7 @@ def info(model: Path) -> dict:
 
 @pytest.fixture(scope="module", autouse=True)
 def console_script():
-    if not EDGEKIT.exists():
-        pytest.skip(f"console script {EDGEKIT} not installed")
+    assert EDGEKIT.is_file(), f"console script {EDGEKIT} not installed: pip install -e . in this environment"
 
 
 def test_learn_predict_forget_info_with_the_kv_head(tmp_path):
@@ -123,3 +122,36 @@ def test_cli_errors_leave_the_model_as_it_was(tmp_path):
     for args in (("info", broken), ("predict", broken), ("learn", broken, "--data", data)):
         res = edgekit(*args, input="[1, 2, 3, 4, 5, 6]\n")
         assert res.returncode == 2 and "checksum" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_few_samples_warning_is_one_line_without_a_source_path(tmp_path):
+    X, y = blobs(["a", "b"], n=4)
+    res = edgekit("learn", tmp_path / "m.kvb", "--data", write_jsonl(tmp_path / "d.jsonl", X, y), "--head", "kvb",
+                  *SMALL)
+    assert res.returncode == 0, res.stderr
+    warning = [line for line in res.stderr.splitlines() if "warning" in line.lower()]
+    assert warning and warning[0].startswith("edgekit: warning: KeyValueHead: fitting 16 keys"), res.stderr
+    assert "UserWarning" not in res.stderr and ".py:" not in res.stderr
+
+
+@pytest.mark.parametrize("option", [["--features", "100000000"], ["--param", "buffer_size=100000000"],
+                                    ["--head", "kvb", "--param", "n_codebooks=60000", "--param", "n_keys=60000"]])
+def test_sizes_over_the_limits_are_one_line_errors(tmp_path, option):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": t.split()[-1]}) + "\n"
+                            for t in ["turn on", "turn off"] * 20))
+    res = edgekit("learn", tmp_path / "m.state", "--data", data, *option)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("edgekit: ") and "Traceback" not in res.stderr and "MemoryError" not in res.stderr
+    assert "must be an integer" in res.stderr or "edgekit.limits" in res.stderr
+    assert not (tmp_path / "m.state").exists()
+
+
+def test_info_describes_an_onnx_model(tmp_path):
+    from exporters import export
+
+    X, y = blobs(["a", "b", "c"])
+    export(KeyValueHead(n_codebooks=8, n_keys=16, key_dim=3).fit(X, y), tmp_path / "m.onnx")
+    described = info(tmp_path / "m.onnx")
+    assert described["kind"] == "kvb" and described["classes"] == ["a", "b", "c"]
+    assert described["format"] == "onnx" and described["n_features_in"] == 6

@@ -20,9 +20,12 @@ X = RNG.standard_normal((120, 6))
 Y = (X[:, 0] > 0).astype(int) + 2 * (X[:, 1] > 0)
 
 
+HEAD = AnalyticClassifier(buffer_size=16).fit(X, Y)
+
+
 @pytest.fixture(scope="module")
 def exported() -> bytes:
-    return export(AnalyticClassifier(buffer_size=16).fit(X, Y)).SerializeToString()
+    return export(HEAD).SerializeToString()
 
 
 def forged(data: bytes, key: str, value, recompute: bool = True) -> onnx.ModelProto:
@@ -40,6 +43,8 @@ def test_export_then_load_verifies(exported):
     model = OnnxModel(exported)
     labels, proba = model.run(X[:5].astype(np.float32))
     assert list(model.classes_) == [0, 1, 2, 3] and proba.shape == (5, 4)
+    assert np.array_equal(labels, HEAD.predict(X[:5]))
+    np.testing.assert_allclose(proba, HEAD.predict_proba(X[:5]), atol=1e-4)
 
 
 @pytest.mark.parametrize("key,value", [("classes", [0, 1, 3, 2]), ("params", {"activation": "tanh"}),
@@ -103,8 +108,11 @@ def test_key_value_head_round_trips_through_the_checks():
     head = KeyValueHead(n_codebooks=4, n_keys=8, key_dim=2).fit(X, np.array(["a", "b", "c", "d"])[Y])
     model = OnnxModel(export(head))
     assert list(model.classes_) == ["a", "b", "c", "d"]
+    labels, proba = model.run(X.astype(np.float32))
+    assert list(labels) == list(head.predict(X))
+    np.testing.assert_allclose(proba, head.predict_proba(X), atol=1e-5)
     meta = HeadMetadata.read(export(head))
-    assert meta.head == "key_value" and meta.graph_sha256 == graph_sha256(export(head))
+    assert meta.head == "kvb" and meta.graph_sha256 == graph_sha256(export(head))
 
 
 def _external(tensor: onnx.TensorProto) -> None:

@@ -37,7 +37,7 @@ def pipe(saved) -> Pipeline:
 
 
 def scores(p: Pipeline, texts=PROBES) -> np.ndarray:
-    labels, s = p._head_scores([p.head_input(t) for t in texts])
+    labels, s = p.head.scores([p.head_input(t) for t in texts])
     return dict(zip(labels, s.T))
 
 
@@ -278,3 +278,30 @@ def test_top_level_forget_accepts_a_pipeline_directory(tmp_path):
     out = run("forget", d, "--intent", "MakeCoffee")
     assert out.returncode == 0, out.stderr
     assert json.loads(run("ask", d, stdin="brew me a coffee\n").stdout)["intent"] != "MakeCoffee"
+
+
+def test_the_digestion_tree_is_built_once_per_text_and_only_when_asked(pipe):
+    calls = []
+    real = pipe.grammar.explain
+
+    def counting(text):
+        calls.append(text)
+        return real(text)
+
+    pipe.grammar.explain = counting  # the real Forest.explain, counted
+    texts = PROBES + ["set a timer for twenty five minutes"]
+    with_trace = pipe.ask_many(texts)
+    assert len(calls) == len(texts) and all(a.trace is not None for a in with_trace)
+    calls.clear()
+    without = pipe.ask_many(texts, trace=False)
+    assert calls == [] and all(a.trace is None for a in without)
+    assert [a.to_dict() for a in without] == [a.to_dict() for a in with_trace]
+
+
+def test_a_non_text_is_the_same_error_from_the_grammar_and_the_pipeline(pipe):
+    from edgekit.errors import NotTextError
+
+    for call in (lambda: pipe.ask(3), lambda: pipe.grammar.parse(3), lambda: pipe.grammar.normalize(b"x")):
+        with pytest.raises(NotTextError, match="expected text \\(str\\), got"):
+            call()
+    assert issubclass(NotTextError, DataError) and issubclass(NotTextError, TypeError)

@@ -123,7 +123,7 @@ def test_update_from_another_head_is_refused(digits):
     stranger = KeyValueHead(n_codebooks=8, n_keys=16, key_dim=4, random_state=5).fit(X, y)
     with pytest.raises(DataError, match="frozen weight 'P' differs"):
         model.update_from(stranger)
-    with pytest.raises(DataError, match="key_value model from a analytic head"):
+    with pytest.raises(DataError, match="kvb model from a analytic head"):
         model.update_from(AnalyticClassifier().fit(X, y))
 
 

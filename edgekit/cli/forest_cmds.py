@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded
+from .app import app, fail, guarded, interactive
 
 GrammarOpt = typer.Option("home", "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
 FilesArg = typer.Argument(None, help="Input files, one record a line (default: stdin).")
@@ -23,17 +23,14 @@ def _load(grammar: str):
 
 
 def _run(files: Optional[List[Path]], jsonl: bool, field: str, handle) -> None:
-    """Feed every record to `handle(record) -> output line`; report bad records on stderr, exit 1 if any."""
+    """Answer every record with `handle(record) -> output line` through the shared record loop; a record
+    with an error is reported on stderr (its line is still written), and the exit status is then 1."""
+    from ..record_loop import Reply, run_records
     from ..textio import read_records
 
-    bad = 0
-    out = sys.stdout
-    for rec in read_records(files or [], jsonl=jsonl, field=field):
-        if rec.error:
-            bad += 1
-            typer.echo(f"edgekit: {rec.where}: {rec.error}", err=True)
-        out.write(handle(rec) + "\n")
-    out.flush()
+    bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
+                      lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk], sys.stdout,
+                      interactive=interactive(files))
     if bad:
         raise typer.Exit(1)
 

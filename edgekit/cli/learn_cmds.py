@@ -3,44 +3,23 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, TextIO
+from typing import Any, Iterable, List, Optional
 
 import typer
 
 from ..errors import DataError
-from .app import app, fail, guarded
+from .app import app, fail, guarded, interactive
 
 TextFieldOpt = typer.Option("text", "--text-field", help="Column / JSON field holding the text.")
 LabelFieldOpt = typer.Option("label", "--label-field", help="Column / JSON field holding the label.")
 FeaturesFieldOpt = typer.Option("features", "--features-field", help="JSON field holding a feature vector.")
-BATCH = 256
 
 
 def _read(data: Path, text_field: str, label_field: str, features_field: str):
     from ..learn.datafile import read_training_file
 
     return read_training_file(data, text_field, label_field, features_field)
-
-
-def _labels_for(head: Any, raw: list) -> list:
-    """File labels in the model's label type: integers for a model with integer labels, otherwise strings."""
-    from ..learn.validation import coerce_label
-
-    classes = getattr(head, "classes_", None)
-    if classes is not None and len(classes) and classes.dtype.kind != "U":
-        return [coerce_label(str(v), classes) for v in raw]
-    return [str(v) for v in raw]
-
-
-def _check_kind(head: Any, model: Path, batch: Any) -> None:
-    """Refuse text records for a vector model and vice versa, naming both files."""
-    text_model = getattr(head, "featurizer", None) is not None
-    if hasattr(head, "classes_") and text_model != batch.is_text:
-        have = "text" if batch.is_text else "feature vectors"
-        want = "text" if text_model else "feature vectors"
-        raise DataError(f"{batch.source} holds {have}, but {model} is a model of {want}")
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -76,50 +55,26 @@ def learn(
 ) -> None:
     """Learn the labelled records of a file (creates the model if absent); the file is updated atomically."""
     def body() -> None:
+        from ..learning import NewModel, learn_file
+
         if engine != "local":
             from ..batch_dask import learn_on_dask
 
             if engine != "dask":
                 raise fail(f"unknown engine {engine!r} (local or dask)")
-            current = learn_on_dask(model, data, scheduler, head=head, text_field=text_field, label_field=label_field,
-                                    features_field=features_field, n_features=features, grammar=grammar,
-                                    params=_params(param))
+            current = learn_on_dask(model, data, scheduler, NewModel(head, _params(param), features, grammar),
+                                    text_field=text_field, label_field=label_field, features_field=features_field)
             typer.echo(f"learned {data} on the Dask cluster; {model}: {_summary(current)}", err=True)
             return
-        from ..learn.featurize import featurizer_for_model
-        from ..learn.heads import load_head, make_head
-        from ..storage import file_lock
-
         batch = _read(data, text_field, label_field, features_field)
-        params = _params(param)
-        with file_lock(model):
-            if model.exists():
-                current = load_head(model)
-                if head is not None and head not in _kinds_of(current):
-                    raise DataError(f"{model} is an existing {_kinds_of(current)[0]} model; --head {head} "
-                                      f"applies to new models only")
-                if params:
-                    raise DataError(f"--param applies to new models only ({model} exists)")
-            else:
-                if batch.is_text:
-                    params["featurizer"] = featurizer_for_model(model, features, grammar)
-                current = make_head(head or "analytic", **params)
-            _check_kind(current, model, batch)
-            current.partial_fit(batch.inputs, _labels_for(current, batch.labels))
-            current.save(model)
+        current = learn_file(model, batch, NewModel(head, _params(param), features, grammar))
         typer.echo(f"learned {len(batch.labels)} records from {data}; {model}: {_summary(current)}", err=True)
 
     guarded(body)
 
 
-def _kinds_of(head: Any) -> list[str]:
-    from ..learn.heads import HEADS
-
-    return [name for name, cls in HEADS.items() if type(head) is cls] or [type(head).__name__]
-
-
 def _summary(head: Any) -> str:
-    counts = head.info().get("counts", {}) if hasattr(head, "info") else {}
+    counts = head.info().get("counts", {})
     shown = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:8])
     more = f", ... ({len(counts)} classes)" if len(counts) > 8 else ""
     return f"{len(head.classes_)} classes ({shown}{more})"
@@ -146,24 +101,13 @@ def forget(
         return forget_in_pipeline(directory=model, texts=texts, intent=intent)
 
     def body() -> None:
-        from ..learn.heads import load_head
-        from ..learn.validation import coerce_label
-        from ..storage import file_lock
+        from ..learning import forget_file
 
         if (data is None) == (not label):
             raise fail("give exactly one of --data FILE or --label L")
         batch = _read(data, text_field, label_field, features_field) if data is not None else None
-        with file_lock(model):
-            current = load_head(model)
-            if batch is not None:
-                _check_kind(current, model, batch)
-                current.forget(batch.inputs, _labels_for(current, batch.labels))
-                what = f"{len(batch.labels)} records of {data}"
-            else:
-                for name in label:
-                    current.forget_class(coerce_label(name, current.classes_))
-                what = "class " + ", ".join(label)
-            current.save(model)
+        current = forget_file(model, batch, label)
+        what = f"{len(batch.labels)} records of {data}" if batch is not None else "class " + ", ".join(label)
         typer.echo(f"forgot {what}; {model}: {_summary(current)}", err=True)
 
     guarded(body)
@@ -179,10 +123,11 @@ def predict(
     """Predict each input line (a text, or a feature vector as numbers or a JSON array): one JSON line out,
     {"label": ..., "proba": {label: p}}; a bad line gives an "error" record there and exit status 1."""
     def body() -> None:
+        from ..record_loop import BATCH
         from ..textio import read_records
 
         records = read_records(files or [], jsonl=jsonl, field=field)
-        batch = 1 if not files and sys.stdin.isatty() else BATCH  # answer each typed line at once
+        batch = 1 if interactive(files) else BATCH
         if str(model).endswith(".onnx"):
             try:
                 from ..runtime.predict_cli import predict_lines
@@ -190,76 +135,47 @@ def predict(
                 raise fail(f"cannot run .onnx models: the ONNX runtime part of edgekit is unavailable ({exc})")
             bad = predict_lines(model, records, sys.stdout, batch_size=batch)
         else:
-            from ..learn.heads import load_head
-
-            bad = _predict_records(load_head(model), records, sys.stdout, batch)
+            bad = _predict_with_head(model, records, batch)
         if bad:
             raise typer.Exit(1)
 
     guarded(body)
 
 
-def _predict_records(head: Any, records: Iterable[Any], out: TextIO, batch_size: int) -> int:
-    """Write one JSON line per record; returns how many records were bad (each also reported on stderr)."""
-    from ..learn.datafile import parse_vector
-
-    text = getattr(head, "featurizer", None) is not None
-    labels = [c.item() if hasattr(c, "item") else c for c in head.classes_]
-    bad = 0
-    it = iter(records)
-    while chunk := list(islice(it, batch_size)):
-        parsed: list[Any] = []
-        for rec in chunk:
-            try:
-                if rec.error:
-                    raise DataError(rec.error)
-                parsed.append(rec.text if text else parse_vector(rec.text))
-            except DataError as exc:
-                parsed.append(exc)
-        for rec, result in zip(chunk, _probabilities(head, parsed)):
-            if isinstance(result, DataError):
-                bad += 1
-                typer.echo(f"edgekit: {rec.where}: {result}", err=True)
-                out.write(json.dumps({"label": None, "proba": None, "error": str(result)}) + "\n")
-            else:
-                best = max(range(len(labels)), key=lambda j: result[j])
-                proba = {str(c): round(float(p), 6) for c, p in zip(labels, result)}
-                out.write(json.dumps({"label": labels[best], "proba": proba}, ensure_ascii=False) + "\n")
-        out.flush()
-    return bad
-
-
-def _probabilities(head: Any, parsed: list[Any]) -> list[Any]:
-    """predict_proba row per parsed item (errors pass through); one call for the batch, item by item on failure
-    so an error names only its own line."""
+def _predict_with_head(model: Path, records: Iterable[Any], batch_size: int) -> int:
+    """`edgekit predict` with a saved head: the shared predict loop, labels taken as the top probability."""
     import numpy as np
 
-    good = [p for p in parsed if not isinstance(p, DataError)]
-    rows: list[Any] = []
-    if good:
-        try:
-            rows = list(head.predict_proba(good if isinstance(good[0], str) else np.stack(good)))
-        except (DataError, ValueError):
-            rows = []
-            for item in good:
-                try:
-                    rows.append(head.predict_proba([item] if isinstance(item, str) else item[None, :])[0])
-                except (DataError, ValueError) as exc:
-                    rows.append(exc if isinstance(exc, DataError) else DataError(str(exc)))
-    results = iter(rows)
-    return [p if isinstance(p, DataError) else next(results) for p in parsed]
+    from ..learn.datafile import parse_vector
+    from ..learn.heads import load_head
+    from ..runtime.predict_cli import predict_records
+
+    head = load_head(model)
+    classes = head.classes_
+
+    def run(items: list[Any]) -> tuple[Any, Any]:
+        proba = head.predict_proba(items if isinstance(items[0], str) else np.stack(items))
+        return classes[np.argmax(proba, axis=1)], proba
+
+    parse = (lambda text: text) if getattr(head, "featurizer", None) is not None else parse_vector
+    return predict_records(classes, parse, run, records, sys.stdout, batch_size=batch_size)
 
 
 @app.command()
 def info(
-    model: Path = typer.Argument(..., help="Model state file."),
+    model: Path = typer.Argument(..., help="Model state file, or an exported .onnx model."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show a model's classes, per-class counts, feature size and sizes in bytes."""
     def body() -> None:
-        from ..learn.heads import load_head
+        if str(model).endswith(".onnx"):
+            from ..runtime.onnx_model import OnnxModel
 
-        head = load_head(model)
+            head = OnnxModel(model)
+        else:
+            from ..learn.heads import load_head
+
+            head = load_head(model)
         summary = dict(head.info()) if hasattr(head, "info") else {"classes": [str(c) for c in head.classes_]}
         summary = {"path": str(model), "file_bytes": model.stat().st_size, **summary}
         if as_json:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import islice
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded
+from .app import app, fail, guarded, interactive
 
 pipeline_app = typer.Typer(name="pipeline", no_args_is_help=True, add_completion=False,
                            help="The edge pipeline: normalizer -> grammar -> learned head, taught on the device.")
 app.add_typer(pipeline_app, name="pipeline")
 
 DirArg = typer.Argument(..., help="The pipeline directory (made by `edgekit pipeline init`).")
-BATCH = 256
 
 
 def _lock(directory: Path):
@@ -65,26 +63,20 @@ def ask(directory: Path = DirArg,
         trace: bool = typer.Option(False, "--trace", help="Include the grammar's digestion tree.")) -> None:
     """Understand each input line: one JSON line out with intent, source (grammar or head), slots or score."""
     def body() -> None:
+        from ..record_loop import Reply, run_records
         from ..textio import read_records
 
         pipe = _load(directory)
-        size = 1 if not files and sys.stdin.isatty() else BATCH
-        records = iter(read_records(files or [], jsonl=jsonl, field=field))
-        bad = 0
-        while chunk := list(islice(records, size)):
+
+        def answer(chunk: list) -> list[Reply]:
             good = [r for r in chunk if not (jsonl and r.error)]
-            answers = iter(pipe.ask_many([r.text for r in good]))
-            for rec in chunk:
-                if rec.error:
-                    bad += 1
-                    typer.echo(f"edgekit: {rec.where}: {rec.error}", err=True)
-                if jsonl and rec.error:
-                    out = {"text": rec.text, "intent": None, "source": None, "error": rec.error}
-                else:
-                    out = next(answers).to_dict(trace=trace)
-                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        if bad:
+            answers = iter(pipe.ask_many([r.text for r in good], trace=trace))
+            return [Reply(json.dumps({"text": rec.text, "intent": None, "source": None, "error": rec.error}
+                                     if jsonl and rec.error else next(answers).to_dict(trace=trace),
+                                     ensure_ascii=False), rec.error) for rec in chunk]
+
+        if run_records(read_records(files or [], jsonl=jsonl, field=field), answer, sys.stdout,
+                       interactive=interactive(files)):
             raise typer.Exit(1)
 
     guarded(body)

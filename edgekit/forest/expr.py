@@ -7,11 +7,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, Protocol
 
+from ..errors import EdgekitError
+
 MAX_STRING = 10_000
 MAX_DIGITS = 400
 
 
-class ExprError(Exception):
+class ExprError(EdgekitError):
     """An expression failed at run time (bad type, division by zero, value too large)."""
 
 

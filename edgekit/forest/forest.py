@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, overload
 
-from ..errors import GrammarError, ModelFileError
+from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from ..limits import MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
@@ -288,10 +288,7 @@ def _is_punct(e: Element, d: Digester) -> bool:
     return e.matcher < 0 and e.groups is None and T_PUNCT in d.typesets.sets[e.tsid]
 
 
-def _check_text(text: str) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"expected text (str), got {type(text).__name__}")
-    return text
+_check_text = check_text  # NotTextError: a DataError and a TypeError
 
 
 # ---- finding and loading grammars -------------------------------------------------------------------

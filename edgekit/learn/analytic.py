@@ -1,6 +1,9 @@
 """The analytic online classifier: ridge regression kept as sufficient statistics, so it learns from a
 stream without storing samples, never forgets old classes, unlearns exactly and merges exactly.
 
+The estimator is thin: the statistics are `ridge_stats.Statistics`, the solve and its fast Woodbury updates
+are the functions of `ridge_solver`, parameters, featurizer and the state file come from `base.LearnedHead`.
+
 Estimator conventions (shared by every edgekit head; the key-value head follows them too)
 --------------------------------------------------------------------------------------------
 - Constructor parameters are stored as given, validated on the first fit; learned state ends in `_`.
@@ -23,29 +26,28 @@ else is the exact statistics.
 from __future__ import annotations
 
 import copy
-import os
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import scipy.linalg
-from scipy.linalg import blas, lapack
 from scipy.special import expit
 
-from ..errors import EdgekitError, ModelFileError
-from ..storage import load_state, save_state
-from .featurize import featurizer_from_meta, featurizer_to_meta
+from ..errors import InputError
+from ..limits import MAX_FEATURES
+from . import ridge_solver as solver
+from .base import ArraySpec, LearnedHead
+from .featurize import featurizer_to_meta
+from .kinds import ANALYTIC
+from .labels import check_labels, check_y, coerce_label, label_indices, labels_to_json, union_classes
+from .params import ANY, BOOLEAN, NONE, Interval, Options, Satisfies
 from .pseudo import pseudo_statistics
-from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
-                         coerce_label, label_indices, labels_from_json, labels_to_json, union_classes)
+from .ridge_solver import SIGMA2_FLOOR, Solution
+from .ridge_stats import Statistics
 
-KIND = "analytic"
+KIND = ANALYTIC
 FORMAT_VERSION = 1
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 EXPORT_DTYPES = ("float32", "float64", "float16")
 RESYNC_EVERY = 1000        # fast (Woodbury) updates before the inverse cache is rebuilt from the statistics
-SIGMA2_FLOOR = 1e-4        # residual variance floor: softmax_scale_ <= 1e4
-PENDING = 32               # rank-1 updates gathered before one BLAS-3 flush (A and the cached inverse)
 
 
 def _activate(H: np.ndarray, activation: str) -> np.ndarray:
@@ -59,79 +61,12 @@ def _activate(H: np.ndarray, activation: str) -> np.ndarray:
     return H
 
 
-def _symmetric(upper: np.ndarray) -> np.ndarray:
-    """Full symmetric Fortran-ordered copy of a matrix whose upper triangle is the valid one."""
-    full = np.triu(upper)
-    full += np.triu(upper, 1).T
-    return np.asfortranarray(full)
-
-
-def _writable(M: np.ndarray) -> np.ndarray:
-    """M itself when BLAS can update it in place (Fortran order, writeable), else such a copy."""
-    return M if M.flags.f_contiguous and M.flags.writeable else np.array(M, order="F")
-
-
-def _rank_update(M: np.ndarray, Z: np.ndarray, alpha: float) -> np.ndarray:
-    """M += alpha Z^T Z on the upper triangle of the Fortran-ordered M, in place (BLAS syr/syrk)."""
-    M = _writable(M)
-    if Z.shape[0] == 1:
-        return blas.dsyr(alpha, Z[0], a=M, lower=0, overwrite_a=1)
-    return blas.dsyrk(alpha, np.asfortranarray(Z), beta=1.0, c=M, trans=1, lower=0, overwrite_c=1)
-
-
-def _one_hot(idx: np.ndarray, n_classes: int) -> np.ndarray:
-    Y = np.zeros((idx.shape[0], n_classes))
-    Y[np.arange(idx.shape[0]), idx] = 1.0
-    return Y
-
-
-class _GramRows:
-    """Rows waiting to be added to (alpha +1) or removed from (-1) A, folded in by one syrk per sign."""
-
-    def __init__(self) -> None:
-        self.rows: dict[float, list[np.ndarray]] = {1.0: [], -1.0: []}
-        self.count = 0
-        self.diag: np.ndarray | None = None   # their contribution to diag(A)
-
-    def add(self, Z: np.ndarray, alpha: float) -> int:
-        self.rows[alpha].append(Z)
-        self.count += Z.shape[0]
-        diag = alpha * np.einsum("ij,ij->j", Z, Z)
-        self.diag = diag if self.diag is None else self.diag + diag
-        return self.count
-
-    def fold(self, A: np.ndarray) -> np.ndarray:
-        for alpha, rows in self.rows.items():
-            if rows:
-                A = _rank_update(A, np.vstack(rows), alpha)
-                rows.clear()
-        self.count, self.diag = 0, None
-        return A
-
-
 class _Memo:
     """Holds the cached solution, so predicting (which may solve) leaves the estimator's __dict__ unchanged."""
-    sol: "_Solution | None" = None
+    sol: Solution | None = None
 
 
-@dataclass
-class _Solution:
-    """The solution for the current statistics; dropped (set to None) when they change in a way the fast
-    path does not follow (big batches, merge, forget_class, pseudo-features) and every RESYNC_EVERY updates."""
-    W: np.ndarray                      # (p, C) ridge weights, intercept in the last row
-    rss: float                         # residual sum of squares of the fit on its training statistics
-    n: float                           # samples behind that fit (pseudo-features included)
-    chol: np.ndarray | None = None     # upper Cholesky factor U of A + gamma I (U^T U), while valid
-    R: np.ndarray | None = None        # with V: (A + gamma I)^-1 = R - V diag(signs) V^T (R: upper triangle)
-    V: np.ndarray | None = None        # (p, PENDING) low-rank corrections not yet folded into R
-    signs: np.ndarray | None = None    # (PENDING,) +1 learned / -1 forgotten, per column of V
-    k: int = 0                         # columns of V in use
-    trace_inv: float | None = None     # trace((A + gamma I)^-1)
-    scale: float | None = None         # softmax_scale_
-    steps: int = 0                     # fast updates since the last full solve
-
-
-class AnalyticClassifier(ParamsMixin):
+class AnalyticClassifier(LearnedHead):
     """Ridge regression on a fixed random feature expansion, learned from sufficient statistics.
 
     Features and scores (exactly what an exporter must reproduce)::
@@ -168,6 +103,27 @@ class AnalyticClassifier(ParamsMixin):
     fast_updates (keep the Woodbury cache: p^2 more memory); featurizer (text -> features).
     """
 
+    KIND = KIND
+    FORMAT_VERSION = FORMAT_VERSION
+    _parameter_constraints = {
+        "gamma": [Interval(False, 0, None, "neither")],
+        "buffer_size": [Interval(True, 0, MAX_FEATURES)],
+        "activation": [Options(ACTIVATIONS)],
+        "random_state": [Interval(True, 0, 2**63 - 1), NONE],
+        "export_dtype": [Satisfies(lambda v: str(np.dtype(v)) in EXPORT_DTYPES, "one of " + ", ".join(EXPORT_DTYPES))],
+        "per_class_stats": [BOOLEAN],
+        "pseudo_features": [BOOLEAN],
+        "pseudo_max_per_class": [Interval(True, 1, 1 << 24)],
+        "fit_intercept": [BOOLEAN],
+        "fast_updates": [BOOLEAN],
+        "featurizer": [ANY],
+    }
+    _meta_constraints = {
+        "seed": [Interval(True, 0, 2**64 - 1)],
+        "n_features_in": [Interval(True, 1, MAX_FEATURES)],
+        "softmax_scale": [Interval(False, 0, 1.0 / SIGMA2_FLOOR, "right"), NONE],
+    }
+
     def __init__(self, gamma: float = 1.0, buffer_size: int = 0, activation: str = "relu",
                  random_state: int | None = 0, export_dtype: str = "float32", per_class_stats: bool = False,
                  pseudo_features: bool = False, pseudo_max_per_class: int = 1024, fit_intercept: bool = True,
@@ -184,28 +140,16 @@ class AnalyticClassifier(ParamsMixin):
         self.fast_updates = fast_updates
         self.featurizer = featurizer
 
-    # ----------------------------------------------------------------------------------------------
-    # parameters and state
-    # ----------------------------------------------------------------------------------------------
-
-    def _check_params(self) -> None:
-        g = self.gamma
-        if isinstance(g, bool) or not isinstance(g, (int, float, np.number)) or not np.isfinite(g) or g <= 0:
-            raise InputError(f"gamma must be a positive finite number, got {g!r}")
-        if isinstance(self.buffer_size, bool) or not isinstance(self.buffer_size, (int, np.integer)) \
-                or self.buffer_size < 0:
-            raise InputError(f"buffer_size must be an integer >= 0, got {self.buffer_size!r}")
-        if self.activation not in ACTIVATIONS:
-            raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
-        if str(np.dtype(self.export_dtype)) not in EXPORT_DTYPES:
-            raise InputError(f"export_dtype must be one of {', '.join(EXPORT_DTYPES)}; got {self.export_dtype!r}")
-        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
-            raise InputError(f"random_state must be an integer or None, got {self.random_state!r}")
-        if not isinstance(self.pseudo_max_per_class, (int, np.integer)) or self.pseudo_max_per_class < 1:
-            raise InputError(f"pseudo_max_per_class must be a positive integer, got {self.pseudo_max_per_class!r}")
+    # ----- parameters and state -----------------------------------------------------------------
+    def _state_bytes(self, n_features: int, n_classes: int) -> int:
+        p = (int(self.buffer_size) or n_features) + 1
+        per_class = n_classes * p * p if self.per_class_stats else 0
+        return 8 * ((2 + bool(self.fast_updates)) * p * p + n_features * int(self.buffer_size)
+                    + n_classes * (2 * p + 2 * n_features) + per_class)
 
     def _init_state(self, n_features: int) -> None:
         """Empty statistics for inputs of width n_features."""
+        self._check_state_bytes(n_features, 1)
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -218,53 +162,41 @@ class AnalyticClassifier(ParamsMixin):
         else:
             self.buffer_ = None
             self.buffer_bias_ = None
-        p = self.n_phi_ + int(bool(self.fit_intercept))
         self.classes_ = np.zeros(0, dtype=np.int64)
-        self.class_count_ = np.zeros(0, dtype=np.int64)
-        self._gram = np.zeros((p, p), order="F")
-        self._xty = np.zeros((p, 0))
-        self._feat_sum = np.zeros((0, n_features))
-        self._feat_sqsum = np.zeros((0, n_features))
-        self._class_gram = np.zeros((0, p, p)) if self.per_class_stats else None
+        self._stats = Statistics.empty(self.n_phi_ + int(bool(self.fit_intercept)), n_features,
+                                       bool(self.per_class_stats))
         self._memo = _Memo()
 
     @property
+    def class_count_(self) -> np.ndarray:
+        """(n_classes,) int64 samples learned per class."""
+        self._require_fitted()
+        return self._stats.count
+
+    @property
     def _gram(self) -> np.ndarray:
-        """A = sum z z^T (upper triangle valid), with any gathered rows folded in."""
-        self._gram_base = self._gram_rows.fold(self._gram_base)
-        return self._gram_base
+        """A = sum z z^T (upper triangle valid), pending rows included; reading it changes nothing."""
+        return self._stats.gram_upper()
 
-    @_gram.setter
-    def _gram(self, value: np.ndarray) -> None:
-        self._gram_base = value
-        self._gram_rows = _GramRows()
-
-    def _add_to_gram(self, Z: np.ndarray, alpha: float) -> None:
-        """A += alpha Z^T Z; a few rows wait and are folded in together (one syrk instead of many syr)."""
-        if Z.shape[0] >= PENDING:
-            self._gram_base = _rank_update(self._gram_base, Z, alpha)
-        elif self._gram_rows.add(Z, alpha) >= PENDING:
-            self._gram_base = self._gram_rows.fold(self._gram_base)
-
-    def _gram_diag(self) -> np.ndarray:
-        diag = np.diag(self._gram_base)
-        return diag.copy() if self._gram_rows.diag is None else diag + self._gram_rows.diag
+    @property
+    def _xty(self) -> np.ndarray:
+        return self._stats.xty
 
     @property
     def _p(self) -> int:
         """Design width: n_phi_ plus the intercept column."""
-        return self._gram_base.shape[0]
+        return self._stats.gram.shape[0]
 
     @property
-    def _cache(self) -> _Solution | None:
+    def _cache(self) -> Solution | None:
         return self._memo.sol
 
     @_cache.setter
-    def _cache(self, sol: _Solution | None) -> None:
+    def _cache(self, sol: Solution | None) -> None:
         self._memo.sol = sol
 
     def _reset(self) -> None:
-        for name in ("classes_", "class_count_", "n_features_in_", "buffer_", "buffer_bias_", "seed_"):
+        for name in ("classes_", "_stats", "n_features_in_", "buffer_", "buffer_bias_", "seed_"):
             self.__dict__.pop(name, None)
 
     @property
@@ -291,25 +223,12 @@ class AnalyticClassifier(ParamsMixin):
         merged, pos = union_classes(self.classes_, classes)
         if merged.size == self.classes_.size:
             return
-        C, (p, d) = merged.size, (self._p, self.n_features_in_)
-
-        def widen(old: np.ndarray | None, shape: tuple, axis: int) -> np.ndarray | None:
-            if old is None:
-                return None
-            new = np.zeros(shape, dtype=old.dtype)
-            index = [slice(None)] * len(shape)
-            index[axis] = pos
-            new[tuple(index)] = old
-            return new
-
-        self._xty = widen(self._xty, (p, C), 1)
-        self.class_count_ = widen(self.class_count_, (C,), 0)
-        self._feat_sum = widen(self._feat_sum, (C, d), 0)
-        self._feat_sqsum = widen(self._feat_sqsum, (C, d), 0)
-        self._class_gram = widen(self._class_gram, (C, p, p), 0)
+        self._check_state_bytes(self.n_features_in_, merged.size)
+        self._stats.widen(pos, merged.size)
         if self._cache is not None:  # a class with no samples has a zero column: the cache stays exact
-            self._cache.W = widen(self._cache.W, (p, C), 1)
-            self._cache.scale = None
+            W = np.zeros((self._p, merged.size))
+            W[:, pos] = self._cache.W
+            self._cache.W, self._cache.scale = W, None
         self.classes_ = merged
 
     def _keep_classes(self, keep: np.ndarray) -> None:
@@ -320,27 +239,18 @@ class AnalyticClassifier(ParamsMixin):
         if keep.all():
             return
         self.classes_ = self.classes_[keep]
-        self.class_count_ = self.class_count_[keep]
-        self._xty = np.ascontiguousarray(self._xty[:, keep])
-        self._feat_sum = self._feat_sum[keep]
-        self._feat_sqsum = self._feat_sqsum[keep]
-        if self._class_gram is not None:
-            self._class_gram = self._class_gram[keep]
+        self._stats.keep(keep)
         sol = self._cache
         if sol is None or self.pseudo_features or not self.classes_.size:
             self._cache = None
         else:
             sol.W = np.ascontiguousarray(sol.W[:, keep])
-            sol.rss = self._rss(sol.n, sol.W, self._xty)
+            sol.rss = solver.residual_sum_of_squares(sol.n, sol.W, self._stats.xty, float(self.gamma))
             sol.scale = None
 
-    # ----------------------------------------------------------------------------------------------
-    # features
-    # ----------------------------------------------------------------------------------------------
-
-    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
-        return check_X(X, getattr(self, "n_features_in_", None), name=name, owner=type(self).__name__,
-                       featurizer=self.featurizer)
+    # ----- features ---------------------------------------------------------------------------
+    def _check_X(self, X: Any) -> np.ndarray:
+        return self._features(X, getattr(self, "n_features_in_", None))
 
     def _hidden(self, X: np.ndarray) -> np.ndarray:
         """h(X): the buffer expansion (or X itself)."""
@@ -358,16 +268,13 @@ class AnalyticClassifier(ParamsMixin):
         Z[:, -1] = 1.0
         return Z
 
-    # ----------------------------------------------------------------------------------------------
-    # learning
-    # ----------------------------------------------------------------------------------------------
-
+    # ----- learning ---------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> "AnalyticClassifier":
         """Forget everything and learn (X, y)."""
-        X = check_X(X, None, owner=type(self).__name__, featurizer=self.featurizer)
+        X = self._features(X, None)
         y = check_y(y, X.shape[0])
         union_classes(None, y)  # label limits, before anything changes
-        self._check_params()
+        self._validate_params()
         self._reset()
         self._init_state(X.shape[1])
         self._learn(X, y, None)
@@ -376,15 +283,14 @@ class AnalyticClassifier(ParamsMixin):
     def partial_fit(self, X: Any, y: Any, classes: Iterable[Any] | None = None) -> "AnalyticClassifier":
         """Learn one more batch; new labels may appear in any batch."""
         fitted = hasattr(self, "classes_")
-        X = self._check_X(X) if fitted else check_X(X, None, owner=type(self).__name__,
-                                                     featurizer=self.featurizer)
+        X = self._check_X(X) if fitted else self._features(X, None)
         y = check_y(y, X.shape[0])
         extra = check_labels(classes, "class") if classes is not None else None
         labels, _ = union_classes(getattr(self, "classes_", None), y)  # type and limit checks, before any change
         if extra is not None:
             union_classes(labels, extra)
         if not fitted:
-            self._check_params()
+            self._validate_params()
             self._init_state(X.shape[1])
         self._learn(X, y, extra)
         return self
@@ -394,21 +300,17 @@ class AnalyticClassifier(ParamsMixin):
         if extra is not None:
             labels, _ = union_classes(labels, extra)
         self._expand_classes(labels)
-        idx = label_indices(self.classes_, y)
         Z = self._design(X)
-        Y = _one_hot(idx, self.classes_.size)
-        self._add_to_gram(Z, 1.0)
-        self._xty += Z.T @ Y
-        self.class_count_ += np.bincount(idx, minlength=self.classes_.size)
-        self._feat_sum += Y.T @ X
-        self._feat_sqsum += Y.T @ (X * X)
-        if self._class_gram is not None:
-            for c in np.unique(idx):
-                Zc = Z[idx == c]
-                self._class_gram[c] += Zc.T @ Zc
-        if self._fast_update_possible(Z.shape[0]):
-            self._fast_update(Z, Y)
-        else:
+        Y = self._stats.add(X, Z, label_indices(self.classes_, y))
+        self._follow(Z, Y, 1.0)
+
+    def _follow(self, Z: np.ndarray, Y: np.ndarray, sign: float) -> None:
+        """Keep the cached solution in step with a small batch (Woodbury), or drop it."""
+        sol = self._cache
+        fast = (bool(self.fast_updates) and not self.pseudo_features and sol is not None
+                and (sol.R is not None or sol.chol is not None) and Z.shape[0] <= max(4, self._p // 8))
+        if not (fast and solver.woodbury_update(sol, Z, Y, self._stats.xty, float(self.gamma), sign)
+                and sol.steps < RESYNC_EVERY):
             self._cache = None
 
     def forget(self, X: Any, y: Any) -> "AnalyticClassifier":
@@ -423,41 +325,16 @@ class AnalyticClassifier(ParamsMixin):
         y = check_y(y, X.shape[0])
         idx = label_indices(self.classes_, y)
         removed = np.bincount(idx, minlength=self.classes_.size)
-        over = np.flatnonzero(removed > self.class_count_)
+        over = np.flatnonzero(removed > self._stats.count)
         if over.size:
             c = over[0]
             raise InputError(f"cannot forget {removed[c]} samples of class {self.classes_[c].item()!r}: "
-                             f"only {self.class_count_[c]} were learned")
+                             f"only {self._stats.count[c]} were learned")
         Z = self._design(X)
-        Y = _one_hot(idx, self.classes_.size)
-        sqsum = self._feat_sqsum - Y.T @ (X * X)
-        old_diag = self._gram_diag()
-        self._check_nonnegative(old_diag - np.einsum("ij,ij->j", Z, Z), old_diag, "feature")
-        self._check_nonnegative(sqsum, self._feat_sqsum, "input feature")
-        # checks passed: from here on nothing can fail, so the update is all-or-nothing
-        self._add_to_gram(Z, -1.0)
-        self._feat_sqsum = sqsum
-        if self._class_gram is not None:
-            for c in np.unique(idx):
-                Zc = Z[idx == c]
-                self._class_gram[c] -= Zc.T @ Zc
-        self._xty -= Z.T @ Y
-        self._feat_sum -= Y.T @ X
-        self.class_count_ -= removed
-        if self._fast_update_possible(Z.shape[0]):
-            self._fast_update(Z, Y, sign=-1.0)
-        else:
-            self._cache = None
-        self._keep_classes(self.class_count_ > 0)
+        Y = self._stats.remove(X, Z, idx)
+        self._follow(Z, Y, -1.0)
+        self._keep_classes(self._stats.count > 0)
         return self
-
-    @staticmethod
-    def _check_nonnegative(new: np.ndarray, old: np.ndarray, what: str) -> None:
-        bad = new < -1e-9 * np.maximum(np.abs(old), 1.0)
-        if bad.any():
-            where = np.argwhere(bad)[0]
-            raise InputError(f"these samples were never learned: removing them would make the sum of squares "
-                             f"of {what} {where[-1]} negative; nothing was forgotten")
 
     def forget_class(self, label: Any) -> "AnalyticClassifier":
         """Remove every sample of one class exactly (needs per_class_stats=True)."""
@@ -468,7 +345,7 @@ class AnalyticClassifier(ParamsMixin):
                              "again, or call forget(X, y) with that class's samples")
         label = check_labels([coerce_label(label, self.classes_)], "label")
         c = int(label_indices(self.classes_, label, "label")[0])
-        self._gram -= self._class_gram[c]
+        self._stats.remove_class_gram(c)
         self._cache = None
         keep = np.ones(self.classes_.size, dtype=bool)
         keep[c] = False
@@ -487,10 +364,10 @@ class AnalyticClassifier(ParamsMixin):
         if featurizer_to_meta(self.featurizer) != featurizer_to_meta(other.featurizer):
             raise InputError("cannot merge: the models use different text featurizers")
         if not hasattr(self, "classes_"):
-            self.__dict__.update(copy.deepcopy({k: v for k, v in other.__dict__.items()
-                                                if k.endswith("_") or k.startswith("_")}))
-            self._cache = None
-            return self
+            self._validate_params()
+            self._init_state(other.n_features_in_)
+            self.seed_, self.buffer_, self.buffer_bias_ = other.seed_, copy.deepcopy(other.buffer_), \
+                copy.deepcopy(other.buffer_bias_)
         if self.n_features_in_ != other.n_features_in_:
             raise InputError(f"cannot merge: {self.n_features_in_} vs {other.n_features_in_} input features")
         if not (_same(self.buffer_, other.buffer_) and _same(self.buffer_bias_, other.buffer_bias_)):
@@ -498,126 +375,27 @@ class AnalyticClassifier(ParamsMixin):
         if other.classes_.size:
             self._expand_classes(other.classes_)
         pos = label_indices(self.classes_, other.classes_) if other.classes_.size else np.zeros(0, np.intp)
-        self._gram += other._gram
-        self._xty[:, pos] += other._xty
-        self.class_count_[pos] += other.class_count_
-        self._feat_sum[pos] += other._feat_sum
-        self._feat_sqsum[pos] += other._feat_sqsum
-        if self._class_gram is not None:
-            self._class_gram[pos] += other._class_gram
+        self._stats.merge(other._stats, pos)
         self._cache = None
         return self
 
-    # ----------------------------------------------------------------------------------------------
-    # solving
-    # ----------------------------------------------------------------------------------------------
-
-    def _solution(self) -> _Solution:
+    # ----- solving ----------------------------------------------------------------------------
+    def _solution(self) -> Solution:
         if self._cache is not None:
             return self._cache
         self._require_classes()
-        M = _symmetric(self._gram)
-        Q = self._xty
-        n = float(self.class_count_.sum())
+        M, Q = self._stats.gram_full(), self._stats.xty
+        n = float(self._stats.count.sum())
         if self.pseudo_features:
             rng = np.random.default_rng([self.seed_, 1])
-            gram, xty, extra = pseudo_statistics(self.class_count_, self._feat_sum, self._feat_sqsum,
+            gram, xty, extra = pseudo_statistics(self._stats.count, self._stats.feat_sum, self._stats.feat_sqsum,
                                                  self._design, rng, int(self.pseudo_max_per_class))
             if gram is not None:
                 M += gram
                 Q = Q + xty
                 n += extra
-        M[np.diag_indices_from(M)] += float(self.gamma)
-        try:
-            chol, _ = scipy.linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            raise EdgekitError(f"the statistics are not positive definite even with gamma={self.gamma}; "
-                               f"increase gamma") from None
-        W = np.ascontiguousarray(scipy.linalg.cho_solve((chol, False), Q, check_finite=False))  # C order, as loaded
-        if not np.isfinite(W).all():
-            raise EdgekitError(f"the ridge solution is not finite; increase gamma (now {self.gamma})")
-        self._cache = _Solution(W=W, rss=self._rss(n, W, Q), n=n, chol=chol)
+        self._cache = solver.solve(M, Q, n, float(self.gamma))
         return self._cache
-
-    def _rss(self, n: float, W: np.ndarray, Q: np.ndarray) -> float:
-        # ||Y - Z W||^2 = n - 2<W, Q> + <W, A W>, and A W = Q - gamma W at the ridge solution
-        return max(float(n - np.vdot(W, Q) - self.gamma * np.vdot(W, W)), 0.0)
-
-    def _fast_update_possible(self, batch: int) -> bool:
-        sol = self._cache
-        return (bool(self.fast_updates) and not self.pseudo_features and sol is not None
-                and (sol.R is not None or sol.chol is not None) and batch <= max(4, self._p // 8))
-
-    def _fast_update(self, Z: np.ndarray, Y: np.ndarray, sign: float = 1.0) -> None:
-        """Woodbury update (sign +1: learned; -1: forgotten) of the cached inverse R and weights W for a small
-        batch whose statistics are already in (or out). Falls back to dropping the cache if ill-conditioned.
-
-        The new low-rank term of R is kept aside in V and folded into R every PENDING columns."""
-        sol = self._cache
-        if sol.R is not None:
-            sol.R, sol.V = _writable(sol.R), _writable(sol.V)
-        if sol.R is None:
-            inv_u, info = lapack.dtrtri(sol.chol, lower=0)
-            R, info2 = lapack.dlauum(inv_u, lower=0)  # U^-1 U^-T = (A + gamma I)^-1, upper triangle
-            if info or info2:
-                self._cache = None
-                return
-            sol.R, sol.chol = np.asfortranarray(R), None
-            sol.V, sol.signs, sol.k = np.zeros((self._p, PENDING), order="F"), np.zeros(PENDING), 0
-        b = Z.shape[0]
-        if sol.k + b > PENDING:
-            self._fold_inverse(sol)
-        V, signs, W = sol.V[:, :sol.k], sol.signs[:sol.k], sol.W
-        if b == 1:
-            z = Z[0]
-            u = blas.dsymv(1.0, sol.R, z, lower=0) - V @ (signs * (z @ V))   # R z
-            s = 1.0 + sign * (z @ u)
-            if s < 1e-8:
-                self._cache = None
-                return
-            W += sign * np.outer(u / s, Y[0] - z @ W)  # gain R_new z = u / s
-            new = (u / np.sqrt(s))[:, None]              # R_new = R - sign * new new^T
-        else:
-            Zt = np.asfortranarray(Z.T)
-            U = blas.dsymm(1.0, sol.R, Zt, side=0, lower=0) - V @ (signs[:, None] * (V.T @ Zt))  # R Z^T
-            S = sign * (Z @ U)
-            S[np.diag_indices_from(S)] += 1.0
-            try:
-                Ls = np.linalg.cholesky(S)
-            except np.linalg.LinAlgError:
-                self._cache = None
-                return
-            new = scipy.linalg.solve_triangular(Ls, U.T, lower=True).T            # U Ls^-T
-            G = scipy.linalg.solve_triangular(Ls, new.T, lower=True, trans="T").T  # U S^-1 = R_new Z^T
-            W += sign * (G @ (Y - Z @ W))
-        if b > PENDING:
-            sol.R = blas.dsyrk(-sign, np.asfortranarray(new), beta=1.0, c=sol.R, trans=0, lower=0, overwrite_c=1)
-        else:
-            sol.V[:, sol.k:sol.k + b] = new
-            sol.signs[sol.k:sol.k + b] = sign
-            sol.k += b
-        sol.n += sign * b
-        sol.rss = self._rss(sol.n, W, self._xty)
-        sol.trace_inv = sol.scale = None
-        sol.steps += 1
-        if sol.steps >= RESYNC_EVERY:
-            self._cache = None
-
-    @staticmethod
-    def _fold_inverse(sol: _Solution) -> None:
-        """R -= V diag(signs) V^T with one syrk per sign, then empty V."""
-        for sign in (1.0, -1.0):
-            cols = sol.V[:, :sol.k][:, sol.signs[:sol.k] == sign]
-            if cols.shape[1]:
-                sol.R = blas.dsyrk(-sign, np.asfortranarray(cols), beta=1.0, c=sol.R, trans=0, lower=0, overwrite_c=1)
-        sol.k = 0
-
-    def _trace_inverse(self, sol: _Solution) -> float:
-        if sol.R is not None:
-            V = sol.V[:, :sol.k]
-            return float(np.trace(sol.R) - np.sum(sol.signs[:sol.k] * np.einsum("ij,ij->j", V, V)))
-        inv_u, _ = lapack.dtrtri(sol.chol, lower=0)
-        return float(np.sum(np.triu(inv_u) ** 2))
 
     @property
     def coef_(self) -> np.ndarray:
@@ -637,26 +415,15 @@ class AnalyticClassifier(ParamsMixin):
     def softmax_scale_(self) -> float:
         """The calibrated inverse temperature of predict_proba (see the class docstring)."""
         self._require_fitted()
-        sol = self._solution()
-        if sol.scale is None:
-            if sol.trace_inv is None:
-                sol.trace_inv = self._trace_inverse(sol)
-            df = self._p - float(self.gamma) * sol.trace_inv
-            dof = max(sol.n - df, 1.0)
-            sigma2 = max(sol.rss / (self.classes_.size * dof), SIGMA2_FLOOR)
-            sol.scale = 1.0 / sigma2
-        return sol.scale
+        return solver.softmax_scale(self._solution(), self._p, float(self.gamma), self.classes_.size)
 
     @property
     def n_samples_seen_(self) -> int:
         """Samples currently learned (after forgetting)."""
         self._require_fitted()
-        return int(self.class_count_.sum())
+        return int(self._stats.count.sum())
 
-    # ----------------------------------------------------------------------------------------------
-    # prediction
-    # ----------------------------------------------------------------------------------------------
-
+    # ----- prediction -------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:
         """Ridge scores h(X) @ coef_.T + intercept_, shape (n_samples, n_classes)."""
         return self._scores(X)
@@ -699,18 +466,12 @@ class AnalyticClassifier(ParamsMixin):
             out["buffer_bias"] = self.buffer_bias_.astype(dt)
         return out
 
-    # ----------------------------------------------------------------------------------------------
-    # persistence
-    # ----------------------------------------------------------------------------------------------
-
+    # ----- persistence (the file format is checked by LearnedHead.from_state) ---------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"gram": _symmetric(self._gram), "xty": self._xty, "class_count": self.class_count_,
-                  "feat_sum": self._feat_sum, "feat_sqsum": self._feat_sqsum}
+        arrays = self._stats.arrays()
         if self.buffer_ is not None:
             arrays["buffer"] = self.buffer_
             arrays["buffer_bias"] = self.buffer_bias_
-        if self._class_gram is not None:
-            arrays["class_gram"] = self._class_gram
         return arrays
 
     def state_nbytes(self) -> int:
@@ -718,84 +479,47 @@ class AnalyticClassifier(ParamsMixin):
         self._require_fitted()
         return int(sum(a.nbytes for a in self._state_arrays().values()))
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model atomically to an edgekit state file of kind "analytic"."""
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._require_fitted()
-        from .. import __version__
-
-        arrays = self._state_arrays()
-        scale = None
+        arrays, scale = self._state_arrays(), None
         if self.classes_.size:
             arrays["weights"] = self._solution().W
             scale = self.softmax_scale_
-        params = {k: v for k, v in self.get_params().items() if k != "featurizer"}
-        params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
-        meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": params,
-                "seed": self.seed_, "classes": labels_to_json(self.classes_),
-                "n_features_in": self.n_features_in_, "featurizer": featurizer_to_meta(self.featurizer),
-                "softmax_scale": scale}
-        save_state(path, KIND, meta, arrays)
+        return {"seed": self.seed_, "n_features_in": self.n_features_in_, "softmax_scale": scale}, arrays
 
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "AnalyticClassifier":
-        """Read a model written by save()."""
-        _, meta, arrays = load_state(path, expect_kind=KIND)
-        return cls.from_state(meta, arrays, str(path))
+    def _array_schema(self, meta: Mapping[str, Any], classes: np.ndarray) -> dict[str, ArraySpec]:
+        d, C = meta["n_features_in"], classes.size
+        self._check_state_bytes(d, C)
+        m = int(self.buffer_size) or d
+        p = m + int(bool(self.fit_intercept))
+        schema = {"gram": ArraySpec((p, p)), "xty": ArraySpec((p, C)),
+                  "class_count": ArraySpec((C,), "int64", nonnegative=True), "feat_sum": ArraySpec((C, d)),
+                  "feat_sqsum": ArraySpec((C, d), nonnegative=True)}
+        if self.buffer_size:
+            schema.update(buffer=ArraySpec((d, m)), buffer_bias=ArraySpec((m,)))
+        if self.per_class_stats:
+            schema["class_gram"] = ArraySpec((C, p, p))
+        if C:
+            schema["weights"] = ArraySpec((p, C))
+            if meta.get("softmax_scale") is None:
+                raise ValueError("softmax_scale is missing")
+        return schema
 
-    @classmethod
-    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], source: str = "<state>") -> "AnalyticClassifier":
-        """Rebuild a model from a decoded state file; inconsistent contents are a ModelFileError."""
-        version = meta.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ModelFileError(f"{source}: analytic model format version {version!r} is not supported "
-                                 f"(this edgekit reads version {FORMAT_VERSION})")
-        try:
-            base_dir = os.path.dirname(os.path.abspath(source)) if not source.startswith("<") else None
-            model = cls(**meta["params"], featurizer=featurizer_from_meta(meta.get("featurizer"), base_dir))
-            model._check_params()
-            model._restore(meta, arrays)
-        except ModelFileError as exc:
-            raise ModelFileError(f"{source}: {exc}") from None
-        except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
-            raise ModelFileError(f"{source}: malformed analytic model ({exc})") from None
-        return model
-
-    def _restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        d = int(meta["n_features_in"])
-        self.seed_ = int(meta["seed"])
-        self.n_features_in_ = d
+    def _restore(self, meta: Mapping[str, Any], arrays: dict[str, np.ndarray], classes: np.ndarray) -> None:
+        self.seed_, self.n_features_in_, self.classes_ = int(meta["seed"]), int(meta["n_features_in"]), classes
         self.buffer_ = arrays.get("buffer")
         self.buffer_bias_ = arrays.get("buffer_bias")
-        self.classes_ = labels_from_json(meta["classes"])
-        C, p = self.classes_.size, self.n_phi_ + int(bool(self.fit_intercept))
-        expected = {"gram": (p, p), "xty": (p, C), "class_count": (C,), "feat_sum": (C, d), "feat_sqsum": (C, d)}
-        if self.buffer_size:
-            expected.update(buffer=(d, self.n_phi_), buffer_bias=(self.n_phi_,))
-        if self.per_class_stats:
-            expected["class_gram"] = (C, p, p)
-        if C:
-            expected["weights"] = (p, C)
-        for name, shape in expected.items():
-            if name not in arrays or tuple(arrays[name].shape) != shape:
-                got = arrays[name].shape if name in arrays else "missing"
-                raise ValueError(f"array {name!r} should have shape {shape}, has {got}")
-        self._gram = np.asfortranarray(arrays["gram"], dtype=np.float64)  # also empties the gathered rows
-        self._xty = np.ascontiguousarray(arrays["xty"], dtype=np.float64)
-        self.class_count_ = arrays["class_count"].astype(np.int64)
-        self._feat_sum = arrays["feat_sum"].astype(np.float64)
-        self._feat_sqsum = arrays["feat_sqsum"].astype(np.float64)
-        self._class_gram = arrays["class_gram"].astype(np.float64) if self.per_class_stats else None
+        self._stats = Statistics.from_arrays(arrays, bool(self.per_class_stats))
         self._memo = _Memo()
-        if C:
-            W = arrays["weights"].astype(np.float64)
-            self._cache = _Solution(W=W, rss=0.0, n=float(self.class_count_.sum()),
-                                    scale=float(meta["softmax_scale"]))
+        if classes.size:
+            self._cache = Solution(W=arrays["weights"], rss=0.0, n=float(self._stats.count.sum()),
+                                   scale=float(meta["softmax_scale"]))
 
     def info(self) -> dict[str, Any]:
         """A JSON-serializable summary: labels, per-class counts, sizes, parameters."""
         self._require_fitted()
-        return {"kind": KIND, "classes": labels_to_json(self.classes_),
-                "counts": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), self.class_count_)},
+        return {"kind": self.KIND, "classes": labels_to_json(self.classes_),
+                "counts": {str(c): int(n) for c, n in zip(labels_to_json(self.classes_), self._stats.count)},
                 "n_samples": self.n_samples_seen_, "n_features_in": self.n_features_in_,
                 "buffer_size": int(self.buffer_size), "activation": self.activation, "gamma": float(self.gamma),
                 "per_class_stats": bool(self.per_class_stats), "pseudo_features": bool(self.pseudo_features),

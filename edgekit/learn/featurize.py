@@ -17,9 +17,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ModelFileError
-from ..limits import MAX_TEXT_CHARS
-from .validation import InputError
+from ..errors import InputError, ModelFileError
+from ..limits import MAX_FEATURES, MAX_NGRAM, MAX_TEXT_CHARS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -41,11 +40,15 @@ class HashingTextFeaturizer:
 
     def __init__(self, n_features: int = 1024, ngram_range: tuple[int, int] = (1, 2),
                  normalize: Callable[[str], str] | None = None, grammar: str | None = None) -> None:
-        if not isinstance(n_features, (int, np.integer)) or n_features < 1:
-            raise InputError(f"n_features must be a positive integer, got {n_features!r}")
+        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) \
+                or not 1 <= n_features <= MAX_FEATURES:
+            raise InputError(f"n_features must be an integer from 1 to {MAX_FEATURES} (edgekit.limits.MAX_FEATURES), "
+                             f"got {str(n_features)[:40]!r}")
         lo, hi = ngram_range
-        if not (1 <= lo <= hi):
-            raise InputError(f"ngram_range must satisfy 1 <= min <= max, got {ngram_range!r}")
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lo, hi)) \
+                or not 1 <= lo <= hi <= MAX_NGRAM:
+            raise InputError(f"ngram_range must satisfy 1 <= min <= max <= {MAX_NGRAM} (edgekit.limits.MAX_NGRAM), "
+                             f"got {str(ngram_range)[:40]!r}")
         self.n_features = int(n_features)
         self.ngram_range = (int(lo), int(hi))
         self.normalize = normalize
@@ -63,9 +66,9 @@ class HashingTextFeaturizer:
         if self.grammar is None:
             return None
         if self._forest_normalize is None:
-            import edgekit
+            from ..forest import load_forest
 
-            self._forest_normalize = edgekit.load_forest(self._grammar_path or self.grammar).normalize
+            self._forest_normalize = load_forest(self._grammar_path or _grammar_location(self.grammar)).normalize
         return self._forest_normalize
 
     def tokens(self, text: str) -> list[str]:
@@ -154,7 +157,7 @@ def featurizer_for_model(model_path: str | os.PathLike, n_features: int = 1024,
     from ..forest import shipped_grammars
 
     if grammar in shipped_grammars():
-        feat.grammar = grammar
+        feat.grammar, feat._grammar_path = grammar, _grammar_location(grammar)
         return feat
     root, full = Path(model_path).resolve().parent, Path(grammar).resolve()
     if not full.exists():
@@ -172,7 +175,7 @@ def _trusted_grammar(grammar: Any, base_dir: str | os.PathLike | None) -> str | 
     from ..forest import shipped_grammars
 
     if isinstance(grammar, str) and grammar in shipped_grammars():
-        return None
+        return _grammar_location(grammar)
     if isinstance(grammar, str) and base_dir is not None and grammar and not Path(grammar).is_absolute():
         root = Path(base_dir).resolve()
         full = (root / grammar).resolve()
@@ -180,3 +183,14 @@ def _trusted_grammar(grammar: Any, base_dir: str | os.PathLike | None) -> str | 
             return str(full)
     raise ModelFileError(f"the model file names grammar {str(grammar)[:80]!r}, which is neither a shipped grammar "
                          f"nor a path inside the model's folder; refusing to load it")
+
+
+def _grammar_location(grammar: str) -> str:
+    """A shipped grammar's own folder for a shipped name (never a same-named file or folder in the working
+    directory); any other grammar as given."""
+    from ..forest import shipped_grammars
+    from ..forest.forest import shipped_grammars_dir
+
+    if grammar in shipped_grammars():
+        return str(shipped_grammars_dir().joinpath(*grammar.split("-")))
+    return grammar

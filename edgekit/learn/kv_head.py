@@ -4,27 +4,28 @@ updates are local to the keys a sample selects, so learning new classes does not
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 from scipy.special import log_softmax, softmax
 
-from ..errors import ModelFileError
-from ..storage import load_state, save_state
-from .featurize import featurizer_from_meta, featurizer_to_meta
+from ..errors import InputError, NotFittedError
+from .base import ArraySpec, LearnedHead
+from .featurize import featurizer_to_meta
+from .kinds import KEY_VALUE
 from .kmeans import fit_codebooks, nearest_keys, sample_chunks, search_tables
-from .validation import (InputError, NotFittedError, ParamsMixin, check_labels, check_X, check_y,
-                         coerce_label, format_labels, label_indices, labels_from_json, labels_to_json,
-                         union_classes)
+from .labels import (check_labels, check_y, coerce_label, format_labels, label_indices, labels_to_json,
+                     union_classes)
+from .params import ANY, NONE, Interval, Options
+from ..limits import MAX_FEATURES
 
-KIND = "kvb"
+KIND = KEY_VALUE
 FORMAT_VERSION = 1
 MASK = 1e30  # added to |k|^2 of never-used keys so a codebook picks its nearest used key
 VALUE_LEARNERS = ("sgd", "counts")
 
 
-class KeyValueHead(ParamsMixin):
+class KeyValueHead(LearnedHead):
     """C codebooks of J frozen keys over fixed random projections, with one value vector per key.
 
     Shapes: D = n_features_in_, C = n_codebooks, J = n_keys, dk = key_dim, k = top_k, M = len(classes_).
@@ -63,6 +64,21 @@ class KeyValueHead(ParamsMixin):
     fit_keys was never called (fit on a large representative set instead, for better keys).
     """
 
+    KIND = KIND
+    FORMAT_VERSION = FORMAT_VERSION
+    _parameter_constraints = {
+        **{name: [Interval(True, 1, 1 << 16)] for name in ("n_codebooks", "n_keys", "key_dim", "top_k", "epochs",
+                                                          "batch_size", "key_epochs")},
+        "value_learner": [Options(VALUE_LEARNERS)],
+        "learning_rate": [Interval(False, 0, None, "neither")],
+        "alpha": [Interval(False, 0, None, "neither")],
+        "temperature": [Interval(False, 0, None, "neither")],
+        "label_smoothing": [Interval(False, 0, 1, "left")],
+        "random_state": [Interval(True, 0, 2**63 - 1), NONE],
+        "featurizer": [ANY],
+    }
+    _meta_constraints = {"n_features_in": [Interval(True, 1, MAX_FEATURES)]}
+
     def __init__(self, n_codebooks: int = 64, n_keys: int = 256, key_dim: int = 8, top_k: int = 1,
                  value_learner: str = "counts", learning_rate: float = 0.1, label_smoothing: float = 0.1,
                  epochs: int = 1, batch_size: int = 32, alpha: float = 0.1, temperature: float = 1.0,
@@ -83,30 +99,17 @@ class KeyValueHead(ParamsMixin):
         self.featurizer = featurizer
 
     # ----- parameters and input -----------------------------------------------------------------
-    def _check_params(self) -> None:
-        """Refuse parameter values the algorithm cannot work with, naming the parameter."""
-        positive_ints = ("n_codebooks", "n_keys", "key_dim", "top_k", "epochs", "batch_size", "key_epochs")
-        for name in positive_ints:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InputError(f"KeyValueHead: {name} must be a positive integer, got {value!r}")
+    def _check_param_relations(self) -> None:
         if self.top_k > self.n_keys:
             raise InputError(f"KeyValueHead: top_k ({self.top_k}) cannot exceed n_keys ({self.n_keys})")
-        if self.value_learner not in VALUE_LEARNERS:
-            raise InputError(f"KeyValueHead: value_learner must be one of {VALUE_LEARNERS}, "
-                             f"got {self.value_learner!r}")
-        for name in ("learning_rate", "alpha", "temperature"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                    or not np.isfinite(value) or value <= 0:
-                raise InputError(f"KeyValueHead: {name} must be a positive number, got {value!r}")
-        if not isinstance(self.label_smoothing, (int, float, np.number)) or not 0 <= self.label_smoothing < 1:
-            raise InputError(f"KeyValueHead: label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+
+    def _state_bytes(self, n_features: int, n_classes: int) -> int:
+        C, J, dk = int(self.n_codebooks), int(self.n_keys), int(self.key_dim)
+        return 8 * (2 * C * n_features * dk + C * J * dk + 2 * C * J * n_classes)
 
     def _X(self, X: Any, any_width: bool = False) -> np.ndarray:
         """Validated float64 features (text goes through the featurizer), of the trained width if keys exist."""
-        width = None if any_width or not hasattr(self, "keys_") else self.n_features_in_
-        return check_X(X, width, owner="this KeyValueHead", featurizer=self.featurizer)
+        return self._features(X, None if any_width or not hasattr(self, "keys_") else self.n_features_in_)
 
     def _require_classes(self) -> None:
         if not hasattr(self, "keys_") or len(self.classes_) == 0:
@@ -116,11 +119,12 @@ class KeyValueHead(ParamsMixin):
     # ----- keys -------------------------------------------------------------------------------
     def fit_keys(self, X: Any) -> "KeyValueHead":
         """Draw the projections and fit the keys on unlabelled features X; forgets any learned values."""
-        self._check_params()
+        self._validate_params()
         self._fit_keys(self._X(X, any_width=True))
         return self
 
     def _fit_keys(self, X: np.ndarray) -> None:
+        self._check_state_bytes(X.shape[1], 1)
         if len(X) < self.n_keys:
             warnings.warn(f"KeyValueHead: fitting {self.n_keys} keys per codebook on only {len(X)} samples; "
                           f"the keys stay frozen, so fit_keys on a larger unlabelled set first for accuracy",
@@ -176,7 +180,7 @@ class KeyValueHead(ParamsMixin):
     def _labelled_batch(self, X: Any, y: Any, classes: Any,
                         fresh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Validate everything before any state changes, so a bad batch leaves the head as it was."""
-        self._check_params()
+        self._validate_params()
         X = self._X(X)
         y = check_y(y, len(X))
         labels = y if classes is None else union_classes(np.unique(y), check_labels(classes, "class"))[0]
@@ -203,6 +207,7 @@ class KeyValueHead(ParamsMixin):
         merged, keep = union_classes(self.classes_, labels)
         if len(merged) == len(self.classes_):
             return
+        self._check_state_bytes(self.n_features_in_, len(merged))
         values = np.zeros(self.values_.shape[:2] + (len(merged),))
         counts = np.zeros(values.shape, dtype=np.int64)
         values[:, :, keep] = self.values_
@@ -363,7 +368,7 @@ class KeyValueHead(ParamsMixin):
         per_class = self.counts_[0].sum(axis=0) // self.top_k  # each sample hits top_k keys per codebook
         labels = labels_to_json(self.classes_)
         arrays = (self.projections_, self.keys_, self.values_, self.counts_)
-        return {"kind": KIND, "classes": labels, "counts": {str(c): int(n) for c, n in zip(labels, per_class)},
+        return {"kind": self.KIND, "classes": labels, "counts": {str(c): int(n) for c, n in zip(labels, per_class)},
                 "n_samples": int(per_class.sum()), "n_features_in": int(self.n_features_in_),
                 "n_codebooks": self.n_codebooks, "n_keys": self.n_keys, "key_dim": self.key_dim,
                 "top_k": self.top_k, "value_learner": self.value_learner,
@@ -393,55 +398,29 @@ class KeyValueHead(ParamsMixin):
             "temperature": np.array([self.temperature], dtype=float_t),
         }
 
-    def save(self, path: str | Path) -> None:
-        """Write the head atomically to an edgekit state file (kind "kvb", format version in meta)."""
+    def _require_saveable(self) -> None:
         if not hasattr(self, "keys_"):
             raise NotFittedError("This KeyValueHead has nothing to save yet: "
                                  "call fit_keys, fit or partial_fit first")
-        from .. import __version__
 
-        meta = {"format_version": FORMAT_VERSION, "edgekit_version": __version__, "params": _param_meta(self),
-                "classes": labels_to_json(self.classes_), "n_features_in": int(self.n_features_in_)}
-        arrays = {"projections": self.projections_, "keys": self.keys_,
-                  "values": self.values_, "counts": self.counts_}
-        save_state(path, KIND, meta, arrays)
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._require_saveable()
+        arrays = {"projections": self.projections_, "keys": self.keys_, "values": self.values_, "counts": self.counts_}
+        return {"n_features_in": int(self.n_features_in_)}, arrays
 
-    @classmethod
-    def load(cls, path: str | Path) -> "KeyValueHead":
-        """Read a head written by save; a damaged, foreign or inconsistent file raises ModelFileError."""
-        _, meta, arrays = load_state(path, expect_kind=KIND)
-        return cls.from_state(meta, arrays, str(path))
+    def _array_schema(self, meta: Mapping[str, Any], classes: np.ndarray) -> dict[str, ArraySpec]:
+        C, J, dk, M, D = self.n_codebooks, self.n_keys, self.key_dim, len(classes), meta["n_features_in"]
+        self._check_state_bytes(D, M)
+        return {"projections": ArraySpec((C, D, dk)), "keys": ArraySpec((C, J, dk)), "values": ArraySpec((C, J, M)),
+                "counts": ArraySpec((C, J, M), "int64", nonnegative=True)}
 
-    @classmethod
-    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], source: str) -> "KeyValueHead":
-        """Rebuild a head from a decoded state file, checking versions, parameters and shapes."""
-        version = meta.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ModelFileError(f"{source}: key-value head format version {version!r} is not supported "
-                                 f"(this edgekit reads version {FORMAT_VERSION})")
-        try:
-            params = dict(meta["params"])
-            params["featurizer"] = featurizer_from_meta(params.get("featurizer"))
-            head = cls(**params)
-            head._check_params()
-            head.n_features_in_ = int(meta["n_features_in"])
-            head.classes_ = labels_from_json(meta["classes"])
-            for name in ("projections", "keys", "values", "counts"):
-                setattr(head, name + "_", arrays[name])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{source}: not a valid key-value head ({exc})") from None
-        C, J, dk, M = head.n_codebooks, head.n_keys, head.key_dim, len(head.classes_)
-        expected = {"projections": ((C, head.n_features_in_, dk), "float64"), "keys": ((C, J, dk), "float64"),
-                    "values": ((C, J, M), "float64"), "counts": ((C, J, M), "int64")}
-        for name, (shape, dtype) in expected.items():
-            arr = arrays[name]
-            if arr.shape != shape or arr.dtype != dtype:
-                raise ModelFileError(f"{source}: array {name!r} is {arr.dtype}{list(arr.shape)}, "
-                                     f"expected {dtype}{list(shape)}")
-        head.key_used_ = head.counts_.sum(axis=2) > 0
-        head._derive_projection()
-        head._derive_keys()
-        return head
+    def _restore(self, meta: Mapping[str, Any], arrays: dict[str, np.ndarray], classes: np.ndarray) -> None:
+        self.n_features_in_, self.classes_ = int(meta["n_features_in"]), classes
+        self.projections_, self.keys_ = arrays["projections"], arrays["keys"]
+        self.values_, self.counts_ = arrays["values"], arrays["counts"]
+        self.key_used_ = self.counts_.sum(axis=2) > 0
+        self._derive_projection()
+        self._derive_keys()
 
 
 def _side_by_side(projections: np.ndarray) -> np.ndarray:
@@ -453,11 +432,3 @@ def _side_by_side(projections: np.ndarray) -> np.ndarray:
 def _project(X: np.ndarray, p_flat: np.ndarray, C: int, dk: int) -> np.ndarray:
     """z for every codebook and sample, shape (C, B, dk), C-contiguous for the batched key search."""
     return np.ascontiguousarray((X @ p_flat).reshape(len(X), C, dk).transpose(1, 0, 2))
-
-
-def _param_meta(head: KeyValueHead) -> dict[str, Any]:
-    """Constructor parameters as JSON (the featurizer through its own meta form)."""
-    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in head.get_params().items()}
-    params["featurizer"] = featurizer_to_meta(head.featurizer)
-    return params
-

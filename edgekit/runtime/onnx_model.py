@@ -6,14 +6,13 @@ table, used-key mask, temperature, class labels) is an *overridable initializer*
 (stored in the file and also declared as a graph input). Until a swap, runs feed only the input and use
 the stored values; after `swap_weights` / `update_from`, each run also feeds the new arrays, which
 onnxruntime takes in place of the stored ones (it wraps the numpy arrays, no copy per run). Nothing is
-rebuilt and the class dimension is symbolic, so new classes need no new graph either. Measured at 1024
-features x 100 classes (benchmarks/RESULTS.md, "inference"): `swap_weights` 0.015 ms, `update_from`
-(the head's weights_for_export + frozen-weight check + swap) 0.35 ms; a run with fed weights costs a
-few us more than with the stored ones (14 -> 20 us at batch 1, input checks included). The
-alternatives: pure weight inputs (same run cost, but the file could not run on its own), or constant
-weights, which ran no faster at batch 1 (15 us) and make every swap a re-export plus a new session
-(2.4 ms here, growing with the model). Frozen weights (random buffer, projections, keys)
-stay ordinary initializers, which onnxruntime pre-packs.
+rebuilt and the class dimension is symbolic, so new classes need no new graph either. The alternatives:
+pure weight inputs (the file could not run on its own), or constant weights, which make every swap a
+re-export plus a new session (benchmarks/inference.py compares the three). Frozen weights (random buffer,
+projections, keys) stay ordinary initializers, which onnxruntime pre-packs.
+
+Loading checks that the file holds exactly the graph edgekit's exporter builds for its weights and metadata
+(`head_graph`), so a file with an added or altered node is refused before onnxruntime sees it.
 
 `featurizer`: for text models, the HashingTextFeaturizer rebuilt from the model's metadata (set
 `featurizer.normalize` again if the head was trained with a custom normalize callable).
@@ -30,14 +29,14 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from exporters.heads import describe_head
-from exporters.metadata import HeadMetadata, array_fingerprint
-from exporters.onnx_parts import FEATURES, LABEL, N_CLASSES, PROBABILITIES, label_array
-
 from ..errors import DataError, ModelFileError
+from ..learn.kinds import canonical_kind
+from .head_graph import (FEATURES, LABEL, LIVE, N_CLASSES, PROBABILITIES, SCORES, TENSOR_PREFIX, fused_weights,
+                         graph_dtype, head_graph, label_array)
+from .metadata import HeadMetadata, array_fingerprint
 from .model_file import load_model_proto, parse_model_proto, refuse_external_data
 
-PREFIX = "edgekit/"
+PREFIX = TENSOR_PREFIX
 SMALL = 4096  # live weights up to this size are compared with the stored ones, to skip feeding equal ones
 
 
@@ -73,6 +72,8 @@ class OnnxModel:
             model, name = load_model_proto(source), str(source)
         self.source = name
         self.metadata = HeadMetadata.read(model, name, verify=verify)
+        self.fused = not self.metadata.live_weights   # export(fused=True): weights are constants
+        self._threads = threads
         self.classes_ = _as_labels(label_array(self.metadata.classes))
         self._live_names = {PREFIX + n for n in self.metadata.live_weights}
         try:
@@ -80,6 +81,12 @@ class OnnxModel:
                             if t.name in self._live_names}
         except Exception as exc:  # onnx raises ValueError / TypeError / its own errors for malformed tensors
             raise ModelFileError(f"{name}: a weight of the model is malformed ({exc})") from None
+        self._output_names = [o.name for o in model.graph.output]
+        weights = {t.name for t in model.graph.initializer}
+        shapes = {i.name: _dims(i) for i in model.graph.input}
+        self._declared = {n: d for n, d in shapes.items() if n in weights}
+        self._check_graph_matches_metadata({n: d for n, d in shapes.items() if n not in weights})
+        self._check_graph_is_edgekits(model)   # both before onnxruntime sees (and constant-folds) the graph
         try:
             self._session = ort.InferenceSession(model.SerializeToString(), session_options(threads),
                                                  providers=["CPUExecutionProvider"])
@@ -87,18 +94,21 @@ class OnnxModel:
             raise ModelFileError(f"{name}: onnxruntime cannot load this model "
                                  f"({str(exc).splitlines()[0][:300]})") from None
         self._inputs = self._session.get_inputs()
-        self._declared = {a.name: a.shape for a in self._session.get_overridable_initializers()}
         self._outputs = [LABEL, PROBABILITIES]
         self._feeds: dict[str, np.ndarray] = {}
-        self._check_graph_matches_metadata()
         base_dir = None if isinstance(source, (onnx.ModelProto, bytes, bytearray)) else os.path.dirname(os.path.abspath(source))
         self.featurizer = _featurizer(self.metadata.feature_layout, name, base_dir)
 
     # ----- facts ---------------------------------------------------------------------------------
     @property
     def kind(self) -> str:
-        """"analytic" or "key_value"."""
+        """The head kind (edgekit.learn.kinds): "analytic" or "kvb"."""
         return self.metadata.head
+
+    @property
+    def has_scores(self) -> bool:
+        """True when the model was exported with `scores=True` (then `scores(X)` is available)."""
+        return SCORES in self._output_names
 
     @property
     def feature_layout(self) -> dict:
@@ -122,6 +132,9 @@ class OnnxModel:
         X: a 2-D array of feature vectors (one 1-D vector is a batch of one), a list of str for text
         models, or for backbone models an array for the backbone's single input (a dict name -> array
         when it has several)."""
+        if PROBABILITIES not in self._output_names:
+            raise DataError(f"{self.source}: this model has no probabilities output (exported with "
+                            f"probabilities=False); use predict or scores")
         feeds = self._inputs_for(X)
         feeds.update(self._feeds)
         try:
@@ -131,18 +144,66 @@ class OnnxModel:
                             f"({str(exc).splitlines()[0][:300]})") from None
         return (label.astype(str) if label.dtype == object else label), proba
 
+    def scores(self, X: Any) -> np.ndarray:
+        """The head's raw class scores (n, n_classes, float32; decision_function, before any softmax), for a
+        model exported with `scores=True`."""
+        if not self.has_scores:
+            raise DataError(f"{self.source}: this model has no scores output; export it with scores=True")
+        return self._fetch(SCORES, X)
+
+    def _fetch(self, output: str, X: Any) -> np.ndarray:
+        feeds = self._inputs_for(X)
+        feeds.update(self._feeds)
+        try:
+            value = self._session.run([output], feeds)[0]
+        except Exception as exc:  # onnxruntime's InvalidArgument / Fail / RuntimeException
+            raise DataError(f"{self.source}: input does not fit the model "
+                            f"({str(exc).splitlines()[0][:300]})") from None
+        return value.astype(str) if value.dtype == object else value
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-serializable summary for `edgekit info`: kind, labels, feature layout, outputs, parameters."""
+        return {"kind": self.kind, "format": "onnx", "classes": [_plain(c) for c in self.classes_],
+                "n_features_in": self.n_features_in_, "feature_layout": self.metadata.feature_layout,
+                "outputs": self._output_names, "params": self.metadata.params,
+                "edgekit_version": self.metadata.version, "opset": self.metadata.opset}
+
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class for each sample."""
-        return self.run(X)[0]
+        if PROBABILITIES in self._output_names:
+            return self.run(X)[0]
+        return self._fetch(LABEL, X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (columns in `classes_` order)."""
         return self.run(X)[1]
 
     # ----- weight swap ---------------------------------------------------------------------------
+    def _build(self, tensors: Mapping[str, np.ndarray], classes: np.ndarray) -> onnx.ModelProto:
+        """The graph edgekit's exporter builds for these weights, with this model's outputs and parameters."""
+        meta = self.metadata
+        return head_graph(meta.head, tensors, classes, meta.params, meta.opset, scores=SCORES in self._output_names,
+                          probabilities=PROBABILITIES in self._output_names, fused=self.fused)
+
+    def _rebuild(self, tensors: Mapping[str, np.ndarray], classes: Any) -> None:
+        """A fused model's swap: a new session on the graph for the new weights (they are constants in it)."""
+        classes = label_array(classes)
+        merged = {**self._tensors, **{k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}}
+        try:
+            model = self._build(merged, classes)
+            session = ort.InferenceSession(model.SerializeToString(), session_options(self._threads),
+                                           providers=["CPUExecutionProvider"])
+        except Exception as exc:  # the builder's ValueError, onnxruntime's own errors
+            raise DataError(f"these weights do not fit the model ({str(exc).splitlines()[0][:300]})") from None
+        self._session, self._tensors, self.classes_ = session, merged, _as_labels(classes)
+
     def swap_weights(self, tensors: Mapping[str, np.ndarray]) -> None:
         """Use new values for live weights in every later run; names are the head's export names
-        (`weights_for_export` keys, plus "classes"). Weights not given keep their current values."""
+        (`weights_for_export` keys, plus "classes"). Weights not given keep their current values.
+        A fused model (no live weights) gets a new session instead."""
+        if self.fused:
+            tensors = dict(tensors)
+            return self._rebuild(tensors, tensors.pop("classes", self.classes_))
         feeds = dict(self._feeds)
         for name, value in tensors.items():
             full = PREFIX + name
@@ -169,31 +230,40 @@ class OnnxModel:
     def update_from(self, head: Any) -> None:
         """Swap in the current weights of `head` (the fitted head this model was exported from, after
         partial_fit / forget). Refused if the head's frozen weights are not the exported ones."""
-        spec = describe_head(head)
-        if spec.kind != self.kind:
-            raise DataError(f"cannot update a {self.kind} model from a {spec.kind} head")
-        for name, arr in spec.frozen_tensors().items():
-            if self.metadata.frozen_fingerprint.get(name) != array_fingerprint(arr):
+        kind = canonical_kind(str(getattr(type(head), "KIND", type(head).__name__)))
+        if kind != self.kind:
+            raise DataError(f"cannot update a {self.kind} model from a {kind} head")
+        if len(getattr(head, "classes_", ())) == 0:
+            raise DataError(f"cannot update from an unfitted {type(head).__name__}")
+        tensors = head.weights_for_export(np.float32)
+        live, updatable = set(self.metadata.live_weights), set(LIVE[self.kind])
+        for name, arr in tensors.items():
+            if name not in updatable and self.metadata.frozen_fingerprint.get(name) != array_fingerprint(graph_dtype(arr)):
                 raise DataError(f"the head's frozen weight {name!r} differs from the exported model's: "
                                 f"this is another head (or its keys/buffer were refitted); export it again")
-        self.swap_weights(spec.live_tensors())
+        if self.fused:
+            return self._rebuild({k: v for k, v in tensors.items() if k in updatable}, head.classes_)
+        new = {name: arr for name, arr in tensors.items() if name in live}
+        new["classes"] = label_array(head.classes_)
+        self.swap_weights(new)
 
     def reset_weights(self) -> None:
         """Go back to the weights stored in the file."""
+        if self.fused:
+            return self._rebuild(self._file_tensors, self.metadata.classes)
         self._feeds = {}
         self.classes_ = _as_labels(self._stored[PREFIX + "classes"])
 
     # ----- helpers -------------------------------------------------------------------------------
-    def _check_graph_matches_metadata(self) -> None:
+    def _check_graph_matches_metadata(self, inputs: Mapping[str, list]) -> None:
         """ModelFileError unless the graph has the live weights, labels and inputs its metadata names
         (the checksum catches corruption; this catches a forged or unverified file before any run)."""
         layout, bad = self.metadata.feature_layout, None
         missing = sorted(n[len(PREFIX):] for n in self._live_names if n not in self._stored or n not in self._declared)
         stored, labels = self._stored.get(PREFIX + "classes"), label_array(self.metadata.classes)
-        inputs = {i.name: i.shape for i in self._inputs}
         if missing:
             bad = f"the swappable weights {', '.join(missing)} are not in the graph"
-        elif not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
+        elif not self.fused and not (stored.dtype.kind == labels.dtype.kind and np.array_equal(stored, labels)):
             bad = "the class labels in the metadata differ from the graph's"
         elif layout["kind"] == "backbone":
             if [i["name"] for i in layout["inputs"]] != list(inputs):
@@ -202,6 +272,30 @@ class OnnxModel:
             bad = f"the graph does not read {self.n_features_in_} features as its metadata says"
         if bad:
             raise ModelFileError(f"{self.source}: {bad}")
+
+    def _check_graph_is_edgekits(self, model: onnx.ModelProto) -> None:
+        """ModelFileError unless the graph is, node for node and weight for weight, the one edgekit's exporter
+        builds from these weights and this metadata (composed models: the head part; the backbone is the
+        user's own graph)."""
+        meta = self.metadata
+        weights = {t.name[len(PREFIX):]: t for t in model.graph.initializer if t.name.startswith(PREFIX)}
+        try:
+            tensors = {name: onnx.numpy_helper.to_array(weights[name]) for name in _WEIGHTS[meta.head] if name in weights}
+            if self.fused:
+                tensors.update(fused_weights(model.graph))
+            self._tensors = self._file_tensors = tensors
+            expected = self._build(tensors, label_array(meta.classes)).graph
+        except Exception as exc:  # a missing or malformed weight: the builder raises KeyError / ValueError
+            raise ModelFileError(f"{self.source}: the graph is not one edgekit exports "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        if meta.feature_layout["kind"] == "backbone":
+            same = _head_part_matches(model.graph, expected, meta.feature_layout)
+        else:
+            expected.doc_string = model.graph.doc_string
+            same = expected.SerializeToString() == model.graph.SerializeToString()
+        if not same:
+            raise ModelFileError(f"{self.source}: the graph differs from the one edgekit exports for this head "
+                                 f"(a node, weight, input or output was added or changed); refusing to run it")
 
     def _check_shape(self, name: str, arr: np.ndarray) -> None:
         declared = self._declared[PREFIX + name]
@@ -273,6 +367,35 @@ def _backbone_feeds(X: Any, inputs: Sequence) -> dict[str, np.ndarray]:
 
 
 _KINDS = {"i": "integers", "f": "numbers", "O": "strings"}
+_WEIGHTS = {"analytic": ("coef", "intercept", "softmax_scale", "buffer", "buffer_bias"),
+            "kvb": ("P", "KT", "KK", "VF", "OFF", "temperature")}
+"""The weights each head kind's graph is built from (the other initializers are the builder's constants)."""
+
+
+def _dims(value: onnx.ValueInfoProto) -> list:
+    """A graph input's shape as onnxruntime reports it: ints, symbolic names (str) or None."""
+    dims = value.type.tensor_type.shape.dim if value.type.tensor_type.HasField("shape") else []
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims]
+
+
+def _head_part_matches(graph: onnx.GraphProto, expected: onnx.GraphProto, layout: Mapping[str, Any]) -> bool:
+    """A composed model's head nodes are the exporter's, reading the backbone output in place of the features."""
+    names = {n.name for n in expected.node}
+    head = [n for n in graph.node if n.name in names]
+    if len(head) != len(expected.node):
+        return False
+    for got, want in zip(head, expected.node):
+        want = onnx.NodeProto.FromString(want.SerializeToString())
+        got_inputs = list(got.input)
+        want_inputs = [i if i != FEATURES else got_inputs[k] for k, i in enumerate(want.input)]
+        if (got.op_type, got.domain, got_inputs, list(got.output), list(got.attribute)) != \
+                (want.op_type, want.domain, want_inputs, list(want.output), list(want.attribute)):
+            return False
+    return True
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int8)": "int8",
               "tensor(uint8)": "uint8", "tensor(bool)": "bool"}

@@ -1,84 +1,66 @@
-"""`edgekit predict model.onnx`: one input line in, one JSON line out, `{"label": ..., "proba": {label: p}}`.
+"""`edgekit predict MODEL`: one input line in, one JSON line out, `{"label": ..., "proba": {label: p}}`.
 
 Text models (exported with a featurizer) read each line as text. Other models read each line as one
 feature vector: a JSON array, or numbers separated by spaces or commas (for a backbone model, a flat or
 nested array of the backbone input's size; a JSON object {input name: array} when it has several
 inputs). A bad line gives `{"label": null, "proba": null, "error": ...}` in its place (so output lines
-stay aligned with input lines) and a message on stderr naming the line.
+stay aligned with input lines) and a message on stderr naming the line. `predict_records` is the loop
+for any model (an exported .onnx model here, a saved head in `edgekit predict`).
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
-from itertools import islice
-from typing import Any, Iterable, Iterator, TextIO
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
 from ..errors import DataError
+from ..record_loop import BATCH, Reply, answer_good, is_interactive, parse_each, run_batch, run_records
 
-BATCH = 256
+ERROR_FIELDS = {"label": None, "proba": None}
 
 
 def predict_lines(model_path: str | os.PathLike, lines: Iterable[Any], out: TextIO,
                   err: TextIO | None = None, batch_size: int = BATCH) -> int:
-    """Predict every line (str, or a record with .text/.error/.where as made by edgekit.textio) and write
-    JSON Lines to `out`. Returns the number of bad lines (the command exits non-zero when it is not 0).
-    Lines are batched for throughput, except from an interactive terminal, where each answers at once."""
+    """Predict every line (str, or a record with .text/.error/.where as made by edgekit.textio) with an
+    exported model and write JSON Lines to `out`. Returns the number of bad lines (the command exits
+    non-zero when it is not 0). Lines from an interactive terminal are answered one by one."""
     from .onnx_model import OnnxModel
 
     model = OnnxModel(model_path)
-    err = err or sys.stderr
     parse = (lambda text: text) if model.feature_layout["kind"] == "text" else _vector_parser(model)
-    size = 1 if getattr(lines, "isatty", lambda: False)() else max(1, batch_size)
-    labels = [_plain(c) for c in model.classes_]
-    bad = 0
-    records = _numbered(lines)
-    while chunk := list(islice(records, size)):
-        parsed = []
-        for where, text, error in chunk:
-            try:
-                if error:
-                    raise DataError(error)
-                parsed.append(parse(text))
-            except DataError as exc:
-                parsed.append(exc)
-        for (where, _, _), result in zip(chunk, _predict(model, parsed)):
-            if isinstance(result, DataError):
-                bad += 1
-                err.write(f"edgekit: {where}: {result}\n")
-                out.write(json.dumps({"label": None, "proba": None, "error": str(result)}) + "\n")
-            else:
-                label, proba = result
-                record = {"label": _plain(label), "proba": {str(c): round(float(p), 6) for c, p in zip(labels, proba)}}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
-    return bad
+    err = err or sys.stderr
+    return predict_records(model.classes_, parse, lambda items: model.run(_stack(items)), _numbered(lines), out,
+                           report=lambda message: err.write(message + "\n"),
+                           interactive=is_interactive(lines), batch_size=batch_size)
 
 
-def _predict(model: Any, parsed: list) -> Iterator[Any]:
-    """(label, proba) per parsed line, or the line's DataError; one run for all good lines of a chunk."""
-    good = [p for p in parsed if not isinstance(p, DataError)]
-    results: Iterator[Any] = iter(())
-    if good:
-        try:
-            batch = _stack(good)
-            labels, proba = model.run(batch)
-            results = iter(zip(labels, proba))
-        except DataError:
-            results = iter([_one(model, p) for p in good])
-    for p in parsed:
-        yield p if isinstance(p, DataError) else next(results)
+def predict_records(classes: Sequence[Any], parse: Callable[[str], Any],
+                    run: Callable[[list[Any]], tuple[Sequence[Any], Sequence[Any]]], records: Iterable[Any],
+                    out: TextIO, *, report: Callable[[str], None] | None = None, interactive: bool = False,
+                    batch_size: int = BATCH) -> int:
+    """The predict loop for any model: `parse(text)` makes one sample, `run(samples)` gives (labels, proba
+    rows) for a list of them. One run per chunk of good lines; on a DataError, line by line, so the error
+    names only its own line. Returns the number of bad lines."""
+    labels = [_plain(c) for c in classes]
+
+    def answer(chunk: list[Any]) -> list[Reply]:
+        parsed = parse_each(chunk, parse)
+        results = answer_good(parsed, lambda good: run_batch(lambda items: list(zip(*run(items))), good))
+        return [_reply(labels, result) for result in results]
+
+    return run_records(records, answer, out, report=report, interactive=interactive, batch_size=batch_size)
 
 
-def _one(model: Any, parsed: Any) -> Any:
-    """Predict one line alone, so an error names that line only."""
-    try:
-        labels, proba = model.run(_stack([parsed]))
-        return labels[0], proba[0]
-    except DataError as exc:
-        return exc
+def _reply(labels: list[Any], result: Any) -> Reply:
+    if isinstance(result, DataError):
+        return Reply(json.dumps({**ERROR_FIELDS, "error": str(result)}), str(result))
+    label, proba = result
+    record = {"label": _plain(label), "proba": {str(c): round(float(p), 6) for c, p in zip(labels, proba)}}
+    return Reply(json.dumps(record, ensure_ascii=False))
 
 
 def _stack(items: list) -> Any:
@@ -90,8 +72,17 @@ def _stack(items: list) -> Any:
     return np.stack(items)
 
 
-def _numbered(lines: Iterable[Any]) -> Iterator[tuple[str, str, str | None]]:
-    """(where, text, decode error) per line; a str stream that fails to decode becomes an error line."""
+@dataclass(frozen=True)
+class _Line:
+    """A plain input line, named by its number."""
+
+    where: str
+    text: str
+    error: str | None = None
+
+
+def _numbered(lines: Iterable[Any]) -> Iterator[Any]:
+    """Records as they are; a str as a numbered line; a str stream that fails to decode as an error line."""
     it = iter(lines)
     lineno = 0
     while True:
@@ -101,12 +92,9 @@ def _numbered(lines: Iterable[Any]) -> Iterator[tuple[str, str, str | None]]:
         except StopIteration:
             return
         except UnicodeDecodeError as exc:
-            yield f"line {lineno}", "", f"invalid UTF-8 ({exc.reason} at byte {exc.start})"
+            yield _Line(f"line {lineno}", "", f"invalid UTF-8 ({exc.reason} at byte {exc.start})")
             continue
-        if isinstance(item, str):
-            yield f"line {lineno}", item.rstrip("\r\n"), None
-        else:
-            yield item.where, item.text, item.error
+        yield _Line(f"line {lineno}", item.rstrip("\r\n")) if isinstance(item, str) else item
 
 
 def _vector_parser(model: Any):

@@ -66,19 +66,6 @@ texts = st.one_of(
 )
 
 
-# ---- known bugs ------------------------------------------------------------------------------------------
-# Bugs already pinned by a strict xfail test elsewhere: (exception type, message fragment, the pinning test).
-# The fuzz targets let exactly these through so that they keep hunting for new ones; once a bug is fixed its
-# xfail test passes (XPASS fails the run) and its line here should go.
-KNOWN_BUGS: list[tuple[type, str, str]] = [
-]
-
-
-def known_bug(exc: BaseException) -> bool:
-    """True when exc is one of KNOWN_BUGS."""
-    return any(isinstance(exc, kind) and text in str(exc) for kind, text, _ in KNOWN_BUGS)
-
-
 # ---- targets ----------------------------------------------------------------------------------------
 def check_grammar_files(files: dict[str, bytes], root: Path) -> None:
     """Load and compile a grammar set written to `root`: a Forest that works, or a GrammarError."""
@@ -142,10 +129,6 @@ def check_training_file(data: bytes, suffix: str, root: Path) -> None:
     except DataError as exc:
         assert str(path) in str(exc), str(exc)
         return
-    except Exception as exc:
-        if known_bug(exc):
-            return
-        raise
     assert len(batch.labels) > 0
     if not batch.is_text:
         assert batch.X.shape[0] == len(batch.labels) and np.isfinite(batch.X).all()
@@ -191,9 +174,6 @@ def check_forged_model(data: bytes, root: Path) -> None:
         load_head(path)
     except ModelFileError:
         pass
-    except Exception as exc:
-        if not known_bug(exc):
-            raise
 
 
 # mutations of a valid model's JSON header: the values a forger would try

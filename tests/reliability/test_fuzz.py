@@ -5,8 +5,6 @@ another exception, never a hang. benchmarks/fuzz.py runs the same targets with m
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,22 +14,27 @@ from edgekit.forest import load_forest, shipped_grammars
 from . import fuzz_targets as ft
 from .harness import trained_head
 
-SCRATCH = Path(tempfile.mkdtemp(prefix="edgekit-fuzz-"))
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                 database=None)
 NORMALIZERS = [name for name in ("home", "en-itn", "en-tn") if name in shipped_grammars()]
 
 
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """One folder for this module's files, under pytest's temp root (which pytest prunes)."""
+    return tmp_path_factory.mktemp("fuzz")
+
+
 @settings(FAST, max_examples=60)
 @given(ft.mutated_grammar_set())
-def test_mutated_grammars_load_or_raise_grammar_error(files):
-    ft.check_grammar_files(files, SCRATCH / "mutated")
+def test_mutated_grammars_load_or_raise_grammar_error(scratch, files):
+    ft.check_grammar_files(files, scratch / "mutated")
 
 
 @settings(FAST, max_examples=150)
 @given(ft.random_grammar_bytes)
-def test_random_grammar_bytes_load_or_raise_grammar_error(data):
-    ft.check_grammar_files({"main.forest": data}, SCRATCH / "random")
+def test_random_grammar_bytes_load_or_raise_grammar_error(scratch, data):
+    ft.check_grammar_files({"main.forest": data}, scratch / "random")
 
 
 @pytest.mark.parametrize("name", NORMALIZERS)
@@ -59,8 +62,8 @@ def test_cli_record_reader_keeps_every_line(data, jsonl):
                                            '{"features": [], "label": 1}', '{"label": true, "text": 3}']),
                           max_size=6).map(lambda ls: "\n".join(ls).encode())),
        st.sampled_from([".csv", ".tsv", ".jsonl", ".txt"]))
-def test_training_file_reader_raises_only_data_error(data, suffix):
-    ft.check_training_file(data, suffix, SCRATCH / "train")
+def test_training_file_reader_raises_only_data_error(scratch, data, suffix):
+    ft.check_training_file(data, suffix, scratch / "train")
 
 
 @settings(FAST, max_examples=200)
@@ -77,8 +80,8 @@ def test_random_state_bytes_raise_only_model_file_error(data):
     ft.check_state_bytes(data)
 
 
-def _forged_model_test(kind: str, params: dict):
-    src = SCRATCH / f"valid-{kind}.state"
+def _forged_model_test(kind: str, params: dict, scratch):
+    src = scratch / f"valid-{kind}.state"
     trained_head(kind, d=4, **params).save(src)
     header, payload = ft.header_and_payload(src.read_bytes())
 
@@ -87,11 +90,11 @@ def _forged_model_test(kind: str, params: dict):
     def run(data):
         forged = ft.mutate_json(header, data.draw)
         blob = json.dumps(forged).encode()
-        ft.check_forged_model(ft.sealed_state(blob, payload), SCRATCH / "forged")
+        ft.check_forged_model(ft.sealed_state(blob, payload), scratch / "forged")
 
     return run
 
 
 @pytest.mark.parametrize("kind,params", [("analytic", {}), ("kvb", {"n_codebooks": 4, "n_keys": 8})])
-def test_forged_model_files_with_valid_checksums_raise_only_model_file_error(kind, params):
-    _forged_model_test(kind, params)()
+def test_forged_model_files_with_valid_checksums_raise_only_model_file_error(scratch, kind, params):
+    _forged_model_test(kind, params, scratch)()

@@ -1,5 +1,5 @@
 """Resource limits (edgekit/limits.py, SECURITY.md): the documented values are the enforced ones, and going
-over each limit is a clear EdgekitError naming the input and the limit. Missing limits are strict xfails."""
+over each limit is a clear EdgekitError naming the input and the limit."""
 from __future__ import annotations
 
 import io

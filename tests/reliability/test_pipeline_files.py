@@ -1,6 +1,6 @@
 """The pipeline directory (edgekit/pipeline.py) as an untrusted, crash-prone file: kills during save leave the
 old or the new pipeline; damaged members are refused; the loader stays inside the directory and refuses an
-ONNX head that is not the graph edgekit exports. Known gaps are strict xfails."""
+ONNX head that is not the graph edgekit exports."""
 from __future__ import annotations
 
 import hashlib

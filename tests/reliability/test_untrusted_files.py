@@ -211,7 +211,7 @@ def test_onnx_external_data_outside_the_model_folder_is_never_read(tmp_path, loc
     from edgekit.runtime import OnnxModel
 
     path = _with_external_weight(tmp_path, location.replace("{abs}", str(tmp_path / "weights.bin")), "models")
-    with pytest.raises(Exception):  # onnx's ValidationError today; ModelFileError once external data is refused
+    with pytest.raises(ModelFileError, match="stored in an external file"):
         OnnxModel(path).run(np.ones((1, 8), np.float32))
 
 
