@@ -294,7 +294,10 @@ _check_text = check_text  # NotTextError: a DataError and a TypeError
 # ---- finding and loading grammars -------------------------------------------------------------------
 def shipped_grammars_dir() -> Path:
     """The folder of grammars shipped with edgekit (package data `edgekit.grammars`)."""
-    return Path(str(resources.files("edgekit.grammars")))
+    try:
+        return Path(str(resources.files("edgekit.grammars")))
+    except ModuleNotFoundError:  # run from a source checkout on PYTHONPATH, not installed
+        return Path(__file__).resolve().parents[2] / "grammars"
 
 
 def shipped_grammars() -> list[str]:
