@@ -22,7 +22,9 @@ from .harness import python_files, trained_head
 REPO = Path(__file__).resolve().parents[2]
 SCANNED = [REPO / "edgekit", REPO / "exporters"]
 FORBIDDEN_NAMES = {"pickle", "cPickle", "_pickle", "dill", "marshal", "shelve", "eval", "exec", "__import__",
-                   "import_module", "yaml", "allow_pickle"}
+                   "import_module", "allow_pickle", "unsafe_load", "full_load", "FullLoader", "UnsafeLoader"}
+# PyYAML (the hass extra) is allowed with its SafeLoader only: these attributes build arbitrary objects.
+_UNSAFE_YAML = {"load", "load_all", "Loader", "UnsafeLoader", "FullLoader", "unsafe_load", "full_load"}
 
 
 def dangerous_calls(source: str) -> list[tuple[int, str]]:
@@ -41,6 +43,8 @@ def dangerous_calls(source: str) -> list[tuple[int, str]]:
             hits.append((tok.start[0], tok.string))
         elif tok.string == "compile" and prev not in (".", "def") and nxt == "(":
             hits.append((tok.start[0], "compile"))
+        elif prev == "." and before == "yaml" and tok.string in _UNSAFE_YAML:
+            hits.append((tok.start[0], f"yaml.{tok.string}"))
         elif prev == "." and (before, tok.string) in {("np", "load"), ("numpy", "load"), ("os", "system"),
                                                        ("os", "popen")}:
             hits.append((tok.start[0], f"{before}.{tok.string}"))
@@ -52,6 +56,8 @@ def test_the_scanner_finds_what_it_should_and_ignores_prose():
     assert [name for _, name in dangerous_calls(code)] == ["pickle", "eval", "compile", "np.load", "__import__"]
     prose = '"""No pickle, no eval() here."""\n# never exec(...)\nrx = re.compile("a")\ndef compile(x): pass\n'
     assert dangerous_calls(prose) == []
+    yaml_code = "a = yaml.load(t)\nb = yaml.load(t, Loader=yaml.Loader)\nc = yaml.unsafe_load(t)\nd = yaml.compose(t, Loader=yaml.SafeLoader)\n"
+    assert [name for _, name in dangerous_calls(yaml_code)] == ["yaml.load", "yaml.load", "yaml.Loader", "unsafe_load"]
 
 
 def test_no_pickle_eval_exec_or_dynamic_import_anywhere_in_the_package():
