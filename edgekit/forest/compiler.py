@@ -8,8 +8,7 @@ from typing import Any
 
 from ..errors import GrammarError
 from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
-from ..limits import MAX_SPAN
-from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
+from .automaton import BUILTIN_TYPES, MAX_SPAN, build_nfa
 from .expr import names_used
 from .model import GrammarSet, Where
 
@@ -132,15 +131,11 @@ class _Compiler:
         for lx in g.lexicons:
             self.declare(lx.name, "lexicon", lx.where)
             self.layer[lx.name] = 1
-        for rc in g.runtime:
-            self.declare(rc.name, "runtime", rc.where)
-            self.layer[rc.name] = 1
         for r in g.rules:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
 
         matchers: list[dict[str, Any]] = []
-        rule_where: dict[int, Where] = {}
         for lx in g.lexicons:
             seen_variants: dict[tuple, Any] = {}
             for e in lx.entries:
@@ -157,17 +152,12 @@ class _Compiler:
                 for a in alts:
                     if a not in uniq:
                         uniq.append(a)
-                rule_where[len(matchers)] = e.where
                 matchers.append({
                     "kind": "entry", "class": lx.name, "name": f"{lx.name}:{e.canonical}",
                     "where": [e.where.file, e.where.line], "priority": lx.priority, "layer": 1,
                     "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
                     "canonical": e.canonical, "value": e.value, "captures": {}, "verbatim": lx.verbatim,
                 })
-        for rc in g.runtime:  # entries come at run time (Forest.set_list); matched by the trie layer
-            matchers.append({"kind": "runtime", "class": rc.name, "name": rc.name,
-                             "where": [rc.where.file, rc.where.line], "priority": 0, "layer": 1,
-                             "template": ["ref", "any", None], "captures": {}})
         seen_templates: dict[str, str] = {}
         for r in g.rules:
             caps = self.captures(r.template)
@@ -183,31 +173,35 @@ class _Compiler:
             if key in seen_templates:
                 raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[key]}", r.where)
             seen_templates[key] = r.name
-            rule_where[len(matchers)] = r.where
             matchers.append({
                 "kind": "rule", "class": r.name, "name": r.name, "where": [r.where.file, r.where.line],
-                "priority": r.priority, "cost": r.cost, "layer": self.layer[r.name], "template": _strip_positions(r.template),
+                "priority": r.priority, "layer": self.layer[r.name], "template": _strip_positions(r.template),
                 "value": r.value, "text": r.text, "intent": r.intent, "captures": caps,
             })
 
         n_layers = max([m["layer"] for m in matchers], default=0)
-        builders = [PositionsBuilder() for _ in range(n_layers)]
-        for mi, m in enumerate(matchers):
-            if m["kind"] != "rule":
-                continue  # lexicon entries and runtime classes are matched through the trie (lexicon.py)
-            try:
-                builders[m["layer"] - 1].add(m["template"], mi, self.type_of)
-            except AutomatonTooLarge as exc:
-                src = rule_where.get(mi)
-                raise self.error(f"{m['kind']} {m['name']}: automaton too large: {exc}", src) from None
-        layers = [b.to_json() for b in builders]
+        layers = []
+        for layer in range(1, n_layers + 1):
+            states: list = [[[], []]]
+            accepts: dict[int, int] = {}
+            for mi, m in enumerate(matchers):
+                if m["layer"] != layer:
+                    continue
+                s = len(states)
+                states.append([[], []])
+                states[0][0].append(s)
+                end = build_nfa(m["template"], states, s, self.type_of)
+                accept = len(states)
+                states.append([[], []])
+                states[end][0].append(accept)
+                accepts[accept] = mi
+            layers.append({"states": states, "accepts": [[k, v] for k, v in sorted(accepts.items())]})
 
         for m in matchers:
             m["type"] = self.class_ids[m["class"]]
         return {
             "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
-            "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types,
-            "vocab": self.vocab,
+            "files": g.files, "types": self.types, "vocab": self.vocab,
             "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
                       "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
                      for d in g.data],

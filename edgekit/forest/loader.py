@@ -2,7 +2,6 @@
 and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from functools import lru_cache
@@ -15,13 +14,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import GrammarError
 from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
-from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
+from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
 from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
-_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
-             "class", "runtime", "decide")
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list",
+             "decide")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -125,8 +124,6 @@ class _FileReader:
             self.table(st)
         elif kind == "rule":
             self.gset.rules.append(self.rule(st))
-        elif kind == "runtime_class":
-            self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
@@ -192,7 +189,7 @@ class _FileReader:
     def decider_model(self, path_tok: Token) -> dict:
         """The checked model file a decided data class names (decider.py), counted among the grammar's files."""
         path = resolve_inside(self.gset, self.path.parent, _unquote(path_tok), lambda m: self.error(m, path_tok))
-        text = read_text(path, lambda m: self.error(m, path_tok), self.gset)
+        text = read_text(path, lambda m: self.error(m, path_tok))
         self.gset.files.append(display_path(path))
         try:
             return parse_model(text)
@@ -236,18 +233,12 @@ class _FileReader:
     def rule(self, st: Tree) -> Rule:
         name_tok, *rest = st.children
         priority, rest = self._priority(rest)
-        cost = 0
-        if rest and isinstance(rest[0], Tree) and rest[0].data == "cost":
-            cost_tok = rest[0].children[0]
-            self.integer(cost_tok, "cost", MAX_PRIORITY)
-            cost = round(float(cost_tok) * 1000)
-            rest = rest[1:]
         after = []
         if isinstance(rest[0], Tree) and rest[0].data == "after":
             after = [[str(t), t.line, t.column] for t in rest[0].children]
             rest = rest[1:]
         alts, *clauses = rest
-        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after, cost=cost)
+        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after)
         for c in clauses:
             if c.data == "value_clause":
                 if rule.value is not None:
@@ -356,8 +347,7 @@ class _FileReader:
 def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
     """Read a grammar or list file as UTF-8 (a leading BOM dropped), refusing unreadable, non-UTF-8 or
     oversized files; the size is checked before reading, and every file read counts toward the set's
-    MAX_GRAMMAR_BYTES (list files too, each time they are read); the file's hash is recorded in
-    `gset.read` (the compile cache checks those files, and only those)."""
+    MAX_GRAMMAR_BYTES (list files too, each time they are read)."""
     used = gset.bytes_read if gset is not None else 0
     room = MAX_GRAMMAR_BYTES - used
     try:
@@ -373,7 +363,6 @@ def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
                     f"after {used} bytes of grammar and list files)")
     if gset is not None:
         gset.bytes_read += len(data)
-        gset.read[os.path.realpath(path)] = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
