@@ -227,3 +227,33 @@ def test_an_oversized_file_is_refused_before_it_is_read(grammar):
                                                                                 limits.MAX_GRAMMAR_BYTES),
         grammar.root)
     assert peak < 300, peak
+
+
+def test_the_cache_key_reads_only_the_files_the_grammar_reads(grammar):
+    from edgekit.forest.artifact import cache_dir
+
+    grammar({"main.forest": "lexicon l { a: b }\n"}, cache=True)
+    entries = sorted(cache_dir().iterdir())
+    notes = grammar.root / "notes.txt"
+    with open(notes, "wb") as fh:  # an unreferenced, huge file beside the grammar
+        fh.truncate(512 * 2**20)
+    main = str(grammar.root / "main.forest")
+    peak = _peak_rss_mb(f"from edgekit.forest import load_forest\nassert load_forest({main!r}).normalize('b') == 'a'\n",
+                        grammar.root)
+    assert peak < 300, peak
+    assert sorted(cache_dir().iterdir()) == entries  # a cache hit: the unreferenced file is not part of the key
+
+
+def test_two_grammars_importing_files_of_any_name_never_share_a_cache_entry(tmp_path, monkeypatch):
+    from edgekit.forest import load_forest
+
+    monkeypatch.setenv("EDGEKIT_CACHE", str(tmp_path / "cache"))
+    for name, word in (("one", "alpha"), ("two", "beta")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "main.forest").write_text('import "x.grm"\n', encoding="utf-8")
+        (folder / "x.grm").write_text(f"lexicon w {{ {word}: b }}\n", encoding="utf-8")
+    assert load_forest(tmp_path / "one").normalize("b") == "alpha"
+    assert load_forest(tmp_path / "two").normalize("b") == "beta"
+    (tmp_path / "one" / "x.grm").write_text("lexicon w { gamma: b }\n", encoding="utf-8")
+    assert load_forest(tmp_path / "one").normalize("b") == "gamma"  # an edited import is never served stale

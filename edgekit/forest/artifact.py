@@ -18,7 +18,9 @@ from .decider import DeciderError, check_model
 
 ARTIFACT_FORMAT = "edgekit-forest"
 ARTIFACT_VERSION = 1
-_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py")
+# Every engine source that shapes a compiled artifact: part of the compile-cache key.
+_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
+                 "model.py", "artifact.py", "decider.py", "../limits.py")
 _GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
 
 
@@ -145,6 +147,30 @@ def engine_fingerprint() -> str:
     for name in _ENGINE_FILES:
         h.update((here / name).read_bytes())
     return h.hexdigest()
+
+
+def cache_key(entry: Path) -> str:
+    """The compile-cache key of a grammar entry file: artifact format and version, every engine source that
+    shapes an artifact, and the entry's real path (the files it read are checked by `read_files_changed`)."""
+    h = hashlib.sha256(f"{ARTIFACT_FORMAT}:{ARTIFACT_VERSION}:{engine_fingerprint()}:".encode())
+    h.update(os.path.realpath(entry).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def read_files_changed(art: dict[str, Any]) -> bool:
+    """Whether any file a cached artifact's grammar read is gone or different now (only those are read)."""
+    read = art.get("read")
+    if not isinstance(read, list):
+        return True
+    for item in read:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            return True
+        try:
+            if hashlib.sha256(Path(item[0]).read_bytes()).hexdigest() != item[1]:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def grammar_fingerprint(root: Path) -> str:

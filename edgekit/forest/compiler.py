@@ -201,7 +201,7 @@ class _Compiler:
             m["type"] = self.class_ids[m["class"]]
         return {
             "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
-            "files": g.files, "types": self.types, "vocab": self.vocab,
+            "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types, "vocab": self.vocab,
             "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
                       "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
                      for d in g.data],

@@ -258,7 +258,8 @@ def compile_forest(name_or_path: str | os.PathLike) -> dict[str, Any]:
 def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Forest:
     """Load a grammar by shipped name or path (a .forest entry file, its folder, or a compiled .forestc).
 
-    Source grammars are compiled once and cached by the hash of every file in the set."""
+    Source grammars are compiled once and cached under the entry file and the engine's sources; a cached
+    artifact is used only while every file the grammar read is unchanged."""
     path = resolve_grammar(name_or_path)
     if path.suffix == COMPILED_SUFFIX:
         art = artifact_io.load(path)
@@ -268,12 +269,12 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
             raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
         return Forest(compile_forest(path), str(path))
-    key = artifact_io.grammar_fingerprint(path.parent.resolve())
+    key = artifact_io.cache_key(path)
     cached = artifact_io.cache_dir() / f"{key}{COMPILED_SUFFIX}"
     if cached.is_file():
         try:
             art = artifact_io.load(cached)
-            if art.get("entry") == path.name:
+            if art.get("entry") == path.name and not artifact_io.read_files_changed(art):
                 return Forest(art, str(path))
         except ModelFileError:
             pass  # a damaged cache entry is rebuilt below

@@ -2,6 +2,7 @@
 and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from functools import lru_cache
@@ -189,7 +190,7 @@ class _FileReader:
     def decider_model(self, path_tok: Token) -> dict:
         """The checked model file a decided data class names (decider.py), counted among the grammar's files."""
         path = resolve_inside(self.gset, self.path.parent, _unquote(path_tok), lambda m: self.error(m, path_tok))
-        text = read_text(path, lambda m: self.error(m, path_tok))
+        text = read_text(path, lambda m: self.error(m, path_tok), self.gset)
         self.gset.files.append(display_path(path))
         try:
             return parse_model(text)
@@ -347,7 +348,8 @@ class _FileReader:
 def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
     """Read a grammar or list file as UTF-8 (a leading BOM dropped), refusing unreadable, non-UTF-8 or
     oversized files; the size is checked before reading, and every file read counts toward the set's
-    MAX_GRAMMAR_BYTES (list files too, each time they are read)."""
+    MAX_GRAMMAR_BYTES (list files too, each time they are read); its hash is recorded in `gset.read` (the
+    compile cache checks those files, and only those)."""
     used = gset.bytes_read if gset is not None else 0
     room = MAX_GRAMMAR_BYTES - used
     try:
@@ -363,6 +365,7 @@ def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
                     f"after {used} bytes of grammar and list files)")
     if gset is not None:
         gset.bytes_read += len(data)
+        gset.read[os.path.realpath(path)] = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -94,6 +94,7 @@ class GrammarSet:
     rules: list[Rule] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
     bytes_read: int = 0  # grammar and list files read so far (MAX_GRAMMAR_BYTES bounds the total)
+    read: dict[str, str] = field(default_factory=dict)  # real path of every file read -> its SHA-256
 
     def line_of(self, where: Where) -> str | None:
         """The source line a position points to (for carets)."""
