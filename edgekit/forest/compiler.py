@@ -117,6 +117,24 @@ class _Compiler:
     # ---- main ---------------------------------------------------------------------------------------
     def compile(self) -> dict[str, Any]:
         g = self.g
+        self.declare_all()
+        matchers = self.lexicon_matchers() + self.rule_matchers()
+        layers = self.layer_automata(matchers)
+        for m in matchers:
+            m["type"] = self.class_ids[m["class"]]
+        return {
+            "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
+            "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types, "vocab": self.vocab,
+            "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
+                      "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
+                     for d in g.data],
+            "tables": self.tables, "matchers": matchers, "layers": layers,
+            "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
+        }
+
+    def declare_all(self) -> None:
+        """Tables, then every class name (data classes, lexicons, rules) and the layer of each."""
+        g = self.g
         self.tables = {t.name: t.items for t in g.tables}
         self.table_where = {t.name: t.where for t in g.tables}
         if len(self.tables) != len(g.tables):
@@ -135,6 +153,9 @@ class _Compiler:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
 
+    def lexicon_matchers(self) -> list[dict[str, Any]]:
+        """One matcher per lexicon entry; duplicate and conflicting variants refused."""
+        g = self.g
         matchers: list[dict[str, Any]] = []
         for lx in g.lexicons:
             seen_variants: dict[tuple, Any] = {}
@@ -158,6 +179,12 @@ class _Compiler:
                     "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
                     "canonical": e.canonical, "value": e.value, "captures": {}, "verbatim": lx.verbatim,
                 })
+        return matchers
+
+    def rule_matchers(self) -> list[dict[str, Any]]:
+        """One matcher per rule, its expressions, span and template checked."""
+        g = self.g
+        matchers: list[dict[str, Any]] = []
         seen_templates: dict[str, str] = {}
         for r in g.rules:
             caps = self.captures(r.template)
@@ -178,7 +205,10 @@ class _Compiler:
                 "priority": r.priority, "layer": self.layer[r.name], "template": _strip_positions(r.template),
                 "value": r.value, "text": r.text, "intent": r.intent, "captures": caps,
             })
+        return matchers
 
+    def layer_automata(self, matchers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One Thompson NFA per layer over the matchers of that layer."""
         n_layers = max([m["layer"] for m in matchers], default=0)
         layers = []
         for layer in range(1, n_layers + 1):
@@ -196,19 +226,7 @@ class _Compiler:
                 states[end][0].append(accept)
                 accepts[accept] = mi
             layers.append({"states": states, "accepts": [[k, v] for k, v in sorted(accepts.items())]})
-
-        for m in matchers:
-            m["type"] = self.class_ids[m["class"]]
-        return {
-            "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
-            "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types, "vocab": self.vocab,
-            "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
-                      "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
-                     for d in g.data],
-            "tables": self.tables, "matchers": matchers, "layers": layers,
-            "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
-        }
-
+        return layers
 
 def _shortest(node: list) -> int:
     """How many elements the shortest match of a template covers (each literal or reference is one)."""
