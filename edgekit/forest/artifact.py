@@ -14,6 +14,7 @@ from typing import Any
 from .. import __version__
 from ..errors import ModelFileError
 from ..atomic import atomic_write_bytes, read_bytes
+from ..sealed import SealedFormat, seal, unseal
 from .decider import DeciderError, check_model
 
 ARTIFACT_FORMAT = "edgekit-forest"
@@ -24,28 +25,17 @@ _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "
 _GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
 
 
+_SEALED = SealedFormat(ARTIFACT_FORMAT, ARTIFACT_VERSION, "forest", "forest", "recompile the grammar")
+
+
 def dumps(artifact: dict[str, Any]) -> bytes:
     """Serialize an artifact with its checksummed header."""
-    payload = json.dumps(artifact, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    header = json.dumps({"format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
-                         "sha256": hashlib.sha256(payload).hexdigest()}).encode("utf-8")
-    return header + b"\n" + payload
+    return seal(_SEALED, json.dumps(artifact, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 def loads(data: bytes, source: str = "<bytes>") -> dict[str, Any]:
     """Parse and verify a compiled forest; ModelFileError on any defect."""
-    head, sep, payload = data.partition(b"\n")
-    try:
-        header = json.loads(head.decode("utf-8")) if sep else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        header = None
-    if not isinstance(header, dict) or header.get("format") != ARTIFACT_FORMAT:
-        raise ModelFileError(f"{source}: not a compiled edgekit forest")
-    if header.get("version") != ARTIFACT_VERSION:
-        raise ModelFileError(f"{source}: compiled forest version {header.get('version')} is not supported "
-                             f"(this edgekit reads version {ARTIFACT_VERSION}); recompile the grammar")
-    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
-        raise ModelFileError(f"{source}: checksum mismatch (file truncated or corrupted)")
+    payload = unseal(_SEALED, data, source)
     try:
         art = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

@@ -4,18 +4,20 @@ structure; a damaged or foreign file is a ModelFileError."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from typing import Any
 
 from ..atomic import atomic_write_bytes, read_bytes
 from ..errors import ModelFileError
+from ..sealed import SealedFormat, seal, unseal
 from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
 from .model import IntentBlock, RangeList
 
 FORMAT = "edgekit-hass"
 VERSION = 1
+_SEALED = SealedFormat(FORMAT, VERSION, "Home Assistant language", "language", "import the language again",
+                       " (make one with `edgekit hass import`)")
 
 
 def to_json(c: CompiledLanguage) -> dict[str, Any]:
@@ -78,8 +80,7 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
 def save(path: str | os.PathLike, c: CompiledLanguage) -> None:
     """Write a compiled language atomically."""
     payload = json.dumps(to_json(c), separators=(",", ":"), ensure_ascii=False, default=_default).encode("utf-8")
-    header = json.dumps({"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(payload).hexdigest()})
-    atomic_write_bytes(path, header.encode("utf-8") + b"\n" + payload)
+    atomic_write_bytes(path, seal(_SEALED, payload))
 
 
 def _default(x: Any) -> Any:
@@ -91,19 +92,7 @@ def _default(x: Any) -> Any:
 def load(path: str | os.PathLike) -> CompiledLanguage:
     """Read and validate a compiled language file."""
     data = read_bytes(path)
-    head, sep, payload = data.partition(b"\n")
-    try:
-        header = json.loads(head.decode("utf-8")) if sep else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        header = None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not a compiled edgekit Home Assistant language "
-                             f"(make one with `edgekit hass import`)")
-    if header.get("version") != VERSION:
-        raise ModelFileError(f"{path}: compiled language version {header.get('version')} is not supported "
-                             f"(this edgekit reads version {VERSION}); import the language again")
-    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
-        raise ModelFileError(f"{path}: checksum mismatch (file truncated or corrupted)")
+    payload = unseal(_SEALED, data, str(path))
     try:
         return from_json(json.loads(payload.decode("utf-8")))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, KeyError, TypeError, ValueError,
