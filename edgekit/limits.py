@@ -28,6 +28,10 @@ MAX_REPEAT = 64
 MAX_SPAN = 64
 """The most input elements (tokens, data spans) one rule match can cover; keeps digestion linear in the input."""
 
+MAX_THREADS_PER_START = 4
+"""Automaton states one layer keeps alive per match start and input position (the cheapest; ties to the
+earliest made): a beam that keeps digestion linear when many paths of one start reach one position."""
+
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
 

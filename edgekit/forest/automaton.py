@@ -159,6 +159,17 @@ class LayerMatcher:
         r = self.relevant[tsid] = not self.alphabet.isdisjoint(self.typesets.sets[tsid])
         return r
 
+    def can_start(self, present: set[int]) -> bool:
+        """Whether an element of one of these typesets can begin a match of this layer."""
+        cache = self.cache
+        for tsid in present:
+            d = cache.get(tsid)  # START is 0, so the cache key is the typeset alone
+            if d is None:
+                d = self.step(START, tsid)
+            if d != DEAD:
+                return True
+        return False
+
     def reset(self) -> None:
         """Forget the determinized states (the caches are rebuilt on demand; called when they grow too big)."""
         self.dfa: list[frozenset[int]] = []

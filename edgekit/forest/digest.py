@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import gc
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from ..limits import MAX_SPAN, MAX_TOKEN_CACHE
+from ..limits import MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
@@ -213,6 +214,20 @@ class Edge:
         return kids, states
 
 
+@contextmanager
+def cycle_gc_paused(text: str) -> Iterator[None]:
+    """Digesting a long text makes many objects and no reference cycles: pausing the cycle collector
+    while it lasts (and while its reading is built) keeps huge inputs linear."""
+    if len(text) < 20_000 or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class Lattice:
     """Every reading the layers found: `out[i]` are the edges starting at input position i."""
 
@@ -403,29 +418,19 @@ class Digester:
         for layer in self.layers:
             if layer.full:
                 layer.reset()
-        if len(text) < 20_000:
-            return self._lattice(text, k)
-        # Elements form no reference cycles; pausing the cycle collector keeps huge inputs linear.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._lattice(text, k)
-        finally:
-            if enabled:
-                gc.enable()
-
-    def _lattice(self, text: str, k: int) -> Lattice:
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
         self._trie_edges(base, out)
+        present = {e.tsid for edges in out for e in edges}
         for number, layer in enumerate(self.layers, 1):
-            if len(layer.types) == 1:
-                continue  # no rule on this layer (its lexicon entries came from the trie)
+            if len(layer.types) == 1 or not layer.can_start(present):
+                continue  # no rule on this layer, or no element here that one of its rules starts with
             if k == 1:
-                self._read_layer_best(layer, number, out, len(base))
+                added = self._read_layer_best(layer, number, out, len(base))
             else:
-                self._read_layer(layer, number, out, len(base), k)
+                added = self._read_layer(layer, number, out, len(base), k)
+            present.update(added)
         return Lattice(text, base, out, self.costs)
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
@@ -468,7 +473,7 @@ class Digester:
         e.read, e.read_at = c, number
         return c
 
-    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> None:
+    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> set[int]:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
         the k cheapest entries each), adding an edge for every accepted span and matcher.
 
@@ -477,10 +482,14 @@ class Digester:
         edge, then the earlier-declared matcher. `_read_layer_best` is the same walk for k = 1, kept
         separate because it is the hot path (one entry per thread, no lists)."""
         threads: list[dict | None] = [None] * (n + 1)
+        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)...])...]
         step, cache, accepts = layer.step, layer.cache, layer.accepts
         own = self.own_cost
         gaps = self.costs.read[number]
         for p in range(n + 1):
+            here = threads[p]
+            if here is not None and len(here) > MAX_THREADS_PER_START:
+                _prune(here, _first_entry_cost)
             here = threads[p]
             if here is not None:
                 threads[p] = None
@@ -488,10 +497,9 @@ class Digester:
                 for key, entries in here.items():
                     for m in accepts[key & 0xFFFFFFFF]:
                         found.setdefault((key >> 32, m), []).extend((ent[0] + own[m], ent) for ent in entries)
-                for (start, m) in sorted(found, key=_by_start_then_matcher_desc):
-                    lst = sorted(found[(start, m)], key=_first)
-                    for cost, ent in lst[:k]:
-                        self._add_edge(out, start, p, m, number, cost, ent)
+                for sm, lst in found.items():
+                    lst.sort(key=_first)
+                    accepted.setdefault(sm, []).append((p, lst[:k]))
             if p == n:
                 break
             edges = self._readable(layer, out[p], number)
@@ -510,6 +518,7 @@ class Digester:
                         r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
+        return self._add_kept(out, number, accepted)
 
     def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
         """The edges leaving one node that a layer can read, last-made first."""
@@ -536,18 +545,21 @@ class Digester:
                 child.wrappers.append(e)
         return e
 
-    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int) -> None:
+    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int) -> set[int]:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
+        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
         step, cache, accepts = layer.step, layer.cache, layer.accepts
         own = self.own_cost
         gaps = self.costs.read[number]
-        read_cost, add_edge = self._read_cost, self._add_edge
+        read_cost = self._read_cost
         relevant, is_relevant = layer.relevant, layer.is_relevant
         for p in range(n + 1):
             here = threads[p]
             if here is not None:
                 threads[p] = None
+                if len(here) > MAX_THREADS_PER_START:
+                    _prune(here, _entry_cost)
                 found: dict[tuple[int, int], tuple] | None = None
                 for key, ent in here.items():
                     acc = accepts[key & 0xFFFFFFFF]
@@ -561,9 +573,12 @@ class Digester:
                             if old is None or c < old[0]:
                                 found[(start, m)] = (c, ent)
                 if found is not None:
-                    for sm in (sorted(found, key=_by_start_then_matcher_desc) if len(found) > 1 else found):
-                        c, ent = found[sm]
-                        add_edge(out, sm[0], p, sm[1], number, c, ent)
+                    for sm, got in found.items():
+                        ends = accepted.get(sm)
+                        if ends is None:
+                            accepted[sm] = [(p, [got])]
+                        else:
+                            ends.append((p, [got]))
             if p == n:
                 break
             edges = []  # what _readable returns, inlined on this hot path
@@ -616,6 +631,32 @@ class Digester:
                         old = bucket.get(tkey)
                         if old is None or c < old[0]:
                             bucket[tkey] = (c, ent, e, d)
+        return self._add_kept(out, number, accepted)
+
+    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list]) -> set[int]:
+        """Add a layer's edges once it has read the whole lattice. Per start and matcher the longest match
+        is kept, and a shorter one only where a word of the lexicons (or runtime lists) starts at its end
+        and reaches past the longest, which would cut that word ("一千克" keeps 一 beside 一千, for 千克);
+        so repeats add one edge per start, not one per length. Each node's edges go in by end, then by
+        descending matcher, the order the tie-breaks expect."""
+        reach: dict[int, int] = {}
+        kept = []
+        for (start, m), ends in accepted.items():
+            longest = ends[-1][0]
+            for end, entries in ends:
+                if end != longest:
+                    r = reach.get(end)
+                    if r is None:
+                        r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
+                    if r <= longest:
+                        continue
+                for cost, ent in entries:
+                    kept.append((end, start, -m, cost, ent))
+        kept.sort(key=_first3)
+        add_edge = self._add_edge
+        for end, start, neg_m, cost, ent in kept:
+            add_edge(out, start, end, -neg_m, number, cost, ent)
+        return {self.symbol_ts[-neg_m] for _e, _s, neg_m, _c, _n in kept}
 
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
@@ -694,6 +735,30 @@ class Digester:
 
 def _by_start_then_matcher_desc(key: tuple[int, int]) -> tuple[int, int]:
     return key[0], -key[1]
+
+
+def _entry_cost(ent: tuple) -> int:
+    return ent[0]
+
+
+def _first_entry_cost(entries: list) -> int:
+    return entries[0][0]
+
+
+def _first3(item: tuple) -> tuple:
+    return item[:3]
+
+
+def _prune(here: dict[int, Any], cost_of: Any) -> None:
+    """Keep the MAX_THREADS_PER_START cheapest threads of each start at one position (see limits.py)."""
+    per_start: dict[int, list[tuple[int, int, int]]] = {}
+    for order, (key, ent) in enumerate(here.items()):
+        per_start.setdefault(key >> 32, []).append((cost_of(ent), order, key))
+    for entries in per_start.values():
+        if len(entries) > MAX_THREADS_PER_START:
+            entries.sort()
+            for _c, _o, key in entries[MAX_THREADS_PER_START:]:
+                del here[key]
 
 
 def _first(item: tuple) -> int:

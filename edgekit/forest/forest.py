@@ -12,7 +12,7 @@ from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from ..limits import MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
-from .digest import Digester, Element, Lattice, join_texts
+from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
 from .lexicon import ListEntry
@@ -37,7 +37,9 @@ class Forest:
     # ---- public API ------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
         """Rewrite text into its canonical form; words no rule covers pass through unchanged."""
-        return join_texts(self._reading(self._digester.lattice(_check_text(text))))
+        text = _check_text(text)
+        with cycle_gc_paused(text):
+            return join_texts(self._reading(self._digester.lattice(text)))
 
     @overload
     def parse(self, text: str, n: None = None) -> Frame | None: ...
@@ -51,12 +53,13 @@ class Forest:
         With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
         reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
         text = _check_text(text)
-        if n is None:
-            frames = self._frames(self._digester.lattice(text), 1)
-            return frames[0] if frames else None
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        return self._frames(self._digester.lattice(text, n), n)
+        with cycle_gc_paused(text):
+            frames = self._frames(self._digester.lattice(text, n or 1), n or 1)
+        if n is None:
+            return frames[0] if frames else None
+        return frames
 
     def parse_with_reason(self, text: str) -> tuple[Frame | None, str | None]:
         """The frame, or None and why not (how far the closest intent rule got), from one digestion."""
@@ -71,6 +74,10 @@ class Forest:
         """The digestion tree of text: rule, file:line, layer, span and value of every symbol, and the
         readings that lost with the reason they lost."""
         text = _check_text(text)
+        with cycle_gc_paused(text):
+            return self._explain(text)
+
+    def _explain(self, text: str) -> Trace:
         lat = self._digester.lattice(text)
         paths = lat.best_paths(EXPLAIN_READINGS)
         memo: dict[int, Element] = {}
