@@ -175,6 +175,7 @@ class LayerMatcher:
         self.dfa: list[frozenset[int]] = []
         self.dfa_ids: dict[frozenset[int], int] = {}
         self.accepts: list[tuple[int, ...]] = []
+        self.goes_on: list[bool] = []  # whether a DFA state has any move (a thread in it can read on)
         self._moves: list[dict[int, frozenset[int]] | None] = []
         self.cache: dict[int, int] = {}
         self._intern(frozenset((0,)))
@@ -190,6 +191,8 @@ class LayerMatcher:
             self.dfa.append(states)
             owner = self.owner
             self.accepts.append(tuple(sorted({owner[p] for p in states & self.final_set})))
+            follow = self.follow
+            self.goes_on.append(any(follow[p] for p in states))
             self._moves.append(None)
         return did
 

@@ -20,7 +20,7 @@ from ..limits import MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
-from .prefilter import DIGIT, required_chars
+from .prefilter import DIGIT, required_chars, required_types
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, Trie, check_entries, template_variants
 from .tokenize import DIGITS, PUNCT, WORD, scan, words
@@ -413,6 +413,8 @@ class Digester:
         return out
 
     # ---- the lattice ----------------------------------------------------------------------------
+    _layer_needs: list[list[frozenset[frozenset[int]]]] | None = None
+
     def lattice(self, text: str, k: int = 1) -> Lattice:
         """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
         for layer in self.layers:
@@ -422,16 +424,36 @@ class Digester:
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
         self._trie_edges(base, out)
+        sets = self.typesets.sets
         present = {e.tsid for edges in out for e in edges}
+        types: set[int] = set().union(*[sets[t] for t in present])
+        needs = self._layer_needs or self._needs()
         for number, layer in enumerate(self.layers, 1):
-            if len(layer.types) == 1 or not layer.can_start(present):
-                continue  # no rule on this layer, or no element here that one of its rules starts with
+            if not any(all(not types.isdisjoint(c) for c in need) for need in needs[number - 1]) \
+                    or not layer.can_start(present):
+                continue  # no rule of this layer can match here (or the layer has none)
             if k == 1:
                 added = self._read_layer_best(layer, number, out, len(base))
             else:
                 added = self._read_layer(layer, number, out, len(base), k)
-            present.update(added)
+            for t in added - present:
+                types |= sets[t]
+            present |= added
         return Lattice(text, base, out, self.costs)
+
+    def _needs(self) -> list[list[frozenset[frozenset[int]]]]:
+        """Per layer, the distinct required-type sets of its rules (prefilter.required_types)."""
+        ids = {**self.class_ids, **{f"'{w}": t for w, t in self.vocab.items()}}
+
+        def type_of(node: list) -> int:
+            return self.vocab[node[1]] if node[0] == "lit" else ids[node[1]]
+
+        needs: list[set[frozenset[frozenset[int]]]] = [set() for _ in self.layers]
+        for m in self.matchers:
+            if m["kind"] == "rule":
+                needs[m["layer"] - 1].add(required_types(m["template"], type_of))
+        self._layer_needs = [sorted(n, key=len) for n in needs]
+        return self._layer_needs
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
         """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
@@ -488,7 +510,7 @@ class Digester:
         gaps = self.costs.read[number]
         for p in range(n + 1):
             here = threads[p]
-            if here is not None and len(here) > MAX_THREADS_PER_START:
+            if here is not None and len(here) > MAX_SPAN:
                 _prune(here, _first_entry_cost)
             here = threads[p]
             if here is not None:
@@ -549,7 +571,7 @@ class Digester:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
         accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
-        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        step, cache, accepts, goes_on = layer.step, layer.cache, layer.accepts, layer.goes_on
         own = self.own_cost
         gaps = self.costs.read[number]
         read_cost = self._read_cost
@@ -558,7 +580,7 @@ class Digester:
             here = threads[p]
             if here is not None:
                 threads[p] = None
-                if len(here) > MAX_THREADS_PER_START:
+                if len(here) > MAX_SPAN:
                     _prune(here, _entry_cost)
                 found: dict[tuple[int, int], tuple] | None = None
                 for key, ent in here.items():
@@ -582,13 +604,12 @@ class Digester:
             if p == n:
                 break
             edges = []  # what _readable returns, inlined on this hot path
-            for e in reversed(out[p]):
-                if e.layer < number:
-                    r = relevant.get(e.tsid)
-                    if r is None:
-                        r = is_relevant(e.tsid)
-                    if r:
-                        edges.append(e)
+            for e in reversed(out[p]):  # all of a lower layer: this layer's edges are added at its end
+                r = relevant.get(e.tsid)
+                if r is None:
+                    r = is_relevant(e.tsid)
+                if r:
+                    edges.append(e)
             if not edges:
                 continue
             for e in edges:  # threads starting here
@@ -608,8 +629,10 @@ class Digester:
             if here is None:
                 continue
             for key, ent in here.items():
-                start = key >> 32
                 d0 = key & 0xFFFFFFFF
+                if not goes_on[d0]:
+                    continue
+                start = key >> 32
                 limit = start + MAX_SPAN
                 base_key = d0 << 24
                 c0 = ent[0]
