@@ -214,11 +214,16 @@ class Edge:
         return kids, states
 
 
+GC_PAUSE_CHARS = 1_000
+
+
 @contextmanager
 def cycle_gc_paused(text: str) -> Iterator[None]:
-    """Digesting a long text makes many objects and no reference cycles: pausing the cycle collector
-    while it lasts (and while its reading is built) keeps huge inputs linear."""
-    if len(text) < 20_000 or not gc.isenabled():
+    """Digesting a long text makes many container objects, and the cycle collector's passes over them
+    grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
+    reading built (the few cycles made, edges and the wrappers that point back at them, are collected
+    at the next pass after)."""
+    if len(text) < GC_PAUSE_CHARS or not gc.isenabled():
         yield
         return
     gc.disable()
