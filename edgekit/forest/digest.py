@@ -1,13 +1,16 @@
 """Digestion into a lattice: tokenize (after protecting data-word spans), then let every layer add its
 matches as new edges over input positions, keeping every reading; the choice is made once, at the top.
 
-Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered costs 1, each use
-of a rule with `cost c` costs c more; ties go to the fewest symbols, then the highest total priority,
-then the leftmost, longest match, then the earliest-declared matcher. Same input and grammar, same output.
+Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered (or only passed
+through by <word>/<token>/<any>) costs 1, each use of a rule with `cost c` costs c more; ties go to the
+fewest symbols, then the highest total priority, then the leftmost, longest match, then the
+earliest-declared matcher. Same input and grammar, same output.
 
 Bound: a layer reads each lattice edge once per active thread (start position within MAX_SPAN behind it,
-times the DFA states alive there), so digestion is linear in the input length. Captures are the positions
-of the automaton path, recovered from the DFA states recorded on the winning derivation only."""
+times the DFA states alive there), so digestion is linear in the input length; per start and rule it keeps
+the longest match (and shorter ones a lexicon word crosses), and a beam bounds the threads of one start
+(limits.MAX_THREADS_PER_START). Captures are the positions of the automaton path, recovered from the DFA
+states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import gc
@@ -491,6 +494,8 @@ class Digester:
         unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
         layer-by-layer policy counted a unit-wrapped element as its wrapper)."""
         c = e.cost + gaps[e.layer]
+        if e.matcher < 0 and self._passes_through(e.tsid):
+            c += self.costs.unit
         if e.wrappers:
             for w in e.wrappers:
                 if w.layer < number:
@@ -499,6 +504,22 @@ class Digester:
                         c = r
         e.read, e.read_at = c, number
         return c
+
+    def _passes_through(self, tsid: int) -> bool:
+        """Whether a token of this typeset is a word no rule names (only <word>, <token> or <any> can read
+        it): a rule reading it passes it through without explaining it, so it still costs as uncovered."""
+        through = self._through
+        if through is None:
+            through = self._through = {}
+            self._literals = frozenset(self.vocab.values())
+        got = through.get(tsid)
+        if got is None:
+            types = self.typesets.sets[tsid]
+            got = through[tsid] = T_TOKEN in types and types.isdisjoint(self._literals)
+        return got
+
+    _through: dict[int, bool] | None = None  # typeset -> _passes_through, filled on demand
+    _literals: frozenset[int] = frozenset()
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> set[int]:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
