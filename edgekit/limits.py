@@ -33,6 +33,10 @@ MAX_THREADS_PER_START = 4
 MAX_THREADS_PER_START of each match start (ties to the earliest made): a beam that keeps digestion linear
 when many paths of one start meet (a long run of ambiguous words); ordinary text never reaches it."""
 
+MAX_RESTRICTED_AUTOMATA = 256
+"""Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
+cache); past it they are dropped and rebuilt on demand."""
+
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
 

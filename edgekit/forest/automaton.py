@@ -152,7 +152,18 @@ class LayerMatcher:
         self.typesets = typesets
         self.alphabet = frozenset(self.types[1:])
         self.relevant: dict[int, bool] = {}
+        self.owners: frozenset[int] | None = None  # the matchers a restricted copy runs (None: all)
         self.reset()
+
+    def restricted(self, owners: frozenset[int]) -> "LayerMatcher":
+        """A copy that runs only the rules of `owners` (its own DFA, built lazily; the positions shared):
+        the start moves only into their positions, so every state reached holds only theirs."""
+        copy = object.__new__(LayerMatcher)
+        copy.__dict__.update(self.__dict__)
+        copy.owners = owners
+        copy.relevant = {}
+        copy.reset()
+        return copy
 
     def is_relevant(self, tsid: int) -> bool:
         """Whether an element of this typeset can ever be read by this layer (cached)."""
@@ -201,10 +212,11 @@ class LayerMatcher:
         table = self._moves[state]
         if table is None:
             grouped: dict[int, set[int]] = {}
-            types = self.types
+            types, owner, owners = self.types, self.owner, self.owners if state == START else None
             for p in self.dfa[state]:
                 for q in self.follow[p]:
-                    grouped.setdefault(types[q], set()).add(q)
+                    if owners is None or owner[q] in owners:
+                        grouped.setdefault(types[q], set()).add(q)
             table = self._moves[state] = {t: frozenset(qs) for t, qs in grouped.items()}
         return table
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from ..limits import MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
+from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
@@ -194,7 +194,7 @@ class Edge:
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
 
     __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at",
-                 "entry")
+                 "entry", "automaton")
 
     def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
                  elem: Element | None = None) -> None:
@@ -203,6 +203,7 @@ class Edge:
         self.read = 0  # what reading this edge costs a rule of layer `read_at` (see _read_cost)
         self.read_at = 0
         self.entry: ListEntry | None = None  # the runtime list entry this edge matched
+        self.automaton: LayerMatcher | None = None  # the layer automaton whose states `chain` records
         self.cost, self.chain, self.elem = cost, chain, elem
 
     def children(self) -> tuple[list["Edge"], list[int]]:
@@ -421,7 +422,8 @@ class Digester:
         return out
 
     # ---- the lattice ----------------------------------------------------------------------------
-    _layer_needs: list[list[frozenset[frozenset[int]]]] | None = None
+    _needs: tuple | None = None  # see _index_needs
+    _rules_on: list[int] = []
 
     def lattice(self, text: str, k: int = 1) -> Lattice:
         """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
@@ -435,33 +437,78 @@ class Digester:
         sets = self.typesets.sets
         present = {e.tsid for edges in out for e in edges}
         types: set[int] = set().union(*[sets[t] for t in present])
-        needs = self._layer_needs or self._needs()
+        needs = self._needs if self._needs is not None else self._index_needs()
+        keyed, always, clauses = needs
+        candidates = [set(a) for a in always]  # per layer: rules whose key clause the input meets
+        for t in types:
+            for number, mi in keyed.get(t, ()):
+                candidates[number].add(mi)
         for number, layer in enumerate(self.layers, 1):
-            if not any(all(not types.isdisjoint(c) for c in need) for need in needs[number - 1]) \
-                    or not layer.can_start(present):
+            possible = [mi for mi in candidates[number - 1] if all(not types.isdisjoint(c) for c in clauses[mi])]
+            if not possible:
                 continue  # no rule of this layer can match here (or the layer has none)
+            if len(possible) < self._rules_on[number - 1]:
+                layer = self._restricted(number, frozenset(possible))
+            if not layer.can_start(present):
+                continue
             if k == 1:
                 added = self._read_layer_best(layer, number, out, len(base))
             else:
                 added = self._read_layer(layer, number, out, len(base), k)
-            for t in added - present:
-                types |= sets[t]
+            for ts in added - present:
+                for t in sets[ts] - types:
+                    types.add(t)
+                    for upper, mi in keyed.get(t, ()):
+                        candidates[upper].add(mi)
             present |= added
         return Lattice(text, base, out, self.costs)
 
-    def _needs(self) -> list[list[frozenset[frozenset[int]]]]:
-        """Per layer, the distinct required-type sets of its rules (prefilter.required_types)."""
+    def _restricted(self, number: int, owners: frozenset[int]) -> LayerMatcher:
+        """Layer `number`'s automaton running only the rules in `owners` (the others cannot match this
+        input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept."""
+        key = (number, owners)
+        got = self._restricted_cache.get(key)
+        if got is None or got.full:
+            if len(self._restricted_cache) >= MAX_RESTRICTED_AUTOMATA:
+                self._restricted_cache.clear()
+            got = self._restricted_cache[key] = self.layers[number - 1].restricted(owners)
+        return got
+
+    @property
+    def _restricted_cache(self) -> dict[tuple[int, frozenset[int]], LayerMatcher]:
+        cache = self.__dict__.get("_restricted_automata")
+        if cache is None:
+            cache = self._restricted_automata = {}
+        return cache
+
+    def _index_needs(self) -> tuple:
+        """Each rule's required types (prefilter.required_types) indexed by the types of one of its
+        clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
+        rule)], per layer the rules that require nothing, rule -> its other clauses)."""
         ids = {**self.class_ids, **{f"'{w}": t for w, t in self.vocab.items()}}
 
         def type_of(node: list) -> int:
             return self.vocab[node[1]] if node[0] == "lit" else ids[node[1]]
 
-        needs: list[set[frozenset[frozenset[int]]]] = [set() for _ in self.layers]
-        for m in self.matchers:
-            if m["kind"] == "rule":
-                needs[m["layer"] - 1].add(required_types(m["template"], type_of))
-        self._layer_needs = [sorted(n, key=len) for n in needs]
-        return self._layer_needs
+        keyed: dict[int, list[tuple[int, int]]] = {}
+        always: list[list[int]] = [[] for _ in self.layers]
+        clauses: dict[int, list[frozenset[int]]] = {}
+        self._rules_on = [0] * len(self.layers)
+        for mi, m in enumerate(self.matchers):
+            if m["kind"] != "rule":
+                continue
+            number = m["layer"] - 1
+            self._rules_on[number] += 1
+            need = sorted(required_types(m["template"], type_of), key=lambda c: (len(c), sorted(c)))
+            if not need:
+                always[number].append(mi)
+                clauses[mi] = []
+                continue
+            for t in need[0]:
+                keyed.setdefault(t, []).append((number, mi))
+            clauses[mi] = need[1:]
+        self._needs = (keyed, always, clauses)
+        return self._needs
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
         """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
@@ -566,7 +613,7 @@ class Digester:
                         r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
-        return self._add_kept(out, number, accepted)
+        return self._add_kept(out, number, accepted, layer)
 
     def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
         """The edges leaving one node that a layer can read, last-made first."""
@@ -680,9 +727,10 @@ class Digester:
                         old = bucket.get(tkey)
                         if old is None or c < old[0]:
                             bucket[tkey] = (c, ent, e, d)
-        return self._add_kept(out, number, accepted)
+        return self._add_kept(out, number, accepted, layer)
 
-    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list]) -> set[int]:
+    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list],
+                  automaton: LayerMatcher) -> set[int]:
         """Add a layer's edges once it has read the whole lattice. Per start and matcher the longest match
         is kept, and a shorter one only where a word of the lexicons (or runtime lists) starts at its end
         and reaches past the longest, which would cut that word ("一千克" keeps 一 beside 一千, for 千克);
@@ -704,7 +752,7 @@ class Digester:
         kept.sort(key=_first3)
         add_edge = self._add_edge
         for end, start, neg_m, cost, ent in kept:
-            add_edge(out, start, end, -neg_m, number, cost, ent)
+            add_edge(out, start, end, -neg_m, number, cost, ent).automaton = automaton
         return {self.symbol_ts[-neg_m] for _e, _s, neg_m, _c, _n in kept}
 
     # ---- symbols ------------------------------------------------------------------------------------
@@ -722,7 +770,7 @@ class Digester:
         caps = self.matchers[mi]["captures"]
         if caps:
             binds = {name: [] for name, multi in caps.items() if multi}
-            layer = self.layers[self.layer_of[mi] - 1]
+            layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
             for child, pos in zip(children, layer.path(mi, states)):
                 name = layer.cap[pos]
                 if name is not None:

@@ -77,7 +77,7 @@ def required_chars(pattern: str) -> frozenset[str] | None:
 def required_types(node: list, type_of) -> frozenset[frozenset[int]]:
     """What every match of a template must read, as clauses: each clause is a set of types of which a
     match reads at least one (a literal or reference outside any optional part is a clause of one; an
-    alternative gives one clause joining one clause of each branch). A layer none of whose rules has
+    alternative's clauses each join one clause of every branch). A layer none of whose rules has
     every clause met by an input's elements cannot match there, so digestion skips it."""
     tag = node[0]
     if tag in ("lit", "ref"):
@@ -88,13 +88,15 @@ def required_types(node: list, type_of) -> frozenset[frozenset[int]]:
             out |= required_types(child, type_of)
         return out
     if tag == "alt":
-        joined: set[int] = set()
-        for child in node[1]:
-            clauses = required_types(child, type_of)
-            if not clauses:
-                return frozenset()
-            joined |= min(clauses, key=lambda c: (len(c), sorted(c)))
-        return frozenset((frozenset(joined),)) if joined else frozenset()
+        branches = [required_types(child, type_of) for child in node[1]]
+        if not all(branches):
+            return frozenset()
+        smallest = [min(b, key=lambda c: (len(c), sorted(c))) for b in branches]
+        out = set()
+        for i, clauses in enumerate(branches):  # each clause of one branch, joined with the others' smallest
+            rest = frozenset().union(*(smallest[:i] + smallest[i + 1:]))
+            out.update(c | rest for c in clauses)
+        return frozenset(out)
     if tag == "rep" and node[2] >= 1:
         return required_types(node[1], type_of)
     return frozenset()  # opt, or a repeat that may match nothing
