@@ -24,7 +24,8 @@ import os
 from .compile import CompiledLanguage, compile_language
 from .home import home_lists, load_home
 from .importer import import_language
-from .recognize import IntentResult, ListEntry, Recognizer, SlotValue
+from .lists import ListEntry
+from .recognize import IntentResult, Recognizer, SlotValue
 from .source import load_language
 
 

@@ -18,6 +18,8 @@ _PUNCT_START_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\w)")
 _PUNCT_END_WORD = re.compile(rf"(?<=\w){_PUNCT_RUN_NO_PERIOD}(?=\W)")
 _PUNCT_END_PERIOD = re.compile(r"(?<!\w\.\w)\.(?=\W)")
 _PUNCT_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\W)")
+_ANY_PUNCT = re.compile(_PUNCT_RUN)
+_PLAIN_ASCII = re.compile(r"\s*(?:(?:[A-Za-z]+|[0-9]+)(?:\s+|$))*")  # words and digit runs apart: split cuts them
 _INITIALISM_AT_END = re.compile(r"\b(?:\w\.){2,}$")
 _WS = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S+")
@@ -50,6 +52,8 @@ def normalize(text: str) -> str:
 
 def strip_punctuation(text: str) -> str:
     """Punctuation at the start and end of words and of the text, as hassil removes it."""
+    if not _ANY_PUNCT.search(text):
+        return text.strip()
     text = _PUNCT_START.sub("", text)
     if not _INITIALISM_AT_END.search(text):
         text = _PUNCT_END.sub("", text)
@@ -83,6 +87,9 @@ class Token(NamedTuple):
     number: bool = False
 
 
+_new = tuple.__new__  # builds a Token without NamedTuple's keyword-handling __new__ (hot path)
+
+
 def tokenize(text: str) -> list[Token]:
     """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
     fast path; anything else goes through the token regex."""
@@ -91,10 +98,10 @@ def tokenize(text: str) -> list[Token]:
         part = m.group()
         if part.isascii():
             if part.isalpha():
-                out.append(Token(part.lower(), m.start(), m.end()))
+                out.append(_new(Token, (part.lower(), m.start(), m.end(), False)))
                 continue
             if part.isdigit():
-                out.append(Token(part, m.start(), m.end(), True))
+                out.append(_new(Token, (part, m.start(), m.end(), True)))
                 continue
         if "-" in part:
             _tokenize_part(part, m.start(), out)
@@ -114,10 +121,10 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
         ch = text[i]
         k = cls.get(ch) or char_class(ch)
         if k == "unspaced":
-            out.append(Token(ch, base + i, base + i + 1))
+            out.append(_new(Token, (ch, base + i, base + i + 1, False)))
             i += 1
         elif k == "sym":
-            out.append(Token(fold_case(ch), base + i, base + i + 1))
+            out.append(_new(Token, (fold_case(ch), base + i, base + i + 1, False)))
             i += 1
         elif k == "sep":
             i += 1
@@ -126,7 +133,7 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
             while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
                 j += 1
             t = text[i:j]
-            out.append(Token(t, base + i, base + j, True) if k == "num" else Token(fold_case(t), base + i, base + j))
+            out.append(_new(Token, (t, base + i, base + j, True) if k == "num" else (fold_case(t), base + i, base + j, False)))
             i = j
 
 
@@ -156,3 +163,11 @@ def char_class(ch: str) -> str:
 def token_keys(text: str) -> list[str]:
     """The token keys of a literal text (templates and list values)."""
     return [t.key for t in tokenize(text)]
+
+
+def value_keys(text: str) -> list[str]:
+    """The token keys of a runtime list value as hassil reads it (normalized, punctuation kept); plain
+    ASCII words and digit runs are cut by whitespace alone, as tokenize cuts them."""
+    if _PLAIN_ASCII.fullmatch(text):
+        return text.lower().split()
+    return token_keys(normalize(text))
