@@ -328,3 +328,75 @@ def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
             "assert 'yaml' not in sys.modules and 'unicode_rbnf' not in sys.modules, 'imported'")
     r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def small(tmp_path, sentences: dict, lists: dict | None = None, home: dict | None = None) -> Recognizer:
+    """A recognizer for a few intents (intent -> templates) over COMMON's lists plus `lists`."""
+    common = {**COMMON, "lists": {**COMMON["lists"], **(lists or {})}}
+    intents = {"language": "xx", "intents": {k: {"data": [{"sentences": v}]} for k, v in sentences.items()}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, common, intents))))
+    for k, v in (home or {}).items():
+        r.set_list(k, v)
+    return r
+
+
+def test_wildcard_ranking_and_a_wildcard_ending_inside_a_word(tmp_path):
+    r = small(tmp_path, {"Add": ["add {item} to my list"], "AddColor": ["add {color} to my list"],
+                         "Timer": ["start {item}[ ]timer"]})
+    assert top(r, "add crimson to my list") == ("AddColor", {"color": "red"})  # a list beats a wildcard
+    assert top(r, "add oat milk to my list") == ("Add", {"item": "oat milk"})
+    assert top(r, "start pizzatimer") == ("Timer", {"item": "pizza"})
+    assert top(r, "start pizza timer") == ("Timer", {"item": "pizza"})
+
+
+def test_list_value_ending_inside_a_word(tmp_path):
+    r = small(tmp_path, {"Temp": ["wat is de <area>[ ]temperatuur"]},
+              home={"area": [ListEntry("woonkamer", "living")]})
+    assert top(r, "wat is de woonkamertemperatuur") == ("Temp", {"area": "living"})
+    assert top(r, "wat is de woonkamer temperatuur") == ("Temp", {"area": "living"})
+
+
+def test_wildcard_starting_inside_a_word(tmp_path):
+    r = small(tmp_path, {"Remind": ["תזכיר לי ל{item}"]})
+    res = r.parse("תזכיר לי לקנות חלב")
+    assert res and res[0].intent == "Remind" and res[0].slots["item"].value == "קנות חלב"
+
+
+def test_list_inside_a_list_value(tmp_path):
+    lists = {"setting": {"values": [{"in": "{brightness} percent", "out": "pct"}, {"in": "(full|max)", "out": "max"},
+                                    {"in": "<area> default", "out": "area", "context": {"kind": "room"}}]}}
+    r = small(tmp_path, {"Dim": ["dim <name> to {setting}"]}, lists,
+              home={"name": HOME["name"], "area": HOME["area"]})
+    assert top(r, "dim desk to 40 percent") == ("Dim", {"name": "switch.desk", "setting": "pct", "brightness": 40})
+    assert top(r, "dim desk to max") == ("Dim", {"name": "switch.desk", "setting": "max"})
+    res = r.parse("dim desk to the kitchen default")[0]
+    assert res.slot_values() == {"name": "switch.desk", "setting": "area", "area": "kitchen"}
+    assert res.slots["setting"].text == "the kitchen default" and res.context["kind"] == "room"
+    loop = {"loop": {"values": [{"in": "x {loop}", "out": 1}]}}
+    with pytest.raises(DataError, match="refers to itself"):
+        small(tmp_path / "loop", {"L": ["say {loop}"]}, loop)
+
+
+def test_responses_rendered_from_both_forms(tmp_path):
+    pytest.importorskip("jinja2")
+    common = {**COMMON, "responses": {"errors": {"no_intent": "Sorry, I couldn't understand that",
+                                                 "no_area": "No area called {{ area }}"}}}
+    folder = write_lang(tmp_path, common)
+    answers = tmp_path / "responses" / "xx"
+    answers.mkdir(parents=True)
+    (answers / "TurnOn.yaml").write_text(yaml.safe_dump({"language": "xx", "responses": {"intents": {"TurnOn": {
+        "default": "Turned on {{ slots.area }} {% if slots.domain == 'light' %}lights{% endif %}",
+        "one": "Turned on {{ slots.name }}"}}}}), encoding="utf-8")
+    r = Recognizer(compile_language(load_language(folder)))
+    r.set_list("name", HOME["name"])
+    r.set_list("area", HOME["area"])
+    assert r.response(r.parse("turn on the kitchen lights")[0]) == "Turned on kitchen lights"
+    assert r.response(r.parse("turn on Kitchen lamp")[0]) == "Turned on Kitchen lamp"  # the text said
+    assert r.response(r.parse("make it blue")[0]) is None  # no template for that intent
+    assert r.error_response("no_area", {"area": "attic"}) == "No area called attic"
+    merged = json.loads(export_json(folder, tmp_path / "xx.json").read_text(encoding="utf-8"))
+    merged["responses"]["intents"] = {"Color": {"default": "Color set to {{ slots.color }}"}}
+    (tmp_path / "xx.json").write_text(json.dumps(merged), encoding="utf-8")
+    j = Recognizer(compile_language(language_from_json(tmp_path / "xx.json")))
+    assert j.response(j.parse("make it crimson")[0]) == "Color set to crimson"
+    assert j.error_response("no_intent") == "Sorry, I couldn't understand that"

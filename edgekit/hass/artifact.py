@@ -12,7 +12,7 @@ from ..atomic import atomic_write_bytes, read_bytes
 from ..errors import ModelFileError
 from ..sealed import SealedFormat, seal, unseal
 from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
-from .model import IntentBlock, RangeList
+from .model import IntentBlock, RangeList, Responses
 
 FORMAT = "edgekit-hass"
 VERSION = 2
@@ -37,6 +37,7 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
         "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
         "prefixed": {str(k): list(v) for k, v in c.prefixed.items()},
         "nested": {k: list(v) for k, v in c.nested.items()},
+        "responses": {"intents": c.responses.intents, "errors": c.responses.errors},
     }
 
 
@@ -77,7 +78,12 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
     return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, specs, sentences,
                             text_lists, set(d["runtime_lists"]), ranges, range_words,
                             tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0, prefixed,
-                            nested, dict(d.get("stats") or {}))
+                            nested, dict(d.get("stats") or {}), _responses(d["responses"]))
+
+
+def _responses(d: dict[str, Any]) -> Responses:
+    intents = {str(i): {str(k): str(t) for k, t in keys.items()} for i, keys in d["intents"].items()}
+    return Responses(intents, {str(k): str(t) for k, t in d["errors"].items()})
 
 
 def save(path: str | os.PathLike, c: CompiledLanguage) -> None:

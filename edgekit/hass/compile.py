@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataError
-from .model import IntentBlock, Language, RangeList, SlotList, TextList, WildcardList
+from .model import IntentBlock, Language, RangeList, Responses, SlotList, TextList, WildcardList
 from .numbers import range_words
 from .template import Alt, ListRef, Node, Perm, RuleRef, Seq, Text
 from .text import char_class, fold_case, token_keys
@@ -56,6 +56,7 @@ class CompiledLanguage:
     prefixed: dict[int, tuple[str, ...]] = field(default_factory=dict)  # state -> words glued before a list
     nested: dict[str, tuple[Any, dict | None, dict | None]] = field(default_factory=dict)  # key -> out, context, metadata
     stats: dict[str, int] = field(default_factory=dict)
+    responses: Responses = field(default_factory=Responses)
 
 
 # ---- character automata -----------------------------------------------------------------------------
@@ -378,7 +379,7 @@ class _Compiler:
             lang.ignore_whitespace, 0, dprefixes, self.nested,
             {"templates": len(sentences), "blocks": len(lang.blocks), "nfa_states": nfa_states, "states": len(tok),
              "token_edges": sum(len(d) for d in tok),
-             "slot_edges": sum(len(e) for e in slot_edges)})
+             "slot_edges": sum(len(e) for e in slot_edges)}, lang.responses)
 
 
 def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[tuple[int, int], ...]],

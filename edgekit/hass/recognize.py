@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from ..errors import DataError
 from .compile import CompiledLanguage
 from .lists import ListEntry, ListTables
+from .respond import render, slot_variables
 from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern, tokenize
 from .walk import Walker
 
@@ -65,6 +66,20 @@ class Recognizer:
             raise DataError(f"no runtime list {name!r} in language {self.c.language} "
                             f"(its templates use: {', '.join(self.runtime_lists) or 'none'})")
         self.lists.set(name, entries)
+
+    # ---- responses -----------------------------------------------------------------------------------
+    def response(self, result: IntentResult, variables: Mapping[str, Any] | None = None) -> str | None:
+        """What to say back for a result: the template its block's response key names for its intent,
+        rendered with `slots` and any further variables; None when the language has no such template."""
+        template = self.c.responses.intents.get(result.intent, {}).get(result.response or "default")
+        if template is None:
+            return None
+        return render(template, {**(variables or {}), "slots": slot_variables(result.slots)})
+
+    def error_response(self, key: str, variables: Mapping[str, Any] | None = None) -> str | None:
+        """The language's error response for `key` (no_intent, no_area ...), rendered with `variables`."""
+        template = self.c.responses.errors.get(key)
+        return None if template is None else render(template, dict(variables or {}))
 
     # ---- parsing --------------------------------------------------------------------------------------
     def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1) -> list[IntentResult]:
