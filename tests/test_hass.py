@@ -306,7 +306,7 @@ def test_tokenizer_fast_paths_cut_as_the_token_regex():
 
     from edgekit.hass.text import _tokenize_part, tokenize
 
-    pool = "ab Zß İı1 2.,'%°-_ 下一台 नमस्ते é\u0301 ١٢"
+    pool = "ab Zß İı1 2.,'%°-_ 下一台 नमस्ते é\u0301 ١٢ ๑ไทย〇"
     rng = random.Random(7)
     for _ in range(2000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 14)))

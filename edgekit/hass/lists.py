@@ -112,28 +112,37 @@ class ListTables:
         longest = self.longest.get(key, 0)
         out: list = []
         n = len(keys)
-        i, start = j, off
+        i = j
         begin = toks[j].start + off
-        while node is not None and i < n:
-            word = keys[i][start:] if start else keys[i]
-            if len(word) > 1 and longest:
-                base = toks[i].start + start
-                for cut in range(1, min(len(word), longest + 1)):
-                    child = node.get(word[:cut])
-                    if child is not None and END in child:
-                        text = surface[begin:base + cut]
-                        for value, ctx, meta in child[END]:
-                            out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
+        word = keys[j][off:] if off else keys[j]
+        start = off
+        while True:
+            if longest and len(word) > 1:
+                self._cuts(node, word, longest, surface, begin, toks[i].start + start, i, start, out)
             node = node.get(word)
+            if node is None:
+                return out
             i += 1
+            ends = node.get(END)
+            if ends:
+                text = surface[begin:toks[i - 1].end]
+                for value, ctx, meta in ends:
+                    out.append((i, 0, text if value is None else value, text, ctx, meta, 0))
+            if i >= n:
+                return out
+            word = keys[i]
             start = 0
-            if node is not None:
-                ends = node.get(END)
-                if ends:
-                    text = surface[begin:toks[i - 1].end]
-                    for value, ctx, meta in ends:
-                        out.append((i, 0, text if value is None else value, text, ctx, meta, 0))
-        return out
+
+    @staticmethod
+    def _cuts(node: dict, word: str, longest: int, surface: str, begin: int, base: int, i: int, start: int,
+              out: list) -> None:
+        """Values that end inside `word` (word i from offset start), cut after 1 .. longest letters."""
+        for cut in range(1, min(len(word), longest + 1)):
+            child = node.get(word[:cut])
+            if child is not None and END in child:
+                text = surface[begin:base + cut]
+                for value, ctx, meta in child[END]:
+                    out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
 
     def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
         rng = self.c.ranges[key]

@@ -53,6 +53,11 @@ class Recognizer:
         self.lists = ListTables(compiled)
         self.walker = Walker(compiled, self.lists)
         self._skip = skip_word_pattern(compiled.skip_words)
+        self._ends = []  # template id -> its block, the template, the block's fixed slots, its response key
+        for ref in compiled.sentences:
+            b = compiled.blocks[ref.block]
+            self._ends.append((b, ref, {k: SlotValue(v, "") for k, v in b.slots.items()},
+                               b.response if b.response is not None else "default"))
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -145,8 +150,7 @@ class Recognizer:
     def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]]) -> IntentResult | None:
         """The result of one reading, or None when its block's keywords or context rules reject it."""
         cost, _intent, sid, _variant, slots, ctxs, surface = cand
-        ref = self.c.sentences[sid]
-        block = self.c.blocks[ref.block]
+        block, ref, fixed, response = self._ends[sid]
         if block.required_keywords:
             if not words:
                 words.append(set(fold_case(stripped).split()))
@@ -171,15 +175,14 @@ class Recognizer:
             if is_wild:
                 value = vtext = surface[value[0]:value[1]]
             found[name] = SlotValue(value, vtext, is_wild, meta)
-        out = dict(found)
-        for name, value in block.slots.items():
-            if name not in found:
-                out[name] = SlotValue(value, "")
-        for name, sv in from_context.items():
-            if name not in found:
-                out[name] = sv
-        return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where,
-                            block.response if block.response is not None else "default", block.metadata, cost)
+        out = found
+        if fixed or from_context:  # the block's fixed slots, then those copied from the context
+            out = dict(found)
+            for extra in (fixed, from_context):
+                for name, sv in extra.items():
+                    if name not in found:
+                        out[name] = sv
+        return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where, response, block.metadata, cost)
 
 
 # ---- context rules, as hassil applies them ----------------------------------------------------------------

@@ -30,6 +30,7 @@ _UNSPACED = re.compile(
     "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
     "\U00020000-\U0003134f]")
+_UNSPACED_RUN = re.compile(r"(?:(?!\d)" + _UNSPACED.pattern + ")+")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
@@ -120,9 +121,11 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
     while i < n:
         ch = text[i]
         k = cls.get(ch) or char_class(ch)
-        if k == "unspaced":
-            out.append(_new(Token, (ch, base + i, base + i + 1, False)))
-            i += 1
+        if k == "unspaced":  # a run of them at once, each its own token
+            j = _UNSPACED_RUN.match(text, i).end()
+            b = base + i
+            out += [_new(Token, (c, b + x, b + x + 1, False)) for x, c in enumerate(text[i:j])]
+            i = j
         elif k == "sym":
             out.append(_new(Token, (fold_case(ch), base + i, base + i + 1, False)))
             i += 1

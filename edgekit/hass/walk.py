@@ -16,30 +16,42 @@ from .lists import ListTables
 from .text import Token
 
 LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
-_ANY_NEXT = 32  # a wildcard whose template goes on with more words than this is never pruned
 
 
 class _Pass:
-    """What one pass keeps about its input: the words, the agenda (word -> offset -> threads), the value
-    matches already computed, and how far any reading has got."""
-    __slots__ = ("surface", "toks", "keys", "agenda", "memo", "furthest", "out", "variant", "reach", "_words",
-                 "_last_letters")
+    """What one pass keeps about its input: the words, the agenda (word -> threads at its start; `inside`:
+    word -> offset -> threads inside it), the value matches already computed, and how far any reading has
+    got."""
+    __slots__ = ("surface", "toks", "keys", "agenda", "inside", "memo", "furthest", "out", "variant", "reach",
+                 "stops", "_words", "_last_letters")
 
     def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None) -> None:
         self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
         self.keys = [t.key for t in toks]
-        self.agenda: list[dict[int, dict]] = [{0: {}} for _ in range(len(toks) + 1)]
-        self.agenda[0][0][(0, ())] = (0, 0, None, (), None, ())
+        self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
+        self.agenda[0][(0, ())] = (0, 0, None, (), None, ())
+        self.inside: dict[int, dict[int, dict]] = {}
         self.memo: dict[tuple, list] = {}
         self.furthest = 0
+        self.stops: dict[int, list | None] = {}  # wildcard target -> per word, the next word it could close at
         self._words: set[str] | None = None
 
+    def at(self, j: int, off: int) -> dict:
+        """The threads at word j, offset off."""
+        return self.agenda[j] if not off else self.inside.setdefault(j, {}).setdefault(off, {})
+
     def words(self) -> tuple[set[str], set[str]]:
-        """The input's words and the last letters of its longer words (to prune wildcards)."""
+        """The input's words and the last letters of its longer words."""
         if self._words is None:
             self._words = set(self.keys)
             self._last_letters = {k[-1] for k in self.keys if len(k) > 1}
         return self._words, self._last_letters
+
+    def push_at(self, j: int, key: Any, th: tuple) -> None:
+        """Keep th at the start of word j (a jump ahead: that word is now within reach)."""
+        _push(self.agenda[j], key, th)
+        if j > self.furthest:
+            self.furthest = j
 
 
 class Walker:
@@ -50,8 +62,8 @@ class Walker:
         c = self.c = compiled
         self.lists = lists
         self.tok, self.final, self.prefixed = c.tok, c.final, c.prefixed
-        self.groups: list[tuple] = []  # state -> ((kind, list key, ((next state, slot), ...)), ...)
-        self.wild: list[tuple] = []    # state -> ((next state, slot, always closable), ...)
+        self.groups: list[dict] = []  # state -> list key -> (rank, kind, list key, ((next state, slot), ...))
+        self.wild: list[tuple] = []    # state -> ((next state, slot), ...)
         self.marks: list[tuple] = []   # state -> ((kind, nested key, next state, slot), ...): zero-width edges
         for s, edges in enumerate(c.slot_edges):
             groups: dict[tuple[str, str], list] = {}
@@ -59,12 +71,13 @@ class Walker:
             for sid, t in edges:
                 spec = c.specs[sid]
                 if spec.kind == "wildcard":
-                    wild.append((t, spec.slot, bool(c.slot_edges[t] or c.final[t] or len(c.tok[t]) > _ANY_NEXT)))
+                    wild.append((t, spec.slot))
                 elif spec.kind in ("open", "value"):
                     marks.append((spec.kind, spec.list_key, t, spec.slot))
                 else:
                     groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot))
-            self.groups.append(tuple((kind, key, tuple(items)) for (kind, key), items in groups.items()))
+            self.groups.append({key: (rank, kind, key, tuple(items))
+                                for rank, ((kind, key), items) in enumerate(groups.items())})
             self.wild.append(tuple(wild))
             self.marks.append(tuple(marks))
         self.special = [bool(self.groups[s] or self.wild[s] or self.marks[s] or s in self.prefixed)
@@ -78,22 +91,29 @@ class Walker:
         whole input to out (sorted on the first four, best first); with `reach`, record the last position any reading got to (for the rejection reason)."""
         p = _Pass(surface, toks, variant, out, reach)
         n = len(toks)
+        agenda = p.agenda
         for j in range(n + 1):
-            if j > p.furthest:
-                break
-            offsets = p.agenda[j]
-            if offsets[0]:
-                self._offset(p, j, 0, offsets[0])
-            done = 0
-            while len(offsets) > 1:  # a match ended inside this word: go on from there, in order
-                rest = [o for o in offsets if o > done]
-                if not rest:
-                    break
-                done = min(rest)
-                if offsets[done]:
-                    self._offset(p, j, done, offsets[done])
-            if j < n and p.agenda[j + 1][0] and j + 1 > p.furthest:
-                p.furthest = j + 1
+            if agenda[j]:
+                self._offset(p, j, 0, agenda[j])
+            if j in p.inside:  # a match ended inside this word: go on from there, in order
+                self._inside_word(p, j, p.inside[j])
+            if j < n and agenda[j + 1]:
+                if j + 1 > p.furthest:
+                    p.furthest = j + 1
+            elif j >= p.furthest:
+                break  # no reading got past this word
+
+    def _inside_word(self, p: _Pass, j: int, offsets: dict) -> None:
+        """The positions inside word j where a list, a wildcard or a glued word ended, in order (each may
+        add later ones)."""
+        done = 0  # offsets inside a word are above 0
+        while True:
+            rest = [o for o in offsets if o > done]
+            if not rest:
+                return
+            done = min(rest)
+            if offsets[done]:
+                self._offset(p, j, done, offsets[done])
 
     def _offset(self, p: _Pass, j: int, off: int, here: dict) -> None:
         """Advance every thread at one position: the word (or the rest of it) by a token edge, an open
@@ -106,7 +126,7 @@ class Walker:
             self._accept(p, here)
             return
         word = p.keys[j][off:]
-        nxt = p.agenda[j + 1][0]
+        nxt = p.agenda[j + 1]
         tok, special, has_slots, last_chars = self.tok, self.special, self.c.slot_edges, self._last_chars
         lit = len(word) * LIT
         work = list(here.items())
@@ -121,11 +141,9 @@ class Walker:
                 target = wild[0]
                 if has_slots[target] or word in tok[target]:
                     self._close_wildcard(p, j, th, here, work)
-                old = nxt.get(key)
-                if old is None or th[0] < old[0]:
-                    nxt[key] = th
                 if len(word) > 1 and word[-1] in last_chars[target]:
                     self._wild_cut(p, j, 1, th)
+                self._carry(p, j + 1, target, key, th)
                 continue
             s = th[1]
             t = tok[s].get(word)
@@ -165,19 +183,18 @@ class Walker:
         s = th[1]
         pre = self.prefixed.get(s)
         if pre:  # a word written right before a list ("ב{area}"): the list starts inside this word
-            offsets = p.agenda[j]
             for k in pre:
                 if len(word) > len(k) and word.startswith(k):
                     t = self.tok[s][k]
-                    _push(offsets.setdefault(off + len(k), {}), (t, th[5]),
+                    _push(p.at(j, off + len(k)), (t, th[5]),
                           (th[0] - len(k) * LIT, t, th[2], th[3], None, th[5]))
         groups = self.groups[s]
         if groups:
-            starting = self.lists.starting(word, not off and p.toks[j].number)
-            if starting:
-                for kind, key, items in groups:
-                    if key in starting:
-                        self._read_list(p, j, off, kind, key, items, th, here, work)
+            hits = [groups[k] for k in self.lists.starting(word, not off and p.toks[j].number) if k in groups]
+            if len(hits) > 1:
+                hits.sort()  # in the state's own order, so that ties between lists always go the same way
+            for _rank, kind, key, items in hits:
+                self._read_list(p, j, off, kind, key, items, th, here, work)
         if self.wild[s]:
             self._open_wildcards(p, j, off, word, th)
         if self.marks[s]:
@@ -196,7 +213,7 @@ class Walker:
                 nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
             else:
                 nctx, nck = ctxs, ck
-            tgt = p.agenda[end].setdefault(eoff, {})
+            tgt = p.agenda[end] if not eoff else p.at(end, eoff)
             if end > p.furthest:
                 p.furthest = end
             for t, slot in items:
@@ -235,13 +252,11 @@ class Walker:
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
         start = p.toks[j].start + off
-        nxt = p.agenda[j + 1][0]
-        for t, slot, always in self.wild[th[1]]:
-            if always or self._can_follow(p, t):
-                wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
-                _push(nxt, ("w", t, slot, ck), wth)
-                if len(word) > 1 and word[-1] in self._last_chars[t]:
-                    self._wild_cut(p, j, off + 1, wth)
+        for t, slot in self.wild[th[1]]:
+            wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
+            self._carry(p, j + 1, t, ("w", t, slot, ck), wth)
+            if len(word) > 1 and word[-1] in self._last_chars[t]:
+                self._wild_cut(p, j, off + 1, wth)
 
     def _close_wildcard(self, p: _Pass, j: int, th: tuple, here: dict, work: list) -> None:
         """Close an open wildcard before word j (the template goes on with that word, or a list follows)."""
@@ -257,11 +272,36 @@ class Walker:
         nslots = ((slot, (start, end), None, True, None), slots) if slot else slots
         return (cost + end - start, target, nslots, ctxs, None, ck)
 
-    def _can_follow(self, p: _Pass, t: int) -> bool:
-        """Whether a wildcard going on to state t could be closed: what the template says after it occurs
-        in the input, whole or as the end of a word."""
-        words, last_letters = p.words()
-        return not (self.tok[t].keys().isdisjoint(words) and self._last_chars[t].isdisjoint(last_letters))
+    def _carry(self, p: _Pass, j: int, t: int, key: Any, th: tuple) -> None:
+        """An open wildcard reads on from word j: it goes straight to the next word where it could close
+        (what the template says after it, whole or as the end of a word, or the end of the input when the
+        template may end there); where a list follows, that is every word."""
+        if self.c.slot_edges[t]:
+            p.push_at(j, key, th)
+            return
+        if t in p.stops:
+            stops = p.stops[t]
+        else:  # what follows the wildcard is nowhere in the input: only the end can close it
+            words, last_letters = p.words()
+            stops = p.stops[t] = None if self.tok[t].keys().isdisjoint(words) and \
+                self._last_chars[t].isdisjoint(last_letters) else self._stops(p, t)
+        if stops is None:
+            if self.final[t]:
+                p.push_at(len(p.keys), key, th)
+        elif stops[j] is not None:
+            p.push_at(stops[j], key, th)
+
+    def _stops(self, p: _Pass, t: int) -> list:
+        """For each word of the input, the first word from there on where a wildcard going on to state t
+        could close (None: nowhere)."""
+        nexts, last = self.tok[t], self._last_chars[t]
+        keys = p.keys
+        stops: list = [None] * (len(keys) + 1)
+        stops[-1] = len(keys) if self.final[t] else None
+        for i in range(len(keys) - 1, -1, -1):
+            k = keys[i]
+            stops[i] = i if k in nexts or (len(k) > 1 and k[-1] in last) else stops[i + 1]
+        return stops
 
     def _wild_cut(self, p: _Pass, j: int, first: int, th: tuple) -> None:
         """A wildcard may end inside word j (at a cut from `first` on) when the rest of the word is what
@@ -269,11 +309,10 @@ class Walker:
         target, slot, start = th[4]
         nexts = self.tok[target]
         word = p.keys[j]
-        offsets = p.agenda[j]
         base = p.toks[j].start
         for cut in range(max(first, len(word) - self.longest_word), len(word)):
             if word[cut:] in nexts:
-                _push(offsets.setdefault(cut, {}), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
+                _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
 
 
 def _opened_at(slots: tuple | None) -> int:
