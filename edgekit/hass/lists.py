@@ -75,15 +75,23 @@ class ListTables:
         trie: dict = {}
         longest = 0
         for k, e in enumerate(entries):
-            if isinstance(e, str):
-                e = ListEntry(e, e)
-            if not isinstance(e, ListEntry) or not isinstance(e.text, str):
+            if type(e) is ListEntry and type(e.text) is str:
+                text, value, ctx = e.text, e.value, e.context
+            elif isinstance(e, str):
+                text, value, ctx = e, e, None
+            elif isinstance(e, ListEntry) and isinstance(e.text, str):
+                text, value, ctx = e.text, e.value, e.context
+            else:
                 raise DataError(f"list {name!r} entry {k}: expected text or a ListEntry, got {e!r}")
-            toks = value_keys(e.text)
+            toks = value_keys(text)
             if not toks:
                 continue
-            trie_add(trie, toks, (e.text.strip() if e.value is None else e.value, e.context, None))
-            longest = max(longest, *map(len, toks))
+            node = trie
+            for t in toks:
+                node = node.setdefault(t, {})
+                if len(t) > longest:
+                    longest = len(t)
+            node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None))
         self._install(name, trie, longest)
 
     def starting(self, word: str, number: bool) -> frozenset[str]:

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from ..errors import DataError
 from .compile import CompiledLanguage
 from .lists import ListEntry, ListTables
+from .model import IntentBlock
 from .respond import render, slot_variables
 from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern, tokenize
 from .walk import Walker
@@ -53,11 +54,13 @@ class Recognizer:
         self.lists = ListTables(compiled)
         self.walker = Walker(compiled, self.lists)
         self._skip = skip_word_pattern(compiled.skip_words)
-        self._ends = []  # template id -> its block, the template, the block's fixed slots, its response key
+        # template id -> its block, the template, the block's fixed slots, response key and context rules
+        self._ends = []
+        rules = [_ContextRules.of(b) for b in compiled.blocks]
         for ref in compiled.sentences:
             b = compiled.blocks[ref.block]
             self._ends.append((b, ref, {k: SlotValue(v, "") for k, v in b.slots.items()},
-                               b.response if b.response is not None else "default"))
+                               b.response if b.response is not None else "default", rules[ref.block]))
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -150,7 +153,7 @@ class Recognizer:
     def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]]) -> IntentResult | None:
         """The result of one reading, or None when its block's keywords or context rules reject it."""
         cost, _intent, sid, _variant, slots, ctxs, surface = cand
-        block, ref, fixed, response = self._ends[sid]
+        block, ref, fixed, response, rules = self._ends[sid]
         if block.required_keywords:
             if not words:
                 words.append(set(fold_case(stripped).split()))
@@ -159,10 +162,10 @@ class Recognizer:
         merged = dict(caller)
         for x in ctxs:
             merged.update(x)
-        if block.excludes_context and not _check_excluded(block.excludes_context, merged):
+        if rules.excluded and rules.excludes(merged):
             return None
         from_context: dict[str, SlotValue] = {}
-        if block.requires_context and not _copy_required(block.requires_context, merged, from_context):
+        if rules.required and not rules.requires(merged, from_context):
             return None
         found: dict[str, SlotValue] = {}
         entries = []
@@ -187,40 +190,51 @@ class Recognizer:
 
 # ---- context rules, as hassil applies them ----------------------------------------------------------------
 def _unpack(v: Any) -> Any:
-    return v.get("value") if isinstance(v, Mapping) else v
+    return v.get("value") if isinstance(v, dict) else v
 
 
-def _matches(required: Any, actual: Any) -> bool:
-    if isinstance(required, (list, tuple, set, frozenset)):
-        return actual in required
-    return required is None or actual == required
+def _is_collection(v: Any) -> bool:
+    return isinstance(v, (list, tuple, set, frozenset))
 
 
-def _check_excluded(excluded: dict, ctx: dict) -> bool:
-    for k, exc in excluded.items():
-        if k not in ctx:
-            continue
-        ex, act = _unpack(exc), _unpack(ctx[k])
-        if (act in ex) if isinstance(ex, (list, tuple, set, frozenset)) else act == ex:
-            return False
-    return True
+@dataclass(frozen=True)
+class _ContextRules:
+    """A block's requires_context / excludes_context, read once: (key, value) pairs, and for each
+    requirement the slot it is copied into (`slot: true` or a slot name), if any."""
+    excluded: tuple[tuple[str, Any], ...]
+    required: tuple[tuple[str, Any, str | None], ...]
 
+    @classmethod
+    def of(cls, block: IntentBlock) -> "_ContextRules":
+        required = []
+        for k, req in block.requires_context.items():
+            copy_to = None
+            if isinstance(req, dict):
+                want = req.get("slot")
+                copy_to = want if isinstance(want, str) else (k if want else None)
+                req = req.get("value")
+            required.append((k, req, copy_to))
+        return cls(tuple((k, _unpack(v)) for k, v in block.excludes_context.items()), tuple(required))
 
-def _copy_required(required: dict, ctx: dict, slots: dict[str, SlotValue]) -> bool:
-    for k, req in required.items():
-        copy_to = None
-        if isinstance(req, Mapping):
-            want_slot = req.get("slot")
-            copy_to = want_slot if isinstance(want_slot, str) else (k if want_slot else None)
-            req = req.get("value")
-        actual = ctx.get(k)
-        text, meta = "", None
-        if isinstance(actual, Mapping):
-            text, meta, actual = actual.get("text", ""), actual.get("metadata"), actual.get("value")
-        ok = (req is not None and actual == req) or (req is None and actual is not None) or \
-            (isinstance(req, (list, tuple, set, frozenset)) and actual in req)
-        if not ok:
-            return False
-        if copy_to:
-            slots[copy_to] = SlotValue(actual, text, False, meta)
-    return True
+    def excludes(self, ctx: dict) -> bool:
+        for k, ex in self.excluded:
+            if k in ctx:
+                act = _unpack(ctx[k])
+                if (act in ex) if _is_collection(ex) else act == ex:
+                    return True
+        return False
+
+    def requires(self, ctx: dict, slots: dict[str, SlotValue]) -> bool:
+        """Whether ctx meets every requirement; copies the required values into `slots` as asked."""
+        for k, req, copy_to in self.required:
+            actual = ctx.get(k)
+            text, meta = "", None
+            if isinstance(actual, dict):
+                text, meta, actual = actual.get("text", ""), actual.get("metadata"), actual.get("value")
+            ok = (req is not None and actual == req) or (req is None and actual is not None) or \
+                (_is_collection(req) and actual in req)
+            if not ok:
+                return False
+            if copy_to:
+                slots[copy_to] = SlotValue(actual, text, False, meta)
+        return True

@@ -194,15 +194,15 @@ class Walker:
             if len(hits) > 1:
                 hits.sort()  # in the state's own order, so that ties between lists always go the same way
             for _rank, kind, key, items in hits:
-                self._read_list(p, j, off, kind, key, items, th, here, work)
+                self._read_list(p, j, off, kind, key, items, th)
         if self.wild[s]:
             self._open_wildcards(p, j, off, word, th)
         if self.marks[s]:
             self._follow_marks(p, j, off, th, here, work)
 
-    def _read_list(self, p: _Pass, j: int, off: int, kind: str, key: str, items: tuple, th: tuple, here: dict,
-                   work: list) -> None:
-        """Every value of one list said from (j, off), each moving the thread on to where the value ends."""
+    def _read_list(self, p: _Pass, j: int, off: int, kind: str, key: str, items: tuple, th: tuple) -> None:
+        """Every value of one list said from (j, off), each moving the thread on to where the value ends
+        (always past (j, off): a value is never empty)."""
         mk = (key, j, off)
         matches = p.memo.get(mk)
         if matches is None:
@@ -218,9 +218,10 @@ class Walker:
                 p.furthest = end
             for t, slot in items:
                 ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0)
-                nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
-                if _push(tgt, (t, nck), (ncost, t, nslots, nctx, None, nck)) and tgt is here:
-                    work.append(((t, nck), tgt[(t, nck)]))
+                old = tgt.get((t, nck))
+                if old is None or ncost < old[0]:
+                    nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
+                    tgt[(t, nck)] = (ncost, t, nslots, nctx, None, nck)
 
     def _follow_marks(self, p: _Pass, j: int, off: int, th: tuple, here: dict, work: list) -> None:
         """Zero-width edges around a list value inlined with its own lists: "open" notes where the value
