@@ -54,7 +54,8 @@ class CompiledLanguage:
     ignore_whitespace: bool
     start: int = 0
     prefixed: dict[int, tuple[str, ...]] = field(default_factory=dict)  # state -> words glued before a list
-    nested: dict[str, tuple[Any, dict | None, dict | None]] = field(default_factory=dict)  # key -> out, context, metadata
+    # list values inlined with their own lists: key -> (out value, context, metadata)
+    nested: dict[str, tuple[Any, dict | None, dict | None]] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
     responses: Responses = field(default_factory=Responses)
 

@@ -136,7 +136,8 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
             while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
                 j += 1
             t = text[i:j]
-            out.append(_new(Token, (t, base + i, base + j, True) if k == "num" else (fold_case(t), base + i, base + j, False)))
+            out.append(_new(Token, (t, base + i, base + j, True) if k == "num"
+                            else (fold_case(t), base + i, base + j, False)))
             i = j
 
 

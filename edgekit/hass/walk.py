@@ -88,7 +88,8 @@ class Walker:
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
         """Append (cost, intent, template id, variant, slots, contexts, surface) for every reading of the
-        whole input to out (sorted on the first four, best first); with `reach`, record the last position any reading got to (for the rejection reason)."""
+        whole input to out (best first when sorted on the first four); with `reach`, record the last
+        position any reading got to (for the rejection reason)."""
         p = _Pass(surface, toks, variant, out, reach)
         n = len(toks)
         agenda = p.agenda
