@@ -37,43 +37,40 @@ class ListTables:
     def __init__(self, compiled: CompiledLanguage) -> None:
         self.c = compiled
         self.tries: dict[str, dict] = {}
-        self.longest: dict[str, int] = {}  # longest word of each list: bounds the cuts inside a word
-        self._first: dict[str, set[str]] = {}    # first word of a value -> lists
-        self._initial: dict[str, set[str]] = {}  # first letter of such a word -> lists
+        self.lengths: dict[str, tuple[int, ...]] = {}  # each list's word lengths: where a value may end in a word
+        self._first: dict[str, set[str]] = {}  # first word of a value -> lists
         self._starts: dict[tuple[str, bool], frozenset[str]] = {}
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
             for toks, value, ctx, meta in spellings:
                 trie_add(trie, toks, (value, ctx, meta))
-            self._install(key, trie, max((len(t) for toks, *_ in spellings for t in toks), default=0))
+            self._install(key, trie, {len(t) for toks, *_ in spellings for t in toks})
         for key in compiled.runtime_lists:
             if key not in self.tries:
-                self._install(key, {}, 0)
+                self._install(key, {}, set())
         self._range_keys = frozenset(compiled.ranges)
         self._range_sets = {key: frozenset(float(x) for x in rng.numbers()) for key, rng in compiled.ranges.items()}
         for key, words in compiled.range_words.items():
             trie = {}
             for toks, value, chars in words:
                 trie_add(trie, toks, (value, chars))
-            self._install(key, trie, 0)
+            self._install(key, trie, set())
 
-    def _install(self, key: str, trie: dict, longest: int) -> None:
+    def _install(self, key: str, trie: dict, lengths: set[int]) -> None:
         for word in self.tries.get(key, ()):
             if word is not END:
                 self._first[word].discard(key)
-                self._initial[word[0]].discard(key)
         self.tries[key] = trie
-        self.longest[key] = longest
+        self.lengths[key] = tuple(sorted(lengths))
         for word in trie:
             if word is not END:
                 self._first.setdefault(word, set()).add(key)
-                self._initial.setdefault(word[0], set()).add(key)
         self._starts.clear()
 
     def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
         """Replace a runtime list: the entries' spoken texts go into a token trie."""
         trie: dict = {}
-        longest = 0
+        lengths: set[int] = set()
         for k, e in enumerate(entries):
             if type(e) is ListEntry and type(e.text) is str:
                 text, value, ctx = e.text, e.value, e.context
@@ -89,19 +86,20 @@ class ListTables:
             node = trie
             for t in toks:
                 node = node.setdefault(t, {})
-                if len(t) > longest:
-                    longest = len(t)
+                lengths.add(len(t))
             node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None))
-        self._install(name, trie, longest)
+        self._install(name, trie, lengths)
 
     def starting(self, word: str, number: bool) -> frozenset[str]:
-        """The lists that may have a value starting at `word` (a digit token starts every range)."""
+        """The lists that may have a value starting at `word`: its first word is `word` or the start of it
+        (a value may end inside a word); a digit token starts every range."""
         key = (word, number)
         found = self._starts.get(key)
         if found is None:
-            lists = set(self._first.get(word, ()))
-            if len(word) > 1:
-                lists.update(self._initial.get(word[0], ()))
+            first = self._first
+            lists = set(first.get(word, ()))
+            for cut in range(1, len(word)):
+                lists.update(first.get(word[:cut], ()))
             if number:
                 lists.update(self._range_keys)
             if len(self._starts) >= _STARTS_CACHE:
@@ -117,7 +115,7 @@ class ListTables:
         if kind == "range":
             return self._range_matches(key, keys, toks, surface, j, off)
         node = self.tries.get(key)
-        longest = self.longest.get(key, 0)
+        lengths = self.lengths.get(key, ())
         out: list = []
         n = len(keys)
         i = j
@@ -125,8 +123,8 @@ class ListTables:
         word = keys[j][off:] if off else keys[j]
         start = off
         while True:
-            if longest and len(word) > 1:
-                self._cuts(node, word, longest, surface, begin, toks[i].start + start, i, start, out)
+            if lengths and len(word) > lengths[0]:
+                self._cuts(node, word, lengths, surface, begin, toks[i].start + start, i, start, out)
             node = node.get(word)
             if node is None:
                 return out
@@ -142,10 +140,13 @@ class ListTables:
             start = 0
 
     @staticmethod
-    def _cuts(node: dict, word: str, longest: int, surface: str, begin: int, base: int, i: int, start: int,
-              out: list) -> None:
-        """Values that end inside `word` (word i from offset start), cut after 1 .. longest letters."""
-        for cut in range(1, min(len(word), longest + 1)):
+    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, base: int, i: int,
+              start: int, out: list) -> None:
+        """Values that end inside `word` (word i from offset start), cut after as many letters as a word of
+        the list has."""
+        for cut in lengths:
+            if cut >= len(word):
+                return
             child = node.get(word[:cut])
             if child is not None and END in child:
                 text = surface[begin:base + cut]

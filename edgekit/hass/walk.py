@@ -83,8 +83,8 @@ class Walker:
         self.special = [bool(self.groups[s] or self.wild[s] or self.marks[s] or s in self.prefixed)
                         for s in range(len(c.tok))]
         self.intent_of = [c.blocks[r.block].intent for r in c.sentences]
-        self.longest_word = max((len(k) for m in c.tok for k in m), default=0)
         self._last_chars = [frozenset(k[-1] for k in m if k) for m in c.tok]
+        self._lengths = [tuple(sorted({len(k) for k in m}, reverse=True)) for m in c.tok]  # longest first
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
         """Append (cost, intent, template id, variant, slots, contexts, surface) for every reading of the
@@ -312,8 +312,11 @@ class Walker:
         nexts = self.tok[target]
         word = p.keys[j]
         base = p.toks[j].start
-        for cut in range(max(first, len(word) - self.longest_word), len(word)):
-            if word[cut:] in nexts:
+        for size in self._lengths[target]:  # the rest of the word is a word the template says next
+            cut = len(word) - size
+            if cut < first:
+                continue
+            if cut < len(word) and word[cut:] in nexts:
                 _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
 
 
