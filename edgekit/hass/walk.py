@@ -9,6 +9,7 @@ fewest wildcards, most literal characters, least wildcard text; the four are pac
 (radix 2**20, each sum below 2**19 in magnitude for inputs under half a million characters)."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from .compile import CompiledLanguage
@@ -84,7 +85,10 @@ class Walker:
                         for s in range(len(c.tok))]
         self.intent_of = [c.blocks[r.block].intent for r in c.sentences]
         self._last_chars = [frozenset(k[-1] for k in m if k) for m in c.tok]
-        self._lengths = [tuple(sorted({len(k) for k in m}, reverse=True)) for m in c.tok]  # longest first
+        self._lengths = [tuple(sorted({len(k) for k in m})) for m in c.tok]
+        # a wildcard going on to these states may close before any word: another wildcard, an inlined
+        # list value or a glued word follows it
+        self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
         """Append (cost, intent, template id, variant, slots, contexts, surface) for every reading of the
@@ -191,9 +195,13 @@ class Walker:
                           (th[0] - len(k) * LIT, t, th[2], th[3], None, th[5]))
         groups = self.groups[s]
         if groups:
-            hits = [groups[k] for k in self.lists.starting(word, not off and p.toks[j].number) if k in groups]
-            if len(hits) > 1:
-                hits.sort()  # in the state's own order, so that ties between lists always go the same way
+            starting = self.lists.starting(word, not off and p.toks[j].number)
+            if len(starting) < len(groups):
+                hits = [groups[k] for k in starting if k in groups]
+                if len(hits) > 1:
+                    hits.sort()  # in the state's own order, so that ties between lists always go the same way
+            else:
+                hits = [g for k, g in groups.items() if k in starting]
             for _rank, kind, key, items in hits:
                 self._read_list(p, j, off, kind, key, items, th)
         if self.wild[s]:
@@ -276,13 +284,16 @@ class Walker:
 
     def _carry(self, p: _Pass, j: int, t: int, key: Any, th: tuple) -> None:
         """An open wildcard reads on from word j: it goes straight to the next word where it could close
-        (what the template says after it, whole or as the end of a word, or the end of the input when the
-        template may end there); where a list follows, that is every word."""
-        if self.c.slot_edges[t]:
+        (what the template says after it is that word, the end of it, or a list value starting there, or
+        the input ends and the template may end there); where a wildcard or a glued word follows, every
+        word."""
+        if self._anywhere[t]:
             p.push_at(j, key, th)
             return
         if t in p.stops:
             stops = p.stops[t]
+        elif self.groups[t]:
+            stops = p.stops[t] = self._stops(p, t)
         else:  # what follows the wildcard is nowhere in the input: only the end can close it
             words, last_letters = p.words()
             stops = p.stops[t] = None if self.tok[t].keys().isdisjoint(words) and \
@@ -296,13 +307,17 @@ class Walker:
     def _stops(self, p: _Pass, t: int) -> list:
         """For each word of the input, the first word from there on where a wildcard going on to state t
         could close (None: nowhere)."""
-        nexts, last = self.tok[t], self._last_chars[t]
-        keys = p.keys
+        nexts, last, sizes, groups = self.tok[t], self._last_chars[t], self._lengths[t], self.groups[t]
+        keys, toks, starting = p.keys, p.toks, self.lists.starting
         stops: list = [None] * (len(keys) + 1)
         stops[-1] = len(keys) if self.final[t] else None
         for i in range(len(keys) - 1, -1, -1):
             k = keys[i]
-            stops[i] = i if k in nexts or (len(k) > 1 and k[-1] in last) else stops[i + 1]
+            if k in nexts or (groups and not groups.keys().isdisjoint(starting(k, toks[i].number))) or \
+                    (len(k) > 1 and k[-1] in last and any(k[-n:] in nexts for n in sizes if n < len(k))):
+                stops[i] = i
+            else:
+                stops[i] = stops[i + 1]
         return stops
 
     def _wild_cut(self, p: _Pass, j: int, first: int, th: tuple) -> None:
@@ -312,11 +327,11 @@ class Walker:
         nexts = self.tok[target]
         word = p.keys[j]
         base = p.toks[j].start
-        for size in self._lengths[target]:  # the rest of the word is a word the template says next
-            cut = len(word) - size
-            if cut < first:
-                continue
-            if cut < len(word) and word[cut:] in nexts:
+        sizes = self._lengths[target]
+        # the rest of the word must be a word said next: only those lengths, longest first (cuts in order)
+        for k in range(bisect_right(sizes, len(word) - first) - 1, -1, -1):
+            cut = len(word) - sizes[k]
+            if word[cut:] in nexts:
                 _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
 
 
