@@ -10,6 +10,7 @@ fewest wildcards, most literal characters, least wildcard text; the four are pac
 from __future__ import annotations
 
 from bisect import bisect_right
+from operator import itemgetter
 from typing import Any
 
 from .compile import CompiledLanguage
@@ -17,6 +18,7 @@ from .lists import ListTables
 from .text import Token
 
 LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
+_KEY = itemgetter(0)  # a Token's key
 
 
 class _Pass:
@@ -28,7 +30,7 @@ class _Pass:
 
     def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None) -> None:
         self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
-        self.keys = [t.key for t in toks]
+        self.keys = list(map(_KEY, toks))
         self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
         self.agenda[0][(0, ())] = (0, 0, None, (), None, ())
         self.inside: dict[int, dict[int, dict]] = {}
@@ -45,7 +47,7 @@ class _Pass:
         """The input's words and the last letters of its longer words."""
         if self._words is None:
             self._words = set(self.keys)
-            self._last_letters = {k[-1] for k in self.keys if len(k) > 1}
+            self._last_letters = {k[-1] for k in self._words if len(k) > 1}
         return self._words, self._last_letters
 
     def push_at(self, j: int, key: Any, th: tuple) -> None:
