@@ -58,8 +58,9 @@ def strip_punctuation(text: str) -> str:
     text = _PUNCT_START.sub("", text)
     if not _INITIALISM_AT_END.search(text):
         text = _PUNCT_END.sub("", text)
-    for rx in (_PUNCT_START_WORD, _PUNCT_END_WORD, _PUNCT_END_PERIOD, _PUNCT_WORD):
-        text = rx.sub("", text)
+    if _ANY_PUNCT.search(text):  # more than a question mark at the end
+        for rx in (_PUNCT_START_WORD, _PUNCT_END_WORD, _PUNCT_END_PERIOD, _PUNCT_WORD):
+            text = rx.sub("", text)
     return text.strip()
 
 

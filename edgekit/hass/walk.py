@@ -99,16 +99,20 @@ class Walker:
         p = _Pass(surface, toks, variant, out, reach)
         n = len(toks)
         agenda = p.agenda
-        for j in range(n + 1):
+        for j in range(n):
             if agenda[j]:
                 self._offset(p, j, 0, agenda[j])
             if j in p.inside:  # a match ended inside this word: go on from there, in order
                 self._inside_word(p, j, p.inside[j])
-            if j < n and agenda[j + 1]:
+            if agenda[j + 1]:
                 if j + 1 > p.furthest:
                     p.furthest = j + 1
             elif j >= p.furthest:
-                break  # no reading got past this word
+                return  # no reading got past this word
+        if agenda[n]:
+            if reach is not None:
+                self._reached(p, n, 0, agenda[n])
+            self._accept(p, agenda[n])
 
     def _inside_word(self, p: _Pass, j: int, offsets: dict) -> None:
         """The positions inside word j where a list, a wildcard or a glued word ended, in order (each may
@@ -126,12 +130,7 @@ class Walker:
         """Advance every thread at one position: the word (or the rest of it) by a token edge, an open
         wildcard over the word, and from states with list, wildcard or glued edges, whatever those read."""
         if p.reach is not None:
-            alive = [th[1] for th in here.values() if th[4] is None]
-            if alive:
-                p.reach[:] = [j, off, p.surface, p.toks, alive]
-        if j == len(p.keys):
-            self._accept(p, here)
-            return
+            self._reached(p, j, off, here)
         word = p.keys[j][off:]
         nxt = p.agenda[j + 1]
         tok, special, has_slots, last_chars = self.tok, self.special, self.c.slot_edges, self._last_chars
@@ -162,6 +161,13 @@ class Walker:
                     nxt[nk] = (cost, t, th[2], th[3], None, th[5])
             if special[s]:
                 self._branch(p, j, off, word, th, here, work)
+
+    @staticmethod
+    def _reached(p: _Pass, j: int, off: int, here: dict) -> None:
+        """Note the position as the furthest a reading got to, with the states there (rejection reason)."""
+        alive = [th[1] for th in here.values() if th[4] is None]
+        if alive:
+            p.reach[:] = [j, off, p.surface, p.toks, alive]
 
     def _accept(self, p: _Pass, here: dict) -> None:
         """At the end of the input: every closed thread in a final state is a reading; an open wildcard
