@@ -1,7 +1,7 @@
 """Home Assistant intents: hassil 3.13 and edgekit on the repository's own test sentences.
 
 Usage: python benchmarks/ha_intents.py --data DIR [--lang en --lang de ...] [--json OUT] [--no-write]
-       [--engine both|hassil|edgekit] [--rounds 2] [--repeat 2]
+       [--engine both|hassil|edgekit] [--rounds 3] [--repeat 2]
 
 DIR is an intents checkout laid out like ../shared/data/ha-intents (sentences/, tests/, shared/). For
 each language with tests, every engine runs in its own child process: it loads the language, builds the
@@ -243,7 +243,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--show-failures", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=2, help="runs per sentence in each round; the fastest counts")
-    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of the engines' children")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of the engines' children")
     ap.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     ap.add_argument("--artifact", help=argparse.SUPPRESS)
     args = ap.parse_args()
