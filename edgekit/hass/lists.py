@@ -39,6 +39,7 @@ class ListTables:
         self.tries: dict[str, dict] = {}
         self.lengths: dict[str, tuple[int, ...]] = {}  # each list's word lengths: where a value may end in a word
         self._first: dict[str, set[str]] = {}  # first word of a value -> lists
+        self._longest_first = 0  # the longest such word: bounds the starts of a word looked up
         self._starts: dict[tuple[str, bool], frozenset[str]] = {}
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
@@ -65,6 +66,7 @@ class ListTables:
         for word in trie:
             if word is not END:
                 self._first.setdefault(word, set()).add(key)
+                self._longest_first = max(self._longest_first, len(word))
         self._starts.clear()
 
     def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
@@ -98,7 +100,7 @@ class ListTables:
         if found is None:
             first = self._first
             lists = set(first.get(word, ()))
-            for cut in range(1, len(word)):
+            for cut in range(1, min(len(word), self._longest_first + 1)):
                 lists.update(first.get(word[:cut], ()))
             if number:
                 lists.update(self._range_keys)
