@@ -13,6 +13,7 @@ from .text import Token, value_keys
 
 END = None  # trie key of the payloads that end at a node
 _STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cache is dropped
+_CACHED_WORD = 64       # longer words are not remembered (the cache stays small whatever the input)
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,11 @@ class ListTables:
                 lists.update(first.get(word[:cut], ()))
             if number:
                 lists.update(self._range_keys)
-            if len(self._starts) >= _STARTS_CACHE:
-                self._starts.clear()
-            found = self._starts[key] = frozenset(lists)
+            found = frozenset(lists)
+            if len(word) <= _CACHED_WORD:
+                if len(self._starts) >= _STARTS_CACHE:
+                    self._starts.clear()
+                self._starts[key] = found
         return found
 
     def matches(self, kind: str, key: str, keys: list[str], toks: list[Token], surface: str, j: int,
