@@ -86,8 +86,10 @@ def compare_engines(baseline_python: str, rounds: int) -> list[list[str]]:
     """CPU µs per sentence of this edgekit and the baseline's, per grammar: each engine in its own child
     process, alternating, the lowest of `rounds` turns each (CPU time: other load counts less)."""
     def run(python: str) -> dict[str, float]:
+        # run outside the checkout: `python -c` puts the working folder first on sys.path, where this
+        # checkout's edgekit would shadow the baseline's
         out = subprocess.run([python, "-c", CHILD_COMPARE, json.dumps(COMPARE)], capture_output=True, text=True,
-                             check=True, env=installed_env())
+                             check=True, env=installed_env(), cwd=tempfile.gettempdir())
         return json.loads(out.stdout)
 
     ours: dict[str, float] = {}
