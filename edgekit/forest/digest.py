@@ -284,12 +284,13 @@ class Lattice:
         n = len(self.base)
         cost = [0] * (n + 1)
         choice: list[Edge | None] = [None] * (n + 1)
-        top = self.costs.top
+        costs = self.costs
+        stay, unit = costs.read[costs.n_layers + 1], costs.unit  # CostModel.top, inlined
         out = self.out
         for i in range(n - 1, -1, -1):
             best, pick = None, None
             for e in out[i]:
-                c = top(e) + cost[e.end]
+                c = (unit if e.matcher < 0 else e.cost) + stay[e.layer] + cost[e.end]
                 if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
                     best, pick = c, e
             cost[i], choice[i] = best, pick
