@@ -154,20 +154,6 @@ def test_large_lexicon_is_matched_through_the_trie(grammar):
     assert f.explain("pick w19999x").nodes[0].value == 19999
 
 
-def test_compile_cache_checks_every_file_the_grammar_read(tmp_path):
-    # two folders, each with an imported x.grm: never one cache entry for both; an edit is seen
-    for name, word in (("a", "alpha"), ("b", "beta")):
-        d = tmp_path / name
-        d.mkdir()
-        (d / "main.forest").write_text('import "x.grm"\n', encoding="utf-8")
-        (d / "x.grm").write_text(f'rule r: go\n  text "{word}"\n', encoding="utf-8")
-    assert load_forest(tmp_path / "a").normalize("go") == "alpha"
-    assert load_forest(tmp_path / "b").normalize("go") == "beta"
-    (tmp_path / "a" / "x.grm").write_text('rule r: go\n  text "gamma"\n', encoding="utf-8")
-    assert load_forest(tmp_path / "a").normalize("go") == "gamma"
-    assert "read" not in load_forest(tmp_path / "a").artifact
-
-
 @pytest.mark.parametrize("clause,forged", [
     ("value", ["call", "nosuch", []]), ("value", ["call", "pad", [["num", "1"]]]), ("text", ["bin", "**", ["num", "1"], ["num", "2"]]),
     ("value", ["num", "one"]), ("text", ["if", ["name", "x"]]), ("value", "not a tree"),
