@@ -22,7 +22,8 @@ from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, L
 from .decider import decided_classes
 from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
-from .lexicon import ListEntry, Trie, check_entries, template_variants
+from .lexicon import ListEntry, Trie, check_entries
+from .matchers import MatcherTable
 from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
@@ -177,15 +178,6 @@ class CostModel:
         return "tie, broken by position (leftmost, longest)"
 
 
-def matcher_ranks(matchers: list[dict]) -> list[int]:
-    """Each matcher's rank: 0 for the highest priority, earliest declared (the old one-span rule)."""
-    order = sorted(range(len(matchers)), key=lambda m: (-matchers[m]["priority"], m))
-    ranks = [0] * len(matchers)
-    for r, m in enumerate(order):
-        ranks[m] = r
-    return ranks
-
-
 class Edge:
     """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
@@ -307,7 +299,7 @@ class Digester:
         self.artifact = artifact
         self.typesets = TypesetTable()
         self.vocab: dict[str, int] = artifact["vocab"]
-        self.matchers: list[dict] = artifact["matchers"]
+        self.matchers = MatcherTable(artifact)
         self.tables = artifact["tables"]
         self.layers = [LayerMatcher(l, self.typesets) for l in artifact["layers"]]
         self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]
@@ -325,25 +317,29 @@ class Digester:
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
         self._tok_ts: dict[tuple[str, str], int] = {}
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
-        # runtime-only companions of the matchers (the artifact itself stays plain data)
-        self.costs = CostModel(len(self.layers), matcher_ranks(self.matchers))
-        self.own_cost = [self.costs.own(m["layer"], m.get("cost", 0), mi) for mi, m in enumerate(self.matchers)]
-        self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
-        self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
+        # runtime-only companions of the matchers (the artifact itself stays plain data); per-id lists hold
+        # small integers only, an entry's own data stays in its lexicon's record (matchers.py)
+        self.costs = CostModel(len(self.layers), self.matchers.ranks())
+        n_entries = self.matchers.n_entries
+        stored = self.matchers.stored
+        own = self.costs.own
+        self.own_cost = [own(1, 0, mi) for mi in range(n_entries)]
+        self.own_cost += [own(m["layer"], m.get("cost", 0), mi) for mi, m in self.matchers.stored_items()]
+        self.symbol_ts = []
+        for lx in self.matchers.lexicons:
+            self.symbol_ts += [self.typesets.intern(frozenset((lx["type"], T_ANY)))] * len(lx["canonical"])
+        self.symbol_ts += [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in stored]
+        self.layer_of = [1] * n_entries + [m["layer"] for m in stored]
+        # value and text functions of the rules, by id - n_entries
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
-                          else None for m in self.matchers]
-        self.canonical_folded = [m["canonical"].casefold() if m["kind"] == "entry" else None
-                                 for m in self.matchers]
-        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
-                         for m in self.matchers]
-        self.layer_of = [m["layer"] for m in self.matchers]
+                          else None for m in stored]
+        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None for m in stored]
         self.lexicon = Trie()
+        for start, lx in zip(self.matchers.starts, self.matchers.lexicons):
+            self.lexicon.add_entries(lx["variants"], start)
         self.runtime: dict[str, tuple[int, Trie, list[ListEntry]]] = {}
-        for mi, m in enumerate(self.matchers):
-            if m["kind"] == "entry":
-                for variant in template_variants(m["template"]):
-                    self.lexicon.add(variant, mi)
-            elif m["kind"] == "runtime":
+        for mi, m in self.matchers.stored_items():
+            if m["kind"] == "runtime":
                 self.runtime[m["class"]] = (mi, Trie(), [])
 
     def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
@@ -670,7 +666,7 @@ class Digester:
         children = tuple(self.element(c, source, memo) for c in kids)
         mi = edge.matcher
         binds: dict[str, Any] = {}
-        caps = self.matchers[mi]["captures"]
+        caps = self.matchers.stored[mi - self.matchers.n_entries]["captures"] if mi >= self.matchers.n_entries else None
         if caps:
             binds = {name: [] for name, multi in caps.items() if multi}
             layer = self.layers[self.layer_of[mi] - 1]
@@ -697,19 +693,21 @@ class Digester:
         return e
 
     def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
-        m = self.matchers[mi]
         first = children[0]
         unit = first if len(children) == 1 else None
         e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
                     None, None, mi, children, self.layer_of[mi])
         e.captures = binds
-        if m["kind"] == "entry":
+        n_entries = self.matchers.n_entries
+        if mi < n_entries:
+            lx, k = self.matchers.entry(mi)
+            canonical = lx["canonical"][k]
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
-            e.text = surface if m.get("verbatim") or surface.casefold() == self.canonical_folded[mi] else m["canonical"]
-            e.value = self.entry_values[mi]
+            e.text = surface if lx["verbatim"] or surface.casefold() == canonical.casefold() else canonical
+            e.value = _const(lx["value"][k])
             return e
-        value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
+        value_fn, text_fn = self.value_fns[mi - n_entries], self.text_fns[mi - n_entries]
         if value_fn is None and text_fn is None:
             symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
             e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)

@@ -43,6 +43,14 @@ class Trie:
         node.setdefault(END, []).append(item)
         self.size += 1
 
+    def add_entries(self, variants: list[list[str]], first: int) -> None:
+        """Add the entries of a compact lexicon record (matchers.py): entry k, with id first + k, under each
+        of its variants (casefolded tokens joined by spaces)."""
+        add = self.add
+        for item, entry in enumerate(variants, first):
+            for variant in entry:
+                add(variant.split(" "), item)
+
     def matches(self, folded: list[str | None], start: int) -> Iterator[tuple[int, list[int]]]:
         """(end, items) for every entry matching folded[start:end]; None marks an element no entry reads."""
         node = self.root
@@ -59,15 +67,6 @@ class Trie:
             items = node.get(END)
             if items:
                 yield j, items
-
-
-def template_variants(node: list) -> list[list[str]]:
-    """The word sequences of a lexicon entry's template (an alternative of literal sequences)."""
-    if node[0] == "lit":
-        return [[node[1]]]
-    if node[0] == "seq":
-        return [[c[1] for c in node[1]]]
-    return [v for c in node[1] for v in template_variants(c)]
 
 
 def check_entries(name: str, entries: Iterable[ListEntry | str]) -> list[ListEntry]:
