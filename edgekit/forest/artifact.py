@@ -181,12 +181,12 @@ def structure_problem(art: Any) -> str | None:
 
 
 _LEXICON_FIELDS = {"class": str, "type": int, "priority": int, "verbatim": bool, "file": str, "canonical": list,
-                   "value": list, "line": list, "variants": list}
+                   "value": list, "line": list, "phrase": list, "more": list}
 
 
 def _lexicon_problem(lx: Any, art: dict[str, Any]) -> str | None:
-    """What is wrong with one compact lexicon record (matchers.py), or None: checked as a whole, with one
-    pass over each of its parallel lists."""
+    """What is wrong with one compact lexicon record (matchers.py), or None: checked as a whole, the
+    types of each parallel list in one pass."""
     if not isinstance(lx, dict) or any(type(lx.get(k)) is not t for k, t in _LEXICON_FIELDS.items()):
         return "bad lexicon"
     name = lx["class"]
@@ -194,17 +194,16 @@ def _lexicon_problem(lx: Any, art: dict[str, Any]) -> str | None:
             or art["types"][lx["type"]] != name:
         return f"bad lexicon {name!r}"
     n = len(lx["canonical"])
-    if any(len(lx[k]) != n for k in ("value", "line", "variants")):
+    if any(len(lx[k]) != n for k in ("value", "line", "phrase")):
         return f"bad lexicon {name!r}: its lists differ in length"
-    if not all(type(c) is str for c in lx["canonical"]) or not all(type(v) is int or type(v) is str
-                                                                  for v in lx["value"]):
-        return f"bad lexicon {name!r}: bad canonical form or value"
-    if not all(type(line) is int and line >= 0 for line in lx["line"]):
+    if not set(map(type, lx["canonical"])) <= {str} or not set(map(type, lx["value"])) <= {int, str} \
+            or not set(map(type, lx["phrase"])) <= {str}:
+        return f"bad lexicon {name!r}: bad canonical form, value or variant"
+    if not set(map(type, lx["line"])) <= {int} or (n and min(lx["line"]) < 0):
         return f"bad lexicon {name!r}: bad line"
-    for variants in lx["variants"]:
-        if not (type(variants) is list and variants and all(
-                type(v) is str and v and v[0] != " " and v[-1] != " " and "  " not in v for v in variants)):
-            return f"bad lexicon {name!r}: bad variants"
+    if not all(type(row) is list and len(row) > 1 and type(row[0]) is int and 0 <= row[0] < n
+               and set(map(type, row[1:])) == {str} for row in lx["more"]):
+        return f"bad lexicon {name!r}: bad variants"
     return None
 
 

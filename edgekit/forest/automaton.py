@@ -7,12 +7,13 @@ lattice was read, without re-matching the template. Sizes are checked at compile
 limits in edgekit/limits.py (`size_problem`), so no grammar can make an automaton explode.
 
 Elements carry a *typeset* (the classes, literal word and builtin kinds they count as), interned to an
-integer; a DFA transition is cached per (state, typeset), and the caches are bounded."""
+integer; a DFA transition is cached per (state, typeset), and every cache is bounded (limits.py)."""
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Sequence
 
-from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES
+from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES, MAX_TYPESETS
 
 DEAD = -1
 START = 0  # the DFA state before any element: the set holding only the virtual start position
@@ -23,11 +24,18 @@ T_TOKEN, T_WORD, T_DIGITS, T_PUNCT, T_ANY = range(5)
 
 
 class TypesetTable:
-    """Interns frozensets of type ids to small integers shared by all layers of one forest."""
+    """Interns frozensets of type ids to small integers shared by all layers of one forest.
+
+    The first `permanent` ids (the symbols' and data classes' typesets) never change; past them, at most
+    MAX_TYPESETS more are kept: `bound()`, called between two digestions, drops the others and resets
+    every automaton that reads this table (their caches are keyed by typeset id), and resets any
+    automaton whose own caches are full."""
 
     def __init__(self) -> None:
         self.sets: list[frozenset[int]] = []
         self._ids: dict[frozenset[int], int] = {}
+        self.permanent = 0
+        self.users: weakref.WeakSet[LayerMatcher] = weakref.WeakSet()
 
     def intern(self, types: frozenset[int]) -> int:
         tid = self._ids.get(types)
@@ -35,6 +43,23 @@ class TypesetTable:
             tid = self._ids[types] = len(self.sets)
             self.sets.append(types)
         return tid
+
+    def freeze(self) -> None:
+        """Make every id interned so far permanent."""
+        self.permanent = len(self.sets)
+
+    def bound(self) -> bool:
+        """Keep the table and its users' caches within their limits; True if the table was cut (so every
+        typeset id past `permanent` is gone, and caches keyed by them must go too)."""
+        cut = len(self.sets) > self.permanent + MAX_TYPESETS
+        if cut:
+            for types in self.sets[self.permanent:]:
+                del self._ids[types]
+            del self.sets[self.permanent:]
+        for user in list(self.users):
+            if cut or user.full:
+                user.reset()
+        return cut
 
 
 # ---- compile time: templates -> positions -------------------------------------------------------------
@@ -150,8 +175,8 @@ class LayerMatcher:
             for q in targets:
                 self.pred[q].append(p)
         self.typesets = typesets
+        typesets.users.add(self)
         self.alphabet = frozenset(self.types[1:])
-        self.relevant: dict[int, bool] = {}
         self.reset()
 
     def is_relevant(self, tsid: int) -> bool:
@@ -171,7 +196,9 @@ class LayerMatcher:
         return False
 
     def reset(self) -> None:
-        """Forget the determinized states (the caches are rebuilt on demand; called when they grow too big)."""
+        """Forget the determinized states and what each typeset can do here (the caches are rebuilt on
+        demand; called when they grow too big, or when the typeset table was cut)."""
+        self.relevant: dict[int, bool] = {}
         self.dfa: list[frozenset[int]] = []
         self.dfa_ids: dict[frozenset[int], int] = {}
         self.accepts: list[tuple[int, ...]] = []

@@ -160,14 +160,13 @@ class _Compiler:
         self.assign_layers()
 
     def lexicon_records(self) -> list[dict[str, Any]]:
-        """One compact record per lexicon (matchers.py): its entries as parallel lists of canonical form,
-        value, source line and variants (token sequences joined by spaces, duplicates dropped); duplicate
-        and conflicting variants refused at the entry."""
+        """One compact record per lexicon (matchers.py has its layout); duplicate and conflicting variants
+        refused at the entry."""
         records = []
         for lx in self.g.lexicons:
             seen: dict[str, Entry] = {}
-            canonical, values, lines, variants = [], [], [], []
-            for e in lx.entries:
+            canonical, values, lines, phrases, more = [], [], [], [], []
+            for k, e in enumerate(lx.entries):
                 own: list[str] = []
                 for v in e.variants:
                     key = " ".join(v)
@@ -182,10 +181,12 @@ class _Compiler:
                 canonical.append(e.canonical)
                 values.append(e.value)
                 lines.append(e.where.line)
-                variants.append(own)
+                phrases.append(own[0])
+                if len(own) > 1:
+                    more.append([k] + own[1:])
             records.append({"class": lx.name, "type": self.class_ids[lx.name], "priority": lx.priority,
                             "verbatim": lx.verbatim, "file": lx.entries[0].where.file if lx.entries else lx.where.file,
-                            "canonical": canonical, "value": values, "line": lines, "variants": variants})
+                            "canonical": canonical, "value": values, "line": lines, "phrase": phrases, "more": more})
         return records
 
     def runtime_matchers(self) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, L
 from .decider import decided_classes
 from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
-from .lexicon import ListEntry, Trie, check_entries
+from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
 from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
@@ -315,7 +315,7 @@ class Digester:
             for c in required or ():
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
-        self._tok_ts: dict[tuple[str, str], int] = {}
+        self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the artifact itself stays plain data); per-id lists hold
         # small integers only, an entry's own data stays in its lexicon's record (matchers.py)
@@ -334,22 +334,23 @@ class Digester:
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
                           else None for m in stored]
         self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None for m in stored]
-        self.lexicon = Trie()
+        self.typesets.freeze()  # the symbols' and data classes' typesets stay; tokens' ones are bounded
+        self.lexicon = PhraseIndex()
         for start, lx in zip(self.matchers.starts, self.matchers.lexicons):
-            self.lexicon.add_entries(lx["variants"], start)
-        self.runtime: dict[str, tuple[int, Trie, list[ListEntry]]] = {}
+            self.lexicon.add_lexicon(lx["phrase"], lx["more"], start)
+        self.runtime: dict[str, tuple[int, PhraseIndex, list[ListEntry]]] = {}
         for mi, m in self.matchers.stored_items():
             if m["kind"] == "runtime":
-                self.runtime[m["class"]] = (mi, Trie(), [])
+                self.runtime[m["class"]] = (mi, PhraseIndex(), [])
 
     def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
         """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
         mi, _old, _ = self.runtime[name]
         checked = check_entries(name, entries)
-        trie = Trie()
+        index = PhraseIndex()
         for k, e in enumerate(checked):
-            trie.add(words(e.text), k)
-        self.runtime[name] = (mi, trie, checked)
+            index.add(" ".join(words(e.text)), k)
+        self.runtime[name] = (mi, index, checked)
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
@@ -362,13 +363,13 @@ class Digester:
         tsid = self.typesets.intern(frozenset(types))
         if len(self._tok_ts) >= MAX_TOKEN_CACHE:
             self._tok_ts.clear()
-        self._tok_ts[(text, kind)] = tsid
+        self._tok_ts[text] = tsid
         return tsid
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
         cache = self._tok_ts
         for t, kind, s, e, space in scan(text, start, end):
-            tsid = cache.get((t, kind))
+            tsid = cache.get(t)
             if tsid is None:
                 tsid = self._token_tsid(t, kind)
             out.append(Element(tsid, s, e, space, t, t))
@@ -385,6 +386,8 @@ class Digester:
 
     def elements(self, text: str) -> list[Element]:
         """Tokens, with spans recognised by data classes protected as single data elements."""
+        if self.typesets.bound():  # between two digestions: no typeset id is in use
+            self._tok_ts.clear()
         if not self.data:
             out: list[Element] = []
             self._tokens(text, 0, len(text), out)
@@ -430,15 +433,17 @@ class Digester:
         return Lattice(text, base, out, self.costs)
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
-        """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
+        """Layer-1 edges of every lexicon entry and runtime list entry (the hash layer, lexicon.py)."""
         folded = [None if e.groups is not None else e.text.casefold() for e in base]
         own, symbol_ts = self.own_cost, self.symbol_ts
-        tries = [(self.lexicon, None, None)] + [(t, mi, entries) for mi, t, entries in self.runtime.values() if t.size]
+        indexes = [(self.lexicon, None, None)] + [(x, mi, entries) for mi, x, entries in self.runtime.values()
+                                                  if x.size]
         for i in range(len(base)):
-            for trie, list_mi, entries in tries:
-                if folded[i] not in trie.root:
+            token = folded[i]
+            for index, list_mi, entries in indexes:
+                if token not in index.phrases and token not in index.prefixes:
                     continue
-                for end, items in trie.matches(folded, i):
+                for end, items in index.matches(folded, i):
                     chain = None
                     for j in range(i, end):
                         chain = (0, chain, out[j][0], START)

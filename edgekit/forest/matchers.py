@@ -1,19 +1,20 @@
 """The matchers of a compiled forest, by id: lexicon entries first, then runtime classes and rules.
 
-A compiled forest stores each lexicon as one compact record (class, type, priority, verbatim, file, and
-parallel lists `canonical`, `value`, `line`, `variants`: the token sequences of each entry joined by
-spaces), and its runtime classes and rules as one dict each. Entry ids run across the records in
-declaration order from 0; an entry's matcher dict is made only when asked for, so a 100,000-entry
-lexicon costs no object per entry once loaded."""
+A compiled forest stores each lexicon as one compact record: `class`, `type`, `priority`, `verbatim`,
+`file`, the parallel lists `canonical`, `value`, `line` (of each entry's canonical form) and `phrase`
+(its first variant: casefolded tokens joined by spaces), and `more`, rows [k, phrase, ...] listing the
+other variants of the entries that have some. Runtime classes and rules are one dict each. Entry ids
+run across the records in declaration order from 0; an entry's matcher dict is made only when asked
+for, so a 100,000-entry lexicon costs no object per entry once loaded."""
 from __future__ import annotations
 
 from bisect import bisect_right
 from typing import Any, Iterator, Sequence
 
 
-def entry_template(variants: list[str]) -> list:
+def entry_template(phrases: list[str]) -> list:
     """The template of an entry: an alternative of its literal token sequences."""
-    alts = [["lit", v] if " " not in v else ["seq", [["lit", w] for w in v.split(" ")]] for v in variants]
+    alts = [["lit", v] if " " not in v else ["seq", [["lit", w] for w in v.split(" ")]] for v in phrases]
     return alts[0] if len(alts) == 1 else ["alt", alts]
 
 
@@ -29,6 +30,7 @@ class MatcherTable(Sequence):
             self.starts.append(n)
             n += len(lx["canonical"])
         self.n_entries = n
+        self._more: list[dict[int, list[str]]] | None = None
 
     def __len__(self) -> int:
         return self.n_entries + len(self.stored)
@@ -46,13 +48,21 @@ class MatcherTable(Sequence):
         canonical = lx["canonical"][k]
         return {"kind": "entry", "class": lx["class"], "name": f"{lx['class']}:{canonical}",
                 "where": [lx["file"], lx["line"][k]], "priority": lx["priority"], "layer": 1,
-                "template": entry_template(lx["variants"][k]), "canonical": canonical, "value": lx["value"][k],
+                "template": entry_template(self.phrases(mi)), "canonical": canonical, "value": lx["value"][k],
                 "captures": {}, "verbatim": lx["verbatim"], "type": lx["type"]}
 
     def entry(self, mi: int) -> tuple[dict[str, Any], int]:
         """The lexicon record of entry id `mi` and the entry's index in it."""
         i = bisect_right(self.starts, mi) - 1
         return self.lexicons[i], mi - self.starts[i]
+
+    def phrases(self, mi: int) -> list[str]:
+        """Every variant of entry id `mi`, its first one first."""
+        if self._more is None:
+            self._more = [{row[0]: row[1:] for row in lx["more"]} for lx in self.lexicons]
+        i = bisect_right(self.starts, mi) - 1
+        k = mi - self.starts[i]
+        return [self.lexicons[i]["phrase"][k]] + self._more[i].get(k, [])
 
     def stored_items(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(id, matcher) of every runtime class and rule, in id order."""
