@@ -48,8 +48,8 @@ class RawBody(NamedTuple):
 
 # What lark ignores between tokens (its WS and COMMENT terminals, checked against the grammar by a test),
 # written as one unrolled loop: the regex never backtracks inside it.
-SKIP_WS = r"[ \t\f\r\n]"
-SKIP_COMMENT = r"#[^\n]*"
+SKIP_WS = "[ \t\x0c\r\n]"
+SKIP_COMMENT = "#[^\n]*"
 _S = rf"{SKIP_WS}*(?:{SKIP_COMMENT}{SKIP_WS}*)*"
 
 
