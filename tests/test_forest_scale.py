@@ -141,6 +141,30 @@ def test_nested_repeats_are_refused_with_their_position_before_any_automaton_is_
     assert built == []
 
 
+def test_too_many_transitions_are_refused_before_any_automaton_is_built(grammar, monkeypatch):
+    built = []
+    original = automaton.PositionsBuilder._build
+    monkeypatch.setattr(automaton.PositionsBuilder, "_build",
+                        lambda self, node, *a: built.append(node) or original(self, node, *a))
+    with pytest.raises(GrammarError) as err:  # under the position limit, far over the transition one
+        grammar("lexicon a { a b c d e f g h }\nrule r: ((a|b|c|d|e|f|g|h){0,64}){0,64}\n")
+    assert "/main.forest:2:6: error: rule r: automaton too large: more than " \
+           f"{limits.MAX_AUTOMATON_TRANSITIONS} automaton transitions" in str(err.value)
+    assert built == []
+
+
+@pytest.mark.parametrize("name", shipped_grammars())
+def test_transitions_are_counted_exactly_before_building(name):
+    rules = [m for m in load_forest(name).artifact["matchers"] if m["kind"] == "rule"]
+    extra = [["rep", ["alt", [["lit", "a"], ["opt", ["lit", "b"]]]], 2, 5], ["rep", ["seq", [["opt", ["lit", "a"]],
+             ["lit", "b"]]], 0, None], ["rep", ["rep", ["lit", "a"], 1, None], 3, None]]
+    for template in [m["template"] for m in rules] + extra:
+        builder = automaton.PositionsBuilder()
+        builder.add(template, 0, lambda node: 0)
+        _nullable, first, _last, links = automaton.template_links(template)
+        assert builder.transitions == links + first
+
+
 # ---- bounded caches -----------------------------------------------------------------------------------------
 def test_limits_are_the_enforced_ones():
     from edgekit.forest import decider

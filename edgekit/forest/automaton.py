@@ -77,6 +77,42 @@ def template_size(node: list) -> int:
     raise ValueError(f"unknown template node {tag!r}")
 
 
+def template_links(node: list) -> tuple[bool, int, int, int]:
+    """(nullable, first positions, last positions, transitions) of a template's automaton, counted as
+    PositionsBuilder would make them but without building it (each repeated part is counted once)."""
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return False, 1, 1, 0
+    if tag == "seq":
+        return _seq_links([template_links(c) for c in node[1]])
+    if tag == "alt":
+        parts = [template_links(c) for c in node[1]]
+        return any(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts), sum(p[3] for p in parts)
+    if tag == "opt":
+        return (True,) + template_links(node[1])[1:]
+    if tag == "rep":
+        child, lo, hi = template_links(node[1]), node[2], node[3]
+        if hi is None:  # child{lo} child*
+            n, f, l, t = _seq_links([child] * lo) if lo else (True, 0, 0, 0)
+            _n2, f2, l2, t2 = child
+            return n, (f + f2 if n else f), l + l2, t + t2 + l2 * f2 + l * f2
+        tail = None  # child{lo} (child (child ...)?)?
+        for _ in range(hi - lo):
+            tail = (True,) + (child if tail is None else _seq_links([child, tail]))[1:]
+        return _seq_links([child] * lo + ([tail] if tail is not None else []))
+    raise ValueError(f"unknown template node {tag!r}")
+
+
+def _seq_links(parts: list[tuple[bool, int, int, int]]) -> tuple[bool, int, int, int]:
+    nullable, first, last, links = True, 0, 0, 0
+    for n2, f2, l2, t2 in parts:
+        links += t2 + last * f2
+        first = first + f2 if nullable else first
+        last = last + l2 if n2 else l2
+        nullable = nullable and n2
+    return nullable, first, last, links
+
+
 class AutomatonTooLarge(Exception):
     """A template's automaton would pass MAX_AUTOMATON_POSITIONS or MAX_AUTOMATON_TRANSITIONS."""
 
@@ -98,6 +134,10 @@ class PositionsBuilder:
         if len(self.types) + template_size(node) > MAX_AUTOMATON_POSITIONS:
             raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_POSITIONS} automaton positions "
                                     f"(MAX_AUTOMATON_POSITIONS; repeats are unrolled)")
+        _nullable, first, _last, links = template_links(node)
+        if self.transitions + links + first > MAX_AUTOMATON_TRANSITIONS:
+            raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_TRANSITIONS} automaton transitions "
+                                    f"(MAX_AUTOMATON_TRANSITIONS)")
         _nullable, first, last = self._build(node, matcher, type_of)
         self._link([0], first)
         self.final.extend(last)
