@@ -11,6 +11,7 @@ from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
 from ..limits import MAX_SPAN
 from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
 from .expr import names_used
+from .loader import gc_paused
 from .model import Entry, GrammarSet, Where
 
 
@@ -267,4 +268,5 @@ def _strip_positions(node: list) -> list:
 
 def compile_grammar_set(gset: GrammarSet) -> dict[str, Any]:
     """Check and compile a loaded grammar set into a forest artifact (JSON-compatible dict)."""
-    return _Compiler(gset).compile()
+    with gc_paused():
+        return _Compiler(gset).compile()

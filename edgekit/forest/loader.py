@@ -2,12 +2,14 @@
 and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -500,8 +502,27 @@ def _innermost_open_bracket(exc: UnexpectedInput) -> Token | None:
     return open_[-1] if open_ else None
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Reading and compiling a grammar set makes many objects (one or more per lexicon entry) and no
+    reference cycles worth collecting meanwhile: pausing the cycle collector keeps big lexicons linear."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
     """Parse an entry .forest file and everything it imports; the set's root is the entry's folder."""
+    with gc_paused():
+        return _load_grammar_set(entry)
+
+
+def _load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
     entry_path = Path(os.path.realpath(entry))
     gset = GrammarSet(root=str(entry_path.parent), entry=str(entry_path))
     seen: set[Path] = set()
