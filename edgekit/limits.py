@@ -29,8 +29,13 @@ MAX_SPAN = 64
 """The most input elements (tokens, data spans) one rule match can cover; keeps digestion linear in the input."""
 
 MAX_THREADS_PER_START = 4
-"""Automaton states one layer keeps alive per match start and input position (the cheapest; ties to the
-earliest made): a beam that keeps digestion linear when many paths of one start reach one position."""
+"""Where more than MAX_SPAN automaton threads are alive at one input position, a layer keeps the cheapest
+MAX_THREADS_PER_START of each match start (ties to the earliest made): a beam that keeps digestion linear
+when many paths of one start meet (a long run of ambiguous words); ordinary text never reaches it."""
+
+MAX_RESTRICTED_AUTOMATA = 256
+"""Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
+cache); past it they are dropped and rebuilt on demand."""
 
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""

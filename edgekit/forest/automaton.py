@@ -217,7 +217,18 @@ class LayerMatcher:
         self.typesets = typesets
         typesets.users.add(self)
         self.alphabet = frozenset(self.types[1:])
+        self.owners: frozenset[int] | None = None  # the matchers a restricted copy runs (None: all)
         self.reset()
+
+    def restricted(self, owners: frozenset[int]) -> "LayerMatcher":
+        """A copy that runs only the rules of `owners` (its own DFA, built lazily; the positions shared):
+        the start moves only into their positions, so every state reached holds only theirs."""
+        copy = object.__new__(LayerMatcher)
+        copy.__dict__.update(self.__dict__)
+        copy.owners = owners
+        copy.reset()
+        copy.typesets.users.add(copy)  # its caches are keyed by typeset id too
+        return copy
 
     def is_relevant(self, tsid: int) -> bool:
         """Whether an element of this typeset can ever be read by this layer (cached)."""
@@ -242,6 +253,7 @@ class LayerMatcher:
         self.dfa: list[frozenset[int]] = []
         self.dfa_ids: dict[frozenset[int], int] = {}
         self.accepts: list[tuple[int, ...]] = []
+        self.goes_on: list[bool] = []  # whether a DFA state has any move (a thread in it can read on)
         self._moves: list[dict[int, frozenset[int]] | None] = []
         self.cache: dict[int, int] = {}
         self._intern(frozenset((0,)))
@@ -257,6 +269,8 @@ class LayerMatcher:
             self.dfa.append(states)
             owner = self.owner
             self.accepts.append(tuple(sorted({owner[p] for p in states & self.final_set})))
+            follow = self.follow
+            self.goes_on.append(any(follow[p] for p in states))
             self._moves.append(None)
         return did
 
@@ -265,10 +279,11 @@ class LayerMatcher:
         table = self._moves[state]
         if table is None:
             grouped: dict[int, set[int]] = {}
-            types = self.types
+            types, owner, owners = self.types, self.owner, self.owners if state == START else None
             for p in self.dfa[state]:
                 for q in self.follow[p]:
-                    grouped.setdefault(types[q], set()).add(q)
+                    if owners is None or owner[q] in owners:
+                        grouped.setdefault(types[q], set()).add(q)
             table = self._moves[state] = {t: frozenset(qs) for t, qs in grouped.items()}
         return table
 

@@ -1,13 +1,16 @@
 """Digestion into a lattice: tokenize (after protecting data-word spans), then let every layer add its
 matches as new edges over input positions, keeping every reading; the choice is made once, at the top.
 
-Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered costs 1, each use
-of a rule with `cost c` costs c more; ties go to the fewest symbols, then the highest total priority,
-then the leftmost, longest match, then the earliest-declared matcher. Same input and grammar, same output.
+Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered (or only passed
+through by <word>/<token>/<any>) costs 1, each use of a rule with `cost c` costs c more; ties go to the
+fewest symbols, then the highest total priority, then the leftmost, longest match, then the
+earliest-declared matcher. Same input and grammar, same output.
 
 Bound: a layer reads each lattice edge once per active thread (start position within MAX_SPAN behind it,
-times the DFA states alive there), so digestion is linear in the input length. Captures are the positions
-of the automaton path, recovered from the DFA states recorded on the winning derivation only."""
+times the DFA states alive there), so digestion is linear in the input length; per start and rule it keeps
+the longest match (and shorter ones a lexicon word crosses), and a beam bounds the threads of one start
+(limits.MAX_THREADS_PER_START). Captures are the positions of the automaton path, recovered from the DFA
+states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import gc
@@ -16,11 +19,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from ..limits import MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
+from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
-from .prefilter import DIGIT, required_chars
+from .prefilter import DIGIT, required_chars, required_types
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
@@ -183,7 +186,7 @@ class Edge:
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
 
     __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at",
-                 "entry")
+                 "entry", "automaton")
 
     def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
                  elem: Element | None = None) -> None:
@@ -192,6 +195,7 @@ class Edge:
         self.read = 0  # what reading this edge costs a rule of layer `read_at` (see _read_cost)
         self.read_at = 0
         self.entry: ListEntry | None = None  # the runtime list entry this edge matched
+        self.automaton: LayerMatcher | None = None  # the layer automaton whose states `chain` records
         self.cost, self.chain, self.elem = cost, chain, elem
 
     def children(self) -> tuple[list["Edge"], list[int]]:
@@ -206,11 +210,16 @@ class Edge:
         return kids, states
 
 
+GC_PAUSE_CHARS = 1_000
+
+
 @contextmanager
 def cycle_gc_paused(text: str) -> Iterator[None]:
-    """Digesting a long text makes many objects and no reference cycles: pausing the cycle collector
-    while it lasts (and while its reading is built) keeps huge inputs linear."""
-    if len(text) < 20_000 or not gc.isenabled():
+    """Digesting a long text makes many container objects, and the cycle collector's passes over them
+    grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
+    reading built (the few cycles made, edges and the wrappers that point back at them, are collected
+    at the next pass after)."""
+    if len(text) < GC_PAUSE_CHARS or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -388,6 +397,7 @@ class Digester:
         """Tokens, with spans recognised by data classes protected as single data elements."""
         if self.typesets.bound():  # between two digestions: no typeset id is in use
             self._tok_ts.clear()
+            self._through = None  # keyed by typeset id too
         if not self.data:
             out: list[Element] = []
             self._tokens(text, 0, len(text), out)
@@ -412,6 +422,9 @@ class Digester:
         return out
 
     # ---- the lattice ----------------------------------------------------------------------------
+    _needs: tuple | None = None  # see _index_needs
+    _rules_on: list[int] = []
+
     def lattice(self, text: str, k: int = 1) -> Lattice:
         """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
         for layer in self.layers:
@@ -421,16 +434,81 @@ class Digester:
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
         self._trie_edges(base, out)
+        sets = self.typesets.sets
         present = {e.tsid for edges in out for e in edges}
+        types: set[int] = set().union(*[sets[t] for t in present])
+        needs = self._needs if self._needs is not None else self._index_needs()
+        keyed, always, clauses = needs
+        candidates = [set(a) for a in always]  # per layer: rules whose key clause the input meets
+        for t in types:
+            for number, mi in keyed.get(t, ()):
+                candidates[number].add(mi)
         for number, layer in enumerate(self.layers, 1):
-            if len(layer.types) == 1 or not layer.can_start(present):
-                continue  # no rule on this layer, or no element here that one of its rules starts with
+            possible = [mi for mi in candidates[number - 1] if all(not types.isdisjoint(c) for c in clauses[mi])]
+            if not possible:
+                continue  # no rule of this layer can match here (or the layer has none)
+            if len(possible) < self._rules_on[number - 1]:
+                layer = self._restricted(number, frozenset(possible))
+            if not layer.can_start(present):
+                continue
             if k == 1:
                 added = self._read_layer_best(layer, number, out, len(base))
             else:
                 added = self._read_layer(layer, number, out, len(base), k)
-            present.update(added)
+            for ts in added - present:
+                for t in sets[ts] - types:
+                    types.add(t)
+                    for upper, mi in keyed.get(t, ()):
+                        candidates[upper].add(mi)
+            present |= added
         return Lattice(text, base, out, self.costs)
+
+    def _restricted(self, number: int, owners: frozenset[int]) -> LayerMatcher:
+        """Layer `number`'s automaton running only the rules in `owners` (the others cannot match this
+        input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept."""
+        key = (number, owners)
+        got = self._restricted_cache.get(key)
+        if got is None or got.full:
+            if len(self._restricted_cache) >= MAX_RESTRICTED_AUTOMATA:
+                self._restricted_cache.clear()
+            got = self._restricted_cache[key] = self.layers[number - 1].restricted(owners)
+        return got
+
+    @property
+    def _restricted_cache(self) -> dict[tuple[int, frozenset[int]], LayerMatcher]:
+        cache = self.__dict__.get("_restricted_automata")
+        if cache is None:
+            cache = self._restricted_automata = {}
+        return cache
+
+    def _index_needs(self) -> tuple:
+        """Each rule's required types (prefilter.required_types) indexed by the types of one of its
+        clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
+        rule)], per layer the rules that require nothing, rule -> its other clauses)."""
+        ids = {**self.class_ids, **{f"'{w}": t for w, t in self.vocab.items()}}
+
+        def type_of(node: list) -> int:
+            return self.vocab[node[1]] if node[0] == "lit" else ids[node[1]]
+
+        keyed: dict[int, list[tuple[int, int]]] = {}
+        always: list[list[int]] = [[] for _ in self.layers]
+        clauses: dict[int, list[frozenset[int]]] = {}
+        self._rules_on = [0] * len(self.layers)
+        for mi, m in self.matchers.stored_items():
+            if m["kind"] != "rule":
+                continue
+            number = m["layer"] - 1
+            self._rules_on[number] += 1
+            need = sorted(required_types(m["template"], type_of), key=lambda c: (len(c), sorted(c)))
+            if not need:
+                always[number].append(mi)
+                clauses[mi] = []
+                continue
+            for t in need[0]:
+                keyed.setdefault(t, []).append((number, mi))
+            clauses[mi] = need[1:]
+        self._needs = (keyed, always, clauses)
+        return self._needs
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
         """Layer-1 edges of every lexicon entry and runtime list entry (the hash layer, lexicon.py)."""
@@ -465,6 +543,8 @@ class Digester:
         unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
         layer-by-layer policy counted a unit-wrapped element as its wrapper)."""
         c = e.cost + gaps[e.layer]
+        if e.matcher < 0 and self._passes_through(e.tsid):
+            c += self.costs.unit
         if e.wrappers:
             for w in e.wrappers:
                 if w.layer < number:
@@ -473,6 +553,22 @@ class Digester:
                         c = r
         e.read, e.read_at = c, number
         return c
+
+    def _passes_through(self, tsid: int) -> bool:
+        """Whether a token of this typeset is a word no rule names (only <word>, <token> or <any> can read
+        it): a rule reading it passes it through without explaining it, so it still costs as uncovered."""
+        through = self._through
+        if through is None:
+            through = self._through = {}
+            self._literals = frozenset(self.vocab.values())
+        got = through.get(tsid)
+        if got is None:
+            types = self.typesets.sets[tsid]
+            got = through[tsid] = T_TOKEN in types and types.isdisjoint(self._literals)
+        return got
+
+    _through: dict[int, bool] | None = None  # typeset -> _passes_through, filled on demand
+    _literals: frozenset[int] = frozenset()
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> set[int]:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
@@ -489,7 +585,7 @@ class Digester:
         gaps = self.costs.read[number]
         for p in range(n + 1):
             here = threads[p]
-            if here is not None and len(here) > MAX_THREADS_PER_START:
+            if here is not None and len(here) > MAX_SPAN:
                 _prune(here, _first_entry_cost)
             here = threads[p]
             if here is not None:
@@ -519,7 +615,7 @@ class Digester:
                         r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
-        return self._add_kept(out, number, accepted)
+        return self._add_kept(out, number, accepted, layer)
 
     def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
         """The edges leaving one node that a layer can read, last-made first."""
@@ -550,7 +646,7 @@ class Digester:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
         accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
-        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        step, cache, accepts, goes_on = layer.step, layer.cache, layer.accepts, layer.goes_on
         own = self.own_cost
         gaps = self.costs.read[number]
         read_cost = self._read_cost
@@ -559,7 +655,7 @@ class Digester:
             here = threads[p]
             if here is not None:
                 threads[p] = None
-                if len(here) > MAX_THREADS_PER_START:
+                if len(here) > MAX_SPAN:
                     _prune(here, _entry_cost)
                 found: dict[tuple[int, int], tuple] | None = None
                 for key, ent in here.items():
@@ -583,13 +679,12 @@ class Digester:
             if p == n:
                 break
             edges = []  # what _readable returns, inlined on this hot path
-            for e in reversed(out[p]):
-                if e.layer < number:
-                    r = relevant.get(e.tsid)
-                    if r is None:
-                        r = is_relevant(e.tsid)
-                    if r:
-                        edges.append(e)
+            for e in reversed(out[p]):  # all of a lower layer: this layer's edges are added at its end
+                r = relevant.get(e.tsid)
+                if r is None:
+                    r = is_relevant(e.tsid)
+                if r:
+                    edges.append(e)
             if not edges:
                 continue
             for e in edges:  # threads starting here
@@ -609,8 +704,10 @@ class Digester:
             if here is None:
                 continue
             for key, ent in here.items():
-                start = key >> 32
                 d0 = key & 0xFFFFFFFF
+                if not goes_on[d0]:
+                    continue
+                start = key >> 32
                 limit = start + MAX_SPAN
                 base_key = d0 << 24
                 c0 = ent[0]
@@ -632,9 +729,10 @@ class Digester:
                         old = bucket.get(tkey)
                         if old is None or c < old[0]:
                             bucket[tkey] = (c, ent, e, d)
-        return self._add_kept(out, number, accepted)
+        return self._add_kept(out, number, accepted, layer)
 
-    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list]) -> set[int]:
+    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list],
+                  automaton: LayerMatcher) -> set[int]:
         """Add a layer's edges once it has read the whole lattice. Per start and matcher the longest match
         is kept, and a shorter one only where a word of the lexicons (or runtime lists) starts at its end
         and reaches past the longest, which would cut that word ("一千克" keeps 一 beside 一千, for 千克);
@@ -656,7 +754,7 @@ class Digester:
         kept.sort(key=_first3)
         add_edge = self._add_edge
         for end, start, neg_m, cost, ent in kept:
-            add_edge(out, start, end, -neg_m, number, cost, ent)
+            add_edge(out, start, end, -neg_m, number, cost, ent).automaton = automaton
         return {self.symbol_ts[-neg_m] for _e, _s, neg_m, _c, _n in kept}
 
     # ---- symbols ------------------------------------------------------------------------------------
@@ -674,7 +772,7 @@ class Digester:
         caps = self.matchers.stored[mi - self.matchers.n_entries]["captures"] if mi >= self.matchers.n_entries else None
         if caps:
             binds = {name: [] for name, multi in caps.items() if multi}
-            layer = self.layers[self.layer_of[mi] - 1]
+            layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
             for child, pos in zip(children, layer.path(mi, states)):
                 name = layer.cap[pos]
                 if name is not None:
