@@ -150,7 +150,8 @@ def main() -> None:
                               "steady_s": min(r["steady_s"] for r in runs),
                               "rss": max(r["peak_rss_mb"] for r in runs)}
         b, s = figures["100,000"], figures["50"]
-        rows.append(["100,000-entry lexicon: cached load (fresh process)", f"{b['load_s']:.3f} s", "< 0.5 s",
+        rows.append(["100,000-entry lexicon: cached load (fresh process, imports included)",
+                     f"{b['load_s']:.3f} s (50 entries: {s['load_s']:.3f} s)", "< 0.5 s",
                      "met" if b["load_s"] < 0.5 else "NOT met"])
         per_b, per_s = b["steady_s"] / 200 * 1e6, s["steady_s"] / 200 * 1e6
         rows.append(["per token after load, 100,000 vs 50 entries (200-token text)",

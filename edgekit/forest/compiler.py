@@ -11,7 +11,7 @@ from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
 from ..limits import MAX_SPAN
 from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
 from .expr import names_used
-from .loader import gc_paused
+from .gcpause import gc_paused
 from .model import Entry, GrammarSet, Where
 
 

@@ -13,7 +13,6 @@ the longest match (and shorter ones a lexicon word crosses), and a beam bounds t
 states recorded on the winning derivation only."""
 from __future__ import annotations
 
-import gc
 import re
 from contextlib import contextmanager
 from decimal import Decimal
@@ -23,6 +22,7 @@ from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, M
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
+from .gcpause import gc_paused
 from .prefilter import DIGIT, required_chars, required_types
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
@@ -219,14 +219,8 @@ def cycle_gc_paused(text: str) -> Iterator[None]:
     grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
     reading built (the few cycles made, edges and the wrappers that point back at them, are collected
     at the next pass after)."""
-    if len(text) < GC_PAUSE_CHARS or not gc.isenabled():
+    with gc_paused(len(text) >= GC_PAUSE_CHARS):
         yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Lattice:

@@ -2,14 +2,12 @@
 and turn lark trees into the plain data classes of model.py. Every error points to file:line:col."""
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -17,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import GrammarError
 from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
+from .gcpause import gc_paused
 from .lexicon_body import RawBody, RawEntry, blank, read_bodies
 from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
 from .tokenize import words
@@ -502,22 +501,9 @@ def _innermost_open_bracket(exc: UnexpectedInput) -> Token | None:
     return open_[-1] if open_ else None
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Reading and compiling a grammar set makes many objects (one or more per lexicon entry) and no
-    reference cycles worth collecting meanwhile: pausing the cycle collector keeps big lexicons linear."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
-    """Parse an entry .forest file and everything it imports; the set's root is the entry's folder."""
+    """Parse an entry .forest file and everything it imports; the set's root is the entry's folder (the
+    cycle collector paused meanwhile: a big lexicon makes many objects)."""
     with gc_paused():
         return _load_grammar_set(entry)
 
