@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def main() -> None:
     from edgekit.errors import GrammarError
     from edgekit.forest import compile_forest, load_forest
 
+    load_start = os.getloadavg()[0]
     rows = []
     itn = load_forest("en-itn")
     itn.normalize(EMAIL)
@@ -179,7 +181,7 @@ def main() -> None:
 
     body = "\n\n".join([
         "## Forest engine bounds (`benchmarks/forest_engine.py`)",
-        machine_line(),
+        machine_line() + f"; load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         "Issue 11's figures for the lattice engine, checked against its targets (no peer runs these grammars).",
         markdown_table(["figure", "value", "target", ""], rows),
         "Adversarial inputs (ms per KB of input, best of 3, 1 MB once; the ratio is 1 MB against 1 KB):",
