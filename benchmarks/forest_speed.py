@@ -86,8 +86,10 @@ def compare_engines(baseline_python: str, rounds: int) -> list[list[str]]:
     """CPU µs per sentence of this edgekit and the baseline's, per grammar: each engine in its own child
     process, alternating, the lowest of `rounds` turns each (CPU time: other load counts less)."""
     def run(python: str) -> dict[str, float]:
+        # run outside the checkout: `python -c` puts the working folder first on sys.path, where this
+        # checkout's edgekit would shadow the baseline's
         out = subprocess.run([python, "-c", CHILD_COMPARE, json.dumps(COMPARE)], capture_output=True, text=True,
-                             check=True, env=installed_env())
+                             check=True, env=installed_env(), cwd=tempfile.gettempdir())
         return json.loads(out.stdout)
 
     ours: dict[str, float] = {}
@@ -128,6 +130,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--baseline-python", help="a Python with an earlier edgekit installed, timed beside this one")
+    ap.add_argument("--baseline-label", default="", help="what the baseline is (e.g. its commit), for the report")
     args = ap.parse_args()
 
     from edgekit.forest import Forest, compile_forest, load_forest
@@ -180,7 +183,7 @@ def main() -> None:
         markdown_table(["figure", "value", "budget", ""], summary),
         markdown_table(["sentence", "words", "median µs (parse)", "frame"], rows),
     ] + ([
-        f"Against the baseline engine (`{args.baseline_python}`): CPU µs per sentence of `normalize` (the "
+        f"Against the baseline engine ({args.baseline_label or args.baseline_python}): CPU µs per sentence of `normalize` (the "
         "fastest of 5 batches of 40 calls; the median over the grammar's sentences), each engine in its own "
         "child process, in turns, lowest of the rounds:",
         markdown_table(["grammar", "sentences", "this engine µs", "baseline µs", "ratio"],

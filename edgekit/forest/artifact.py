@@ -251,9 +251,11 @@ def engine_fingerprint() -> str:
 
 def cache_key(entry: Path) -> str:
     """The compile-cache key of a grammar entry file: artifact format version, every engine source that
-    shapes an artifact, and the entry's real path (the files it read are checked by `read_files_changed`)."""
+    shapes an artifact, the entry's real path (the files it read are checked by `read_files_changed`) and
+    the working folder (an artifact names its files relative to it, as errors and `explain` show them)."""
     h = hashlib.sha256(f"{ARTIFACT_FORMAT}:{ARTIFACT_VERSION}:{engine_fingerprint()}:".encode())
-    h.update(os.path.realpath(entry).encode("utf-8", "surrogateescape"))
+    h.update(os.path.realpath(entry).encode("utf-8", "surrogateescape") + b"\0")
+    h.update(os.getcwd().encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 

@@ -235,6 +235,18 @@ class LayerMatcher:
         r = self.relevant[tsid] = not self.alphabet.isdisjoint(self.typesets.sets[tsid])
         return r
 
+    def readable(self, present: set[int]) -> set[int]:
+        """The typesets among `present` that this layer can read at all."""
+        relevant = self.relevant
+        out = set()
+        for tsid in present:
+            r = relevant.get(tsid)
+            if r is None:
+                r = self.is_relevant(tsid)
+            if r:
+                out.add(tsid)
+        return out
+
     def can_start(self, present: set[int]) -> bool:
         """Whether an element of one of these typesets can begin a match of this layer."""
         cache = self.cache

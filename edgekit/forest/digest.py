@@ -270,12 +270,13 @@ class Lattice:
         n = len(self.base)
         cost = [0] * (n + 1)
         choice: list[Edge | None] = [None] * (n + 1)
-        top = self.costs.top
+        costs = self.costs
+        stay, unit = costs.read[costs.n_layers + 1], costs.unit  # CostModel.top, inlined
         out = self.out
         for i in range(n - 1, -1, -1):
             best, pick = None, None
             for e in out[i]:
-                c = top(e) + cost[e.end]
+                c = (unit if e.matcher < 0 else e.cost) + stay[e.layer] + cost[e.end]
                 if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
                     best, pick = c, e
             cost[i], choice[i] = best, pick
@@ -446,7 +447,7 @@ class Digester:
             if not layer.can_start(present):
                 continue
             if k == 1:
-                added = self._read_layer_best(layer, number, out, len(base))
+                added = self._read_layer_best(layer, number, out, len(base), present)
             else:
                 added = self._read_layer(layer, number, out, len(base), k)
             for ts in added - present:
@@ -636,7 +637,8 @@ class Digester:
                 child.wrappers.append(e)
         return e
 
-    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int) -> set[int]:
+    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int,
+                         present: set[int]) -> set[int]:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
         accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
@@ -644,7 +646,7 @@ class Digester:
         own = self.own_cost
         gaps = self.costs.read[number]
         read_cost = self._read_cost
-        relevant, is_relevant = layer.relevant, layer.is_relevant
+        readable = layer.readable(present)
         for p in range(n + 1):
             here = threads[p]
             if here is not None:
@@ -672,13 +674,8 @@ class Digester:
                             ends.append((p, [got]))
             if p == n:
                 break
-            edges = []  # what _readable returns, inlined on this hot path
-            for e in reversed(out[p]):  # all of a lower layer: this layer's edges are added at its end
-                r = relevant.get(e.tsid)
-                if r is None:
-                    r = is_relevant(e.tsid)
-                if r:
-                    edges.append(e)
+            # what _readable returns (all of a lower layer: this layer's edges are added at its end)
+            edges = [e for e in reversed(out[p]) if e.tsid in readable]
             if not edges:
                 continue
             for e in edges:  # threads starting here
