@@ -135,7 +135,7 @@ class Forest:
         ms = self.artifact["matchers"]
         return {
             "source": self.source, "files": len(self.artifact["files"]), "layers": len(self.artifact["layers"]),
-            "lexicon_entries": sum(1 for m in ms if m["kind"] == "entry"),
+            "lexicon_entries": self._digester.matchers.n_entries,
             "rules": sum(1 for m in ms if m["kind"] == "rule"), "intents": len(self.intents),
             "vocabulary": len(self.artifact["vocab"]),
             "automaton_states": sum(len(l["types"]) for l in self.artifact["layers"]),
@@ -279,7 +279,7 @@ class Forest:
         ids = self.__dict__.get("_intent_id_set")
         if ids is None:
             ids = self.__dict__["_intent_id_set"] = frozenset(
-                mi for mi, m in enumerate(self._digester.matchers) if m.get("intent"))
+                mi for mi, m in self._digester.matchers.stored_items() if m.get("intent"))
         return ids
 
     def _intent_automata(self) -> dict[int, LayerMatcher]:
@@ -287,7 +287,7 @@ class Forest:
             d = self._digester
             vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
-            for mi, m in enumerate(d.matchers):
+            for mi, m in d.matchers.stored_items():
                 if not m.get("intent"):
                     continue
                 builder = PositionsBuilder()
