@@ -54,6 +54,8 @@ def test_regression_sentences(forests):
     ("In 2011 - 12 , it grew .", "In 2011-12, it grew."),
     ("The FBI , he said .", "The FBI, he said."),
     ("It rose 5 % in 1999 .", "It rose 5% in 1999."),
+    ("It runs at 60 km / h .", "It runs at 60 km/h."),
+    ("The card ending in 8876 , she said .", "The card ending in 8876, she said."),
 ])
 def test_tokenized_input_reads_the_same_words(forests, tokenized, plain):
     tn = forests["tn"]
@@ -168,6 +170,8 @@ ADVERSARIAL = {
     "quotes": lambda n: "1'" * (n // 2),
     "spaced dashes": lambda n: "1 - " * (n // 4),
     "roman": lambda n: "XI " * (n // 3),
+    "letter codes": lambda n: "ab" + "1" * (n // 2) + "a" * (n // 2),
+    "clock marks": lambda n: "4a.m.?" * (n // 6),
     "british": lambda n: "Labour" * (n // 6),
     "initials": lambda n: "A." * (n // 2),
 }
