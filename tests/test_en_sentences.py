@@ -55,6 +55,8 @@ def test_regression_sentences(forests):
     ("The FBI , he said .", "The FBI, he said."),
     ("It rose 5 % in 1999 .", "It rose 5% in 1999."),
     ("It runs at 60 km / h .", "It runs at 60 km/h."),
+    ("The average family size was 2.98 .", "The average family size was 2.98."),
+    ("Report 2008 - 2009 `` .", "Report 2008-2009\"."),
     ("The card ending in 8876 , she said .", "The card ending in 8876, she said."),
 ])
 def test_tokenized_input_reads_the_same_words(forests, tokenized, plain):
