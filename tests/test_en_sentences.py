@@ -56,6 +56,7 @@ def test_regression_sentences(forests):
     ("It rose 5 % in 1999 .", "It rose 5% in 1999."),
     ("It runs at 60 km / h .", "It runs at 60 km/h."),
     ("The average family size was 2.98 .", "The average family size was 2.98."),
+    ("The Astrophysical Journal 94 : 501 .", "The Astrophysical Journal 94:501."),
     ("Report 2008 - 2009 `` .", "Report 2008-2009\"."),
     ("The card ending in 8876 , she said .", "The card ending in 8876, she said."),
 ])
