@@ -175,6 +175,8 @@ ADVERSARIAL = {
     "roman": lambda n: "XI " * (n // 3),
     "letter codes": lambda n: "ab" + "1" * (n // 2) + "a" * (n // 2),
     "clock marks": lambda n: "4a.m.?" * (n // 6),
+    "spaced colons": lambda n: "1 : " * (n // 4),
+    "toll-free parts": lambda n: "1-800-" + "A-1-" * (n // 4),
     "british": lambda n: "Labour" * (n // 6),
     "initials": lambda n: "A." * (n // 2),
 }
