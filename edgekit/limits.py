@@ -26,10 +26,31 @@ MAX_REPEAT = 64
 """The largest upper bound of a template repeat `{m,n}`."""
 
 MAX_SPAN = 64
-"""The most elements (tokens or symbols) one rule match can cover; keeps digestion linear in the input."""
+"""The most input elements (tokens, data spans) one rule match can cover; keeps digestion linear in the input."""
+
+MAX_THREADS_PER_START = 4
+"""Where more than MAX_SPAN automaton threads are alive at one input position, a layer keeps the cheapest
+MAX_THREADS_PER_START of each match start (ties to the earliest made): a beam that keeps digestion linear
+when many paths of one start meet (a long run of ambiguous words); ordinary text never reaches it."""
+
+MAX_RESTRICTED_AUTOMATA = 256
+"""Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
+cache); past it they are dropped and rebuilt on demand."""
 
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
+
+MAX_AUTOMATON_POSITIONS = 50_000
+"""The most positions (literals and references, repeats unrolled) in one layer's compiled automaton."""
+
+MAX_AUTOMATON_TRANSITIONS = 2_000_000
+"""The most position-to-position transitions in one layer's compiled automaton."""
+
+MAX_DFA_STATES = 20_000
+"""Determinized states one layer keeps cached; past it the cache is dropped and rebuilt on demand."""
+
+MAX_TOKEN_CACHE = 100_000
+"""Distinct token texts whose typeset is cached; past it the cache is dropped (bounded memory)."""
 
 MAX_FEATURES = 1 << 20
 """The widest feature vector a learned head (or its text featurizer) takes."""

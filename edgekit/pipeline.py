@@ -336,15 +336,15 @@ def seed_phrasings(forest: Any, per_intent: int, random_state: int = 0) -> dict[
     expander = Expander(forest.artifact)
     rng = random.Random(random_state)
     out: dict[str, list[str]] = {}
-    rules = [m for m in forest.artifact["matchers"] if m.get("intent")]
-    for intent in sorted({m["intent"] for m in rules}):
-        mine = [m for m in rules if m["intent"] == intent]
+    rules = forest.intent_templates()
+    for intent in sorted({i for i, _ in rules}):
+        mine = [t for i, t in rules if i == intent]
         seen: dict[str, None] = {}
         for _ in range(per_intent * 8):
             if len(seen) >= per_intent:
                 break
             m = rng.choice(mine)
-            words = _sample(m["template"], expander, rng, forest.normalize, top=True)
+            words = _sample(m, expander, rng, forest.normalize, top=True)
             text = " ".join(w for w in words if w)
             if text:
                 seen.setdefault(text, None)

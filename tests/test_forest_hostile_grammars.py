@@ -238,8 +238,9 @@ def test_the_cache_key_reads_only_the_files_the_grammar_reads(grammar):
     with open(notes, "wb") as fh:  # an unreferenced, huge file beside the grammar
         fh.truncate(512 * 2**20)
     main = str(grammar.root / "main.forest")
+    # run from this process's folder: the working folder is part of the cache key (files are named from it)
     peak = _peak_rss_mb(f"from edgekit.forest import load_forest\nassert load_forest({main!r}).normalize('b') == 'a'\n",
-                        grammar.root)
+                        os.getcwd())
     assert peak < 300, peak
     assert sorted(cache_dir().iterdir()) == entries  # a cache hit: the unreferenced file is not part of the key
 
@@ -257,3 +258,15 @@ def test_two_grammars_importing_files_of_any_name_never_share_a_cache_entry(tmp_
     assert load_forest(tmp_path / "two").normalize("b") == "beta"
     (tmp_path / "one" / "x.grm").write_text("lexicon w { gamma: b }\n", encoding="utf-8")
     assert load_forest(tmp_path / "one").normalize("b") == "gamma"  # an edited import is never served stale
+
+
+def test_a_grammar_compiled_in_another_folder_still_names_its_files_from_here(tmp_path, monkeypatch):
+    from edgekit.forest import load_forest
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "main.forest").write_text('lexicon l { yes: "y" }\n', encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    load_forest(tmp_path / "g" / "main.forest")           # compiled and cached from another folder
+    monkeypatch.chdir(tmp_path)
+    trace = load_forest(tmp_path / "g" / "main.forest").explain("y")
+    assert "[g/main.forest:1" in str(trace), str(trace)

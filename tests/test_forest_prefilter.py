@@ -34,3 +34,26 @@ def test_a_skipped_regex_never_matches(text):
         runs = req is None or (DIGIT in req and has_digit) or not req.isdisjoint(chars)
         if not runs:
             assert re.search(p, text) is None, (p, text)
+
+
+def test_required_types_of_templates():
+    from edgekit.forest.prefilter import required_types
+
+    def ids(node):
+        return {"a": 1, "b": 2, "c": 3, "d": 4}[node[1]]
+
+    lit = lambda w: ["lit", w]  # noqa: E731
+    # a sequence needs each of its parts; an optional part or a repeat that may be empty needs nothing
+    assert required_types(["seq", [lit("a"), ["opt", lit("b")], ["rep", lit("c"), 0, None]]], ids) == {frozenset({1})}
+    assert required_types(["rep", lit("c"), 1, None], ids) == {frozenset({3})}
+    # an alternative needs one of its branches: each clause joins a clause of every branch
+    got = required_types(["alt", [["seq", [lit("a"), lit("b")]], lit("c")]], ids)
+    assert got == {frozenset({1, 3}), frozenset({2, 3})}
+    assert required_types(["alt", [lit("a"), ["opt", lit("b")]]], ids) == frozenset()
+
+
+def test_a_layer_runs_only_the_rules_whose_required_words_are_there(grammar):
+    # both rules sit on one layer; "x" and "y" each name one rule's required word
+    f = grammar('rule first: x <word:w>\n  text "X" + w.text\nrule second: y <word:w>\n  text "Y" + w.text\n')
+    assert f.normalize("x a y b") == "Xa Yb"
+    assert f.normalize("x a") == "Xa" and f.normalize("y b") == "Yb" and f.normalize("a b") == "a b"

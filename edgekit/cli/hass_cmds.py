@@ -77,9 +77,9 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
                 _, reason = recognizer.parse_with_reason(rec.text, ctx)
                 out = {"text": rec.text, "intent": None, "reason": reason}
             elif n_best <= 1:
-                out = {"text": rec.text, **_result(results[0])}
+                out = {"text": rec.text, **_result(recognizer, results[0])}
             else:
-                out = {"text": rec.text, "results": [_result(r) for r in results]}
+                out = {"text": rec.text, "results": [_result(recognizer, r) for r in results]}
             return json.dumps(out, ensure_ascii=False, default=str)
 
         bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
@@ -103,7 +103,17 @@ def _context(text: Optional[str]) -> dict:
     return ctx
 
 
-def _result(r) -> dict:
-    return {"intent": r.intent, "slots": r.slot_values(), "slot_texts": {k: v.text for k, v in r.slots.items()},
-            "context": r.context, "template": r.template, "where": r.where, "block": r.block,
-            "response": r.response, "metadata": r.metadata}
+def _result(recognizer, r) -> dict:
+    out = {"intent": r.intent, "slots": r.slot_values(), "slot_texts": {k: v.text for k, v in r.slots.items()},
+           "context": r.context, "template": r.template, "where": r.where, "block": r.block,
+           "response": r.response, "metadata": r.metadata}
+    from ..errors import DataError
+
+    try:
+        speech = recognizer.response(r)
+    except DataError as exc:  # a bad response template: say so on this line, go on with the others
+        out["response_error"] = str(exc)
+    else:
+        if speech is not None:
+            out["response_text"] = speech
+    return out

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from .forest import Forest, compile_forest, load_forest, resolve_grammar, shipped_grammars
 from .frame import Frame, Slot
+from .lexicon import ListEntry
 from .trace import Trace, TraceNode
 
-__all__ = ["Forest", "Frame", "Slot", "Trace", "TraceNode", "compile_forest", "load_forest",
+__all__ = ["Forest", "Frame", "ListEntry", "Slot", "Trace", "TraceNode", "compile_forest", "load_forest",
            "resolve_grammar", "shipped_grammars"]

@@ -18,8 +18,8 @@ from ..sealed import SealedFormat, seal, unseal
 from .decider import DeciderError, check_model
 
 ARTIFACT_FORMAT = "edgekit-forest"
-ARTIFACT_VERSION = 1
-# Every engine source that shapes a compiled artifact: part of the compile-cache key.
+ARTIFACT_VERSION = 2
+# Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
                  "model.py", "artifact.py", "decider.py", "../limits.py")
 _GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
@@ -65,6 +65,63 @@ def _template_problem(node: Any, depth: int = 0) -> str | None:
     return _template_problem(node[1], depth + 1)
 
 
+_OPS = {"bin": {"+", "-", "*", "/", "//", "%"}, "cmp": {"==", "!=", "<", "<=", ">", ">="}}
+
+
+def expr_problem(node: Any, depth: int = 0) -> str | None:
+    """What is wrong with an expression tree (expr.py's node lists), or None: every tag, arity, operator,
+    function name and argument count, so a forged artifact fails at load, not mid-parse."""
+    from decimal import Decimal, InvalidOperation
+
+    from .expr import BUILTINS
+
+    if depth > 200 or not isinstance(node, list) or not node or not isinstance(node[0], str):
+        return "bad expression"
+    tag, args = node[0], node[1:]
+    sub = [a for a in args if isinstance(a, list)]
+    if tag == "num":
+        if len(args) != 1 or not isinstance(args[0], str):
+            return "bad expression"
+        try:
+            Decimal(args[0])
+        except InvalidOperation:
+            return "bad expression number"
+        return None
+    if tag in ("str", "name"):
+        return None if len(args) == 1 and isinstance(args[0], str) else "bad expression"
+    if tag == "const":
+        return None if len(args) == 1 and (args[0] is None or isinstance(args[0], (bool, int, float, str))) \
+            else "bad expression"
+    if tag == "attr":
+        ok = len(args) == 2 and isinstance(args[1], str)
+        return expr_problem(args[0], depth + 1) if ok else "bad expression"
+    if tag == "call":
+        if len(args) != 2 or args[0] not in BUILTINS or not isinstance(args[1], list):
+            return "bad expression call"
+        _fn, lo, hi = BUILTINS[args[0]]
+        if not lo <= len(args[1]) <= hi:
+            return "bad expression call"
+        sub = args[1]
+    elif tag in ("and", "or"):
+        if len(args) != 1 or not isinstance(args[0], list) or not args[0]:
+            return "bad expression"
+        sub = args[0]
+    elif tag in ("bin", "cmp"):
+        if len(args) != 3 or args[0] not in _OPS[tag]:
+            return "bad expression operator"
+        sub = args[1:]
+    elif tag in ("neg", "not"):
+        if len(args) != 1:
+            return "bad expression"
+    elif tag in ("index", "if"):
+        if len(args) != (2 if tag == "index" else 3):
+            return "bad expression"
+        sub = list(args)
+    else:
+        return "bad expression"
+    return next((p for p in (expr_problem(a, depth + 1) for a in sub) if p), None)
+
+
 def structure_problem(art: Any) -> str | None:
     """What is wrong with a compiled forest's structure, or None. Checks every index the engine follows,
     so a forged file (valid checksum, wrong content) is refused at load instead of failing mid-parse."""
@@ -97,25 +154,47 @@ def structure_problem(art: Any) -> str | None:
             return "bad matcher"
         if m["kind"] == "entry" and not isinstance(m.get("canonical"), str):
             return "bad lexicon entry"
-        if m["kind"] not in ("entry", "rule") or _template_problem(m.get("template")):
+        if m["kind"] not in ("entry", "rule", "runtime") or _template_problem(m.get("template")):
             return "bad matcher template"
+        if not isinstance(m.get("cost", 0), int) or isinstance(m.get("cost", 0), bool):
+            return "bad matcher cost"
+        if not all(isinstance(k, str) and isinstance(v, bool) for k, v in m["captures"].items()):
+            return "bad matcher captures"
+        if m["kind"] == "rule":
+            if m.get("intent") is not None and not isinstance(m["intent"], str):
+                return "bad matcher intent"
+            for clause in ("value", "text"):
+                if m.get(clause) is not None:
+                    problem = expr_problem(m[clause])
+                    if problem:
+                        return f"{problem} in rule {m['name']!r}"
     n_matchers = len(art["matchers"])
     for layer in art["layers"]:
-        if not isinstance(layer, dict) or not isinstance(layer.get("states"), list) \
-                or not isinstance(layer.get("accepts"), list) or not layer["states"]:
-            return "bad layer"
-        n = len(layer["states"])
-        for s in layer["states"]:
-            if not (isinstance(s, list) and len(s) == 2 and isinstance(s[0], list) and isinstance(s[1], list)):
-                return "bad automaton state"
-            if not all(isinstance(t, int) and 0 <= t < n for t in s[0]):
-                return "bad automaton state"
-            if not all(isinstance(tr, list) and len(tr) == 2 and isinstance(tr[0], int) and isinstance(tr[1], int)
-                       and 0 <= tr[0] < len(types) and 0 <= tr[1] < n for tr in s[1]):
-                return "bad automaton transition"
-        if not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], int) and isinstance(a[1], int)
-                   and 0 <= a[0] < n and 0 <= a[1] < n_matchers for a in layer["accepts"]):
-            return "bad automaton accept"
+        problem = _layer_problem(layer, len(types), n_matchers)
+        if problem:
+            return problem
+    return None
+
+
+def _layer_problem(layer: Any, n_types: int, n_matchers: int) -> str | None:
+    """What is wrong with one layer's position automaton (parallel lists indexed by position), or None."""
+    if not isinstance(layer, dict) or not all(isinstance(layer.get(k), list) for k in
+                                              ("types", "owner", "cap", "follow", "final")):
+        return "bad layer"
+    n = len(layer["types"])
+    if not n or any(len(layer[k]) != n for k in ("owner", "cap", "follow")):
+        return "bad layer"
+    if not all(isinstance(t, int) and (p == 0 or 0 <= t < n_types) for p, t in enumerate(layer["types"])):
+        return "bad automaton position"
+    if not all(isinstance(o, int) and (p == 0 or 0 <= o < n_matchers) for p, o in enumerate(layer["owner"])):
+        return "bad automaton position"
+    if not all(c is None or isinstance(c, str) for c in layer["cap"]):
+        return "bad automaton capture"
+    for f in layer["follow"]:
+        if not isinstance(f, list) or not all(isinstance(q, int) and 0 < q < n for q in f):
+            return "bad automaton transition"
+    if not all(isinstance(q, int) and 0 < q < n for q in layer["final"]):
+        return "bad automaton accept"
     return None
 
 
@@ -140,15 +219,17 @@ def engine_fingerprint() -> str:
 
 
 def cache_key(entry: Path) -> str:
-    """The compile-cache key of a grammar entry file: artifact format and version, every engine source that
-    shapes an artifact, and the entry's real path (the files it read are checked by `read_files_changed`)."""
+    """The compile-cache key of a grammar entry file: artifact format version, every engine source that
+    shapes an artifact, the entry's real path (the files it read are checked by `read_files_changed`) and
+    the working folder (an artifact names its files relative to it, as errors and `explain` show them)."""
     h = hashlib.sha256(f"{ARTIFACT_FORMAT}:{ARTIFACT_VERSION}:{engine_fingerprint()}:".encode())
-    h.update(os.path.realpath(entry).encode("utf-8", "surrogateescape"))
+    h.update(os.path.realpath(entry).encode("utf-8", "surrogateescape") + b"\0")
+    h.update(os.getcwd().encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
 def read_files_changed(art: dict[str, Any]) -> bool:
-    """Whether any file a cached artifact's grammar read is gone or different now (only those are read)."""
+    """Whether any file a cached artifact's grammar read is gone or different now."""
     read = art.get("read")
     if not isinstance(read, list):
         return True

@@ -1,14 +1,21 @@
-"""Per-layer matcher: the layer's NFA over symbol types, run as a lazily built DFA.
+"""Per-layer matcher: a position (Glushkov) automaton over symbol types, determinized lazily.
+
+Every automaton state except the start is one *position* of a template: a literal or a reference, with
+its type and capture. There are no epsilon moves, so the positions an accepted path went through name
+the capture of every element it consumed; `path` recovers them from the DFA states recorded while the
+lattice was read, without re-matching the template. Sizes are checked at compile time against the
+limits in edgekit/limits.py (`size_problem`), so no grammar can make an automaton explode.
 
 Elements carry a *typeset* (the classes, literal word and builtin kinds they count as), interned to an
-integer; a DFA transition is cached per (state, typeset), so after warm-up each step is one dict lookup.
-A match never spans more than MAX_SPAN elements, which keeps digestion linear in the input length."""
+integer; a DFA transition is cached per (state, typeset), and the caches are bounded."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-from ..limits import MAX_SPAN  # noqa: E402  (a match covers at most this many elements)
+from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES
+
 DEAD = -1
+START = 0  # the DFA state before any element: the set holding only the virtual start position
 
 # Builtin token classes, usable as <token>, <word>, <digits>, <punct>, <any>; their ids come first.
 BUILTIN_TYPES = ("token", "word", "digits", "punct", "any")
@@ -30,141 +37,227 @@ class TypesetTable:
         return tid
 
 
-class LayerMatcher:
-    """Finds, from any start position, every span some matcher of this layer accepts (best matcher per span)."""
+# ---- compile time: templates -> positions -------------------------------------------------------------
+def template_size(node: list) -> int:
+    """How many positions a template's automaton has (repeats unrolled), computed without building it."""
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return 1
+    if tag in ("seq", "alt"):
+        return sum(template_size(c) for c in node[1])
+    if tag == "opt":
+        return template_size(node[1])
+    if tag == "rep":
+        return template_size(node[1]) * (node[3] if node[3] is not None else node[2] + 1)
+    raise ValueError(f"unknown template node {tag!r}")
 
-    def __init__(self, states: list, accepts: list, priorities: Sequence[int], typesets: TypesetTable) -> None:
-        self.eps = [s[0] for s in states]
-        self.trans: list[dict[int, list[int]]] = []
-        for s in states:
-            table: dict[int, list[int]] = {}
-            for tid, target in s[1]:
-                table.setdefault(tid, []).append(target)
-            self.trans.append(table)
-        self.accept_of = {state: m for state, m in accepts}
-        self.priorities = priorities
+
+class AutomatonTooLarge(Exception):
+    """A template's automaton would pass MAX_AUTOMATON_POSITIONS or MAX_AUTOMATON_TRANSITIONS."""
+
+
+class PositionsBuilder:
+    """Builds the position automaton of one layer (or one rule): parallel lists indexed by position.
+    Position 0 is the virtual start; `follow[0]` are the positions a match can begin with."""
+
+    def __init__(self) -> None:
+        self.types: list[int] = [-1]
+        self.owner: list[int] = [-1]
+        self.cap: list[str | None] = [None]
+        self.follow: list[set[int]] = [set()]
+        self.final: list[int] = []
+        self.transitions = 0
+
+    def add(self, node: list, matcher: int, type_of: Callable[[list], int]) -> None:
+        """Add one matcher's template; refuses (AutomatonTooLarge) before building anything too big."""
+        if len(self.types) + template_size(node) > MAX_AUTOMATON_POSITIONS:
+            raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_POSITIONS} automaton positions "
+                                    f"(MAX_AUTOMATON_POSITIONS; repeats are unrolled)")
+        _nullable, first, last = self._build(node, matcher, type_of)
+        self._link([0], first)
+        self.final.extend(last)
+
+    def _link(self, sources: list[int], targets: list[int]) -> None:
+        if not targets:
+            return
+        self.transitions += len(sources) * len(targets)
+        if self.transitions > MAX_AUTOMATON_TRANSITIONS:
+            raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_TRANSITIONS} automaton transitions "
+                                    f"(MAX_AUTOMATON_TRANSITIONS)")
+        for p in sources:
+            self.follow[p].update(targets)
+
+    def _build(self, node: list, matcher: int, type_of: Callable[[list], int]) -> tuple[bool, list, list]:
+        tag = node[0]
+        if tag in ("lit", "ref"):
+            p = len(self.types)
+            self.types.append(type_of(node))
+            self.owner.append(matcher)
+            self.cap.append(node[2] if tag == "ref" and len(node) > 2 else None)
+            self.follow.append(set())
+            return False, [p], [p]
+        if tag == "seq":
+            nullable, first, last = True, [], []
+            for child in node[1]:
+                n2, f2, l2 = self._build(child, matcher, type_of)
+                self._link(last, f2)
+                first = first + f2 if nullable else first
+                last = last + l2 if n2 else l2
+                nullable = nullable and n2
+            return nullable, first, last
+        if tag == "alt":
+            parts = [self._build(c, matcher, type_of) for c in node[1]]
+            return any(p[0] for p in parts), [q for p in parts for q in p[1]], [q for p in parts for q in p[2]]
+        if tag == "opt":
+            _n, f, l = self._build(node[1], matcher, type_of)
+            return True, f, l
+        if tag == "rep":
+            _, child, lo, hi = node
+            if hi is None:  # child{lo} child*
+                if lo:
+                    n, f, l = self._build(child if lo == 1 else ["seq", [child] * lo], matcher, type_of)
+                else:
+                    n, f, l = True, [], []
+                _n2, f2, l2 = self._build(child, matcher, type_of)
+                self._link(l2, f2)
+                self._link(l, f2)
+                return n, (f + f2 if n else f), l + l2
+            tail: list | None = None  # child{lo} (child (child ...)?)?: the optional copies nest
+            for _ in range(hi - lo):
+                tail = ["opt", child if tail is None else ["seq", [child, tail]]]
+            items = [child] * lo + ([tail] if tail is not None else [])
+            return self._build(items[0] if len(items) == 1 else ["seq", items], matcher, type_of)
+        raise ValueError(f"unknown template node {tag!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"types": self.types, "owner": self.owner, "cap": self.cap,
+                "follow": [sorted(f) for f in self.follow], "final": sorted(set(self.final))}
+
+
+# ---- run time -------------------------------------------------------------------------------------------
+class LayerMatcher:
+    """The lazily determinized automaton of one layer. A DFA state is a set of positions; `accepts[d]` are
+    the matchers with a final position in it; `step` is one cached dict lookup once warm."""
+
+    def __init__(self, spec: dict[str, Any], typesets: TypesetTable) -> None:
+        self.types: list[int] = spec["types"]
+        self.owner: list[int] = spec["owner"]
+        self.cap: list[str | None] = spec["cap"]
+        self.follow: list[list[int]] = spec["follow"]
+        self.final_set = frozenset(spec["final"])
+        self.pred: list[list[int]] = [[] for _ in self.types]
+        for p, targets in enumerate(self.follow):
+            for q in targets:
+                self.pred[q].append(p)
         self.typesets = typesets
+        self.alphabet = frozenset(self.types[1:])
+        self.relevant: dict[int, bool] = {}
+        self.owners: frozenset[int] | None = None  # the matchers a restricted copy runs (None: all)
+        self.reset()
+
+    def restricted(self, owners: frozenset[int]) -> "LayerMatcher":
+        """A copy that runs only the rules of `owners` (its own DFA, built lazily; the positions shared):
+        the start moves only into their positions, so every state reached holds only theirs."""
+        copy = object.__new__(LayerMatcher)
+        copy.__dict__.update(self.__dict__)
+        copy.owners = owners
+        copy.relevant = {}
+        copy.reset()
+        return copy
+
+    def is_relevant(self, tsid: int) -> bool:
+        """Whether an element of this typeset can ever be read by this layer (cached)."""
+        r = self.relevant[tsid] = not self.alphabet.isdisjoint(self.typesets.sets[tsid])
+        return r
+
+    def readable(self, present: set[int]) -> set[int]:
+        """The typesets among `present` that this layer can read at all."""
+        relevant = self.relevant
+        out = set()
+        for tsid in present:
+            r = relevant.get(tsid)
+            if r is None:
+                r = self.is_relevant(tsid)
+            if r:
+                out.add(tsid)
+        return out
+
+    def can_start(self, present: set[int]) -> bool:
+        """Whether an element of one of these typesets can begin a match of this layer."""
+        cache = self.cache
+        for tsid in present:
+            d = cache.get(tsid)  # START is 0, so the cache key is the typeset alone
+            if d is None:
+                d = self.step(START, tsid)
+            if d != DEAD:
+                return True
+        return False
+
+    def reset(self) -> None:
+        """Forget the determinized states (the caches are rebuilt on demand; called when they grow too big)."""
         self.dfa: list[frozenset[int]] = []
         self.dfa_ids: dict[frozenset[int], int] = {}
-        self.best: list[int] = []
+        self.accepts: list[tuple[int, ...]] = []
+        self.goes_on: list[bool] = []  # whether a DFA state has any move (a thread in it can read on)
+        self._moves: list[dict[int, frozenset[int]] | None] = []
         self.cache: dict[int, int] = {}
-        self.start = self._intern(self._closure({0}))
-        self.start_types = frozenset(t for s in self.dfa[self.start] for t in self.trans[s])
+        self._intern(frozenset((0,)))
 
-    def _closure(self, seeds: set[int]) -> frozenset[int]:
-        out, stack = set(seeds), list(seeds)
-        while stack:
-            for nxt in self.eps[stack.pop()]:
-                if nxt not in out:
-                    out.add(nxt)
-                    stack.append(nxt)
-        return frozenset(out)
+    @property
+    def full(self) -> bool:
+        return len(self.dfa) > MAX_DFA_STATES or len(self.cache) > 8 * MAX_DFA_STATES
 
     def _intern(self, states: frozenset[int]) -> int:
         did = self.dfa_ids.get(states)
         if did is None:
             did = self.dfa_ids[states] = len(self.dfa)
             self.dfa.append(states)
-            found = [self.accept_of[s] for s in states if s in self.accept_of]
-            # highest priority wins, then the earliest declared matcher
-            self.best.append(min(found, key=lambda m: (-self.priorities[m], m)) if found else -1)
+            owner = self.owner
+            self.accepts.append(tuple(sorted({owner[p] for p in states & self.final_set})))
+            follow = self.follow
+            self.goes_on.append(any(follow[p] for p in states))
+            self._moves.append(None)
         return did
+
+    def moves(self, state: int) -> dict[int, frozenset[int]]:
+        """Type id -> the positions reachable from DFA state `state` on an element of that type."""
+        table = self._moves[state]
+        if table is None:
+            grouped: dict[int, set[int]] = {}
+            types, owner, owners = self.types, self.owner, self.owners if state == START else None
+            for p in self.dfa[state]:
+                for q in self.follow[p]:
+                    if owners is None or owner[q] in owners:
+                        grouped.setdefault(types[q], set()).add(q)
+            table = self._moves[state] = {t: frozenset(qs) for t, qs in grouped.items()}
+        return table
 
     def step(self, state: int, tsid: int) -> int:
         key = (state << 24) | tsid
         nxt = self.cache.get(key)
         if nxt is None:
-            types = self.typesets.sets[tsid]
+            table = self.moves(state)
             targets: set[int] = set()
-            for s in self.dfa[state]:
-                table = self.trans[s]
-                for t in types:
-                    hit = table.get(t)
-                    if hit:
-                        targets.update(hit)
-            nxt = self._intern(self._closure(targets)) if targets else DEAD
+            for t in self.typesets.sets[tsid]:
+                hit = table.get(t)
+                if hit:
+                    targets |= hit
+            nxt = self._intern(frozenset(targets)) if targets else DEAD
             self.cache[key] = nxt
         return nxt
 
-    def matches(self, tsids: Sequence[int]) -> list[list[tuple[int, int]]] | None:
-        """For each start i, the (end, matcher) pairs accepted there (by increasing end); None when
-        nothing matches at all."""
-        n = len(tsids)
-        out: list | None = None
-        start, best, step, cache = self.start, self.best, self.step, self.cache
-        key0 = start << 24
-        for i in range(n):
-            state = cache.get(key0 | tsids[i])
-            if state is None:
-                state = step(start, tsids[i])
-            if state == DEAD:
-                continue
-            j = i + 1
-            limit = min(n, i + MAX_SPAN)
-            hits = None
-            while True:
-                m = best[state]
-                if m >= 0:
-                    if hits is None:
-                        hits = []
-                        if out is None:
-                            out = [None] * n
-                        out[i] = hits
-                    hits.append((j, m))
-                if j >= limit:
-                    break
-                nxt = cache.get((state << 24) | tsids[j])
-                state = step(state, tsids[j]) if nxt is None else nxt
-                if state == DEAD:
-                    break
-                j += 1
+    def expected_types(self, state: int) -> set[int]:
+        return set(self.moves(state))
+
+    def path(self, matcher: int, states: Sequence[int]) -> list[int]:
+        """The positions an accepted match of `matcher` went through, from the DFA state after each element
+        (walked backwards through the predecessor lists; ties take the earliest position)."""
+        dfa, pred, owner = self.dfa, self.pred, self.owner
+        q = min(p for p in dfa[states[-1]] & self.final_set if owner[p] == matcher)
+        out = [q]
+        for k in range(len(states) - 2, -1, -1):
+            here = dfa[states[k]]
+            q = min(p for p in pred[q] if p in here)
+            out.append(q)
+        out.reverse()
         return out
-
-
-def build_nfa(node: list, states: list, start: int, type_of: Callable[[list], int]) -> int:
-    """Thompson construction: add states for template `node` from state `start`; return its end state.
-
-    A state is [epsilon targets, [[type id, target], ...]]; `type_of` maps a lit/ref node to its type id."""
-    def new() -> int:
-        states.append([[], []])
-        return len(states) - 1
-
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        end = new()
-        states[start][1].append([type_of(node), end])
-        return end
-    if tag == "seq":
-        cur = start
-        for child in node[1]:
-            cur = build_nfa(child, states, cur, type_of)
-        return cur
-    if tag == "alt":
-        end = new()
-        for child in node[1]:
-            s = new()
-            states[start][0].append(s)
-            states[build_nfa(child, states, s, type_of)][0].append(end)
-        return end
-    if tag == "opt":
-        end = new()
-        states[start][0].append(end)
-        states[build_nfa(node[1], states, start, type_of)][0].append(end)
-        return end
-    if tag == "rep":
-        _, child, lo, hi = node
-        cur = start
-        for _ in range(lo):
-            cur = build_nfa(child, states, cur, type_of)
-        if hi is None:
-            loop = new()
-            states[cur][0].append(loop)
-            states[build_nfa(child, states, loop, type_of)][0].append(loop)
-            return loop
-        end = new()
-        states[cur][0].append(end)
-        for _ in range(hi - lo):
-            cur = build_nfa(child, states, cur, type_of)
-            states[cur][0].append(end)
-        return end
-    raise ValueError(f"unknown template node {tag!r}")

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..errors import GrammarError
 from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
-from .automaton import BUILTIN_TYPES, MAX_SPAN, build_nfa
+from ..limits import MAX_SPAN
+from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
 from .expr import names_used
 from .model import GrammarSet, Where
 
@@ -118,8 +119,11 @@ class _Compiler:
     def compile(self) -> dict[str, Any]:
         g = self.g
         self.declare_all()
-        matchers = self.lexicon_matchers() + self.rule_matchers()
-        layers = self.layer_automata(matchers)
+        matchers = self.lexicon_matchers() + self.runtime_matchers()
+        rules = self.rule_matchers()
+        rule_where = {len(matchers) + k: r.where for k, r in enumerate(g.rules)}
+        matchers += rules
+        layers = self.layer_automata(matchers, rule_where)
         for m in matchers:
             m["type"] = self.class_ids[m["class"]]
         return {
@@ -149,6 +153,9 @@ class _Compiler:
         for lx in g.lexicons:
             self.declare(lx.name, "lexicon", lx.where)
             self.layer[lx.name] = 1
+        for rc in g.runtime:
+            self.declare(rc.name, "runtime", rc.where)
+            self.layer[rc.name] = 1
         for r in g.rules:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
@@ -181,6 +188,12 @@ class _Compiler:
                 })
         return matchers
 
+    def runtime_matchers(self) -> list[dict[str, Any]]:
+        """One matcher per runtime class; its entries come at run time (Forest.set_list, the trie layer)."""
+        return [{"kind": "runtime", "class": rc.name, "name": rc.name, "where": [rc.where.file, rc.where.line],
+                 "priority": 0, "layer": 1, "template": ["ref", "any", None], "captures": {}}
+                for rc in self.g.runtime]
+
     def rule_matchers(self) -> list[dict[str, Any]]:
         """One matcher per rule, its expressions, span and template checked."""
         g = self.g
@@ -202,31 +215,24 @@ class _Compiler:
             seen_templates[key] = r.name
             matchers.append({
                 "kind": "rule", "class": r.name, "name": r.name, "where": [r.where.file, r.where.line],
-                "priority": r.priority, "layer": self.layer[r.name], "template": _strip_positions(r.template),
+                "priority": r.priority, "cost": r.cost, "layer": self.layer[r.name], "template": _strip_positions(r.template),
                 "value": r.value, "text": r.text, "intent": r.intent, "captures": caps,
             })
         return matchers
 
-    def layer_automata(self, matchers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One Thompson NFA per layer over the matchers of that layer."""
+    def layer_automata(self, matchers: list[dict[str, Any]], rule_where: dict[int, Where]) -> list[dict[str, Any]]:
+        """One position automaton per layer over the rules of that layer, refused past the limits."""
         n_layers = max([m["layer"] for m in matchers], default=0)
-        layers = []
-        for layer in range(1, n_layers + 1):
-            states: list = [[[], []]]
-            accepts: dict[int, int] = {}
-            for mi, m in enumerate(matchers):
-                if m["layer"] != layer:
-                    continue
-                s = len(states)
-                states.append([[], []])
-                states[0][0].append(s)
-                end = build_nfa(m["template"], states, s, self.type_of)
-                accept = len(states)
-                states.append([[], []])
-                states[end][0].append(accept)
-                accepts[accept] = mi
-            layers.append({"states": states, "accepts": [[k, v] for k, v in sorted(accepts.items())]})
-        return layers
+        builders = [PositionsBuilder() for _ in range(n_layers)]
+        for mi, m in enumerate(matchers):
+            if m["kind"] != "rule":
+                continue  # lexicon entries and runtime classes are matched through the trie (lexicon.py)
+            try:
+                builders[m["layer"] - 1].add(m["template"], mi, self.type_of)
+            except AutomatonTooLarge as exc:
+                raise self.error(f"rule {m['name']}: automaton too large: {exc}", rule_where.get(mi)) from None
+        return [b.to_json() for b in builders]
+
 
 def _shortest(node: list) -> int:
     """How many elements the shortest match of a template covers (each literal or reference is one)."""

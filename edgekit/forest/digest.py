@@ -1,21 +1,32 @@
-"""Digestion: tokenize (after protecting data-word spans), then layer by layer replace the chosen cover of
-matched spans by symbols carrying values, until the top layer.
+"""Digestion into a lattice: tokenize (after protecting data-word spans), then let every layer add its
+matches as new edges over input positions, keeping every reading; the choice is made once, at the top.
 
-Ambiguity policy, per layer (DESIGN.md): the cover with the fewest elements left uncovered, then the
-fewest symbols (longest matches), then the highest total rule priority, then the leftmost match; for
-one span the highest-priority, earliest-declared matcher. Same input and grammar, same output."""
+Cost of a reading (grammars/README.md, "Ambiguity"): each input element left uncovered (or only passed
+through by <word>/<token>/<any>) costs 1, each use of a rule with `cost c` costs c more; ties go to the
+fewest symbols, then the highest total priority, then the leftmost, longest match, then the
+earliest-declared matcher. Same input and grammar, same output.
+
+Bound: a layer reads each lattice edge once per active thread (start position within MAX_SPAN behind it,
+times the DFA states alive there), so digestion is linear in the input length; per start and rule it keeps
+the longest match (and shorter ones a lexicon word crosses), and a beam bounds the threads of one start
+(limits.MAX_THREADS_PER_START). Captures are the positions of the automaton path, recovered from the DFA
+states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import gc
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
+from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
+
+from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
-from .automaton import T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
-from .prefilter import DIGIT, required_chars
+from .prefilter import DIGIT, required_chars, required_types
 from .expr import ExprError, compile_expr, format_value
-from .tokenize import DIGITS, PUNCT, WORD, scan
+from .lexicon import ListEntry, Trie, check_entries, template_variants
+from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
 
@@ -25,7 +36,7 @@ class Element:
     rule's text clause runs only if the text is read (at the top level, or by a parent)."""
 
     __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
-                 "unit", "layer", "groups", "captures", "error")
+                 "unit", "layer", "groups", "captures", "error", "context")
 
     def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
                  matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
@@ -36,6 +47,7 @@ class Element:
         self.groups: dict | None = None
         self.captures: dict[str, Any] | None = None
         self.error: str | None = None
+        self.context: Any = None  # a runtime list entry's context
 
     @property
     def text(self) -> str:
@@ -103,6 +115,200 @@ def _const(v: Any) -> Any:
     return v
 
 
+COUNT = 12  # bits of a per-layer count field
+RANK = 24  # bits of a per-layer rank field
+
+
+class CostModel:
+    """A reading's cost packed into one integer, so comparing two readings is one comparison.
+
+    Most significant: uncovered input elements (`unit` each) plus rule costs (`milli` = a thousandth of
+    a unit). Below it, one block per layer, layer 1 first, each (elements of the layer below left
+    unwrapped by this layer, symbols of this layer, the sum of their ranks, where a matcher's rank
+    orders by highest priority, then earliest declaration): today's layer-by-layer policy, now a
+    tie-breaker among readings that cover the input equally well. The fields are narrow to keep the
+    integer small (it is added once per automaton step); past 4096 elements in one field of one
+    reading a carry can reorder ties, never the uncovered count."""
+
+    _PARTS = ((COUNT + RANK, COUNT, "unwrapped"), (RANK, COUNT, "symbols"), (0, RANK, "rank"))
+
+    def __init__(self, n_layers: int, ranks: list[int]) -> None:
+        self.n_layers = n_layers
+        width = 2 * COUNT + RANK
+        self.block = [1 << (width * (n_layers - layer)) for layer in range(n_layers + 1)]
+        self.milli = self.block[0]
+        self.unit = 1000 * self.milli
+        self.ranks = ranks
+        unwrapped = [b << (COUNT + RANK) for b in self.block]
+        # read[L][l]: an element of layer l read by a rule of layer L (or the top, L = n_layers + 1)
+        self.read = [[sum(unwrapped[j] for j in range(lower + 1, upper)) for lower in range(upper)]
+                     for upper in range(n_layers + 2)]
+
+    def own(self, layer: int, cost_milli: int, matcher: int) -> int:
+        """What one symbol of a matcher adds: its rule cost, one symbol and its rank, at its layer."""
+        b = self.block[layer]
+        return cost_milli * self.milli + (b << RANK) + b * self.ranks[matcher]
+
+    def top(self, e: "Edge") -> int:
+        """What an edge costs as one part of a reading of the whole input."""
+        stay = self.read[self.n_layers + 1][e.layer]
+        return self.unit + stay if e.matcher < 0 else e.cost + stay
+
+    def value(self, cost: int) -> float:
+        """A packed cost as a number: uncovered elements plus rule costs (the layer blocks below only
+        break ties and add a fraction too small to change that number's order)."""
+        return cost / self.unit
+
+    def fields(self, cost: int) -> list[tuple[str, int]]:
+        """The named fields of a packed cost, most significant first."""
+        out = []
+        rest = cost % self.milli
+        for layer in range(self.n_layers, 0, -1):
+            for shift, bits, name in reversed(self._PARTS):
+                unit = self.block[layer] << shift
+                out.append((f"layer {layer} {name}", (rest // unit) % (1 << bits)))
+        out.append(("uncovered + rule costs", cost // self.milli))
+        out.reverse()
+        return out
+
+    def why(self, lost: int, won: int) -> str:
+        """Why a reading lost: the first field in which it is worse."""
+        for (name, a), (_n, b) in zip(self.fields(lost), self.fields(won)):
+            if a != b:
+                shown = (f"{a / 1000:g} vs {b / 1000:g}" if name.startswith("uncovered") else f"{a} vs {b}")
+                return f"{name}: {shown}"
+        return "tie, broken by position (leftmost, longest)"
+
+
+def matcher_ranks(matchers: list[dict]) -> list[int]:
+    """Each matcher's rank: 0 for the highest priority, earliest declared (the old one-span rule)."""
+    order = sorted(range(len(matchers)), key=lambda m: (-matchers[m]["priority"], m))
+    ranks = [0] * len(matchers)
+    for r, m in enumerate(order):
+        ranks[m] = r
+    return ranks
+
+
+class Edge:
+    """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
+    whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
+
+    __slots__ = ("start", "end", "tsid", "matcher", "layer", "cost", "chain", "elem", "wrappers", "read", "read_at",
+                 "entry", "automaton")
+
+    def __init__(self, start: int, end: int, tsid: int, matcher: int, layer: int, cost: int, chain: Any,
+                 elem: Element | None = None) -> None:
+        self.start, self.end, self.tsid, self.matcher, self.layer = start, end, tsid, matcher, layer
+        self.wrappers: list[Edge] | None = None  # derivations whose only child is this edge
+        self.read = 0  # what reading this edge costs a rule of layer `read_at` (see _read_cost)
+        self.read_at = 0
+        self.entry: ListEntry | None = None  # the runtime list entry this edge matched
+        self.automaton: LayerMatcher | None = None  # the layer automaton whose states `chain` records
+        self.cost, self.chain, self.elem = cost, chain, elem
+
+    def children(self) -> tuple[list["Edge"], list[int]]:
+        kids, states = [], []
+        ent = self.chain
+        while ent is not None:
+            kids.append(ent[2])
+            states.append(ent[3])
+            ent = ent[1]
+        kids.reverse()
+        states.reverse()
+        return kids, states
+
+
+GC_PAUSE_CHARS = 1_000
+
+
+@contextmanager
+def cycle_gc_paused(text: str) -> Iterator[None]:
+    """Digesting a long text makes many container objects, and the cycle collector's passes over them
+    grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
+    reading built (the few cycles made, edges and the wrappers that point back at them, are collected
+    at the next pass after)."""
+    if len(text) < GC_PAUSE_CHARS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class Lattice:
+    """Every reading the layers found: `out[i]` are the edges starting at input position i."""
+
+    def __init__(self, text: str, base: list[Element], out: list[list[Edge]], costs: CostModel) -> None:
+        self.text, self.base, self.out, self.costs = text, base, out, costs
+
+    @property
+    def n(self) -> int:
+        return len(self.base)
+
+    def best_paths(self, k: int = 1) -> list[tuple[int, list[Edge]]]:
+        """The k cheapest readings of the whole input, each (cost, edges left to right)."""
+        n = len(self.base)
+        best: list[list[tuple]] = [[] for _ in range(n + 1)]
+        best[n] = [(0, False, 0, 0, None, 0)]
+        top = self.costs.top
+        if k == 1:
+            return [self._best_path()]
+        for i in range(n - 1, -1, -1):
+            cands = []
+            for e in self.out[i]:
+                c0 = top(e)
+                for rank, nxt in enumerate(best[e.end]):
+                    cands.append((c0 + nxt[0], e.matcher < 0, -e.end, e.matcher, e, rank))
+                    if k == 1:
+                        break
+            if k == 1:
+                best[i] = [min(cands, key=_path_key)]
+            else:
+                cands.sort(key=_path_key)
+                best[i] = cands[:k]
+        out = []
+        for head in best[0]:
+            edges, node, pos = [], head, 0
+            while node[4] is not None:
+                edges.append(node[4])
+                pos = node[4].end
+                node = best[pos][node[5]]
+            out.append((head[0], edges))
+        return out
+
+    def _best_path(self) -> tuple[int, list[Edge]]:
+        """The cheapest reading; ties prefer a symbol over an input element, then the longest, then the
+        earliest-declared matcher (the leftmost match wins, as the right-to-left scan meets it last)."""
+        n = len(self.base)
+        cost = [0] * (n + 1)
+        choice: list[Edge | None] = [None] * (n + 1)
+        top = self.costs.top
+        out = self.out
+        for i in range(n - 1, -1, -1):
+            best, pick = None, None
+            for e in out[i]:
+                c = top(e) + cost[e.end]
+                if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
+                    best, pick = c, e
+            cost[i], choice[i] = best, pick
+        edges, i = [], 0
+        while i < n:
+            e = choice[i]
+            edges.append(e)
+            i = e.end
+        return cost[0], edges
+
+
+def _path_key(c: tuple) -> tuple:
+    return c[:4]
+
+
+def _path_key_edge(e: Edge) -> tuple:
+    return e.matcher < 0, -e.end, e.matcher
+
+
 class Digester:
     """Runs a compiled forest artifact over text."""
 
@@ -112,8 +318,7 @@ class Digester:
         self.vocab: dict[str, int] = artifact["vocab"]
         self.matchers: list[dict] = artifact["matchers"]
         self.tables = artifact["tables"]
-        priorities = [m["priority"] for m in self.matchers]
-        self.layers = [LayerMatcher(l["states"], l["accepts"], priorities, self.typesets) for l in artifact["layers"]]
+        self.layers = [LayerMatcher(l, self.typesets) for l in artifact["layers"]]
         self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]
                      if d.get("decider") is None]
         self.decided = decided_classes(artifact["data"])
@@ -128,10 +333,11 @@ class Digester:
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
         self._tok_ts: dict[tuple[str, str], int] = {}
-        self._sym_ts: dict[tuple[int, int], int] = {}
-        self._paths: dict[tuple, tuple] = {}
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the artifact itself stays plain data)
+        self.costs = CostModel(len(self.layers), matcher_ranks(self.matchers))
+        self.own_cost = [self.costs.own(m["layer"], m.get("cost", 0), mi) for mi, m in enumerate(self.matchers)]
+        self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
         self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
                           else None for m in self.matchers]
@@ -139,29 +345,37 @@ class Digester:
                                  for m in self.matchers]
         self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
                          for m in self.matchers]
+        self.layer_of = [m["layer"] for m in self.matchers]
+        self.lexicon = Trie()
+        self.runtime: dict[str, tuple[int, Trie, list[ListEntry]]] = {}
+        for mi, m in enumerate(self.matchers):
+            if m["kind"] == "entry":
+                for variant in template_variants(m["template"]):
+                    self.lexicon.add(variant, mi)
+            elif m["kind"] == "runtime":
+                self.runtime[m["class"]] = (mi, Trie(), [])
+
+    def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
+        """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
+        mi, _old, _ = self.runtime[name]
+        checked = check_entries(name, entries)
+        trie = Trie()
+        for k, e in enumerate(checked):
+            trie.add(words(e.text), k)
+        self.runtime[name] = (mi, trie, checked)
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
-        key = (text, kind)
-        tsid = self._tok_ts.get(key)
-        if tsid is None:
-            types = {T_TOKEN, T_ANY, _KIND_TYPE[kind]}
-            lit = self.vocab.get(text.casefold())
-            if lit is not None:
-                types.add(lit)
-            if kind == WORD:
-                types.update(self.decided.classes_of(text))
-            tsid = self._tok_ts[key] = self.typesets.intern(frozenset(types))
-        return tsid
-
-    def _symbol_tsid(self, mtype: int, unit: Element | None) -> int:
-        key = (mtype, -1 if unit is None else unit.tsid)
-        tsid = self._sym_ts.get(key)
-        if tsid is None:
-            types = {mtype, T_ANY}
-            if unit is not None:
-                types |= self.typesets.sets[unit.tsid]
-            tsid = self._sym_ts[key] = self.typesets.intern(frozenset(types))
+        types = {T_TOKEN, T_ANY, _KIND_TYPE[kind]}
+        lit = self.vocab.get(text.casefold())
+        if lit is not None:
+            types.add(lit)
+        if kind == WORD:
+            types.update(self.decided.classes_of(text))
+        tsid = self.typesets.intern(frozenset(types))
+        if len(self._tok_ts) >= MAX_TOKEN_CACHE:
+            self._tok_ts.clear()
+        self._tok_ts[(text, kind)] = tsid
         return tsid
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
@@ -207,84 +421,381 @@ class Digester:
         self._tokens(text, pos, len(text), out)
         return out
 
-    # ---- layers ---------------------------------------------------------------------------------
-    def digest(self, text: str) -> list[Element]:
-        """Digest text through every layer; returns the top-level element sequence."""
-        if len(text) < 20_000:
-            return self._digest(text)
-        # Elements form no reference cycles; pausing the cycle collector keeps huge inputs linear.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._digest(text)
-        finally:
-            if enabled:
-                gc.enable()
+    # ---- the lattice ----------------------------------------------------------------------------
+    _needs: tuple | None = None  # see _index_needs
+    _rules_on: list[int] = []
 
-    def _digest(self, text: str) -> list[Element]:
-        seq = self.elements(text)
-        for layer_no, layer in enumerate(self.layers, 1):
-            if not seq:
-                break
-            tsids = [e.tsid for e in seq]
-            hits = layer.matches(tsids)
-            if hits is None:
+    def lattice(self, text: str, k: int = 1) -> Lattice:
+        """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
+        for layer in self.layers:
+            if layer.full:
+                layer.reset()
+        base = self.elements(text)
+        out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
+        out.append([])
+        self._trie_edges(base, out)
+        sets = self.typesets.sets
+        present = {e.tsid for edges in out for e in edges}
+        types: set[int] = set().union(*[sets[t] for t in present])
+        needs = self._needs if self._needs is not None else self._index_needs()
+        keyed, always, clauses = needs
+        candidates = [set(a) for a in always]  # per layer: rules whose key clause the input meets
+        for t in types:
+            for number, mi in keyed.get(t, ()):
+                candidates[number].add(mi)
+        for number, layer in enumerate(self.layers, 1):
+            possible = [mi for mi in candidates[number - 1] if all(not types.isdisjoint(c) for c in clauses[mi])]
+            if not possible:
+                continue  # no rule of this layer can match here (or the layer has none)
+            if len(possible) < self._rules_on[number - 1]:
+                layer = self._restricted(number, frozenset(possible))
+            if not layer.can_start(present):
                 continue
-            seq = self._apply_cover(seq, hits, layer_no, text)
-        return seq
-
-    def _apply_cover(self, seq: list[Element], hits: list, layer_no: int, source: str) -> list[Element]:
-        n = len(seq)
-        choice = self._disjoint_choice(hits) or self._best_cover(hits)
-        out: list[Element] = []
-        i = 0
-        while i < n:
-            c = choice[i]
-            if c is None:
-                out.append(seq[i])
-                i += 1
+            if k == 1:
+                added = self._read_layer_best(layer, number, out, len(base), present)
             else:
-                j, m = c
-                out.append(self._symbol(m, tuple(seq[i:j]), layer_no, source))
-                i = j
+                added = self._read_layer(layer, number, out, len(base), k)
+            for ts in added - present:
+                for t in sets[ts] - types:
+                    types.add(t)
+                    for upper, mi in keyed.get(t, ()):
+                        candidates[upper].add(mi)
+            present |= added
+        return Lattice(text, base, out, self.costs)
+
+    def _restricted(self, number: int, owners: frozenset[int]) -> LayerMatcher:
+        """Layer `number`'s automaton running only the rules in `owners` (the others cannot match this
+        input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept."""
+        key = (number, owners)
+        got = self._restricted_cache.get(key)
+        if got is None or got.full:
+            if len(self._restricted_cache) >= MAX_RESTRICTED_AUTOMATA:
+                self._restricted_cache.clear()
+            got = self._restricted_cache[key] = self.layers[number - 1].restricted(owners)
+        return got
+
+    @property
+    def _restricted_cache(self) -> dict[tuple[int, frozenset[int]], LayerMatcher]:
+        cache = self.__dict__.get("_restricted_automata")
+        if cache is None:
+            cache = self._restricted_automata = {}
+        return cache
+
+    def _index_needs(self) -> tuple:
+        """Each rule's required types (prefilter.required_types) indexed by the types of one of its
+        clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
+        rule)], per layer the rules that require nothing, rule -> its other clauses)."""
+        ids = {**self.class_ids, **{f"'{w}": t for w, t in self.vocab.items()}}
+
+        def type_of(node: list) -> int:
+            return self.vocab[node[1]] if node[0] == "lit" else ids[node[1]]
+
+        keyed: dict[int, list[tuple[int, int]]] = {}
+        always: list[list[int]] = [[] for _ in self.layers]
+        clauses: dict[int, list[frozenset[int]]] = {}
+        self._rules_on = [0] * len(self.layers)
+        for mi, m in enumerate(self.matchers):
+            if m["kind"] != "rule":
+                continue
+            number = m["layer"] - 1
+            self._rules_on[number] += 1
+            need = sorted(required_types(m["template"], type_of), key=lambda c: (len(c), sorted(c)))
+            if not need:
+                always[number].append(mi)
+                clauses[mi] = []
+                continue
+            for t in need[0]:
+                keyed.setdefault(t, []).append((number, mi))
+            clauses[mi] = need[1:]
+        self._needs = (keyed, always, clauses)
+        return self._needs
+
+    def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
+        """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
+        folded = [None if e.groups is not None else e.text.casefold() for e in base]
+        own, symbol_ts = self.own_cost, self.symbol_ts
+        tries = [(self.lexicon, None, None)] + [(t, mi, entries) for mi, t, entries in self.runtime.values() if t.size]
+        for i in range(len(base)):
+            for trie, list_mi, entries in tries:
+                if folded[i] not in trie.root:
+                    continue
+                for end, items in trie.matches(folded, i):
+                    chain = None
+                    for j in range(i, end):
+                        chain = (0, chain, out[j][0], START)
+                    for item in reversed(items):  # read last-made first: the earliest declared wins ties
+                        m = item if list_mi is None else list_mi
+                        e = Edge(i, end, symbol_ts[m], m, 1, own[m], chain)
+                        if list_mi is not None:
+                            e.entry = entries[item]
+                        out[i].append(e)
+                        if end == i + 1:
+                            base_edge = out[i][0]
+                            if base_edge.wrappers is None:
+                                base_edge.wrappers = [e]
+                            else:
+                                base_edge.wrappers.append(e)
+
+    def _read_cost(self, e: Edge, number: int, gaps: list[int]) -> int:
+        """What edge e costs a rule of layer `number` that reads it: its own cost plus the layers it stays
+        unwrapped, or, if cheaper, what reading a derivation that wraps it alone would cost (the
+        layer-by-layer policy counted a unit-wrapped element as its wrapper)."""
+        c = e.cost + gaps[e.layer]
+        if e.matcher < 0 and self._passes_through(e.tsid):
+            c += self.costs.unit
+        if e.wrappers:
+            for w in e.wrappers:
+                if w.layer < number:
+                    r = w.read if w.read_at == number else self._read_cost(w, number, gaps)
+                    if r < c:
+                        c = r
+        e.read, e.read_at = c, number
+        return c
+
+    def _passes_through(self, tsid: int) -> bool:
+        """Whether a token of this typeset is a word no rule names (only <word>, <token> or <any> can read
+        it): a rule reading it passes it through without explaining it, so it still costs as uncovered."""
+        through = self._through
+        if through is None:
+            through = self._through = {}
+            self._literals = frozenset(self.vocab.values())
+        got = through.get(tsid)
+        if got is None:
+            types = self.typesets.sets[tsid]
+            got = through[tsid] = T_TOKEN in types and types.isdisjoint(self._literals)
+        return got
+
+    _through: dict[int, bool] | None = None  # typeset -> _passes_through, filled on demand
+    _literals: frozenset[int] = frozenset()
+
+    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> set[int]:
+        """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
+        the k cheapest entries each), adding an edge for every accepted span and matcher.
+
+        Edges leaving a node are read last-made first (out[p] holds them by layer, and within one layer
+        and end by descending matcher), so among equal costs the first entry kept is the more digested
+        edge, then the earlier-declared matcher. `_read_layer_best` is the same walk for k = 1, kept
+        separate because it is the hot path (one entry per thread, no lists)."""
+        threads: list[dict | None] = [None] * (n + 1)
+        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)...])...]
+        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        own = self.own_cost
+        gaps = self.costs.read[number]
+        for p in range(n + 1):
+            here = threads[p]
+            if here is not None and len(here) > MAX_SPAN:
+                _prune(here, _first_entry_cost)
+            here = threads[p]
+            if here is not None:
+                threads[p] = None
+                found: dict[tuple[int, int], list] = {}
+                for key, entries in here.items():
+                    for m in accepts[key & 0xFFFFFFFF]:
+                        found.setdefault((key >> 32, m), []).extend((ent[0] + own[m], ent) for ent in entries)
+                for sm, lst in found.items():
+                    lst.sort(key=_first)
+                    accepted.setdefault(sm, []).append((p, lst[:k]))
+            if p == n:
+                break
+            edges = self._readable(layer, out[p], number)
+            for e in edges:
+                d = step(START, e.tsid)
+                if d != DEAD:
+                    c = e.read if e.read_at == number else self._read_cost(e, number, gaps)
+                    _push(threads, e.end, (p << 32) | d, (c, None, e, d), k)
+            for key, entries in (here or {}).items():
+                start, d0 = key >> 32, key & 0xFFFFFFFF
+                for e in edges:
+                    if e.end > start + MAX_SPAN:
+                        continue
+                    d = step(d0, e.tsid)
+                    if d != DEAD:
+                        r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
+                        for ent in entries:
+                            _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
+        return self._add_kept(out, number, accepted, layer)
+
+    def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
+        """The edges leaving one node that a layer can read, last-made first."""
+        out = []
+        relevant = layer.relevant
+        for e in reversed(edges):
+            if e.layer < number:
+                r = relevant.get(e.tsid)
+                if r is None:
+                    r = layer.is_relevant(e.tsid)
+                if r:
+                    out.append(e)
         return out
 
-    @staticmethod
-    def _disjoint_choice(hits: list) -> list | None:
-        """Fast path: one match per start and no overlaps, so taking every match is the best cover."""
-        reach = 0
-        for i, opts in enumerate(hits):
-            if opts:
-                if len(opts) > 1 or i < reach:
-                    return None
-                reach = opts[0][0]
-        return [opts[0] if opts else None for opts in hits]
+    def _add_edge(self, out: list[list[Edge]], start: int, end: int, m: int, number: int, cost: int,
+                  ent: tuple) -> Edge:
+        e = Edge(start, end, self.symbol_ts[m], m, number, cost, ent)
+        out[start].append(e)
+        if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
+            child = ent[2]
+            if child.wrappers is None:
+                child.wrappers = [e]
+            else:
+                child.wrappers.append(e)
+        return e
 
-    def _best_cover(self, hits: list) -> list:
-        """Right-to-left DP over covers; cost packs (uncovered, symbols, -priority) into one integer.
-        Ties prefer a match at the current position, longest first (hits are sorted by end)."""
-        n = len(hits)
-        uncovered, symbol = 1 << 64, 1 << 32
-        cost = [0] * (n + 1)
-        cost[n] = 1 << 31
-        choice: list = [None] * (n + 1)
-        matchers = self.matchers
-        for i in range(n - 1, -1, -1):
-            best, ch = cost[i + 1] + uncovered, None
-            for j, m in reversed(hits[i] or ()):
-                c = cost[j] + symbol - matchers[m]["priority"]
-                if c < best or (c == best and ch is None):
-                    best, ch = c, (j, m)
-            cost[i], choice[i] = best, ch
-        return choice
+    def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int,
+                         present: set[int]) -> set[int]:
+        """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
+        threads: list[dict | None] = [None] * (n + 1)
+        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
+        step, cache, accepts, goes_on = layer.step, layer.cache, layer.accepts, layer.goes_on
+        own = self.own_cost
+        gaps = self.costs.read[number]
+        read_cost = self._read_cost
+        readable = layer.readable(present)
+        for p in range(n + 1):
+            here = threads[p]
+            if here is not None:
+                threads[p] = None
+                if len(here) > MAX_SPAN:
+                    _prune(here, _entry_cost)
+                found: dict[tuple[int, int], tuple] | None = None
+                for key, ent in here.items():
+                    acc = accepts[key & 0xFFFFFFFF]
+                    if acc:
+                        if found is None:
+                            found = {}
+                        start = key >> 32
+                        for m in acc:
+                            c = ent[0] + own[m]
+                            old = found.get((start, m))
+                            if old is None or c < old[0]:
+                                found[(start, m)] = (c, ent)
+                if found is not None:
+                    for sm, got in found.items():
+                        ends = accepted.get(sm)
+                        if ends is None:
+                            accepted[sm] = [(p, [got])]
+                        else:
+                            ends.append((p, [got]))
+            if p == n:
+                break
+            # what _readable returns (all of a lower layer: this layer's edges are added at its end)
+            edges = [e for e in reversed(out[p]) if e.tsid in readable]
+            if not edges:
+                continue
+            for e in edges:  # threads starting here
+                d = cache.get(e.tsid)  # START is 0, so the cache key is the typeset alone
+                if d is None:
+                    d = step(START, e.tsid)
+                if d != DEAD:
+                    c = e.read if e.read_at == number else read_cost(e, number, gaps)
+                    key = (p << 32) | d
+                    bucket = threads[e.end]
+                    if bucket is None:
+                        threads[e.end] = {key: (c, None, e, d)}
+                    else:
+                        old = bucket.get(key)
+                        if old is None or c < old[0]:
+                            bucket[key] = (c, None, e, d)
+            if here is None:
+                continue
+            for key, ent in here.items():
+                d0 = key & 0xFFFFFFFF
+                if not goes_on[d0]:
+                    continue
+                start = key >> 32
+                limit = start + MAX_SPAN
+                base_key = d0 << 24
+                c0 = ent[0]
+                for e in edges:
+                    end = e.end
+                    if end > limit:
+                        continue
+                    d = cache.get(base_key | e.tsid)
+                    if d is None:
+                        d = step(d0, e.tsid)
+                    if d == DEAD:
+                        continue
+                    c = c0 + (e.read if e.read_at == number else read_cost(e, number, gaps))
+                    tkey = (start << 32) | d
+                    bucket = threads[end]
+                    if bucket is None:
+                        threads[end] = {tkey: (c, ent, e, d)}
+                    else:
+                        old = bucket.get(tkey)
+                        if old is None or c < old[0]:
+                            bucket[tkey] = (c, ent, e, d)
+        return self._add_kept(out, number, accepted, layer)
+
+    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list],
+                  automaton: LayerMatcher) -> set[int]:
+        """Add a layer's edges once it has read the whole lattice. Per start and matcher the longest match
+        is kept, and a shorter one only where a word of the lexicons (or runtime lists) starts at its end
+        and reaches past the longest, which would cut that word ("一千克" keeps 一 beside 一千, for 千克);
+        so repeats add one edge per start, not one per length. Each node's edges go in by end, then by
+        descending matcher, the order the tie-breaks expect."""
+        reach: dict[int, int] = {}
+        kept = []
+        for (start, m), ends in accepted.items():
+            longest = ends[-1][0]
+            for end, entries in ends:
+                if end != longest:
+                    r = reach.get(end)
+                    if r is None:
+                        r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
+                    if r <= longest:
+                        continue
+                for cost, ent in entries:
+                    kept.append((end, start, -m, cost, ent))
+        kept.sort(key=_first3)
+        add_edge = self._add_edge
+        for end, start, neg_m, cost, ent in kept:
+            add_edge(out, start, end, -neg_m, number, cost, ent).automaton = automaton
+        return {self.symbol_ts[-neg_m] for _e, _s, neg_m, _c, _n in kept}
 
     # ---- symbols ------------------------------------------------------------------------------------
-    def _symbol(self, mi: int, children: tuple, layer_no: int, source: str) -> Element:
+    def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
+        """The element (value, text, children) of one derivation; only chosen derivations are built."""
+        if edge.elem is not None:
+            return edge.elem
+        got = memo.get(id(edge))
+        if got is not None:
+            return got
+        kids, states = edge.children()
+        children = tuple(self.element(c, source, memo) for c in kids)
+        mi = edge.matcher
+        binds: dict[str, Any] = {}
+        caps = self.matchers[mi]["captures"]
+        if caps:
+            binds = {name: [] for name, multi in caps.items() if multi}
+            layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
+            for child, pos in zip(children, layer.path(mi, states)):
+                name = layer.cap[pos]
+                if name is not None:
+                    if caps[name]:
+                        binds[name].append(child)
+                    else:
+                        binds[name] = child
+        if edge.entry is not None:
+            el = self._list_symbol(mi, children, edge.entry)
+        else:
+            el = self._symbol(mi, children, binds, source)
+        memo[id(edge)] = el
+        return el
+
+    def _list_symbol(self, mi: int, children: tuple, entry: ListEntry) -> Element:
+        first = children[0]
+        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, join_texts(children),
+                    entry.text if entry.value is None else entry.value, mi, children, 1)
+        e.captures = {}
+        e.context = entry.context
+        return e
+
+    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
         m = self.matchers[mi]
         first = children[0]
         unit = first if len(children) == 1 else None
-        e = Element(self._symbol_tsid(m["type"], unit), first.start, children[-1].end, first.space,
-                    None, None, mi, children, layer_no)
+        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
+                    None, None, mi, children, self.layer_of[mi])
+        e.captures = binds
         if m["kind"] == "entry":
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
@@ -292,13 +803,11 @@ class Digester:
             e.value = self.entry_values[mi]
             return e
         value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
-        if value_fn is None and text_fn is None:  # captures are bound lazily, only if a frame needs them
+        if value_fn is None and text_fn is None:
             symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
             e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
             e.text = join_texts(children)
             return e
-        binds = self.bind(mi, children) if m["captures"] else {}
-        e.captures = binds
         env = _Captures(binds, source)
         try:
             if value_fn is not None:
@@ -316,75 +825,52 @@ class Digester:
             e.value, e.text = None, join_texts(children)
         return e
 
-    def bind(self, mi: int, children: tuple) -> dict[str, Any]:
-        """Which element each capture of rule `mi` took: the template is re-matched over the span once
-        per distinct (rule, child typesets) and the resulting path is cached."""
-        key = (mi, tuple(c.tsid for c in children))
-        path = self._paths.get(key)
-        if path is None:
-            if len(self._paths) > 200_000:
-                self._paths.clear()
-            path = self._paths[key] = self._bind_path(self.matchers[mi], children)
-        out: dict[str, Any] = {name: [] for name, multi in self.matchers[mi]["captures"].items() if multi}
-        for name, index, tid, multi in path:
-            elem = self._descend(children[index], tid)
-            if multi:
-                out[name].append(elem)
-            else:
-                out[name] = elem
-        return out
 
-    def _bind_path(self, m: dict, children: tuple) -> tuple:
-        caps: dict[str, bool] = m["captures"]
-        for end, binds in self._walk(m["template"], children, 0, ()):
-            if end == len(children):
-                items = []
-                while binds:
-                    items.append(binds[0])
-                    binds = binds[1]
-                return tuple((name, index, tid, caps[name]) for name, index, tid in reversed(items))
-        return ()
+def _by_start_then_matcher_desc(key: tuple[int, int]) -> tuple[int, int]:
+    return key[0], -key[1]
 
-    def _descend(self, e: Element, tid: int) -> Element:
-        """With unit subsumption a symbol also counts as its only child's types: find the element of type tid."""
-        while e.matcher >= 0 and self.matchers[e.matcher]["type"] != tid and e.unit is not None:
-            e = e.unit
-        return e
 
-    def _walk(self, node: list, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
-        tag = node[0]
-        if tag == "lit" or tag == "ref":
-            if pos < len(elems):
-                tid = self.vocab.get(node[1]) if tag == "lit" else self.class_ids.get(node[1])
-                if tid is not None and tid in self.typesets.sets[elems[pos].tsid]:
-                    if tag == "ref" and node[2]:
-                        yield pos + 1, ((node[2], pos, tid), binds)
-                    else:
-                        yield pos + 1, binds
-        elif tag == "seq":
-            yield from self._walk_seq(node[1], 0, elems, pos, binds)
-        elif tag == "alt":
-            for child in node[1]:
-                yield from self._walk(child, elems, pos, binds)
-        elif tag == "opt":
-            yield from self._walk(node[1], elems, pos, binds)
-            yield pos, binds
-        elif tag == "rep":
-            yield from self._walk_rep(node[1], node[2], node[3], 0, elems, pos, binds)
+def _entry_cost(ent: tuple) -> int:
+    return ent[0]
 
-    def _walk_seq(self, items: list, k: int, elems: tuple, pos: int, binds: Any) -> Iterator[tuple[int, Any]]:
-        if k == len(items):
-            yield pos, binds
-            return
-        for p, b in self._walk(items[k], elems, pos, binds):
-            yield from self._walk_seq(items, k + 1, elems, p, b)
 
-    def _walk_rep(self, child: list, lo: int, hi: int | None, count: int, elems: tuple, pos: int,
-                  binds: Any) -> Iterator[tuple[int, Any]]:
-        if hi is None or count < hi:
-            for p, b in self._walk(child, elems, pos, binds):
-                if p > pos:
-                    yield from self._walk_rep(child, lo, hi, count + 1, elems, p, b)
-        if count >= lo:
-            yield pos, binds
+def _first_entry_cost(entries: list) -> int:
+    return entries[0][0]
 
+
+def _first3(item: tuple) -> tuple:
+    return item[:3]
+
+
+def _prune(here: dict[int, Any], cost_of: Any) -> None:
+    """Keep the MAX_THREADS_PER_START cheapest threads of each start at one position (see limits.py)."""
+    per_start: dict[int, list[tuple[int, int, int]]] = {}
+    for order, (key, ent) in enumerate(here.items()):
+        per_start.setdefault(key >> 32, []).append((cost_of(ent), order, key))
+    for entries in per_start.values():
+        if len(entries) > MAX_THREADS_PER_START:
+            entries.sort()
+            for _c, _o, key in entries[MAX_THREADS_PER_START:]:
+                del here[key]
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
+def _push(threads: list, node: int, key: int, entry: tuple, k: int) -> None:
+    """Add a thread entry at a lattice node, keeping the k cheapest per (start, DFA state); ties keep the
+    entry that came first."""
+    bucket = threads[node]
+    if bucket is None:
+        threads[node] = {key: [entry]}
+        return
+    entries = bucket.get(key)
+    if entries is None:
+        bucket[key] = [entry]
+    elif len(entries) < k or entry[0] < entries[-1][0]:
+        at = len(entries)
+        while at and entries[at - 1][0] > entry[0]:
+            at -= 1
+        entries.insert(at, entry)
+        del entries[k:]

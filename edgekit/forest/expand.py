@@ -21,7 +21,8 @@ class Expander:
     def __init__(self, artifact: dict) -> None:
         self.by_class: dict[str, list[dict]] = {}
         for m in artifact["matchers"]:
-            self.by_class.setdefault(m["class"], []).append(m)
+            if m["kind"] != "runtime":  # runtime lists expand to a placeholder such as <name>
+                self.by_class.setdefault(m["class"], []).append(m)
         self._counts: dict[str, int] = {}
 
     def _bounds(self, lo: int, hi: int | None) -> range:

@@ -6,19 +6,22 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, overload
 
 from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
-from .automaton import DEAD, T_PUNCT, LayerMatcher, build_nfa
-from .digest import Digester, Element, join_texts
+from ..limits import MAX_SPAN
+from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
+from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
-from .trace import Trace, TraceNode
+from .lexicon import ListEntry
+from .trace import LostReading, Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
 NO_INTENT = "no intent rule covers the input"
 COMPILED_SUFFIX = ".forestc"
+EXPLAIN_READINGS = 6  # explain lists up to this many readings (the winner and those that lost)
 
 
 class Forest:
@@ -34,28 +37,73 @@ class Forest:
     # ---- public API ------------------------------------------------------------------------------
     def normalize(self, text: str) -> str:
         """Rewrite text into its canonical form; words no rule covers pass through unchanged."""
-        return join_texts(self._digester.digest(_check_text(text)))
+        text = _check_text(text)
+        with cycle_gc_paused(text):
+            return join_texts(self._reading(self._digester.lattice(text)))
 
-    def parse(self, text: str) -> Frame | None:
-        """The frame (intent + typed slots) of a command, or None when no intent rule covers it."""
-        return self._frame(self._digester.digest(_check_text(text)))
+    @overload
+    def parse(self, text: str, n: None = None) -> Frame | None: ...
+
+    @overload
+    def parse(self, text: str, n: int) -> list[Frame]: ...
+
+    def parse(self, text: str, n: int | None = None) -> Frame | None | list[Frame]:
+        """The frame (intent + typed slots) of a command, or None when no intent rule covers it.
+
+        With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
+        reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
+        text = _check_text(text)
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        with cycle_gc_paused(text):
+            frames = self._frames(self._digester.lattice(text, n or 1), n or 1)
+        if n is None:
+            return frames[0] if frames else None
+        return frames
 
     def parse_with_reason(self, text: str) -> tuple[Frame | None, str | None]:
         """The frame, or None and why not (how far the closest intent rule got), from one digestion."""
         text = _check_text(text)
-        seq = self._digester.digest(text)
-        frame = self._frame(seq)
-        if frame is not None:
-            return frame, None
-        return None, (self._rejection(seq, text) if self.intents else None) or NO_INTENT
+        lat = self._digester.lattice(text)
+        frames = self._frames(lat, 1)
+        if frames:
+            return frames[0], None
+        return None, (self._rejection(lat) if self.intents else None) or NO_INTENT
 
     def explain(self, text: str) -> Trace:
-        """The digestion tree of text: rule, file:line, layer, span and value of every symbol."""
+        """The digestion tree of text: rule, file:line, layer, span and value of every symbol, and the
+        readings that lost with the reason they lost."""
         text = _check_text(text)
-        seq = self._digester.digest(text)
-        frame = self._frame(seq)
-        rejection = None if frame is not None or not self.intents else self._rejection(seq, text)
-        return Trace(text, join_texts(seq), [self._node(e, text) for e in seq], frame, rejection)
+        with cycle_gc_paused(text):
+            return self._explain(text)
+
+    def _explain(self, text: str) -> Trace:
+        lat = self._digester.lattice(text)
+        paths = lat.best_paths(EXPLAIN_READINGS)
+        memo: dict[int, Element] = {}
+        seq = [self._digester.element(e, text, memo) for e in paths[0][1]]
+        output = join_texts(seq)
+        frames = self._frames(lat, 1)
+        frame = frames[0] if frames else None
+        rejection = None if frame is not None or not self.intents else self._rejection(lat)
+        losing, seen = [], {output}
+        for cost, edges in paths[1:]:
+            reading = join_texts([self._digester.element(e, text, memo) for e in edges])
+            if reading not in seen:
+                seen.add(reading)
+                losing.append(LostReading(reading, lat.costs.value(cost), lat.costs.why(cost, paths[0][0])))
+        return Trace(text, output, [self._node(e, text) for e in seq], frame, rejection,
+                     lat.costs.value(paths[0][0]), losing)
+
+    def set_list(self, name: str, entries: Iterable[ListEntry | str]) -> None:
+        """Replace the entries of the runtime class `name` (declared `class name runtime`), without
+        recompiling: each a ListEntry(text, value=None, context=None) or a plain string. A matched
+        entry fills a slot whose value is its value (default: its text) and whose `context` is its
+        context, so a caller can filter `parse(text, n=...)` readings by it. DataError on a bad entry."""
+        if name not in self._digester.runtime:
+            known = ", ".join(sorted(self._digester.runtime)) or "none"
+            raise GrammarError(f"no runtime class named {name!r} (runtime classes: {known})")
+        self._digester.set_list(name, list(entries))
 
     def expand(self, rule: str, limit: int | None = 100) -> list[str]:
         """Phrasings a rule or class covers (the multiplication rule), up to `limit`."""
@@ -73,6 +121,10 @@ class Forest:
         """Names of every class and rule, in declaration order."""
         return [n for n, info in self.artifact["classes"].items() if info["kind"] != "builtin"]
 
+    def intent_templates(self) -> list[tuple[str, list]]:
+        """(intent, template) of every intent rule, in declaration order (templates as in expand.py)."""
+        return [(m["intent"], m["template"]) for m in self.artifact["matchers"] if m.get("intent")]
+
     @property
     def intents(self) -> list[str]:
         """Intent names the grammar can produce."""
@@ -86,7 +138,7 @@ class Forest:
             "lexicon_entries": sum(1 for m in ms if m["kind"] == "entry"),
             "rules": sum(1 for m in ms if m["kind"] == "rule"), "intents": len(self.intents),
             "vocabulary": len(self.artifact["vocab"]),
-            "automaton_states": sum(len(l["states"]) for l in self.artifact["layers"]),
+            "automaton_states": sum(len(l["types"]) for l in self.artifact["layers"]),
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -104,29 +156,44 @@ class Forest:
             self._expander = Expander(self.artifact)
         return self._expander
 
-    def _frame(self, seq: list[Element]) -> Frame | None:
-        content = [e for e in seq if not _is_punct(e, self._digester)]
-        if len(content) != 1:
-            return None
-        e: Element | None = content[0]
-        matchers = self._digester.matchers
-        while e is not None and e.matcher >= 0:
-            m = matchers[e.matcher]
-            if m.get("intent"):
-                return Frame(m["intent"], self._slots(e), m["name"], f"{m['where'][0]}:{m['where'][1]}", e.text)
-            e = e.unit
-        return None
+    def _reading(self, lat: Lattice) -> list[Element]:
+        memo: dict[int, Element] = {}
+        return [self._digester.element(e, lat.text, memo) for e in lat.best_paths(1)[0][1]]
+
+    def _frames(self, lat: Lattice, n: int) -> list[Frame]:
+        """The n cheapest distinct frames: intent derivations spanning every non-punctuation element."""
+        d = self._digester
+        content = [i for i, e in enumerate(lat.base) if not _is_punct(e, d)]
+        if not content or not self._intent_ids:
+            return []
+        lo, hi, total = content[0], content[-1] + 1, lat.n
+        cands = [e for s in range(lo + 1) for e in lat.out[s] if e.end >= hi and e.matcher in self._intent_ids]
+        top = lat.costs.top
+        punct = top(lat.out[0][0])  # what each element left outside costs
+        cost = {id(e): top(e) + punct * (e.start + total - e.end) for e in cands}
+        cands.sort(key=lambda e: (cost[id(e)], e.matcher, e.start))
+        memo: dict[int, Element] = {}
+        frames: list[Frame] = []
+        for e in cands:
+            el = d.element(e, lat.text, memo)
+            m = d.matchers[e.matcher]
+            f = Frame(m["intent"], self._slots(el), m["name"], f"{m['where'][0]}:{m['where'][1]}", el.text,
+                      lat.costs.value(cost[id(e)]))
+            if f not in frames:
+                frames.append(f)
+                if len(frames) == n:
+                    break
+        return frames
 
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
-        captures = e.captures if e.captures is not None else self._digester.bind(e.matcher, e.children)
-        for name, b in captures.items():
+        for name, b in (e.captures or {}).items():
             if isinstance(b, list):
                 if not b:
                     continue
                 out[name] = Slot(name, [x.value for x in b], join_texts(b), self._type_name(b[0]), b[0].start, b[-1].end)
             else:
-                out[name] = Slot(name, b.value, b.text, self._type_name(b), b.start, b.end)
+                out[name] = Slot(name, b.value, b.text, self._type_name(b), b.start, b.end, b.context)
         return out
 
     def _type_name(self, e: Element) -> str:
@@ -159,52 +226,73 @@ class Forest:
             parts.append(f"{name}: " + " > ".join(f"{c} {s:.2f}" for c, s in ranked))
         return "; ".join(parts) or None
 
-    def _rejection(self, seq: list[Element], text: str) -> str:
-        """Run each intent rule alone over the final sequence; report the one that got furthest."""
-        content = [e for e in seq if not _is_punct(e, self._digester)]
+    def _rejection(self, lat: Lattice) -> str:
+        """Run each intent rule alone over the lattice (punctuation skipped); report the one that got furthest."""
+        d = self._digester
+        content = [i for i, e in enumerate(lat.base) if not _is_punct(e, d)]
         if not content:
             return "empty input"
-        best: tuple[int, int, int] | None = None  # (progress, -matcher, state)
-        for mi, matcher in self._intent_automata().items():
-            state, k = matcher.start, 0
-            for e in content:
-                nxt = matcher.step(state, e.tsid)
-                if nxt == DEAD:
-                    break
-                state, k = nxt, k + 1
-            if matcher.best[state] >= 0 and k == len(content):
+        lo, hi = content[0], content[-1] + 1
+        best: tuple[int, int, int, int] | None = None  # (end, parts, -matcher, state)
+        for mi, auto in self._intent_automata().items():
+            reached: dict[int, dict[int, int]] = {lo: {START: 0}}
+            far, whole = (lo, 0, START), False
+            for p in range(lo, min(lat.n, lo + MAX_SPAN) + 1):
+                here = reached.pop(p, None)
+                if not here:
+                    continue
+                for state, parts in here.items():
+                    if (p, parts) > far[:2]:
+                        far = (p, parts, state)
+                    if p >= hi and mi in auto.accepts[state]:
+                        whole = True
+                    if p == lat.n:
+                        continue
+                    for e in lat.out[p]:
+                        if e.matcher < 0 and _is_punct(e.elem, d):
+                            reached.setdefault(e.end, {}).setdefault(state, parts)
+                            continue
+                        nxt = auto.step(state, e.tsid)
+                        if nxt != DEAD:
+                            reached.setdefault(e.end, {}).setdefault(nxt, parts + 1)
+            if whole:
                 continue
-            if best is None or (k, -mi) > best[:2]:
-                best = (k, -mi, state)
+            if best is None or (far[0], far[1], -mi) > best[:3]:
+                best = (far[0], far[1], -mi, far[2])
         if best is None:
             return NO_INTENT
-        k, neg_mi, state = best
-        m = self._digester.matchers[-neg_mi]
-        matcher = self._intent_automata()[-neg_mi]
+        end, k, neg_mi, state = best
+        m = d.matchers[-neg_mi]
+        auto = self._intent_automata()[-neg_mi]
         types = self.artifact["types"]
-        expected = sorted({_display_type(types[t]) for s in matcher.dfa[state] for t in matcher.trans[s]})
+        expected = sorted({_display_type(types[t]) for t in auto.expected_types(state)})
         where = f"{m['name']} ({m['where'][0]}:{m['where'][1]})"
-        if k < len(content):
-            got = text[content[k].start:content[k].end]
+        if end < hi:
+            nxt_el = next(lat.base[i] for i in content if i >= end)
+            got = lat.text[nxt_el.start:nxt_el.end]
             return (f"closest rule {where} matched {k} of the input's parts, then found {got!r} "
                     f"where it expected {' or '.join(expected[:8]) or 'the end'}")
         return f"closest rule {where} matched the whole input but needs more: expected {' or '.join(expected[:8])}"
+
+    @property
+    def _intent_ids(self) -> frozenset[int]:
+        ids = self.__dict__.get("_intent_id_set")
+        if ids is None:
+            ids = self.__dict__["_intent_id_set"] = frozenset(
+                mi for mi, m in enumerate(self._digester.matchers) if m.get("intent"))
+        return ids
 
     def _intent_automata(self) -> dict[int, LayerMatcher]:
         if self._intent_matchers is None:
             d = self._digester
             vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
-            priorities = [m["priority"] for m in d.matchers]
             for mi, m in enumerate(d.matchers):
                 if not m.get("intent"):
                     continue
-                states: list = [[[], []]]
-                end = build_nfa(m["template"], states, 0,
-                                lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
-                states.append([[], []])
-                states[end][0].append(len(states) - 1)
-                self._intent_matchers[mi] = LayerMatcher(states, [[len(states) - 1, mi]], priorities, d.typesets)
+                builder = PositionsBuilder()
+                builder.add(m["template"], mi, lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
+                self._intent_matchers[mi] = LayerMatcher(builder.to_json(), d.typesets)
         return self._intent_matchers
 
 
@@ -222,7 +310,10 @@ _check_text = check_text  # NotTextError: a DataError and a TypeError
 # ---- finding and loading grammars -------------------------------------------------------------------
 def shipped_grammars_dir() -> Path:
     """The folder of grammars shipped with edgekit (package data `edgekit.grammars`)."""
-    return Path(str(resources.files("edgekit.grammars")))
+    try:
+        return Path(str(resources.files("edgekit.grammars")))
+    except ModuleNotFoundError:  # run from a source checkout on PYTHONPATH, not installed
+        return Path(__file__).resolve().parents[2] / "grammars"
 
 
 def shipped_grammars() -> list[str]:
@@ -249,17 +340,23 @@ def resolve_grammar(name_or_path: str | os.PathLike) -> Path:
 
 def compile_forest(name_or_path: str | os.PathLike) -> dict[str, Any]:
     """Load and compile a grammar set from source, bypassing the cache."""
+    art = _compile(resolve_grammar(name_or_path))
+    art.pop("read", None)  # the real paths of the files read are for the local compile cache only
+    return art
+
+
+def _compile(path: Path) -> dict[str, Any]:
     from .compiler import compile_grammar_set
     from .loader import load_grammar_set  # lark is imported only when a grammar is compiled
 
-    return compile_grammar_set(load_grammar_set(resolve_grammar(name_or_path)))
+    return compile_grammar_set(load_grammar_set(path))
 
 
 def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Forest:
     """Load a grammar by shipped name or path (a .forest entry file, its folder, or a compiled .forestc).
 
-    Source grammars are compiled once and cached under the entry file and the engine's sources; a cached
-    artifact is used only while every file the grammar read is unchanged."""
+    Source grammars are compiled once and cached; a cached compile is used only while every file the
+    grammar read is unchanged."""
     path = resolve_grammar(name_or_path)
     if path.suffix == COMPILED_SUFFIX:
         art = artifact_io.load(path)
@@ -269,19 +366,20 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
             raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
         return Forest(compile_forest(path), str(path))
-    key = artifact_io.cache_key(path)
-    cached = artifact_io.cache_dir() / f"{key}{COMPILED_SUFFIX}"
+    cached = artifact_io.cache_dir() / f"{artifact_io.cache_key(path)}{COMPILED_SUFFIX}"
     if cached.is_file():
         try:
             art = artifact_io.load(cached)
             if art.get("entry") == path.name and not artifact_io.read_files_changed(art):
+                art.pop("read", None)  # local paths stay in the cache, out of files written from a Forest
                 return Forest(art, str(path))
         except ModelFileError:
             pass  # a damaged cache entry is rebuilt below
-    art = compile_forest(path)
+    art = _compile(path)
     art["entry"] = path.name
     try:
         artifact_io.save(cached, art)
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break loading
+    art.pop("read", None)
     return Forest(art, str(path))

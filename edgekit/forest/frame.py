@@ -27,9 +27,13 @@ class Slot:
     type: str
     start: int
     end: int
+    context: Any = None  # a runtime list entry's context mapping (Forest.set_list), else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": jsonable(self.value), "text": self.text, "type": self.type, "span": [self.start, self.end]}
+        d = {"value": jsonable(self.value), "text": self.text, "type": self.type, "span": [self.start, self.end]}
+        if self.context is not None:
+            d["context"] = jsonable(dict(self.context))
+        return d
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Frame:
     rule: str = ""
     where: str = ""
     text: str = ""
+    cost: float = field(default=0.0, compare=False)  # the reading's cost (see grammars/README.md, "Ambiguity")
 
     def __getitem__(self, name: str) -> Any:
         return self.slots[name].value

@@ -15,13 +15,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import GrammarError
 from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
-from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, Table, Where
+from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
 from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
-_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "list",
-             "decide")
+_KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
+             "class", "runtime", "decide")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -125,6 +125,8 @@ class _FileReader:
             self.table(st)
         elif kind == "rule":
             self.gset.rules.append(self.rule(st))
+        elif kind == "runtime_class":
+            self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
@@ -234,12 +236,18 @@ class _FileReader:
     def rule(self, st: Tree) -> Rule:
         name_tok, *rest = st.children
         priority, rest = self._priority(rest)
+        cost = 0
+        if rest and isinstance(rest[0], Tree) and rest[0].data == "cost":
+            cost_tok = rest[0].children[0]
+            self.integer(cost_tok, "cost", MAX_PRIORITY)
+            cost = round(float(cost_tok) * 1000)
+            rest = rest[1:]
         after = []
         if isinstance(rest[0], Tree) and rest[0].data == "after":
             after = [[str(t), t.line, t.column] for t in rest[0].children]
             rest = rest[1:]
         alts, *clauses = rest
-        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after)
+        rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after, cost=cost)
         for c in clauses:
             if c.data == "value_clause":
                 if rule.value is not None:
@@ -348,8 +356,8 @@ class _FileReader:
 def read_text(path: Path, error, gset: GrammarSet | None = None) -> str:
     """Read a grammar or list file as UTF-8 (a leading BOM dropped), refusing unreadable, non-UTF-8 or
     oversized files; the size is checked before reading, and every file read counts toward the set's
-    MAX_GRAMMAR_BYTES (list files too, each time they are read); its hash is recorded in `gset.read` (the
-    compile cache checks those files, and only those)."""
+    MAX_GRAMMAR_BYTES (list files too, each time they are read); the file's hash is recorded in
+    `gset.read` (the compile cache checks those files, and only those)."""
     used = gset.bytes_read if gset is not None else 0
     room = MAX_GRAMMAR_BYTES - used
     try:

@@ -46,6 +46,14 @@ class Lexicon:
 
 
 @dataclass
+class RuntimeClass:
+    """A layer-1 class whose entries (text -> value, optional context) are supplied at run time."""
+
+    name: str
+    where: Where
+
+
+@dataclass
 class DataClass:
     """An open class recognised by a regular expression over the raw text (a protected span), or with a
     decider model (decider.py) a class of word tokens that match the pattern in full and that it accepts."""
@@ -79,6 +87,7 @@ class Rule:
     value_where: Where | None = None
     text_where: Where | None = None
     after: list = field(default_factory=list)  # [name, line, col]: rules this one must sit above
+    cost: int = 0  # thousandths of an uncovered element, added to every reading that uses the rule
 
 
 @dataclass
@@ -89,6 +98,7 @@ class GrammarSet:
     entry: str
     files: list[str] = field(default_factory=list)
     lexicons: list[Lexicon] = field(default_factory=list)
+    runtime: list[RuntimeClass] = field(default_factory=list)
     data: list[DataClass] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)

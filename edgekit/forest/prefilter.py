@@ -71,3 +71,32 @@ def required_chars(pattern: str) -> frozenset[str] | None:
     except Exception:  # noqa: BLE001 - an unanalysable pattern is simply always run
         return None
     return _required(list(parsed), bool(parsed.state.flags & re.IGNORECASE))
+
+
+
+def required_types(node: list, type_of) -> frozenset[frozenset[int]]:
+    """What every match of a template must read, as clauses: each clause is a set of types of which a
+    match reads at least one (a literal or reference outside any optional part is a clause of one; an
+    alternative's clauses each join one clause of every branch). A layer none of whose rules has
+    every clause met by an input's elements cannot match there, so digestion skips it."""
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return frozenset((frozenset((type_of(node),)),))
+    if tag == "seq":
+        out: frozenset[frozenset[int]] = frozenset()
+        for child in node[1]:
+            out |= required_types(child, type_of)
+        return out
+    if tag == "alt":
+        branches = [required_types(child, type_of) for child in node[1]]
+        if not all(branches):
+            return frozenset()
+        smallest = [min(b, key=lambda c: (len(c), sorted(c))) for b in branches]
+        out = set()
+        for i, clauses in enumerate(branches):  # each clause of one branch, joined with the others' smallest
+            rest = frozenset().union(*(smallest[:i] + smallest[i + 1:]))
+            out.update(c | rest for c in clauses)
+        return frozenset(out)
+    if tag == "rep" and node[2] >= 1:
+        return required_types(node[1], type_of)
+    return frozenset()  # opt, or a repeat that may match nothing

@@ -64,6 +64,18 @@ class TraceNode:
         return out
 
 
+@dataclass(frozen=True)
+class LostReading:
+    """A reading of the whole input that lost to the chosen one: its output, cost and why it lost."""
+
+    output: str
+    cost: float
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"output": self.output, "cost": self.cost, "why": self.why}
+
+
 @dataclass
 class Trace:
     """The whole explanation of one input: output text, frame (if any), the tree, a rejection reason."""
@@ -73,11 +85,14 @@ class Trace:
     nodes: list[TraceNode]
     frame: Frame | None = None
     rejection: str | None = None
+    cost: float = 0.0
+    losing: list[LostReading] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "output": self.output,
                 "frame": self.frame.to_dict() if self.frame else None,
-                "rejection": self.rejection, "tree": [n.to_dict() for n in self.nodes]}
+                "rejection": self.rejection, "tree": [n.to_dict() for n in self.nodes],
+                "cost": self.cost, "losing": [r.to_dict() for r in self.losing]}
 
     def __str__(self) -> str:
         out = [f"input:  {self.input!r}", f"output: {self.output!r}"]
@@ -89,4 +104,6 @@ class Trace:
         for k, n in enumerate(self.nodes):
             out.extend(n.lines("", k == len(self.nodes) - 1, top=True) if n.kind != "token" else
                        ["· " + n.lines(top=True)[0]])
+        for r in self.losing:
+            out.append(f"lost:   {r.output!r} (cost {r.cost:.4g} vs {self.cost:.4g}: {r.why})")
         return "\n".join(out)

@@ -4,19 +4,22 @@ JSON), compile them to token automata, set the home's lists at run time, and par
 Stages, one module each: source (files -> typed Language, errors at file:line or JSON path), template
 (HA template syntax -> frozen nodes), text (HA's normalization and the tokenizer), numbers (range number
 words from CLDR RBNF, at import time), compile (templates -> one determinized token automaton per
-language), artifact (the compiled file), home (fixture-shaped home files -> runtime lists), recognize
-(parse with runtime lists and caller context, hassil's ranking).
+language), artifact (the compiled file), home (fixture-shaped home files -> runtime lists), lists (token
+tries of every list), walk (one pass of the automaton over an input), recognize (results, context rules,
+hassil's ranking), respond (response templates).
 
 Matching follows hassil 3.13: case-insensitive (Turkish I folded), punctuation at word edges ignored,
 skip words tried both removed and kept, `-`/`_` separate words, CJK and other unspaced scripts read a
 character at a time, alternatives and optionals glued into words (`light[s]`), a list value or a
 wildcard may end inside a word when the template continues with the rest of that word ("woonkamer" +
-"temperatuur", "pizza" + "timer"), a list may start inside a word after letters the template glues to
-it ("ב{area}"), context from list values merged over the caller's, then
+"temperatuur", "pizza" + "timer"), a list or a wildcard may start inside a word after letters the
+template glues to it ("ב{area}", "ל{item}"), a list value's `in` may use lists itself (inlined into the
+automaton; its own slots are filled too), context from list values merged over the caller's, then
 requires/excludes_context checked (with `slot: true` copies). Readings are ranked as recognize_best with
 best_slot_name="name": longest {name}, fewest wildcards, most literal characters, least wildcard text,
-then intent name. Not done: a wildcard starting inside a word,
-lists inside a list value's template, unmatched entities, response rendering."""
+then intent name (literal words inside an inlined list value count as literal characters here, not in
+hassil). Responses: a block's response key picks the intent's template (responses/<lang>/ or the merged
+JSON), rendered with `slots`. Not done: unmatched entities."""
 from __future__ import annotations
 
 import os
@@ -24,7 +27,8 @@ import os
 from .compile import CompiledLanguage, compile_language
 from .home import home_lists, load_home
 from .importer import import_language
-from .recognize import IntentResult, ListEntry, Recognizer, SlotValue
+from .lists import ListEntry
+from .recognize import IntentResult, Recognizer, SlotValue
 from .source import load_language
 
 

@@ -12,10 +12,10 @@ from ..atomic import atomic_write_bytes, read_bytes
 from ..errors import ModelFileError
 from ..sealed import SealedFormat, seal, unseal
 from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
-from .model import IntentBlock, RangeList
+from .model import IntentBlock, RangeList, Responses
 
 FORMAT = "edgekit-hass"
-VERSION = 1
+VERSION = 2
 _SEALED = SealedFormat(FORMAT, VERSION, "Home Assistant language", "language", "import the language again",
                        " (make one with `edgekit hass import`)")
 
@@ -36,6 +36,8 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
         "range_words": c.range_words, "skip_words": list(c.skip_words),
         "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
         "prefixed": {str(k): list(v) for k, v in c.prefixed.items()},
+        "nested": {k: list(v) for k, v in c.nested.items()},
+        "responses": {"intents": c.responses.intents, "errors": c.responses.errors},
     }
 
 
@@ -67,14 +69,21 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
     ranges = {k: RangeList(**r) for k, r in d["ranges"].items()}
     text_lists = {k: [(tuple(t), v, c, m) for t, v, c, m in vals] for k, vals in d["text_lists"].items()}
     range_words = {k: [(tuple(t), v, int(ch)) for t, v, ch in vals] for k, vals in d["range_words"].items()}
+    nested = {str(k): (out, ctx, meta) for k, (out, ctx, meta) in d["nested"].items()}
     for s in specs:
-        table = {"text": text_lists.keys() | set(d["runtime_lists"]), "range": ranges.keys(), "wildcard": None}
+        table = {"text": text_lists.keys() | set(d["runtime_lists"]), "range": ranges.keys(), "wildcard": None,
+                 "open": None, "value": nested.keys()}
         if s.kind not in table or (table[s.kind] is not None and s.list_key not in table[s.kind]):
             raise ValueError(f"slot edge to an unknown {s.kind} list {s.list_key!r}")
     return CompiledLanguage(str(d["language"]), blocks, tok, slot_edges, final, specs, sentences,
                             text_lists, set(d["runtime_lists"]), ranges, range_words,
                             tuple(str(w) for w in d["skip_words"]), bool(d["ignore_whitespace"]), 0, prefixed,
-                            dict(d.get("stats") or {}))
+                            nested, dict(d.get("stats") or {}), _responses(d["responses"]))
+
+
+def _responses(d: dict[str, Any]) -> Responses:
+    intents = {str(i): {str(k): str(t) for k, t in keys.items()} for i, keys in d["intents"].items()}
+    return Responses(intents, {str(k): str(t) for k, t in d["errors"].items()})
 
 
 def save(path: str | os.PathLike, c: CompiledLanguage) -> None:

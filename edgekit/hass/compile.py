@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataError
-from .model import IntentBlock, Language, RangeList, SlotList, TextList, WildcardList
+from .model import IntentBlock, Language, RangeList, Responses, SlotList, TextList, WildcardList
 from .numbers import range_words
 from .template import Alt, ListRef, Node, Perm, RuleRef, Seq, Text
 from .text import char_class, fold_case, token_keys
@@ -24,8 +24,8 @@ MAX_DFA_STATES = 400_000     # the determinized automaton of a whole language (t
 @dataclass(frozen=True)
 class SlotEdgeSpec:
     """What a `{list}` reference in a template matches, and which slot it fills (None: capture only)."""
-    kind: str                 # "text" | "range" | "wildcard"
-    list_key: str             # key into CompiledLanguage.text_lists / ranges
+    kind: str                 # "text" | "range" | "wildcard" | "open" | "value"
+    list_key: str             # key into CompiledLanguage.text_lists / ranges / nested
     slot: str | None
 
 
@@ -54,7 +54,10 @@ class CompiledLanguage:
     ignore_whitespace: bool
     start: int = 0
     prefixed: dict[int, tuple[str, ...]] = field(default_factory=dict)  # state -> words glued before a list
+    # list values inlined with their own lists: key -> (out value, context, metadata)
+    nested: dict[str, tuple[Any, dict | None, dict | None]] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    responses: Responses = field(default_factory=Responses)
 
 
 # ---- character automata -----------------------------------------------------------------------------
@@ -120,10 +123,33 @@ class _Builder:
             finally:
                 self.stack.pop()
         if isinstance(node, ListRef):
+            lst = self.lists.get(node.list_name)
+            nested = self.c.nested_values(lst) if isinstance(lst, TextList) else ()
             t = nfa.new()
-            nfa.edges[s].append((self.c.slot_spec(node, self.lists, self.block, self.where), t))
+            if not nested or len(nested) < len(lst.values):
+                nfa.edges[s].append((self.c.slot_spec(node, self.lists, self.block, self.where), t))
+            for k in nested:
+                self._nested_value(node, lst, k, s, t)
             return t
         raise TypeError(f"unexpected template node {node!r}")
+
+    def _nested_value(self, ref: ListRef, lst: TextList, k: int, s: int, end: int) -> None:
+        """A list value whose `in` uses lists, inlined: a zero-width edge opens the outer slot, the value's
+        template (its lists become slot edges as anywhere) follows, a zero-width edge closes the slot."""
+        name = f"{{{ref.list_name}}}"
+        if name in self.stack:
+            raise DataError(f"{self.where}: list {name} refers to itself ({' -> '.join(self.stack + [name])})")
+        nfa = self.nfa
+        a = nfa.new()
+        nfa.edges[s].append((self.c.mark_spec("open", "", None), a))
+        self.stack.append(name)
+        try:
+            b = self.build(lst.values[k].text_in, a)
+        finally:
+            self.stack.pop()
+        value = lst.values[k]
+        key = self.c.nested_key(self.block, ref.list_name, k, value)
+        nfa.edges[b].append((self.c.mark_spec("value", key, None if ref.capture else ref.slot_name), end))
 
 
 def _cls(ch: str) -> str:
@@ -209,6 +235,8 @@ class _Compiler:
         self.ranges: dict[str, RangeList] = {}
         self.range_words: dict[str, list] = {}
         self.cls_cache: dict[str, str] = {}
+        self.nested: dict[str, tuple] = {}
+        self._nested_cache: dict[int, tuple[int, ...]] = {}
 
     def slot_spec(self, ref: ListRef, scope_lists: dict[str, SlotList], block: int, where: str) -> int:
         lst = scope_lists.get(ref.list_name)
@@ -233,7 +261,26 @@ class _Compiler:
             kind = "wildcard"
         else:
             raise TypeError(lst)
-        spec = SlotEdgeSpec(kind, key, None if ref.capture else ref.slot_name)
+        return self._spec_id(SlotEdgeSpec(kind, key, None if ref.capture else ref.slot_name))
+
+    def nested_values(self, lst: TextList) -> tuple[int, ...]:
+        """Indices of the list's values whose `in` template uses a list (directly or through rules)."""
+        found = self._nested_cache.get(id(lst))
+        if found is None:
+            found = self._nested_cache[id(lst)] = tuple(
+                k for k, v in enumerate(lst.values) if _uses_lists(v.text_in, self.lang.expansion_rules, set()))
+        return found
+
+    def nested_key(self, block: int, list_name: str, k: int, value: Any) -> str:
+        """The key of one inlined list value; its out value, context and metadata are kept under it."""
+        key = f"{block}:{list_name}#{k}" if list_name in self.lang.blocks[block].lists else f"{list_name}#{k}"
+        self.nested[key] = (value.value_out, value.context, value.metadata)
+        return key
+
+    def mark_spec(self, kind: str, key: str, slot: str | None) -> int:
+        return self._spec_id(SlotEdgeSpec(kind, key, slot))
+
+    def _spec_id(self, spec: SlotEdgeSpec) -> int:
         sid = self._spec_ids.get(spec)
         if sid is None:
             sid = self._spec_ids[spec] = len(self.specs)
@@ -242,7 +289,10 @@ class _Compiler:
 
     def _text_list(self, lst: TextList, where: str) -> list:
         out = []
-        for v in lst.values:
+        nested = set(self.nested_values(lst))
+        for k, v in enumerate(lst.values):
+            if k in nested:
+                continue
             for toks in self.spellings(v.text_in, where):
                 if toks:
                     out.append((toks, v.value_out, v.context, v.metadata))
@@ -327,10 +377,10 @@ class _Compiler:
         return CompiledLanguage(
             lang.language, lang.blocks, tok, slot_edges, dfinal, self.specs, sentences,
             self.text_lists, self.runtime, self.ranges, self.range_words, lang.skip_words,
-            lang.ignore_whitespace, 0, dprefixes,
+            lang.ignore_whitespace, 0, dprefixes, self.nested,
             {"templates": len(sentences), "blocks": len(lang.blocks), "nfa_states": nfa_states, "states": len(tok),
              "token_edges": sum(len(d) for d in tok),
-             "slot_edges": sum(len(e) for e in slot_edges)})
+             "slot_edges": sum(len(e) for e in slot_edges)}, lang.responses)
 
 
 def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[tuple[int, int], ...]],
@@ -378,6 +428,18 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
         if pre:
             out_prefixes[here] = tuple(sorted(pre))
     return out_tok, out_slots, out_final, out_prefixes
+
+
+def _uses_lists(node: Node, rules: dict[str, Node], seen: set[str]) -> bool:
+    """Whether a template refers to a list, directly or through expansion rules."""
+    if isinstance(node, ListRef):
+        return True
+    if isinstance(node, (Seq, Alt, Perm)):
+        return any(_uses_lists(x, rules, seen) for x in node.items)
+    if isinstance(node, RuleRef) and node.name not in seen and node.name in rules:
+        seen.add(node.name)
+        return _uses_lists(rules[node.name], rules, seen)
+    return False
 
 
 class _NoSlots:

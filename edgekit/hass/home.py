@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .recognize import ListEntry
+from .lists import ListEntry
 from .template import is_template, parse_template, TemplateSyntaxError
 from .expand import sample
 

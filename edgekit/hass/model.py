@@ -89,3 +89,12 @@ class Language:
     skip_words: tuple[str, ...] = ()
     ignore_whitespace: bool = False
     rule_where: dict[str, str] = field(default_factory=dict)
+    responses: "Responses" = field(default_factory=lambda: Responses())
+
+
+@dataclass(frozen=True)
+class Responses:
+    """What the assistant says back: `intents` maps an intent and a block's response key to a template,
+    `errors` an error key (no_intent, no_area ...) to one (HA's responses/<lang>/ and _common.yaml)."""
+    intents: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)

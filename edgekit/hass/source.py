@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DataError, GrammarError
-from .model import IntentBlock, Language, ListValue, RangeList, Sentence, SlotList, TextList, WildcardList
+from .model import IntentBlock, Language, ListValue, RangeList, Responses, Sentence, SlotList, TextList, WildcardList
 from .template import Node, Text, TemplateSyntaxError, is_template, parse_template
 from .text import fold_case, normalize
 
@@ -124,7 +124,12 @@ def language_from_yaml_dir(folder: Path) -> Language:
     for d, loc in docs:
         if d.get("language", lang) != lang:
             raise _data_error(loc, ("language",), f"expected language {lang!r}, got {d.get('language')!r}")
-    return _build(lang, common, common_loc, docs)
+    responses = [(common.get("responses") or {}, common_loc)]
+    answers = folder.parent.parent / "responses" / folder.name  # an intents checkout: responses/<lang>/
+    for f in sorted(answers.glob("*.yaml")) if folder.parent.name == "sentences" and answers.is_dir() else ():
+        data, loc = read_yaml(f)
+        responses.append((_mapping(data or {}, (), loc).get("responses") or {}, loc))
+    return _build(lang, common, common_loc, docs, _responses(responses))
 
 
 def language_from_json(path: Path) -> Language:
@@ -133,7 +138,7 @@ def language_from_json(path: Path) -> Language:
     lang = data.get("language")
     if not isinstance(lang, str):
         raise _data_error(loc, ("language",), "missing `language`")
-    return _build(lang, data, loc, [(data, loc)])
+    return _build(lang, data, loc, [(data, loc)], _responses([(data.get("responses") or {}, loc)]))
 
 
 # ---- building the typed language ----------------------------------------------------------------------
@@ -223,7 +228,28 @@ def _slot_list(name: str, d: Any, keys: tuple, loc: Locate) -> SlotList:
     raise _data_error(loc, keys, "a list has `values`, `range` or `wildcard: true`")
 
 
-def _build(lang: str, common: dict, common_loc: Locate, docs: list[tuple[dict, Locate]]) -> Language:
+def _responses(parts: list[tuple[Any, Locate]]) -> Responses:
+    """Response templates merged in order: `intents` (intent -> response key -> template), `errors`."""
+    intents: dict[str, dict[str, str]] = {}
+    errors: dict[str, str] = {}
+    for d, loc in parts:
+        d = _mapping(d, ("responses",), loc)
+        for name, keys in _mapping(d.get("intents") or {}, ("responses", "intents"), loc).items():
+            for key, text in _mapping(keys, ("responses", "intents", name), loc).items():
+                intents.setdefault(str(name), {})[str(key)] = _text(text, ("responses", "intents", name, key), loc)
+        for key, text in _mapping(d.get("errors") or {}, ("responses", "errors"), loc).items():
+            errors[str(key)] = _text(text, ("responses", "errors", key), loc)
+    return Responses(intents, errors)
+
+
+def _text(v: Any, keys: tuple, loc: Locate) -> str:
+    if not isinstance(v, str):
+        raise _data_error(loc, keys, f"expected a response template (text), got {type(v).__name__}")
+    return v
+
+
+def _build(lang: str, common: dict, common_loc: Locate, docs: list[tuple[dict, Locate]],
+           responses: Responses) -> Language:
     rule_where: dict[str, str] = {}
     lists = _lists(common.get("lists", {}), ("lists",), common_loc)
     rules = _rules(common.get("expansion_rules", {}), ("expansion_rules",), common_loc, rule_where)
@@ -256,4 +282,4 @@ def _build(lang: str, common: dict, common_loc: Locate, docs: list[tuple[dict, L
                     if kw is not None else None))
                 counts[intent] = counts.get(intent, 0) + 1
     return Language(lang, tuple(blocks), lists, rules, tuple(str(w) for w in skip),
-                    bool(settings.get("ignore_whitespace", False)), rule_where)
+                    bool(settings.get("ignore_whitespace", False)), rule_where, responses)

@@ -18,6 +18,8 @@ _PUNCT_START_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\w)")
 _PUNCT_END_WORD = re.compile(rf"(?<=\w){_PUNCT_RUN_NO_PERIOD}(?=\W)")
 _PUNCT_END_PERIOD = re.compile(r"(?<!\w\.\w)\.(?=\W)")
 _PUNCT_WORD = re.compile(rf"(?<=\W){_PUNCT_RUN}(?=\W)")
+_ANY_PUNCT = re.compile(_PUNCT_RUN)
+_PLAIN_ASCII = re.compile(r"\s*(?:(?:[A-Za-z]+|[0-9]+)(?:\s+|$))*")  # words and digit runs apart: split cuts them
 _INITIALISM_AT_END = re.compile(r"\b(?:\w\.){2,}$")
 _WS = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S+")
@@ -28,6 +30,7 @@ _UNSPACED = re.compile(
     "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
     "\U00020000-\U0003134f]")
+_UNSPACED_RUN = re.compile(r"(?:(?!\d)" + _UNSPACED.pattern + ")+")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(
@@ -50,11 +53,14 @@ def normalize(text: str) -> str:
 
 def strip_punctuation(text: str) -> str:
     """Punctuation at the start and end of words and of the text, as hassil removes it."""
+    if not _ANY_PUNCT.search(text):
+        return text.strip()
     text = _PUNCT_START.sub("", text)
     if not _INITIALISM_AT_END.search(text):
         text = _PUNCT_END.sub("", text)
-    for rx in (_PUNCT_START_WORD, _PUNCT_END_WORD, _PUNCT_END_PERIOD, _PUNCT_WORD):
-        text = rx.sub("", text)
+    if _ANY_PUNCT.search(text):  # more than a question mark at the end
+        for rx in (_PUNCT_START_WORD, _PUNCT_END_WORD, _PUNCT_END_PERIOD, _PUNCT_WORD):
+            text = rx.sub("", text)
     return text.strip()
 
 
@@ -83,6 +89,9 @@ class Token(NamedTuple):
     number: bool = False
 
 
+_new = tuple.__new__  # builds a Token without NamedTuple's keyword-handling __new__ (hot path)
+
+
 def tokenize(text: str) -> list[Token]:
     """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
     fast path; anything else goes through the token regex."""
@@ -91,10 +100,10 @@ def tokenize(text: str) -> list[Token]:
         part = m.group()
         if part.isascii():
             if part.isalpha():
-                out.append(Token(part.lower(), m.start(), m.end()))
+                out.append(_new(Token, (part.lower(), m.start(), m.end(), False)))
                 continue
             if part.isdigit():
-                out.append(Token(part, m.start(), m.end(), True))
+                out.append(_new(Token, (part, m.start(), m.end(), True)))
                 continue
         if "-" in part:
             _tokenize_part(part, m.start(), out)
@@ -113,11 +122,13 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
     while i < n:
         ch = text[i]
         k = cls.get(ch) or char_class(ch)
-        if k == "unspaced":
-            out.append(Token(ch, base + i, base + i + 1))
-            i += 1
+        if k == "unspaced":  # a run of them at once, each its own token
+            j = _UNSPACED_RUN.match(text, i).end()
+            b = base + i
+            out += [_new(Token, (c, b + x, b + x + 1, False)) for x, c in enumerate(text[i:j])]
+            i = j
         elif k == "sym":
-            out.append(Token(fold_case(ch), base + i, base + i + 1))
+            out.append(_new(Token, (fold_case(ch), base + i, base + i + 1, False)))
             i += 1
         elif k == "sep":
             i += 1
@@ -126,7 +137,8 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
             while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
                 j += 1
             t = text[i:j]
-            out.append(Token(t, base + i, base + j, True) if k == "num" else Token(fold_case(t), base + i, base + j))
+            out.append(_new(Token, (t, base + i, base + j, True) if k == "num"
+                            else (fold_case(t), base + i, base + j, False)))
             i = j
 
 
@@ -156,3 +168,11 @@ def char_class(ch: str) -> str:
 def token_keys(text: str) -> list[str]:
     """The token keys of a literal text (templates and list values)."""
     return [t.key for t in tokenize(text)]
+
+
+def value_keys(text: str) -> list[str]:
+    """The token keys of a runtime list value as hassil reads it (normalized, punctuation kept); plain
+    ASCII words and digit runs are cut by whitespace alone, as tokenize cuts them."""
+    if _PLAIN_ASCII.fullmatch(text):
+        return text.lower().split()
+    return token_keys(normalize(text))

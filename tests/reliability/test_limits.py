@@ -14,13 +14,13 @@ from edgekit.forest import load_forest
 
 
 def test_documented_limits_are_the_enforced_ones():
-    from edgekit.forest import automaton, loader
+    from edgekit.forest import digest, loader
     from edgekit.learn import datafile, featurize
 
     assert loader.MAX_GRAMMAR_BYTES == limits.MAX_GRAMMAR_BYTES
     assert loader.MAX_REPEAT == limits.MAX_REPEAT
     assert loader.MAX_NESTING == limits.MAX_NESTING and loader.MAX_PRIORITY == limits.MAX_PRIORITY
-    assert automaton.MAX_SPAN == limits.MAX_SPAN
+    assert digest.MAX_SPAN == limits.MAX_SPAN
     assert datafile.MAX_LINE_BYTES == limits.MAX_LINE_BYTES
     assert featurize.MAX_TEXT_CHARS == limits.MAX_TEXT_CHARS
 

@@ -1,0 +1,189 @@
+"""The lists a compiled language's templates read, as token tries: static text lists (their values'
+spellings, from the compile), the home's runtime lists (replaced with `set`, no recompilation) and range
+lists (digits, decimals, number words). One place answers which lists have a value starting at a word
+and which values match from a position."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..errors import DataError
+from .compile import CompiledLanguage
+from .text import Token, value_keys
+
+END = None  # trie key of the payloads that end at a node
+_STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cache is dropped
+_CACHED_WORD = 64       # longer words are not remembered (the cache stays small whatever the input)
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One value of a runtime list: what is said, what the slot gets, the context it brings."""
+    text: str
+    value: Any = None
+    context: dict[str, Any] | None = None
+
+
+def trie_add(trie: dict, keys: Iterable[str], payload: Any) -> None:
+    node = trie
+    for k in keys:
+        node = node.setdefault(k, {})
+    node.setdefault(END, []).append(payload)
+
+
+class ListTables:
+    """Token tries of every list of one compiled language, with an index from a word to the lists that
+    have a value starting with it (whole, or as the start of a longer word)."""
+
+    def __init__(self, compiled: CompiledLanguage) -> None:
+        self.c = compiled
+        self.tries: dict[str, dict] = {}
+        self.lengths: dict[str, tuple[int, ...]] = {}  # each list's word lengths: where a value may end in a word
+        self._first: dict[str, set[str]] = {}  # first word of a value -> lists
+        self._longest_first = 0  # the longest such word: bounds the starts of a word looked up
+        self._starts: dict[tuple[str, bool], frozenset[str]] = {}
+        for key, spellings in compiled.text_lists.items():
+            trie: dict = {}
+            for toks, value, ctx, meta in spellings:
+                trie_add(trie, toks, (value, ctx, meta))
+            self._install(key, trie, {len(t) for toks, *_ in spellings for t in toks})
+        for key in compiled.runtime_lists:
+            if key not in self.tries:
+                self._install(key, {}, set())
+        self._range_keys = frozenset(compiled.ranges)
+        self._range_sets = {key: frozenset(float(x) for x in rng.numbers()) for key, rng in compiled.ranges.items()}
+        for key, words in compiled.range_words.items():
+            trie = {}
+            for toks, value, chars in words:
+                trie_add(trie, toks, (value, chars))
+            self._install(key, trie, set())
+
+    def _install(self, key: str, trie: dict, lengths: set[int]) -> None:
+        for word in self.tries.get(key, ()):
+            if word is not END:
+                self._first[word].discard(key)
+        self.tries[key] = trie
+        self.lengths[key] = tuple(sorted(lengths))
+        for word in trie:
+            if word is not END:
+                self._first.setdefault(word, set()).add(key)
+                self._longest_first = max(self._longest_first, len(word))
+        self._starts.clear()
+
+    def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
+        """Replace a runtime list: the entries' spoken texts go into a token trie."""
+        trie: dict = {}
+        lengths: set[int] = set()
+        for k, e in enumerate(entries):
+            if type(e) is ListEntry and type(e.text) is str:
+                text, value, ctx = e.text, e.value, e.context
+            elif isinstance(e, str):
+                text, value, ctx = e, e, None
+            elif isinstance(e, ListEntry) and isinstance(e.text, str):
+                text, value, ctx = e.text, e.value, e.context
+            else:
+                raise DataError(f"list {name!r} entry {k}: expected text or a ListEntry, got {e!r}")
+            toks = value_keys(text)
+            if not toks:
+                continue
+            node = trie
+            for t in toks:
+                node = node.setdefault(t, {})
+                lengths.add(len(t))
+            node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None))
+        self._install(name, trie, lengths)
+
+    def starting(self, word: str, number: bool) -> frozenset[str]:
+        """The lists that may have a value starting at `word`: its first word is `word` or the start of it
+        (a value may end inside a word); a digit token starts every range."""
+        key = (word, number)
+        found = self._starts.get(key)
+        if found is None:
+            first = self._first
+            lists = set(first.get(word, ()))
+            for cut in range(1, min(len(word), self._longest_first + 1)):
+                lists.update(first.get(word[:cut], ()))
+            if number:
+                lists.update(self._range_keys)
+            found = frozenset(lists)
+            if len(word) <= _CACHED_WORD:
+                if len(self._starts) >= _STARTS_CACHE:
+                    self._starts.clear()
+                self._starts[key] = found
+        return found
+
+    def matches(self, kind: str, key: str, keys: list[str], toks: list[Token], surface: str, j: int,
+                off: int) -> list:
+        """(end word, offset in it, value, text, context, metadata, literal chars) of every value of a list
+        said from word j, offset off. As in hassil, a value may end inside a word when what follows it
+        matches the rest of the word."""
+        if kind == "range":
+            return self._range_matches(key, keys, toks, surface, j, off)
+        node = self.tries.get(key)
+        lengths = self.lengths.get(key, ())
+        out: list = []
+        n = len(keys)
+        i = j
+        begin = toks[j].start + off
+        word = keys[j][off:] if off else keys[j]
+        start = off
+        while True:
+            if lengths and len(word) > lengths[0]:
+                self._cuts(node, word, lengths, surface, begin, toks[i].start + start, i, start, out)
+            node = node.get(word)
+            if node is None:
+                return out
+            i += 1
+            ends = node.get(END)
+            if ends:
+                text = surface[begin:toks[i - 1].end]
+                for value, ctx, meta in ends:
+                    out.append((i, 0, text if value is None else value, text, ctx, meta, 0))
+            if i >= n:
+                return out
+            word = keys[i]
+            start = 0
+
+    @staticmethod
+    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, base: int, i: int,
+              start: int, out: list) -> None:
+        """Values that end inside `word` (word i from offset start), cut after as many letters as a word of
+        the list has."""
+        for cut in lengths:
+            if cut >= len(word):
+                return
+            child = node.get(word[:cut])
+            if child is not None and END in child:
+                text = surface[begin:base + cut]
+                for value, ctx, meta in child[END]:
+                    out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
+
+    def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+        rng = self.c.ranges[key]
+        t = toks[j]
+        out = []
+        if t.number:
+            if rng.digits and not off:
+                end = j + 1
+                if rng.fractions and j + 2 < len(toks) and keys[j + 1] in (".", ",") and toks[j + 2].number \
+                        and toks[j].end == toks[j + 1].start and toks[j + 1].end == toks[j + 2].start:
+                    end = j + 3  # a decimal: 21.5 or 21,5
+                text = surface[t.start:toks[end - 1].end]
+                v = float(text.replace(",", "."))
+                ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
+                    else v in self._range_sets[key]
+                if ok:
+                    if rng.multiplier is not None:
+                        v *= rng.multiplier
+                    out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
+            return out
+        node = self.tries.get(key)
+        i = j
+        while node is not None and i < len(keys):
+            node = node.get(keys[i][off:] if i == j else keys[i])
+            i += 1
+            if node is not None and END in node:
+                text = surface[t.start + off:toks[i - 1].end]
+                for value, chars in node[END]:
+                    out.append((i, 0, value, text, None, None, chars))
+        return out

@@ -1,0 +1,368 @@
+"""One left-to-right pass of a compiled language's token automaton over one input, with its lists.
+
+A position is (word index, offset in the word): a list or wildcard glued to what follows may end inside a
+word, and a word the template glues before a list may end inside one, so the next step starts there. A
+reading (thread) is (cost, state, slots, contexts, open wildcard, context key); at each position at most
+one thread per (state, context key) survives, the cheapest, so time is linear in the input for a given
+home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text,
+fewest wildcards, most literal characters, least wildcard text; the four are packed into one integer
+(radix 2**20, each sum below 2**19 in magnitude for inputs under half a million characters)."""
+from __future__ import annotations
+
+from bisect import bisect_right
+from operator import itemgetter
+from typing import Any
+
+from .compile import CompiledLanguage
+from .lists import ListTables
+from .text import Token
+
+LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
+_KEY = itemgetter(0)  # a Token's key
+
+
+class _Pass:
+    """What one pass keeps about its input: the words, the agenda (word -> threads at its start; `inside`:
+    word -> offset -> threads inside it), the value matches already computed, and how far any reading has
+    got."""
+    __slots__ = ("surface", "toks", "keys", "agenda", "inside", "memo", "furthest", "out", "variant", "reach",
+                 "stops", "_words", "_last_letters")
+
+    def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None) -> None:
+        self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
+        self.keys = list(map(_KEY, toks))
+        self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
+        self.agenda[0][(0, ())] = (0, 0, None, (), None, ())
+        self.inside: dict[int, dict[int, dict]] = {}
+        self.memo: dict[tuple, list] = {}
+        self.furthest = 0
+        self.stops: dict[int, list | None] = {}  # wildcard target -> per word, the next word it could close at
+        self._words: set[str] | None = None
+
+    def at(self, j: int, off: int) -> dict:
+        """The threads at word j, offset off."""
+        return self.agenda[j] if not off else self.inside.setdefault(j, {}).setdefault(off, {})
+
+    def words(self) -> tuple[set[str], set[str]]:
+        """The input's words and the last letters of its longer words."""
+        if self._words is None:
+            self._words = set(self.keys)
+            self._last_letters = {k[-1] for k in self._words if len(k) > 1}
+        return self._words, self._last_letters
+
+    def push_at(self, j: int, key: Any, th: tuple) -> None:
+        """Keep th at the start of word j (a jump ahead: that word is now within reach)."""
+        _push(self.agenda[j], key, th)
+        if j > self.furthest:
+            self.furthest = j
+
+
+class Walker:
+    """The automaton of one compiled language, with each state's list and wildcard edges laid out for
+    the pass (lists by key, wildcards apart), and the pass itself."""
+
+    def __init__(self, compiled: CompiledLanguage, lists: ListTables) -> None:
+        c = self.c = compiled
+        self.lists = lists
+        self.tok, self.final, self.prefixed = c.tok, c.final, c.prefixed
+        self.groups: list[dict] = []  # state -> list key -> (rank, kind, list key, ((next state, slot), ...))
+        self.wild: list[tuple] = []    # state -> ((next state, slot), ...)
+        self.marks: list[tuple] = []   # state -> ((kind, nested key, next state, slot), ...): zero-width edges
+        for s, edges in enumerate(c.slot_edges):
+            groups: dict[tuple[str, str], list] = {}
+            wild, marks = [], []
+            for sid, t in edges:
+                spec = c.specs[sid]
+                if spec.kind == "wildcard":
+                    wild.append((t, spec.slot))
+                elif spec.kind in ("open", "value"):
+                    marks.append((spec.kind, spec.list_key, t, spec.slot))
+                else:
+                    groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot))
+            self.groups.append({key: (rank, kind, key, tuple(items))
+                                for rank, ((kind, key), items) in enumerate(groups.items())})
+            self.wild.append(tuple(wild))
+            self.marks.append(tuple(marks))
+        self.special = [bool(self.groups[s] or self.wild[s] or self.marks[s] or s in self.prefixed)
+                        for s in range(len(c.tok))]
+        self.intent_of = [c.blocks[r.block].intent for r in c.sentences]
+        self._last_chars = [frozenset(k[-1] for k in m if k) for m in c.tok]
+        self._lengths = [tuple(sorted({len(k) for k in m})) for m in c.tok]
+        # a wildcard going on to these states may close before any word: another wildcard, an inlined
+        # list value or a glued word follows it
+        self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
+
+    def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
+        """Append (cost, intent, template id, variant, slots, contexts, surface) for every reading of the
+        whole input to out (best first when sorted on the first four); with `reach`, record the last
+        position any reading got to (for the rejection reason)."""
+        p = _Pass(surface, toks, variant, out, reach)
+        n = len(toks)
+        agenda = p.agenda
+        for j in range(n):
+            if agenda[j]:
+                self._offset(p, j, 0, agenda[j])
+            if j in p.inside:  # a match ended inside this word: go on from there, in order
+                self._inside_word(p, j, p.inside[j])
+            if agenda[j + 1]:
+                if j + 1 > p.furthest:
+                    p.furthest = j + 1
+            elif j >= p.furthest:
+                return  # no reading got past this word
+        if agenda[n]:
+            if reach is not None:
+                self._reached(p, n, 0, agenda[n])
+            self._accept(p, agenda[n])
+
+    def _inside_word(self, p: _Pass, j: int, offsets: dict) -> None:
+        """The positions inside word j where a list, a wildcard or a glued word ended, in order (each may
+        add later ones)."""
+        done = 0  # offsets inside a word are above 0
+        while True:
+            rest = [o for o in offsets if o > done]
+            if not rest:
+                return
+            done = min(rest)
+            if offsets[done]:
+                self._offset(p, j, done, offsets[done])
+
+    def _offset(self, p: _Pass, j: int, off: int, here: dict) -> None:
+        """Advance every thread at one position: the word (or the rest of it) by a token edge, an open
+        wildcard over the word, and from states with list, wildcard or glued edges, whatever those read."""
+        if p.reach is not None:
+            self._reached(p, j, off, here)
+        word = p.keys[j][off:]
+        nxt = p.agenda[j + 1]
+        tok, special, has_slots, last_chars = self.tok, self.special, self.c.slot_edges, self._last_chars
+        lit = len(word) * LIT
+        work = list(here.items())
+        while work:
+            key, th = work.pop()
+            if here.get(key) is not th:
+                continue
+            wild = th[4]
+            if wild is not None:  # an open wildcard: close it before this word, or carry it over
+                if off:
+                    continue
+                target = wild[0]
+                if has_slots[target] or word in tok[target]:
+                    self._close_wildcard(p, j, th, here, work)
+                if len(word) > 1 and word[-1] in last_chars[target]:
+                    self._wild_cut(p, j, 1, th)
+                self._carry(p, j + 1, target, key, th)
+                continue
+            s = th[1]
+            t = tok[s].get(word)
+            if t is not None:
+                nk = (t, th[5])
+                old = nxt.get(nk)
+                cost = th[0] - lit
+                if old is None or cost < old[0]:
+                    nxt[nk] = (cost, t, th[2], th[3], None, th[5])
+            if special[s]:
+                self._branch(p, j, off, word, th, here, work)
+
+    @staticmethod
+    def _reached(p: _Pass, j: int, off: int, here: dict) -> None:
+        """Note the position as the furthest a reading got to, with the states there (rejection reason)."""
+        alive = [th[1] for th in here.values() if th[4] is None]
+        if alive:
+            p.reach[:] = [j, off, p.surface, p.toks, alive]
+
+    def _accept(self, p: _Pass, here: dict) -> None:
+        """At the end of the input: every closed thread in a final state is a reading; an open wildcard
+        closes here when its template ends."""
+        final, surface, variant, intent_of = self.final, p.surface, p.variant, self.intent_of
+        work = list(here.items())
+        while work:
+            key, th = work.pop()
+            if here.get(key) is not th:
+                continue
+            if th[4] is not None:
+                target, slot, start = th[4]
+                if final[target] or self.c.slot_edges[target]:
+                    closed = self._closed(p, th, target, slot, start, p.toks[-1].end)
+                    if _push(here, (target, th[5]), closed):
+                        work.append(((target, th[5]), closed))
+                continue
+            if self.marks[th[1]]:
+                self._follow_marks(p, len(p.keys), 0, th, here, work)
+            for sent in final[th[1]]:
+                p.out.append((th[0], intent_of[sent], sent, variant, th[2], th[3], surface))
+
+    def _branch(self, p: _Pass, j: int, off: int, word: str, th: tuple, here: dict, work: list) -> None:
+        """The non-token edges of a thread's state: a glued word ending inside this word, lists whose
+        values start here, wildcards opening here."""
+        s = th[1]
+        pre = self.prefixed.get(s)
+        if pre:  # a word written right before a list ("ב{area}"): the list starts inside this word
+            for k in pre:
+                if len(word) > len(k) and word.startswith(k):
+                    t = self.tok[s][k]
+                    _push(p.at(j, off + len(k)), (t, th[5]),
+                          (th[0] - len(k) * LIT, t, th[2], th[3], None, th[5]))
+        groups = self.groups[s]
+        if groups:
+            starting = self.lists.starting(word, not off and p.toks[j].number)
+            if len(starting) < len(groups):
+                hits = [groups[k] for k in starting if k in groups]
+                if len(hits) > 1:
+                    hits.sort()  # in the state's own order, so that ties between lists always go the same way
+            else:
+                hits = [g for k, g in groups.items() if k in starting]
+            for _rank, kind, key, items in hits:
+                self._read_list(p, j, off, kind, key, items, th)
+        if self.wild[s]:
+            self._open_wildcards(p, j, off, word, th)
+        if self.marks[s]:
+            self._follow_marks(p, j, off, th, here, work)
+
+    def _read_list(self, p: _Pass, j: int, off: int, kind: str, key: str, items: tuple, th: tuple) -> None:
+        """Every value of one list said from (j, off), each moving the thread on to where the value ends
+        (always past (j, off): a value is never empty)."""
+        mk = (key, j, off)
+        matches = p.memo.get(mk)
+        if matches is None:
+            matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
+        cost, _s, slots, ctxs, _w, ck = th
+        for end, eoff, value, vtext, vctx, meta, lit in matches:
+            if vctx:
+                nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
+            else:
+                nctx, nck = ctxs, ck
+            tgt = p.agenda[end] if not eoff else p.at(end, eoff)
+            if end > p.furthest:
+                p.furthest = end
+            for t, slot in items:
+                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0)
+                old = tgt.get((t, nck))
+                if old is None or ncost < old[0]:
+                    nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
+                    tgt[(t, nck)] = (ncost, t, nslots, nctx, None, nck)
+
+    def _follow_marks(self, p: _Pass, j: int, off: int, th: tuple, here: dict, work: list) -> None:
+        """Zero-width edges around a list value inlined with its own lists: "open" notes where the value
+        starts, "value" fills the outer slot with the value's out (or its text) and context."""
+        cost, _s, slots, ctxs, _w, ck = th
+        toks = p.toks
+        for kind, key, t, slot in self.marks[th[1]]:
+            if kind == "open":
+                if j == len(toks):
+                    continue
+                nslots = ((None, toks[j].start + off, "(", False, None), slots)
+                ncost, nctx, nck = cost, ctxs, ck
+            else:
+                end = toks[j].start + off if off else (toks[j - 1].end if j else 0)
+                start = _opened_at(slots)
+                text = p.surface[start:end]
+                out, vctx, meta = self.c.nested[key]
+                nslots = ((None, end, ")", False, None), slots)
+                if slot:
+                    nslots = ((slot, text if out is None else out, text, False, meta), nslots)
+                ncost = cost - (len(text) * NAME if slot == "name" else 0)
+                nctx, nck = (ctxs + (vctx,), ck + (id(vctx),)) if vctx else (ctxs, ck)
+            nth = (ncost, t, nslots, nctx, None, nck)
+            if _push(here, (t, nck), nth):
+                work.append(((t, nck), nth))
+
+    def _open_wildcards(self, p: _Pass, j: int, off: int, word: str, th: tuple) -> None:
+        """Open each wildcard of the thread's state at (j, off) when what the template says after it can
+        still come; it reads at least the rest of this word, or ends inside it."""
+        cost, _s, slots, ctxs, _w, ck = th
+        start = p.toks[j].start + off
+        for t, slot in self.wild[th[1]]:
+            wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
+            self._carry(p, j + 1, t, ("w", t, slot, ck), wth)
+            if len(word) > 1 and word[-1] in self._last_chars[t]:
+                self._wild_cut(p, j, off + 1, wth)
+
+    def _close_wildcard(self, p: _Pass, j: int, th: tuple, here: dict, work: list) -> None:
+        """Close an open wildcard before word j (the template goes on with that word, or a list follows)."""
+        target, slot, start = th[4]
+        closed = self._closed(p, th, target, slot, start, p.toks[j - 1].end)
+        if _push(here, (target, th[5]), closed):
+            work.append(((target, th[5]), closed))
+
+    @staticmethod
+    def _closed(p: _Pass, th: tuple, target: int, slot: str | None, start: int, end: int) -> tuple:
+        """A wildcard thread closed at character `end`: its slot holds the span (cut out at the end)."""
+        cost, _s, slots, ctxs, _w, ck = th
+        nslots = ((slot, (start, end), None, True, None), slots) if slot else slots
+        return (cost + end - start, target, nslots, ctxs, None, ck)
+
+    def _carry(self, p: _Pass, j: int, t: int, key: Any, th: tuple) -> None:
+        """An open wildcard reads on from word j: it goes straight to the next word where it could close
+        (what the template says after it is that word, the end of it, or a list value starting there, or
+        the input ends and the template may end there); where a wildcard or a glued word follows, every
+        word."""
+        if self._anywhere[t]:
+            p.push_at(j, key, th)
+            return
+        if t in p.stops:
+            stops = p.stops[t]
+        elif self.groups[t]:
+            stops = p.stops[t] = self._stops(p, t)
+        else:  # what follows the wildcard is nowhere in the input: only the end can close it
+            words, last_letters = p.words()
+            stops = p.stops[t] = None if self.tok[t].keys().isdisjoint(words) and \
+                self._last_chars[t].isdisjoint(last_letters) else self._stops(p, t)
+        if stops is None:
+            if self.final[t]:
+                p.push_at(len(p.keys), key, th)
+        elif stops[j] is not None:
+            p.push_at(stops[j], key, th)
+
+    def _stops(self, p: _Pass, t: int) -> list:
+        """For each word of the input, the first word from there on where a wildcard going on to state t
+        could close (None: nowhere)."""
+        nexts, last, sizes, groups = self.tok[t], self._last_chars[t], self._lengths[t], self.groups[t]
+        keys, toks, starting = p.keys, p.toks, self.lists.starting
+        stops: list = [None] * (len(keys) + 1)
+        stops[-1] = len(keys) if self.final[t] else None
+        for i in range(len(keys) - 1, -1, -1):
+            k = keys[i]
+            if k in nexts or (groups and not groups.keys().isdisjoint(starting(k, toks[i].number))) or \
+                    (len(k) > 1 and k[-1] in last and any(k[-n:] in nexts for n in sizes if n < len(k))):
+                stops[i] = i
+            else:
+                stops[i] = stops[i + 1]
+        return stops
+
+    def _wild_cut(self, p: _Pass, j: int, first: int, th: tuple) -> None:
+        """A wildcard may end inside word j (at a cut from `first` on) when the rest of the word is what
+        the template says next ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
+        target, slot, start = th[4]
+        nexts = self.tok[target]
+        word = p.keys[j]
+        base = p.toks[j].start
+        sizes = self._lengths[target]
+        # the rest of the word must be a word said next: only those lengths, longest first (cuts in order)
+        for k in range(bisect_right(sizes, len(word) - first) - 1, -1, -1):
+            cut = len(word) - sizes[k]
+            if word[cut:] in nexts:
+                _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
+
+
+def _opened_at(slots: tuple | None) -> int:
+    """Where the innermost inlined list value still open in a slot chain started."""
+    depth = 0
+    while slots:
+        name, pos, mark = slots[0][:3]
+        if name is None:
+            if mark == ")":
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                return pos
+        slots = slots[1]
+    return 0
+
+
+def _push(agenda: dict, key: Any, th: tuple) -> bool:
+    """Keep th at key unless a cheaper thread is there; True when it was kept."""
+    old = agenda.get(key)
+    if old is None or th[0] < old[0]:
+        agenda[key] = th
+        return True
+    return False
