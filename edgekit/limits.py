@@ -37,6 +37,10 @@ MAX_RESTRICTED_AUTOMATA = 256
 """Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
 cache); past it they are dropped and rebuilt on demand."""
 
+MAX_READINGS = 64
+"""The most readings `Forest.parse(text, n=...)` returns: each layer keeps n derivations per thread, and
+keeping them sorted costs about n x n per step."""
+
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
 

@@ -36,6 +36,10 @@ def test_parse_n_returns_the_cheapest_distinct_frames_with_costs(grammar):
     assert f.parse("nothing at all", n=3) == []
     with pytest.raises(ValueError):
         f.parse("turn on the garage", n=0)
+    from edgekit.limits import MAX_READINGS
+    assert len(f.parse("turn on the garage", n=MAX_READINGS)) == 2
+    with pytest.raises(ValueError, match="MAX_READINGS"):  # n x n work per step: bounded
+        f.parse("turn on the garage", n=MAX_READINGS + 1)
 
 
 def test_rule_cost_lets_context_decide(grammar):

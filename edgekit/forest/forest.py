@@ -10,7 +10,7 @@ from typing import Any, Iterable, overload
 
 from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
-from ..limits import MAX_SPAN
+from ..limits import MAX_READINGS, MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
 from .expand import Expander
@@ -53,8 +53,8 @@ class Forest:
         With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
         reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
         text = _check_text(text)
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_READINGS):
+            raise ValueError(f"n must be an integer from 1 to {MAX_READINGS} (MAX_READINGS), got {n!r}")
         with cycle_gc_paused(text):
             frames = self._frames(self._digester.lattice(text, n or 1), n or 1)
         if n is None:
