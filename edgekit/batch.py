@@ -10,9 +10,10 @@ Two output modes:
   atomic *part file* (its error list first, then its output, each by temp file + rename), so a part
   either exists complete or not at all. When every part of a file exists, the parts are concatenated
   into the output file (again temp + rename), a done marker is written, and the parts are deleted.
-  `_edgekit_job.json` records the job (grammar fingerprint, options, inputs with size and mtime);
-  `resume=True` checks it, keeps every finished part and file, and runs only the missing blocks, so
-  an interrupted job (even `kill -9`) continues without redoing or duplicating output. The same tasks
+  `_edgekit_job.json` records the job (a grammar fingerprint over the files the grammar read, options,
+  inputs with size and mtime); `resume=True` checks it, keeps every finished part and file, and runs
+  only the missing blocks, so an interrupted job (even `kill -9`) continues without redoing or
+  duplicating output. The same tasks
   run on a local process pool or on a Dask cluster (`edgekit.batch_dask`), which needs a filesystem
   the workers share. At the end `_errors.jsonl` lists every bad record as {"file", "line", "error"}.
 
@@ -147,6 +148,18 @@ def forest_for(grammar: str) -> Any:
 
         forest = _FORESTS[grammar] = load_forest(grammar)
     return forest
+
+
+def current_forest(grammar: str) -> Any:
+    """The grammar's Forest as its files are now: the one this process loaded, reloaded first when a file
+    its source grammar read has changed since (a long-lived process must not run a stale grammar)."""
+    from .forest.artifact import read_files_changed
+    from .forest.forest import COMPILED_SUFFIX
+
+    forest = _FORESTS.get(grammar)
+    if forest is not None and not forest.source.endswith(COMPILED_SUFFIX) and read_files_changed(forest.artifact):
+        del _FORESTS[grammar]
+    return forest_for(grammar)
 
 
 def normalize_record(forest: Any, rec: Any, spec: Spec) -> Reply:
@@ -401,8 +414,9 @@ def _total_bytes(inputs: list[Input]) -> int | None:
 # ---- job mode -------------------------------------------------------------------------------------
 def run_block(task: BlockTask) -> BlockResult:
     """Worker side of a job: normalize one block of a file into its part files (errors, then output,
-    each atomically). Returns the block's line count and errors. Runs in pool or Dask workers."""
-    forest = forest_for(task.spec.grammar)
+    each atomically). Returns the block's line count and errors. Runs in pool or Dask workers (which
+    may outlive a job, hence the current grammar)."""
+    forest = current_forest(task.spec.grammar)
     out, errors, lines = [], [], 0
     with open(task.path, "rb") as fh:
         span = _Range(fh, task.start, task.end - task.start)
@@ -605,14 +619,21 @@ def _first_difference(old: dict, new: dict) -> str | None:
 
 
 def grammar_fingerprint(grammar: str) -> str:
-    """A hash identifying the grammar's content (sources or compiled file)."""
+    """What identifies a grammar for a resumable job: a compiled file's bytes; for sources, the engine and
+    every file the compiled grammar read (its path from the entry's folder and sha256), so a file in the
+    folder that the grammar never reads changes nothing and a changed imported or list file does."""
     from .forest import resolve_grammar
-    from .forest.artifact import grammar_fingerprint as sources_fingerprint
+    from .forest.artifact import engine_fingerprint
+    from .forest.forest import COMPILED_SUFFIX
 
     path = resolve_grammar(grammar)
-    if path.suffix == ".forestc":
+    if path.suffix == COMPILED_SUFFIX:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    return sources_fingerprint(path.parent.resolve())
+    base = os.path.dirname(os.path.realpath(path))
+    h = hashlib.sha256(engine_fingerprint().encode())
+    for file, digest in current_forest(grammar).artifact["read"]:
+        h.update(os.path.relpath(file, base).encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\0")
+    return h.hexdigest()
 
 
 def normalize_files(paths: Iterable[str | os.PathLike], grammar: str, *, output: str | os.PathLike | None = None,
@@ -622,7 +643,7 @@ def normalize_files(paths: Iterable[str | os.PathLike], grammar: str, *, output:
     """Normalize files and folders with a grammar: to `out` (default stdout) in input order, or into
     the folder `output` as a resumable job (see the module docstring). `jobs` 0 means one per core."""
     spec = Spec(grammar, jsonl, field)
-    forest_for(grammar)  # a bad grammar fails here, once, not in every worker
+    current_forest(grammar)  # a bad grammar fails here, once, not in every worker
     jobs = jobs or os.cpu_count() or 1
     inputs = list_inputs(paths)
     if output is None:
