@@ -13,9 +13,9 @@ Two output modes:
   `_edgekit_job.json` records the job (a grammar fingerprint over the files the grammar read, options,
   inputs with size and mtime); `resume=True` checks it, keeps every finished part and file, and runs
   only the missing blocks, so an interrupted job (even `kill -9`) continues without redoing or
-  duplicating output. The same tasks
-  run on a local process pool or on a Dask cluster (`edgekit.batch_dask`), which needs a filesystem
-  the workers share. At the end `_errors.jsonl` lists every bad record as {"file", "line", "error"}.
+  duplicating output. The same tasks run on a local process pool or on a Dask cluster
+  (`edgekit.batch_dask`), which needs a filesystem the workers share. At the end `_errors.jsonl` lists
+  every bad record as {"file", "line", "error"}.
 
 Names starting with "_" or "." are skipped when a folder is expanded, so an output folder can be read
 back as input. Worker processes get their tasks (frozen dataclasses: StreamTask, BlockTask) through
