@@ -137,29 +137,35 @@ class Summary:
 
 
 # ---- records --------------------------------------------------------------------------------------
-_FORESTS: dict[str, Any] = {}
+_FORESTS: dict[str, tuple[Any, tuple[int, int] | None]] = {}  # grammar -> (Forest, compiled file's stamp)
 
 
 def forest_for(grammar: str) -> Any:
-    """The grammar's Forest, loaded once per process (workers keep it across tasks)."""
-    forest = _FORESTS.get(grammar)
-    if forest is None:
+    """The grammar's Forest, loaded once per process (workers keep it across tasks) and again when a file
+    it was built from changed since: a long-lived process (a Dask worker) must not run a stale grammar."""
+    from .forest.artifact import read_files_changed
+
+    forest, stamp = _FORESTS.get(grammar, (None, None))
+    if forest is None or (read_files_changed(forest.artifact) if stamp is None else _stamp(forest.source) != stamp):
         from .forest import load_forest
 
-        forest = _FORESTS[grammar] = load_forest(grammar)
+        forest = load_forest(grammar)
+        _FORESTS[grammar] = forest, _stamp(forest.source) if _is_compiled(forest.source) else None
     return forest
 
 
-def current_forest(grammar: str) -> Any:
-    """The grammar's Forest as its files are now: the one this process loaded, reloaded first when a file
-    its source grammar read has changed since (a long-lived process must not run a stale grammar)."""
-    from .forest.artifact import read_files_changed
+def _is_compiled(path: str) -> bool:
     from .forest.forest import COMPILED_SUFFIX
 
-    forest = _FORESTS.get(grammar)
-    if forest is not None and not forest.source.endswith(COMPILED_SUFFIX) and read_files_changed(forest.artifact):
-        del _FORESTS[grammar]
-    return forest_for(grammar)
+    return path.endswith(COMPILED_SUFFIX)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1  # gone: loading it again reports that clearly
+    return st.st_size, st.st_mtime_ns
 
 
 def normalize_record(forest: Any, rec: Any, spec: Spec) -> Reply:
@@ -416,7 +422,7 @@ def run_block(task: BlockTask) -> BlockResult:
     """Worker side of a job: normalize one block of a file into its part files (errors, then output,
     each atomically). Returns the block's line count and errors. Runs in pool or Dask workers (which
     may outlive a job, hence the current grammar)."""
-    forest = current_forest(task.spec.grammar)
+    forest = forest_for(task.spec.grammar)
     out, errors, lines = [], [], 0
     with open(task.path, "rb") as fh:
         span = _Range(fh, task.start, task.end - task.start)
@@ -624,14 +630,13 @@ def grammar_fingerprint(grammar: str) -> str:
     folder that the grammar never reads changes nothing and a changed imported or list file does."""
     from .forest import resolve_grammar
     from .forest.artifact import engine_fingerprint
-    from .forest.forest import COMPILED_SUFFIX
 
     path = resolve_grammar(grammar)
-    if path.suffix == COMPILED_SUFFIX:
+    if _is_compiled(str(path)):
         return hashlib.sha256(path.read_bytes()).hexdigest()
     base = os.path.dirname(os.path.realpath(path))
     h = hashlib.sha256(engine_fingerprint().encode())
-    for file, digest in current_forest(grammar).artifact["read"]:
+    for file, digest in forest_for(grammar).artifact["read"]:
         h.update(os.path.relpath(file, base).encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\0")
     return h.hexdigest()
 
@@ -643,7 +648,7 @@ def normalize_files(paths: Iterable[str | os.PathLike], grammar: str, *, output:
     """Normalize files and folders with a grammar: to `out` (default stdout) in input order, or into
     the folder `output` as a resumable job (see the module docstring). `jobs` 0 means one per core."""
     spec = Spec(grammar, jsonl, field)
-    current_forest(grammar)  # a bad grammar fails here, once, not in every worker
+    forest_for(grammar)  # a bad grammar fails here, once, not in every worker
     jobs = jobs or os.cpu_count() or 1
     inputs = list_inputs(paths)
     if output is None:

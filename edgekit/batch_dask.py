@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import learning
-from .batch import Job, Progress, Spec, Summary, current_forest, list_inputs, run_block
+from .batch import Job, Progress, Spec, Summary, forest_for, list_inputs, run_block
 from .errors import EdgekitError
 from .learning import NewModel
 
@@ -82,7 +82,7 @@ def normalize_on_dask(paths: Iterable[str | os.PathLike], grammar: str, output: 
     """Normalize files and folders into `output` on a Dask cluster (see the module docstring)."""
     if output is None:
         raise EdgekitError("the dask engine writes partitioned files: give an output folder (-o DIR)")
-    current_forest(grammar)  # check the grammar here before shipping tasks
+    forest_for(grammar)  # check the grammar here before shipping tasks
     spec = Spec(grammar, jsonl, field)
     job = Job(list_inputs(paths), output, spec, block_bytes)
     client = connect(scheduler)

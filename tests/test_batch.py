@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from edgekit import load_forest
-from edgekit.batch import (ERRORS, MANIFEST, PARTS, Job, Spec, list_inputs, local_executor, normalize_block,
-                           normalize_files)
+from edgekit.batch import (ERRORS, MANIFEST, PARTS, Job, Spec, forest_for, list_inputs, local_executor,
+                           normalize_block, normalize_files)
 from edgekit.errors import EdgekitError
 
 EDGEKIT = str(Path(sys.executable).with_name("edgekit"))
@@ -291,6 +291,24 @@ def test_resume_refuses_when_an_imported_file_changed(tmp_path):
     with pytest.raises(EdgekitError, match="grammar fingerprint changed"):
         normalize_files([corpus], str(entry), output=tmp_path / "out", resume=True)
     assert not (tmp_path / "out" / "b.txt").exists()
+
+
+def test_a_process_reloads_a_grammar_whose_files_changed(tmp_path):
+    entry = _imported_grammar(tmp_path / "g")
+    assert forest_for(str(entry)).normalize("hey there") == "hello there"
+    (entry.parent / "notes.txt").write_text("unrelated\n")
+    first = forest_for(str(entry))
+    assert forest_for(str(entry)) is first  # nothing it read changed: kept
+    (entry.parent / "words.forest").write_text("lexicon greeting {\n  hello: hi\n}\n")
+    assert forest_for(str(entry)).normalize("hey there") == "hey there"
+    compiled = tmp_path / "g.forestc"
+    load_forest(str(entry)).save(compiled)
+    assert forest_for(str(compiled)).normalize("hi hey") == "hello hey"
+    other = tmp_path / "other.forest"
+    other.write_text("lexicon greeting {\n  hello: hey\n}\n")
+    load_forest(str(other)).save(compiled)  # another grammar in the same compiled file
+    os.utime(compiled, ns=(0, 0))
+    assert forest_for(str(compiled)).normalize("hi hey") == "hi hello"
 
 
 def test_a_line_over_the_limit_is_one_bad_record_in_every_mode(tmp_path):
