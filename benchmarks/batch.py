@@ -1,7 +1,7 @@
 """Batch normalization throughput: `edgekit normalize` over a generated corpus of >= 1 million lines with
 1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
 
-Usage: python benchmarks/batch.py [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
+Usage: python benchmarks/batch.py [--data ../shared/data/nemo-en] [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
        [--rounds 3] [--peer-python PYTHON] [--no-write]
 
 Run it with an interpreter that has edgekit installed (its `edgekit` command is the one timed); NeMo runs
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / ".." / "shared" / "data" / "nemo-en" / "itn"
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "nemo-en"
 EDGEKIT = shutil.which("edgekit", path=str(Path(sys.executable).parent)) or "edgekit"
 CARRIERS = ["{}", "{}", "the invoice says {}", "{} was the answer", "please call me at {}",
             "we met on {} at the station", "it costs {} in total", "i counted {} and then {}",
@@ -41,23 +41,25 @@ FALLBACK_PHRASES = ["twenty five", "one hundred and three", "two thousand twenty
 
 
 # ---- corpus ------------------------------------------------------------------------------------------------
-def phrases() -> list[str]:
-    """Spoken-form phrases: NeMo's English ITN fixture inputs when present, else a small built-in list."""
+def phrases(data: Path) -> list[str]:
+    """Spoken-form phrases: NeMo's English ITN fixture inputs under `data` when present, else a small
+    built-in list (the report says which)."""
     out = []
-    for path in sorted(FIXTURES.glob("test_cases_*.txt")):
+    for path in sorted((data / "itn").glob("test_cases_*.txt")):
         out += [line.split("~")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [p for p in out if p] or FALLBACK_PHRASES
 
 
-def make_corpus(lines: int, files: int, seed: int = 0) -> Path:
-    """Write (or reuse) `lines` lines in `files` partitions under the temp folder."""
-    root = Path(tempfile.gettempdir()) / f"edgekit-batch-corpus-{lines}-{files}-{seed}"
+def make_corpus(pool: list[str], lines: int, files: int, seed: int = 0) -> Path:
+    """Write (or reuse) `lines` lines of phrases from `pool` in `files` partitions under the temp folder."""
+    key = hashlib.sha256("\n".join(pool).encode("utf-8")).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"edgekit-batch-corpus-{lines}-{files}-{seed}-{key}"
     stamp = root / "_complete"
     if stamp.exists():
         return root
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    rng, pool = random.Random(seed), phrases()
+    rng = random.Random(seed)
     per = -(-lines // files)
     for k in range(files):
         n = min(per, lines - k * per)
@@ -229,7 +231,7 @@ def table_rows(runs: dict[str, dict], nemo: dict | None, lines: int) -> list[lis
     return rows
 
 
-def report(a: argparse.Namespace, size_mb: float, runs: dict[str, dict], pairs: list, part: Path,
+def report(a: argparse.Namespace, source: str, size_mb: float, runs: dict[str, dict], pairs: list, part: Path,
            nemo: dict | None, loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
     """The RESULTS.md section: machine and load, the table, the 2-process target, NeMo's ratio."""
     from results import machine_line, markdown_table  # benchmarks/results.py
@@ -243,8 +245,8 @@ def report(a: argparse.Namespace, size_mb: float, runs: dict[str, dict], pairs: 
     load_text = " / ".join(" ".join(f"{v:.2f}" for v in la) for la in loads)
     lines = [f"## Batch normalization (`benchmarks/batch.py`, grammar `{a.grammar}`)", "", machine_line(), "",
              f"Load average (1, 5, 15 min) at the start / end of the run: {load_text}.", "",
-             f"Corpus: {a.lines:,} generated lines ({size_mb:.1f} MB, {a.files} files) of NeMo's English ITN fixture "
-             f"inputs in short carrier sentences. Each edgekit figure is one real `edgekit normalize DIR -o OUT` run, "
+             f"Corpus: {a.lines:,} generated lines ({size_mb:.1f} MB, {a.files} files) of {source} "
+             f"in short carrier sentences. Each edgekit figure is one real `edgekit normalize DIR -o OUT` run, "
              f"process start to exit (grammar cache warm); all three runs wrote identical output. The 2 cores are "
              f"shared with other engineers' jobs, and Linux gives each session an equal CPU share (autogroup), so "
              f"each run waits for a quiet machine first (up to {a.quiet_wait:.0f} s); \"other work\" is the "
@@ -264,6 +266,7 @@ def report(a: argparse.Namespace, size_mb: float, runs: dict[str, dict], pairs: 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NeMo's English fixtures (phrases of the corpus)")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--grammar", default="en-itn")
@@ -279,7 +282,10 @@ def main() -> None:
         return
 
     load_start = os.getloadavg()
-    corpus = make_corpus(a.lines, a.files)
+    pool = phrases(a.data.resolve())
+    source = ("NeMo's English ITN fixture inputs" if pool is not FALLBACK_PHRASES else
+                f"the {len(FALLBACK_PHRASES)} built-in spoken-form phrases (no NeMo fixtures at {a.data})")
+    corpus = make_corpus(pool, a.lines, a.files)
     size_mb = sum(p.stat().st_size for p in corpus.glob("part-*.txt")) / 1e6
     print(f"corpus: {a.lines:,} lines, {a.files} files, {size_mb:.1f} MB in {corpus}", flush=True)
     subprocess.run([EDGEKIT, "normalize", "--grammar", a.grammar], input=b"warm the cache\n", capture_output=True)
@@ -287,7 +293,7 @@ def main() -> None:
     part = sorted(corpus.glob("part-*.txt"))[0]
     pairs = measure_pairs(part, a.grammar, a.rounds, a.quiet_wait)
     nemo = run_nemo(corpus, a.nemo_sample, a.peer_python) if a.nemo_sample else None
-    body = report(a, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
+    body = report(a, source, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
     print(body)
     if not a.no_write:
         from results import write_section  # benchmarks/results.py
