@@ -143,10 +143,8 @@ _FORESTS: dict[str, tuple[Any, tuple[int, int] | None]] = {}  # grammar -> (Fore
 def forest_for(grammar: str) -> Any:
     """The grammar's Forest, loaded once per process (workers keep it across tasks) and again when a file
     it was built from changed since: a long-lived process (a Dask worker) must not run a stale grammar."""
-    from .forest.artifact import read_files_changed
-
     forest, stamp = _FORESTS.get(grammar, (None, None))
-    if forest is None or (read_files_changed(forest.artifact) if stamp is None else _stamp(forest.source) != stamp):
+    if forest is None or (forest.sources_changed() if stamp is None else _stamp(forest.source) != stamp):
         from .forest import load_forest
 
         forest = load_forest(grammar)
@@ -636,7 +634,7 @@ def grammar_fingerprint(grammar: str) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     base = os.path.dirname(os.path.realpath(path))
     h = hashlib.sha256(engine_fingerprint().encode())
-    for file, digest in forest_for(grammar).artifact["read"]:
+    for file, digest in forest_for(grammar).files_read:
         h.update(os.path.relpath(file, base).encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\0")
     return h.hexdigest()
 

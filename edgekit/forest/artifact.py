@@ -22,7 +22,6 @@ ARTIFACT_VERSION = 3
 # Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "lexicon_body.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
                  "model.py", "artifact.py", "decider.py", "../limits.py")
-_GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
 
 
 _SEALED = SealedFormat(ARTIFACT_FORMAT, ARTIFACT_VERSION, "forest", "forest", "recompile the grammar")
@@ -259,13 +258,13 @@ def cache_key(entry: Path) -> str:
     return h.hexdigest()
 
 
-def read_files_changed(art: dict[str, Any]) -> bool:
-    """Whether any file a cached artifact's grammar read is gone or different now."""
-    read = art.get("read")
-    if not isinstance(read, list):
+def read_files_changed(read: Any) -> bool:
+    """Whether any file of a compile's "read" list ([path, sha256] pairs) is gone or different now; a list
+    that is missing or malformed counts as changed."""
+    if not isinstance(read, (list, tuple)):
         return True
     for item in read:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
             return True
         try:
             if hashlib.sha256(Path(item[0]).read_bytes()).hexdigest() != item[1]:
@@ -273,15 +272,6 @@ def read_files_changed(art: dict[str, Any]) -> bool:
         except OSError:
             return True
     return False
-
-
-def grammar_fingerprint(root: Path) -> str:
-    """Hash of every grammar and list file in a grammar set (paths and contents)."""
-    h = hashlib.sha256(engine_fingerprint().encode())
-    for path in sorted(p for p in root.rglob("*") if p.suffix in _GRAMMAR_SUFFIXES and p.is_file()):
-        h.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def cache_dir() -> Path:
