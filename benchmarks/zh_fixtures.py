@@ -158,7 +158,7 @@ def cli_cold_start(env: dict, grammar: str, text: str, want: str, runs: int = 5)
     """Median wall time of `edgekit normalize --grammar GRAMMAR` on one line, process start to exit (the first,
     untimed run compiles and caches the grammar)."""
     exe = shutil.which("edgekit", path=str(Path(sys.executable).parent)) or shutil.which("edgekit")
-    cmd = [exe] if exe else [sys.executable, "-m", "edgekit.cli"]
+    cmd = [exe] if exe else [sys.executable, "-c", "from edgekit.cli import main; main()"]
     times = []
     for _ in range(runs + 1):
         t = time.perf_counter()
