@@ -1,8 +1,11 @@
 """Batch normalization throughput: `edgekit normalize` over a generated corpus of >= 1 million lines with
 1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
 
-Usage: python benchmarks/batch.py [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
-       [--rounds 2] [--no-write]
+Usage: python benchmarks/batch.py [--data ../shared/data/nemo-en] [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
+       [--rounds 3] [--peer-python PYTHON] [--no-write]
+
+Run it with an interpreter that has edgekit installed (its `edgekit` command is the one timed); NeMo runs
+in --peer-python (a venv with nemo-text-processing; default: the running interpreter).
 
 The corpus (spoken-form English: NeMo's ITN fixture inputs in short carrier sentences) is generated in
 the temp folder, never in the repository. Every edgekit run is the real CLI writing an output folder
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / ".." / "shared" / "data" / "nemo-en" / "itn"
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "nemo-en"
 EDGEKIT = shutil.which("edgekit", path=str(Path(sys.executable).parent)) or "edgekit"
 CARRIERS = ["{}", "{}", "the invoice says {}", "{} was the answer", "please call me at {}",
             "we met on {} at the station", "it costs {} in total", "i counted {} and then {}",
@@ -38,23 +41,25 @@ FALLBACK_PHRASES = ["twenty five", "one hundred and three", "two thousand twenty
 
 
 # ---- corpus ------------------------------------------------------------------------------------------------
-def phrases() -> list[str]:
-    """Spoken-form phrases: NeMo's English ITN fixture inputs when present, else a small built-in list."""
+def phrases(data: Path) -> list[str]:
+    """Spoken-form phrases: NeMo's English ITN fixture inputs under `data` when present, else a small
+    built-in list (the report says which)."""
     out = []
-    for path in sorted(FIXTURES.glob("test_cases_*.txt")):
+    for path in sorted((data / "itn").glob("test_cases_*.txt")):
         out += [line.split("~")[0].strip() for line in path.read_text(encoding="utf-8").splitlines()]
     return [p for p in out if p] or FALLBACK_PHRASES
 
 
-def make_corpus(lines: int, files: int, seed: int = 0) -> Path:
-    """Write (or reuse) `lines` lines in `files` partitions under the temp folder."""
-    root = Path(tempfile.gettempdir()) / f"edgekit-batch-corpus-{lines}-{files}-{seed}"
+def make_corpus(pool: list[str], lines: int, files: int, seed: int = 0) -> Path:
+    """Write (or reuse) `lines` lines of phrases from `pool` in `files` partitions under the temp folder."""
+    key = hashlib.sha256("\n".join(pool).encode("utf-8")).hexdigest()[:12]
+    root = Path(tempfile.gettempdir()) / f"edgekit-batch-corpus-{lines}-{files}-{seed}-{key}"
     stamp = root / "_complete"
     if stamp.exists():
         return root
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    rng, pool = random.Random(seed), phrases()
+    rng = random.Random(seed)
     per = -(-lines // files)
     for k in range(files):
         n = min(per, lines - k * per)
@@ -154,71 +159,60 @@ def worker_nemo(sample_path: str) -> dict:
     return {"load": load, "wall": wall, "lines": len(lines), "version": version("nemo_text_processing")}
 
 
-def run_nemo(corpus: Path, n: int) -> dict | None:
-    """NeMo ITN on the first n lines of the corpus, in a child process; None when NeMo is not installed."""
-    probe = subprocess.run([sys.executable, "-c", "import nemo_text_processing"], capture_output=True)
+def run_nemo(corpus: Path, n: int, python: str) -> dict | None:
+    """NeMo ITN on the first n lines of the corpus, in a child process of `python`; None when NeMo is not
+    installed there."""
+    probe = subprocess.run([python, "-c", "import nemo_text_processing"], capture_output=True)
     if probe.returncode != 0:
         return None
     with open(sorted(corpus.glob("part-*.txt"))[0], encoding="utf-8") as fh:
         sample = [next(fh) for _ in range(n)]
     path = Path(tempfile.gettempdir()) / "edgekit-batch-nemo-sample.txt"
     path.write_text("".join(sample), encoding="utf-8")
-    proc = subprocess.run([sys.executable, __file__, "--worker-nemo", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([python, __file__, "--worker-nemo", str(path)], capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(f"NeMo worker failed:\n{proc.stderr[-2000:]}\n")
         return None
     return json.loads(proc.stdout.splitlines()[-1])
 
 
-# ---- report ------------------------------------------------------------------------------------------------
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=1_000_000)
-    ap.add_argument("--files", type=int, default=8)
-    ap.add_argument("--grammar", default="en-itn")
-    ap.add_argument("--nemo-sample", type=int, default=400)
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved 1-vs-2-process pairs on one partition")
-    ap.add_argument("--quiet-wait", type=float, default=900, help="seconds to wait for a quiet machine per run")
-    ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--worker-nemo")
-    a = ap.parse_args()
-    if a.worker_nemo:
-        print(json.dumps(worker_nemo(a.worker_nemo)))
-        return
-
-    corpus = make_corpus(a.lines, a.files)
-    size_mb = sum(p.stat().st_size for p in corpus.glob("part-*.txt")) / 1e6
-    print(f"corpus: {a.lines:,} lines, {a.files} files, {size_mb:.1f} MB in {corpus}", flush=True)
-    subprocess.run([EDGEKIT, "normalize", "--grammar", a.grammar], input=b"warm the cache\n", capture_output=True)
-
+# ---- measuring ---------------------------------------------------------------------------------------------
+def measure_runs(corpus: Path, grammar: str, quiet_wait: float) -> dict[str, dict]:
+    """The full corpus with 1 and 2 processes and on Dask, each after waiting for a quiet machine; the three
+    outputs must be identical."""
     runs = {}
-    for name, fn in [("1 process (-j 1)", lambda: run_job(corpus, a.grammar, ["-j", "1"])),
-                     ("2 processes (-j 2)", lambda: run_job(corpus, a.grammar, ["-j", "2"])),
-                     ("Dask, 2 worker processes", lambda: run_dask(corpus, a.grammar))]:
-        quiet = wait_for_quiet(a.quiet_wait)
+    for name, fn in [("1 process (-j 1)", lambda: run_job(corpus, grammar, ["-j", "1"])),
+                     ("2 processes (-j 2)", lambda: run_job(corpus, grammar, ["-j", "2"])),
+                     ("Dask, 2 worker processes", lambda: run_dask(corpus, grammar))]:
+        quiet = wait_for_quiet(quiet_wait)
         runs[name] = fn()
         runs[name]["quiet_before"] = quiet
         r = runs[name]
         print(f"{name}: {r['wall']:.1f} s, {r['lines'] / r['wall']:,.0f} lines/s, CPU {r['cpu']:.1f} s, "
               f"machine busy {r['machine_busy']:.2f} cores", flush=True)
-    digests = {r["digest"] for r in runs.values()}
-    if len(digests) != 1:
+    if len({r["digest"] for r in runs.values()}) != 1:
         raise SystemExit("the three runs produced different output")
+    return runs
 
-    one_part = sorted(corpus.glob("part-*.txt"))[0]
+
+def measure_pairs(part: Path, grammar: str, rounds: int, quiet_wait: float) -> list[tuple[float, dict, dict]]:
+    """`rounds` interleaved 1-process / 2-process runs on one partition: (ratio, run 1, run 2) each."""
     pairs = []
-    for _ in range(a.rounds):
-        wait_for_quiet(a.quiet_wait)
-        r1 = run_job(one_part, a.grammar, ["-j", "1"])
-        r2 = run_job(one_part, a.grammar, ["-j", "2"])
+    for _ in range(rounds):
+        wait_for_quiet(quiet_wait)
+        r1 = run_job(part, grammar, ["-j", "1"])
+        r2 = run_job(part, grammar, ["-j", "2"])
         pairs.append((r1["wall"] / r2["wall"], r1, r2))
-        print(f"interleaved pair on {one_part.name}: {r1['wall']:.1f} s vs {r2['wall']:.1f} s -> "
+        print(f"interleaved pair on {part.name}: {r1['wall']:.1f} s vs {r2['wall']:.1f} s -> "
               f"{pairs[-1][0]:.2f}x (machine busy {r1['machine_busy']:.2f} / {r2['machine_busy']:.2f} cores)",
               flush=True)
+    return pairs
 
-    nemo = run_nemo(corpus, a.nemo_sample) if a.nemo_sample else None
-    base = runs["1 process (-j 1)"]
-    base_rate = base["lines"] / base["wall"]
+
+# ---- report ------------------------------------------------------------------------------------------------
+def table_rows(runs: dict[str, dict], nemo: dict | None, lines: int) -> list[list[str]]:
+    """One table row per edgekit run, and NeMo's (extrapolated from its sample) when it ran."""
+    base_rate = runs["1 process (-j 1)"]["lines"] / runs["1 process (-j 1)"]["wall"]
     rows = []
     for name, r in runs.items():
         rate = r["lines"] / r["wall"]
@@ -232,33 +226,78 @@ def main() -> None:
     if nemo:
         nrate = nemo["lines"] / nemo["wall"]
         rows.append([f"NeMo ITN {nemo['version']}, 1 process", f"{nemo['lines']:,} (sample)",
-                     f"{a.lines / nrate / 3600:.1f} h extrapolated to {a.lines:,} lines", f"{nrate:,.1f}",
+                     f"{lines / nrate / 3600:.1f} h extrapolated to {lines:,} lines", f"{nrate:,.1f}",
                      f"{nrate / base_rate:.4f}x", f"grammar load {nemo['load']:.1f} s, not timed"])
-    from results import machine_line, markdown_table, write_section  # benchmarks/results.py
+    return rows
 
-    table = markdown_table(["run", "lines", "wall time", "lines/s", "vs 1 process", "notes"], rows)
+
+def report(a: argparse.Namespace, source: str, size_mb: float, runs: dict[str, dict], pairs: list, part: Path,
+           nemo: dict | None, loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+    """The RESULTS.md section: machine and load, the table, the 2-process target, NeMo's ratio."""
+    from results import machine_line, markdown_table  # benchmarks/results.py
+
+    base_rate = runs["1 process (-j 1)"]["lines"] / runs["1 process (-j 1)"]["wall"]
+    table = markdown_table(["run", "lines", "wall time", "lines/s", "vs 1 process", "notes"],
+                           table_rows(runs, nemo, a.lines))
     two = runs["2 processes (-j 2)"]["lines"] / runs["2 processes (-j 2)"]["wall"] / base_rate
     median_pair = statistics.median(p[0] for p in pairs) if pairs else float("nan")
     met = "met" if two >= 1.7 else "NOT met"
+    load_text = " / ".join(" ".join(f"{v:.2f}" for v in la) for la in loads)
     lines = [f"## Batch normalization (`benchmarks/batch.py`, grammar `{a.grammar}`)", "", machine_line(), "",
-             f"Corpus: {a.lines:,} generated lines ({size_mb:.1f} MB, {a.files} files) of NeMo's English ITN fixture "
-             f"inputs in short carrier sentences. Each edgekit figure is one real `edgekit normalize DIR -o OUT` run, "
+             f"Load average (1, 5, 15 min) at the start / end of the run: {load_text}.", "",
+             f"Corpus: {a.lines:,} generated lines ({size_mb:.1f} MB, {a.files} files) of {source} "
+             f"in short carrier sentences. Each edgekit figure is one real `edgekit normalize DIR -o OUT` run, "
              f"process start to exit (grammar cache warm); all three runs wrote identical output. The 2 cores are "
              f"shared with other engineers' jobs, and Linux gives each session an equal CPU share (autogroup), so "
              f"each run waits for a quiet machine first (up to {a.quiet_wait:.0f} s); \"other work\" is the "
              f"machine's busy CPU (/proc/stat) minus edgekit's own during the run.", "", table, "",
              f"Target: 2 processes >= 1.7x the 1-process rate: **{met}** ({two:.2f}x on the full corpus; "
-             f"median {median_pair:.2f}x over {len(pairs)} interleaved 1-vs-2 pairs on {one_part.name}: "
+             f"median {median_pair:.2f}x over {len(pairs)} interleaved 1-vs-2 pairs on {part.name}: "
              f"{', '.join(f'{p[0]:.2f}x' for p in pairs)})."]
     if nemo:
+        nrate = nemo["lines"] / nemo["wall"]
         lines += ["", f"NeMo's rate is measured on the first {nemo['lines']} corpus lines in its own process "
                       f"(InverseNormalizer(lang='en'), one line at a time) and **extrapolated** to the corpus; "
                       f"edgekit with 1 process is {base_rate / nrate:,.0f}x NeMo's rate."]
     else:
         lines += ["", "NeMo (nemo-text-processing) was not installed: no peer figure."]
-    body = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="NeMo's English fixtures (phrases of the corpus)")
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--files", type=int, default=8)
+    ap.add_argument("--grammar", default="en-itn")
+    ap.add_argument("--nemo-sample", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved 1-vs-2-process pairs on one partition")
+    ap.add_argument("--quiet-wait", type=float, default=900, help="seconds to wait for a quiet machine per run")
+    ap.add_argument("--peer-python", default=sys.executable, help="interpreter with nemo-text-processing")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--worker-nemo")
+    a = ap.parse_args()
+    if a.worker_nemo:
+        print(json.dumps(worker_nemo(a.worker_nemo)))
+        return
+
+    load_start = os.getloadavg()
+    pool = phrases(a.data.resolve())
+    source = ("NeMo's English ITN fixture inputs" if pool is not FALLBACK_PHRASES else
+                f"the {len(FALLBACK_PHRASES)} built-in spoken-form phrases (no NeMo fixtures at {a.data})")
+    corpus = make_corpus(pool, a.lines, a.files)
+    size_mb = sum(p.stat().st_size for p in corpus.glob("part-*.txt")) / 1e6
+    print(f"corpus: {a.lines:,} lines, {a.files} files, {size_mb:.1f} MB in {corpus}", flush=True)
+    subprocess.run([EDGEKIT, "normalize", "--grammar", a.grammar], input=b"warm the cache\n", capture_output=True)
+    runs = measure_runs(corpus, a.grammar, a.quiet_wait)
+    part = sorted(corpus.glob("part-*.txt"))[0]
+    pairs = measure_pairs(part, a.grammar, a.rounds, a.quiet_wait)
+    nemo = run_nemo(corpus, a.nemo_sample, a.peer_python) if a.nemo_sample else None
+    body = report(a, source, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
     print(body)
     if not a.no_write:
+        from results import write_section  # benchmarks/results.py
+
         write_section("batch", body)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def main() -> None:
     from edgekit.errors import GrammarError
     from edgekit.forest import compile_forest, load_forest
 
+    load_start = os.getloadavg()[0]
     rows = []
     itn = load_forest("en-itn")
     itn.normalize(EMAIL)
@@ -150,7 +152,8 @@ def main() -> None:
                               "steady_s": min(r["steady_s"] for r in runs),
                               "rss": max(r["peak_rss_mb"] for r in runs)}
         b, s = figures["100,000"], figures["50"]
-        rows.append(["100,000-entry lexicon: cached load (fresh process)", f"{b['load_s']:.3f} s", "< 0.5 s",
+        rows.append(["100,000-entry lexicon: cached load (fresh process, imports included)",
+                     f"{b['load_s']:.3f} s (50 entries: {s['load_s']:.3f} s)", "< 0.5 s",
                      "met" if b["load_s"] < 0.5 else "NOT met"])
         per_b, per_s = b["steady_s"] / 200 * 1e6, s["steady_s"] / 200 * 1e6
         rows.append(["per token after load, 100,000 vs 50 entries (200-token text)",
@@ -178,7 +181,7 @@ def main() -> None:
 
     body = "\n\n".join([
         "## Forest engine bounds (`benchmarks/forest_engine.py`)",
-        machine_line(),
+        machine_line() + f"; load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         "Issue 11's figures for the lattice engine, checked against its targets (no peer runs these grammars).",
         markdown_table(["figure", "value", "target", ""], rows),
         "Adversarial inputs (ms per KB of input, best of 3, 1 MB once; the ratio is 1 MB against 1 KB):",

@@ -7,7 +7,6 @@ Every engine runs in its own child process (edgekit's never imports NeMo), so ea
 Exact match compares whole output strings after collapsing whitespace runs (and trimming the ends)."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -211,14 +210,11 @@ def show_failures(which: str, cases_by_dir: dict, results: dict) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--edgekit-only", action="store_true", help="skip NeMo (fast iteration)")
+    from results import suite_parser  # benchmarks/results.py
+
+    ap = suite_parser(__doc__, DEFAULT_DATA, "skip NeMo (fast iteration)")
     ap.add_argument("--direction", choices=["itn", "tn", "both"], default="both")
     ap.add_argument("--show-failures", metavar="CLASS", help="class name (money, itn/money), itn, tn or all")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per case (the fastest counts)")
-    ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     data = a.data.resolve()
 

@@ -1,6 +1,7 @@
 """Write one benchmark's section of benchmarks/RESULTS.md, leaving the other sections untouched."""
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -9,6 +10,19 @@ from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 _HEADER = "# Benchmark results\n\nEach section is rewritten by the benchmark named in its title.\n"
+
+
+def suite_parser(doc: str, data: Path, skip_help: str, repeat: bool = True) -> argparse.ArgumentParser:
+    """The options every suite benchmark against a peer shares (--data, --edgekit-only, --repeat,
+    --no-write, and the hidden --worker its child processes get); each script adds its own."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=data)
+    ap.add_argument("--edgekit-only", action="store_true", help=skip_help)
+    if repeat:
+        ap.add_argument("--repeat", type=int, default=3, help="timed runs per case (the fastest counts)")
+    ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    return ap
 
 
 def machine_line() -> str:

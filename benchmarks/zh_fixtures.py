@@ -14,7 +14,6 @@ shipped zh-itn) and zh-tn. The per-class TN files that WeTextProcessing tests th
 Every engine runs in its own child process, so each peak RSS is its own."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -187,16 +186,13 @@ def _pct(ok: int, n: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    from results import installed_env, machine_line, markdown_table, suite_parser, write_section  # benchmarks/results.py
+
+    ap = suite_parser(__doc__, DEFAULT_DATA, "skip both peers")
     ap.add_argument("--peer-python", default=sys.executable, help="interpreter with the peers installed")
-    ap.add_argument("--edgekit-only", action="store_true", help="skip both peers")
     ap.add_argument("--no-nemo", action="store_true", help="skip NeMo")
     ap.add_argument("--nemo-timeout", type=float, default=1500, help="seconds NeMo may take to build and run")
     ap.add_argument("--show-failures", action="store_true", help="print edgekit's wrong outputs")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per case (the fastest counts)")
-    ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     data = a.data.resolve()
     if not (data / "itn").is_dir():
@@ -207,7 +203,6 @@ def main() -> None:
         print(json.dumps(worker(engine, direction, suite, data, a.repeat)))
         return
 
-    from results import installed_env, machine_line, markdown_table, write_section  # benchmarks/results.py
 
     load_start = os.getloadavg()[0]
     cache = tempfile.mkdtemp(prefix="edgekit-zh-bench-cache-")

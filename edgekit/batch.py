@@ -10,11 +10,12 @@ Two output modes:
   atomic *part file* (its error list first, then its output, each by temp file + rename), so a part
   either exists complete or not at all. When every part of a file exists, the parts are concatenated
   into the output file (again temp + rename), a done marker is written, and the parts are deleted.
-  `_edgekit_job.json` records the job (grammar fingerprint, options, inputs with size and mtime);
-  `resume=True` checks it, keeps every finished part and file, and runs only the missing blocks, so
-  an interrupted job (even `kill -9`) continues without redoing or duplicating output. The same tasks
-  run on a local process pool or on a Dask cluster (`edgekit.batch_dask`), which needs a filesystem
-  the workers share. At the end `_errors.jsonl` lists every bad record as {"file", "line", "error"}.
+  `_edgekit_job.json` records the job (a grammar fingerprint over the files the grammar read, options,
+  inputs with size and mtime); `resume=True` checks it, keeps every finished part and file, and runs
+  only the missing blocks, so an interrupted job (even `kill -9`) continues without redoing or
+  duplicating output. The same tasks run on a local process pool or on a Dask cluster
+  (`edgekit.batch_dask`), which needs a filesystem the workers share. At the end `_errors.jsonl` lists
+  every bad record as {"file", "line", "error"}.
 
 Names starting with "_" or "." are skipped when a folder is expanded, so an output folder can be read
 back as input. Worker processes get their tasks (frozen dataclasses: StreamTask, BlockTask) through
@@ -136,17 +137,33 @@ class Summary:
 
 
 # ---- records --------------------------------------------------------------------------------------
-_FORESTS: dict[str, Any] = {}
+_FORESTS: dict[str, tuple[Any, tuple[int, int] | None]] = {}  # grammar -> (Forest, compiled file's stamp)
 
 
 def forest_for(grammar: str) -> Any:
-    """The grammar's Forest, loaded once per process (workers keep it across tasks)."""
-    forest = _FORESTS.get(grammar)
-    if forest is None:
+    """The grammar's Forest, loaded once per process (workers keep it across tasks) and again when a file
+    it was built from changed since: a long-lived process (a Dask worker) must not run a stale grammar."""
+    forest, stamp = _FORESTS.get(grammar, (None, None))
+    if forest is None or (forest.sources_changed() if stamp is None else _stamp(forest.source) != stamp):
         from .forest import load_forest
 
-        forest = _FORESTS[grammar] = load_forest(grammar)
+        forest = load_forest(grammar)
+        _FORESTS[grammar] = forest, _stamp(forest.source) if _is_compiled(forest.source) else None
     return forest
+
+
+def _is_compiled(path: str) -> bool:
+    from .forest.forest import COMPILED_SUFFIX
+
+    return path.endswith(COMPILED_SUFFIX)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1  # gone: loading it again reports that clearly
+    return st.st_size, st.st_mtime_ns
 
 
 def normalize_record(forest: Any, rec: Any, spec: Spec) -> Reply:
@@ -401,7 +418,8 @@ def _total_bytes(inputs: list[Input]) -> int | None:
 # ---- job mode -------------------------------------------------------------------------------------
 def run_block(task: BlockTask) -> BlockResult:
     """Worker side of a job: normalize one block of a file into its part files (errors, then output,
-    each atomically). Returns the block's line count and errors. Runs in pool or Dask workers."""
+    each atomically). Returns the block's line count and errors. Runs in pool or Dask workers (which
+    may outlive a job, hence the current grammar)."""
     forest = forest_for(task.spec.grammar)
     out, errors, lines = [], [], 0
     with open(task.path, "rb") as fh:
@@ -605,14 +623,20 @@ def _first_difference(old: dict, new: dict) -> str | None:
 
 
 def grammar_fingerprint(grammar: str) -> str:
-    """A hash identifying the grammar's content (sources or compiled file)."""
+    """What identifies a grammar for a resumable job: a compiled file's bytes; for sources, the engine and
+    every file the compiled grammar read (its path from the entry's folder and sha256), so a file in the
+    folder that the grammar never reads changes nothing and a changed imported or list file does."""
     from .forest import resolve_grammar
-    from .forest.artifact import grammar_fingerprint as sources_fingerprint
+    from .forest.artifact import engine_fingerprint
 
     path = resolve_grammar(grammar)
-    if path.suffix == ".forestc":
+    if _is_compiled(str(path)):
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    return sources_fingerprint(path.parent.resolve())
+    base = os.path.dirname(os.path.realpath(path))
+    h = hashlib.sha256(engine_fingerprint().encode())
+    for file, digest in forest_for(grammar).files_read:
+        h.update(os.path.relpath(file, base).encode("utf-8", "surrogateescape") + b"\0" + digest.encode() + b"\0")
+    return h.hexdigest()
 
 
 def normalize_files(paths: Iterable[str | os.PathLike], grammar: str, *, output: str | os.PathLike | None = None,

@@ -37,6 +37,10 @@ MAX_RESTRICTED_AUTOMATA = 256
 """Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
 cache); past it they are dropped and rebuilt on demand."""
 
+MAX_READINGS = 64
+"""The most readings `Forest.parse(text, n=...)` returns: each layer keeps n derivations per thread, and
+keeping them sorted costs about n x n per step."""
+
 MAX_CLASSES = 1024
 """The most classes (labels) one learned head holds; its memory grows with features x classes."""
 
@@ -49,8 +53,15 @@ MAX_AUTOMATON_TRANSITIONS = 2_000_000
 MAX_DFA_STATES = 20_000
 """Determinized states one layer keeps cached; past it the cache is dropped and rebuilt on demand."""
 
-MAX_TOKEN_CACHE = 100_000
+MAX_TOKEN_CACHE = 16_384
 """Distinct token texts whose typeset is cached; past it the cache is dropped (bounded memory)."""
+
+MAX_TYPESETS = 4096
+"""Typesets (the sets of classes an element counts as) interned for tokens, beyond those of the grammar's
+own symbols; past it they are dropped, with every cache keyed by them, between two digestions."""
+
+MAX_DECIDER_CACHE = 8192
+"""Character n-gram hashes a decided class keeps cached (bounded memory)."""
 
 MAX_FEATURES = 1 << 20
 """The widest feature vector a learned head (or its text featurizer) takes."""

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from edgekit import load_forest
-from edgekit.batch import (ERRORS, MANIFEST, PARTS, Job, Spec, list_inputs, local_executor, normalize_block,
-                           normalize_files)
+from edgekit.batch import (ERRORS, MANIFEST, PARTS, Job, Spec, forest_for, list_inputs, local_executor,
+                           normalize_block, normalize_files)
 from edgekit.errors import EdgekitError
 
 EDGEKIT = str(Path(sys.executable).with_name("edgekit"))
@@ -240,6 +240,75 @@ def test_resume_runs_only_the_unfinished_blocks(tmp_path):
     assert summary.reused == stop_at and summary.blocks == sum(map(len, per_file))
     for name in ("a.txt", "b.txt", "c.txt"):
         assert (out / name).read_bytes() == stream([corpus / name]), name
+
+
+def _imported_grammar(root: Path) -> Path:
+    """A grammar whose entry imports a second file, in a folder holding files it never reads."""
+    root.mkdir()
+    (root / "main.forest").write_text('import "words.forest"\n')
+    (root / "words.forest").write_text("lexicon greeting {\n  hello: hi | hey\n}\n")
+    return root / "main.forest"
+
+
+def _interrupted_job(corpus: Path, out: Path, grammar: str) -> list[list]:
+    """Start a job with small blocks and stop it after the first file and one block of the second."""
+    job = Job(list_inputs([corpus]), out, Spec(grammar), 512)
+    per_file, _ = job.plan()
+    assert len(per_file[1]) > 1, "the second file must have blocks left to run"
+
+    def interrupted(tasks):
+        for k, task in enumerate(tasks):
+            if k == len(per_file[0]) + 1:
+                raise KeyboardInterrupt
+            yield from local_executor(1)([task])
+
+    with pytest.raises(KeyboardInterrupt):
+        job.run(interrupted)
+    return per_file
+
+
+def test_resume_ignores_files_the_grammar_never_read(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 60, "b.txt": 60}, seed=5)
+    entry = _imported_grammar(tmp_path / "g")
+    per_file = _interrupted_job(corpus, tmp_path / "out", str(entry))
+    (entry.parent / "notes.txt").write_text("not part of the grammar\n")
+    (entry.parent / "unused.forest").write_text("lexicon other {\n  bye: ciao\n}\n")
+    ran: list = []
+    summary = normalize_files([corpus], str(entry), output=tmp_path / "out", resume=True,
+                              executor=recording(local_executor(1), ran))
+    assert [(t.file, t.block) for t in ran] == [(t.file, t.block) for t in per_file[1][1:]]
+    assert summary.reused == len(per_file[0]) + 1
+    expected = io.BytesIO()
+    normalize_files([corpus / "b.txt"], str(entry), out=expected)
+    assert (tmp_path / "out" / "b.txt").read_bytes() == expected.getvalue()
+
+
+def test_resume_refuses_when_an_imported_file_changed(tmp_path):
+    corpus = make_corpus(tmp_path / "in", {"a.txt": 60, "b.txt": 60}, seed=5)
+    entry = _imported_grammar(tmp_path / "g")
+    _interrupted_job(corpus, tmp_path / "out", str(entry))
+    (entry.parent / "words.forest").write_text("lexicon greeting {\n  hello: hi\n}\n")
+    with pytest.raises(EdgekitError, match="grammar fingerprint changed"):
+        normalize_files([corpus], str(entry), output=tmp_path / "out", resume=True)
+    assert not (tmp_path / "out" / "b.txt").exists()
+
+
+def test_a_process_reloads_a_grammar_whose_files_changed(tmp_path):
+    entry = _imported_grammar(tmp_path / "g")
+    assert forest_for(str(entry)).normalize("hey there") == "hello there"
+    (entry.parent / "notes.txt").write_text("unrelated\n")
+    first = forest_for(str(entry))
+    assert forest_for(str(entry)) is first  # nothing it read changed: kept
+    (entry.parent / "words.forest").write_text("lexicon greeting {\n  hello: hi\n}\n")
+    assert forest_for(str(entry)).normalize("hey there") == "hey there"
+    compiled = tmp_path / "g.forestc"
+    load_forest(str(entry)).save(compiled)
+    assert forest_for(str(compiled)).normalize("hi hey") == "hello hey"
+    other = tmp_path / "other.forest"
+    other.write_text("lexicon greeting {\n  hello: hey\n}\n")
+    load_forest(str(other)).save(compiled)  # another grammar in the same compiled file
+    os.utime(compiled, ns=(0, 0))
+    assert forest_for(str(compiled)).normalize("hi hey") == "hi hello"
 
 
 def test_a_line_over_the_limit_is_one_bad_record_in_every_mode(tmp_path):

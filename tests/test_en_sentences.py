@@ -54,6 +54,11 @@ def test_regression_sentences(forests):
     ("In 2011 - 12 , it grew .", "In 2011-12, it grew."),
     ("The FBI , he said .", "The FBI, he said."),
     ("It rose 5 % in 1999 .", "It rose 5% in 1999."),
+    ("It runs at 60 km / h .", "It runs at 60 km/h."),
+    ("The average family size was 2.98 .", "The average family size was 2.98."),
+    ("The Astrophysical Journal 94 : 501 .", "The Astrophysical Journal 94:501."),
+    ("Report 2008 - 2009 `` .", "Report 2008-2009\"."),
+    ("The card ending in 8876 , she said .", "The card ending in 8876, she said."),
 ])
 def test_tokenized_input_reads_the_same_words(forests, tokenized, plain):
     tn = forests["tn"]
@@ -140,6 +145,14 @@ def test_model_file_refuses_nan_and_garbage():
 
 
 @pytest.mark.skipif(not GOOGLETN.is_dir(), reason="googletn-dev (../shared/data) not present")
+def test_googletn_dev_words_accuracy(forests):
+    from benchmarks.tn_sentences import load_rows
+    rows = load_rows(GOOGLETN)
+    right = sum(words(forests["tn"].normalize(text)) == words(ref) for text, ref in rows)
+    assert right / len(rows) >= 0.91, right / len(rows)      # issue 13 target 0.90 (measured 0.917)
+
+
+@pytest.mark.skipif(not GOOGLETN.is_dir(), reason="googletn-dev (../shared/data) not present")
 def test_training_script_reproduces_the_shipped_model():
     proc = subprocess.run([sys.executable, str(REPO / "grammars" / "en" / "tn" / "train_acronyms.py"),
                            "--data", str(GOOGLETN), "--check"], capture_output=True, text=True, timeout=300)
@@ -168,6 +181,10 @@ ADVERSARIAL = {
     "quotes": lambda n: "1'" * (n // 2),
     "spaced dashes": lambda n: "1 - " * (n // 4),
     "roman": lambda n: "XI " * (n // 3),
+    "letter codes": lambda n: "ab" + "1" * (n // 2) + "a" * (n // 2),
+    "clock marks": lambda n: "4a.m.?" * (n // 6),
+    "spaced colons": lambda n: "1 : " * (n // 4),
+    "toll-free parts": lambda n: "1-800-" + "A-1-" * (n // 4),
     "british": lambda n: "Labour" * (n // 6),
     "initials": lambda n: "A." * (n // 2),
 }

@@ -136,4 +136,4 @@ def test_number_speller_builtins():
 def test_nemo_tn_fixtures_meet_the_target(tn):
     overall, per_class = fixture_accuracy(tn, DATA / "tn")
     assert len(per_class) == 20
-    assert overall >= 0.90, overall          # issue target 90%
+    assert overall >= 0.917, overall         # issue 13: no regression below 0.917 (measured 0.921)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import typer
 
@@ -37,3 +37,22 @@ def interactive(files: Sequence[Any] | None) -> bool:
     from ..record_loop import is_interactive
 
     return not files and is_interactive(sys.stdin, sys.stdout)
+
+
+def answer_records(files: Sequence[Any] | None, jsonl: bool, field: str, answer: Callable[[list], list]) -> None:
+    """Answer every input record through the shared record loop (`answer(records) -> replies`, one per
+    record); a record with an error is reported on stderr (its line is still written), and the exit
+    status is then 1."""
+    from ..record_loop import run_records
+    from ..textio import read_records
+
+    if run_records(read_records(files or [], jsonl=jsonl, field=field), answer, sys.stdout,
+                   interactive=interactive(files)):
+        raise typer.Exit(1)
+
+
+def each_record(handle: Callable[[Any], str]) -> Callable[[list], list]:
+    """An `answer` for answer_records from `handle(record) -> output line`, keeping each record's error."""
+    from ..record_loop import Reply
+
+    return lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk]

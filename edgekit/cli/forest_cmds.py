@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded, interactive
+from .app import answer_records, app, each_record, fail, guarded
 
 GrammarOpt = typer.Option("home", "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
 FilesArg = typer.Argument(None, help="Input files, one record a line (default: stdin).")
@@ -20,19 +19,6 @@ def _load(grammar: str):
     from ..forest import load_forest
 
     return load_forest(grammar)
-
-
-def _run(files: Optional[List[Path]], jsonl: bool, field: str, handle) -> None:
-    """Answer every record with `handle(record) -> output line` through the shared record loop; a record
-    with an error is reported on stderr (its line is still written), and the exit status is then 1."""
-    from ..record_loop import Reply, run_records
-    from ..textio import read_records
-
-    bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
-                      lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk], sys.stdout,
-                      interactive=interactive(files))
-    if bad:
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -92,7 +78,7 @@ def parse(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
                 record = {"text": rec.text, "intent": None, "reason": rec.error or reason}
             return json.dumps(record, ensure_ascii=False)
 
-        _run(files, jsonl, field, handle)
+        answer_records(files, jsonl, field, each_record(handle))
 
     guarded(body)
 
@@ -109,7 +95,7 @@ def explain(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
             trace = forest.explain(rec.text)
             return json.dumps(trace.to_dict(), ensure_ascii=False) if as_json else str(trace) + "\n"
 
-        _run(files, jsonl, field, handle)
+        answer_records(files, jsonl, field, each_record(handle))
 
     guarded(body)
 

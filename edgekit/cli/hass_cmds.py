@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import app, fail, guarded, interactive
+from .app import answer_records, app, each_record, fail, guarded
 
 hass_app = typer.Typer(help="Home Assistant intents: import HA's sentence data, parse commands against it.",
                        no_args_is_help=True)
@@ -56,8 +55,6 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
     """Parse commands: one JSON object per input line (intent null plus a reason when nothing matches)."""
     def body() -> None:
         from ..hass import load_compiled, load_home
-        from ..record_loop import Reply, run_records
-        from ..textio import read_records
 
         recognizer = load_compiled(language)
         if lists is not None:
@@ -82,11 +79,7 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
                 out = {"text": rec.text, "results": [_result(recognizer, r) for r in results]}
             return json.dumps(out, ensure_ascii=False, default=str)
 
-        bad = run_records(read_records(files or [], jsonl=jsonl, field=field),
-                          lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk], sys.stdout,
-                          interactive=interactive(files))
-        if bad:
-            raise typer.Exit(1)
+        answer_records(files, jsonl, field, each_record(handle))
 
     guarded(body)
 

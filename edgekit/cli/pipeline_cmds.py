@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .app import Boundary, app, fail, guarded, interactive
+from .app import Boundary, answer_records, app, fail, guarded
 
 pipeline_app = typer.Typer(name="pipeline", cls=Boundary, no_args_is_help=True, add_completion=False,
                            help="The edge pipeline: normalizer -> grammar -> learned head, taught on the device.")
@@ -66,8 +65,7 @@ def ask(directory: Path = DirArg,
     """Understand each input line: one JSON line out with intent, source (grammar or head), slots or score."""
     def body() -> None:
         from ..errors import DataError
-        from ..record_loop import Reply, run_batch, run_records
-        from ..textio import read_records
+        from ..record_loop import Reply, run_batch
 
         pipe = _load(directory)
 
@@ -85,9 +83,7 @@ def ask(directory: Path = DirArg,
                 replies.append(Reply(json.dumps(out, ensure_ascii=False), error))
             return replies
 
-        if run_records(read_records(files or [], jsonl=jsonl, field=field), answer, sys.stdout,
-                       interactive=interactive(files)):
-            raise typer.Exit(1)
+        answer_records(files, jsonl, field, answer)
 
     guarded(body)
 

@@ -18,11 +18,10 @@ from ..sealed import SealedFormat, seal, unseal
 from .decider import DeciderError, check_model
 
 ARTIFACT_FORMAT = "edgekit-forest"
-ARTIFACT_VERSION = 2
+ARTIFACT_VERSION = 3
 # Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
-_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
+_ENGINE_FILES = ("forest_grammar.lark", "loader.py", "lexicon_body.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
                  "model.py", "artifact.py", "decider.py", "../limits.py")
-_GRAMMAR_SUFFIXES = (".forest", ".txt", ".tsv", ".json")
 
 
 _SEALED = SealedFormat(ARTIFACT_FORMAT, ARTIFACT_VERSION, "forest", "forest", "recompile the grammar")
@@ -127,8 +126,8 @@ def structure_problem(art: Any) -> str | None:
     so a forged file (valid checksum, wrong content) is refused at load instead of failing mid-parse."""
     if not isinstance(art, dict):
         return "payload is not an object"
-    kinds = {"types": list, "vocab": dict, "data": list, "tables": dict, "matchers": list, "layers": list,
-             "classes": dict, "files": list}
+    kinds = {"types": list, "vocab": dict, "data": list, "tables": dict, "lexicons": list, "matchers": list,
+             "layers": list, "classes": dict, "files": list}
     for key, kind in kinds.items():
         if not isinstance(art.get(key), kind):
             return f"{key!r} missing or not a {kind.__name__}"
@@ -145,6 +144,12 @@ def structure_problem(art: Any) -> str | None:
                 check_model(d["decider"])
             except DeciderError as exc:
                 return f"bad decider of data class {d['name']}: {exc}"
+    n_entries = 0
+    for lx in art["lexicons"]:
+        problem = _lexicon_problem(lx, art)
+        if problem:
+            return problem
+        n_entries += len(lx["canonical"])
     needed = {"kind": str, "class": str, "name": str, "where": list, "priority": int, "layer": int,
               "captures": dict, "type": int}
     for m in art["matchers"]:
@@ -152,9 +157,7 @@ def structure_problem(art: Any) -> str | None:
             return "bad matcher"
         if not 0 <= m["type"] < len(types) or m["class"] not in art["classes"] or len(m["where"]) != 2:
             return "bad matcher"
-        if m["kind"] == "entry" and not isinstance(m.get("canonical"), str):
-            return "bad lexicon entry"
-        if m["kind"] not in ("entry", "rule", "runtime") or _template_problem(m.get("template")):
+        if m["kind"] not in ("rule", "runtime") or _template_problem(m.get("template")):
             return "bad matcher template"
         if not isinstance(m.get("cost", 0), int) or isinstance(m.get("cost", 0), bool):
             return "bad matcher cost"
@@ -168,11 +171,38 @@ def structure_problem(art: Any) -> str | None:
                     problem = expr_problem(m[clause])
                     if problem:
                         return f"{problem} in rule {m['name']!r}"
-    n_matchers = len(art["matchers"])
+    n_matchers = n_entries + len(art["matchers"])
     for layer in art["layers"]:
         problem = _layer_problem(layer, len(types), n_matchers)
         if problem:
             return problem
+    return None
+
+
+_LEXICON_FIELDS = {"class": str, "type": int, "priority": int, "verbatim": bool, "file": str, "canonical": list,
+                   "value": list, "line": list, "phrase": list, "more": list}
+
+
+def _lexicon_problem(lx: Any, art: dict[str, Any]) -> str | None:
+    """What is wrong with one compact lexicon record (matchers.py), or None: checked as a whole, the
+    types of each parallel list in one pass."""
+    if not isinstance(lx, dict) or any(type(lx.get(k)) is not t for k, t in _LEXICON_FIELDS.items()):
+        return "bad lexicon"
+    name = lx["class"]
+    if art["classes"].get(name, {}).get("kind") != "lexicon" or not 0 <= lx["type"] < len(art["types"]) \
+            or art["types"][lx["type"]] != name:
+        return f"bad lexicon {name!r}"
+    n = len(lx["canonical"])
+    if any(len(lx[k]) != n for k in ("value", "line", "phrase")):
+        return f"bad lexicon {name!r}: its lists differ in length"
+    if not set(map(type, lx["canonical"])) <= {str} or not set(map(type, lx["value"])) <= {int, str} \
+            or not set(map(type, lx["phrase"])) <= {str}:
+        return f"bad lexicon {name!r}: bad canonical form, value or variant"
+    if not set(map(type, lx["line"])) <= {int} or (n and min(lx["line"]) < 0):
+        return f"bad lexicon {name!r}: bad line"
+    if not all(type(row) is list and len(row) > 1 and type(row[0]) is int and 0 <= row[0] < n
+               and set(map(type, row[1:])) == {str} for row in lx["more"]):
+        return f"bad lexicon {name!r}: bad variants"
     return None
 
 
@@ -228,13 +258,13 @@ def cache_key(entry: Path) -> str:
     return h.hexdigest()
 
 
-def read_files_changed(art: dict[str, Any]) -> bool:
-    """Whether any file a cached artifact's grammar read is gone or different now."""
-    read = art.get("read")
-    if not isinstance(read, list):
+def read_files_changed(read: Any) -> bool:
+    """Whether any file of a compile's "read" list ([path, sha256] pairs) is gone or different now; a list
+    that is missing or malformed counts as changed."""
+    if not isinstance(read, (list, tuple)):
         return True
     for item in read:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
             return True
         try:
             if hashlib.sha256(Path(item[0]).read_bytes()).hexdigest() != item[1]:
@@ -242,15 +272,6 @@ def read_files_changed(art: dict[str, Any]) -> bool:
         except OSError:
             return True
     return False
-
-
-def grammar_fingerprint(root: Path) -> str:
-    """Hash of every grammar and list file in a grammar set (paths and contents)."""
-    h = hashlib.sha256(engine_fingerprint().encode())
-    for path in sorted(p for p in root.rglob("*") if p.suffix in _GRAMMAR_SUFFIXES and p.is_file()):
-        h.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def cache_dir() -> Path:

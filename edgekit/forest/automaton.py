@@ -7,12 +7,13 @@ lattice was read, without re-matching the template. Sizes are checked at compile
 limits in edgekit/limits.py (`size_problem`), so no grammar can make an automaton explode.
 
 Elements carry a *typeset* (the classes, literal word and builtin kinds they count as), interned to an
-integer; a DFA transition is cached per (state, typeset), and the caches are bounded."""
+integer; a DFA transition is cached per (state, typeset), and every cache is bounded (limits.py)."""
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Sequence
 
-from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES
+from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES, MAX_TYPESETS
 
 DEAD = -1
 START = 0  # the DFA state before any element: the set holding only the virtual start position
@@ -23,11 +24,18 @@ T_TOKEN, T_WORD, T_DIGITS, T_PUNCT, T_ANY = range(5)
 
 
 class TypesetTable:
-    """Interns frozensets of type ids to small integers shared by all layers of one forest."""
+    """Interns frozensets of type ids to small integers shared by all layers of one forest.
+
+    The first `permanent` ids (the symbols' and data classes' typesets) never change; past them, at most
+    MAX_TYPESETS more are kept: `bound()`, called between two digestions, drops the others and resets
+    every automaton that reads this table (their caches are keyed by typeset id), and resets any
+    automaton whose own caches are full."""
 
     def __init__(self) -> None:
         self.sets: list[frozenset[int]] = []
         self._ids: dict[frozenset[int], int] = {}
+        self.permanent = 0
+        self.users: weakref.WeakSet[LayerMatcher] = weakref.WeakSet()
 
     def intern(self, types: frozenset[int]) -> int:
         tid = self._ids.get(types)
@@ -35,6 +43,23 @@ class TypesetTable:
             tid = self._ids[types] = len(self.sets)
             self.sets.append(types)
         return tid
+
+    def freeze(self) -> None:
+        """Make every id interned so far permanent."""
+        self.permanent = len(self.sets)
+
+    def bound(self) -> bool:
+        """Keep the table and its users' caches within their limits; True if the table was cut (so every
+        typeset id past `permanent` is gone, and caches keyed by them must go too)."""
+        cut = len(self.sets) > self.permanent + MAX_TYPESETS
+        if cut:
+            for types in self.sets[self.permanent:]:
+                del self._ids[types]
+            del self.sets[self.permanent:]
+        for user in list(self.users):
+            if cut or user.full:
+                user.reset()
+        return cut
 
 
 # ---- compile time: templates -> positions -------------------------------------------------------------
@@ -50,6 +75,42 @@ def template_size(node: list) -> int:
     if tag == "rep":
         return template_size(node[1]) * (node[3] if node[3] is not None else node[2] + 1)
     raise ValueError(f"unknown template node {tag!r}")
+
+
+def template_links(node: list) -> tuple[bool, int, int, int]:
+    """(nullable, first positions, last positions, transitions) of a template's automaton, counted as
+    PositionsBuilder would make them but without building it (each repeated part is counted once)."""
+    tag = node[0]
+    if tag in ("lit", "ref"):
+        return False, 1, 1, 0
+    if tag == "seq":
+        return _seq_links([template_links(c) for c in node[1]])
+    if tag == "alt":
+        parts = [template_links(c) for c in node[1]]
+        return any(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts), sum(p[3] for p in parts)
+    if tag == "opt":
+        return (True,) + template_links(node[1])[1:]
+    if tag == "rep":
+        child, lo, hi = template_links(node[1]), node[2], node[3]
+        if hi is None:  # child{lo} child*
+            n, f, l, t = _seq_links([child] * lo) if lo else (True, 0, 0, 0)
+            _n2, f2, l2, t2 = child
+            return n, (f + f2 if n else f), l + l2, t + t2 + l2 * f2 + l * f2
+        tail = None  # child{lo} (child (child ...)?)?
+        for _ in range(hi - lo):
+            tail = (True,) + (child if tail is None else _seq_links([child, tail]))[1:]
+        return _seq_links([child] * lo + ([tail] if tail is not None else []))
+    raise ValueError(f"unknown template node {tag!r}")
+
+
+def _seq_links(parts: list[tuple[bool, int, int, int]]) -> tuple[bool, int, int, int]:
+    nullable, first, last, links = True, 0, 0, 0
+    for n2, f2, l2, t2 in parts:
+        links += t2 + last * f2
+        first = first + f2 if nullable else first
+        last = last + l2 if n2 else l2
+        nullable = nullable and n2
+    return nullable, first, last, links
 
 
 class AutomatonTooLarge(Exception):
@@ -73,6 +134,10 @@ class PositionsBuilder:
         if len(self.types) + template_size(node) > MAX_AUTOMATON_POSITIONS:
             raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_POSITIONS} automaton positions "
                                     f"(MAX_AUTOMATON_POSITIONS; repeats are unrolled)")
+        _nullable, first, _last, links = template_links(node)
+        if self.transitions + links + first > MAX_AUTOMATON_TRANSITIONS:
+            raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_TRANSITIONS} automaton transitions "
+                                    f"(MAX_AUTOMATON_TRANSITIONS)")
         _nullable, first, last = self._build(node, matcher, type_of)
         self._link([0], first)
         self.final.extend(last)
@@ -150,8 +215,8 @@ class LayerMatcher:
             for q in targets:
                 self.pred[q].append(p)
         self.typesets = typesets
+        typesets.users.add(self)
         self.alphabet = frozenset(self.types[1:])
-        self.relevant: dict[int, bool] = {}
         self.owners: frozenset[int] | None = None  # the matchers a restricted copy runs (None: all)
         self.reset()
 
@@ -161,8 +226,8 @@ class LayerMatcher:
         copy = object.__new__(LayerMatcher)
         copy.__dict__.update(self.__dict__)
         copy.owners = owners
-        copy.relevant = {}
         copy.reset()
+        copy.typesets.users.add(copy)  # its caches are keyed by typeset id too
         return copy
 
     def is_relevant(self, tsid: int) -> bool:
@@ -194,7 +259,9 @@ class LayerMatcher:
         return False
 
     def reset(self) -> None:
-        """Forget the determinized states (the caches are rebuilt on demand; called when they grow too big)."""
+        """Forget the determinized states and what each typeset can do here (the caches are rebuilt on
+        demand; called when they grow too big, or when the typeset table was cut)."""
+        self.relevant: dict[int, bool] = {}
         self.dfa: list[frozenset[int]] = []
         self.dfa_ids: dict[frozenset[int], int] = {}
         self.accepts: list[tuple[int, ...]] = []

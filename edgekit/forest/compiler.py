@@ -11,7 +11,8 @@ from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
 from ..limits import MAX_SPAN
 from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
 from .expr import names_used
-from .model import GrammarSet, Where
+from .gcpause import gc_paused
+from .model import Entry, GrammarSet, Where
 
 
 
@@ -119,20 +120,19 @@ class _Compiler:
     def compile(self) -> dict[str, Any]:
         g = self.g
         self.declare_all()
-        matchers = self.lexicon_matchers() + self.runtime_matchers()
-        rules = self.rule_matchers()
-        rule_where = {len(matchers) + k: r.where for k, r in enumerate(g.rules)}
-        matchers += rules
-        layers = self.layer_automata(matchers, rule_where)
+        lexicons = self.lexicon_records()
+        n_entries = sum(len(lx["canonical"]) for lx in lexicons)
+        matchers = self.runtime_matchers() + self.rule_matchers()
         for m in matchers:
             m["type"] = self.class_ids[m["class"]]
+        layers = self.layer_automata(matchers, n_entries, bool(lexicons))
         return {
             "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
             "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types, "vocab": self.vocab,
             "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
                       "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
                      for d in g.data],
-            "tables": self.tables, "matchers": matchers, "layers": layers,
+            "tables": self.tables, "lexicons": lexicons, "matchers": matchers, "layers": layers,
             "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
         }
 
@@ -160,33 +160,35 @@ class _Compiler:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
 
-    def lexicon_matchers(self) -> list[dict[str, Any]]:
-        """One matcher per lexicon entry; duplicate and conflicting variants refused."""
-        g = self.g
-        matchers: list[dict[str, Any]] = []
-        for lx in g.lexicons:
-            seen_variants: dict[tuple, Any] = {}
-            for e in lx.entries:
+    def lexicon_records(self) -> list[dict[str, Any]]:
+        """One compact record per lexicon (matchers.py has its layout); duplicate and conflicting variants
+        refused at the entry."""
+        records = []
+        for lx in self.g.lexicons:
+            seen: dict[str, Entry] = {}
+            canonical, values, lines, phrases, more = [], [], [], [], []
+            for k, e in enumerate(lx.entries):
+                own: list[str] = []
                 for v in e.variants:
-                    key = tuple(v)
-                    if key in seen_variants and seen_variants[key] is not e:
-                        other = seen_variants[key]
+                    key = " ".join(v)
+                    other = seen.get(key)
+                    if other is not None and other is not e:
                         what = "duplicate" if other.canonical == e.canonical else "conflicting"
-                        raise self.error(f"{what} entry: {' '.join(v)!r} is already a variant of "
+                        raise self.error(f"{what} entry: {key!r} is already a variant of "
                                          f"{other.canonical!r} in lexicon {lx.name} ({other.where})", e.where)
-                    seen_variants[key] = e
-                alts = [["seq", [["lit", w] for w in v]] if len(v) > 1 else ["lit", v[0]] for v in e.variants]
-                uniq = []
-                for a in alts:
-                    if a not in uniq:
-                        uniq.append(a)
-                matchers.append({
-                    "kind": "entry", "class": lx.name, "name": f"{lx.name}:{e.canonical}",
-                    "where": [e.where.file, e.where.line], "priority": lx.priority, "layer": 1,
-                    "template": uniq[0] if len(uniq) == 1 else ["alt", uniq],
-                    "canonical": e.canonical, "value": e.value, "captures": {}, "verbatim": lx.verbatim,
-                })
-        return matchers
+                    seen[key] = e
+                    if key not in own:
+                        own.append(key)
+                canonical.append(e.canonical)
+                values.append(e.value)
+                lines.append(e.where.line)
+                phrases.append(own[0])
+                if len(own) > 1:
+                    more.append([k] + own[1:])
+            records.append({"class": lx.name, "type": self.class_ids[lx.name], "priority": lx.priority,
+                            "verbatim": lx.verbatim, "file": lx.entries[0].where.file if lx.entries else lx.where.file,
+                            "canonical": canonical, "value": values, "line": lines, "phrase": phrases, "more": more})
+        return records
 
     def runtime_matchers(self) -> list[dict[str, Any]]:
         """One matcher per runtime class; its entries come at run time (Forest.set_list, the trie layer)."""
@@ -220,17 +222,19 @@ class _Compiler:
             })
         return matchers
 
-    def layer_automata(self, matchers: list[dict[str, Any]], rule_where: dict[int, Where]) -> list[dict[str, Any]]:
-        """One position automaton per layer over the rules of that layer, refused past the limits."""
-        n_layers = max([m["layer"] for m in matchers], default=0)
+    def layer_automata(self, matchers: list[dict[str, Any]], first_id: int, lexicons: bool) -> list[dict[str, Any]]:
+        """One position automaton per layer over the rules of that layer, refused past the limits (each
+        rule's size is checked before its automaton is built). Matcher k of `matchers` has id first_id + k."""
+        n_layers = max([m["layer"] for m in matchers] + [1] * lexicons, default=0)
         builders = [PositionsBuilder() for _ in range(n_layers)]
-        for mi, m in enumerate(matchers):
+        rules = {r.name: r for r in self.g.rules}
+        for k, m in enumerate(matchers):
             if m["kind"] != "rule":
-                continue  # lexicon entries and runtime classes are matched through the trie (lexicon.py)
+                continue  # runtime classes (and lexicon entries) are matched through the trie (lexicon.py)
             try:
-                builders[m["layer"] - 1].add(m["template"], mi, self.type_of)
+                builders[m["layer"] - 1].add(m["template"], first_id + k, self.type_of)
             except AutomatonTooLarge as exc:
-                raise self.error(f"rule {m['name']}: automaton too large: {exc}", rule_where.get(mi)) from None
+                raise self.error(f"rule {m['name']}: automaton too large: {exc}", rules[m["name"]].where) from None
         return [b.to_json() for b in builders]
 
 
@@ -264,4 +268,5 @@ def _strip_positions(node: list) -> list:
 
 def compile_grammar_set(gset: GrammarSet) -> dict[str, Any]:
     """Check and compile a loaded grammar set into a forest artifact (JSON-compatible dict)."""
-    return _Compiler(gset).compile()
+    with gc_paused():
+        return _Compiler(gset).compile()

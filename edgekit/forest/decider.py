@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import MAX_DECIDER_CACHE
+
 FORMAT = "edgekit-decider"
 VERSION = 1
 MAX_FEATURES = 1 << 16
@@ -31,7 +33,7 @@ class DeciderError(ValueError):
     """A model file that is not a valid decider (the message says what is wrong)."""
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=MAX_DECIDER_CACHE)
 def _hash64(gram: str) -> int:
     return int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "little")
 

@@ -13,7 +13,6 @@ the longest match (and shorter ones a lexicon word crosses), and a beam bounds t
 states recorded on the winning derivation only."""
 from __future__ import annotations
 
-import gc
 import re
 from contextlib import contextmanager
 from decimal import Decimal
@@ -23,9 +22,11 @@ from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, M
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
+from .gcpause import gc_paused
 from .prefilter import DIGIT, required_chars, required_types
 from .expr import ExprError, compile_expr, format_value
-from .lexicon import ListEntry, Trie, check_entries, template_variants
+from .lexicon import ListEntry, PhraseIndex, check_entries
+from .matchers import MatcherTable
 from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
@@ -180,15 +181,6 @@ class CostModel:
         return "tie, broken by position (leftmost, longest)"
 
 
-def matcher_ranks(matchers: list[dict]) -> list[int]:
-    """Each matcher's rank: 0 for the highest priority, earliest declared (the old one-span rule)."""
-    order = sorted(range(len(matchers)), key=lambda m: (-matchers[m]["priority"], m))
-    ranks = [0] * len(matchers)
-    for r, m in enumerate(order):
-        ranks[m] = r
-    return ranks
-
-
 class Edge:
     """One reading of a span in the lattice: an input element (matcher -1) or a derivation of a matcher,
     whose children are found by following `chain`, the thread entries (cost, previous, child, DFA state)."""
@@ -227,14 +219,8 @@ def cycle_gc_paused(text: str) -> Iterator[None]:
     grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
     reading built (the few cycles made, edges and the wrappers that point back at them, are collected
     at the next pass after)."""
-    if len(text) < GC_PAUSE_CHARS or not gc.isenabled():
+    with gc_paused(len(text) >= GC_PAUSE_CHARS):
         yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Lattice:
@@ -284,12 +270,13 @@ class Lattice:
         n = len(self.base)
         cost = [0] * (n + 1)
         choice: list[Edge | None] = [None] * (n + 1)
-        top = self.costs.top
+        costs = self.costs
+        stay, unit = costs.read[costs.n_layers + 1], costs.unit  # CostModel.top, inlined
         out = self.out
         for i in range(n - 1, -1, -1):
             best, pick = None, None
             for e in out[i]:
-                c = top(e) + cost[e.end]
+                c = (unit if e.matcher < 0 else e.cost) + stay[e.layer] + cost[e.end]
                 if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
                     best, pick = c, e
             cost[i], choice[i] = best, pick
@@ -316,7 +303,7 @@ class Digester:
         self.artifact = artifact
         self.typesets = TypesetTable()
         self.vocab: dict[str, int] = artifact["vocab"]
-        self.matchers: list[dict] = artifact["matchers"]
+        self.matchers = MatcherTable(artifact)
         self.tables = artifact["tables"]
         self.layers = [LayerMatcher(l, self.typesets) for l in artifact["layers"]]
         self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]
@@ -332,37 +319,42 @@ class Digester:
             for c in required or ():
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
-        self._tok_ts: dict[tuple[str, str], int] = {}
+        self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
-        # runtime-only companions of the matchers (the artifact itself stays plain data)
-        self.costs = CostModel(len(self.layers), matcher_ranks(self.matchers))
-        self.own_cost = [self.costs.own(m["layer"], m.get("cost", 0), mi) for mi, m in enumerate(self.matchers)]
-        self.symbol_ts = [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in self.matchers]
-        self.entry_values = [_const(m["value"]) if m["kind"] == "entry" else None for m in self.matchers]
+        # runtime-only companions of the matchers (the artifact itself stays plain data); per-id lists hold
+        # small integers only, an entry's own data stays in its lexicon's record (matchers.py)
+        self.costs = CostModel(len(self.layers), self.matchers.ranks())
+        n_entries = self.matchers.n_entries
+        stored = self.matchers.stored
+        own = self.costs.own
+        self.own_cost = [own(1, 0, mi) for mi in range(n_entries)]
+        self.own_cost += [own(m["layer"], m.get("cost", 0), mi) for mi, m in self.matchers.stored_items()]
+        self.symbol_ts = []
+        for lx in self.matchers.lexicons:
+            self.symbol_ts += [self.typesets.intern(frozenset((lx["type"], T_ANY)))] * len(lx["canonical"])
+        self.symbol_ts += [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in stored]
+        self.layer_of = [1] * n_entries + [m["layer"] for m in stored]
+        # value and text functions of the rules, by id - n_entries
         self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
-                          else None for m in self.matchers]
-        self.canonical_folded = [m["canonical"].casefold() if m["kind"] == "entry" else None
-                                 for m in self.matchers]
-        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None
-                         for m in self.matchers]
-        self.layer_of = [m["layer"] for m in self.matchers]
-        self.lexicon = Trie()
-        self.runtime: dict[str, tuple[int, Trie, list[ListEntry]]] = {}
-        for mi, m in enumerate(self.matchers):
-            if m["kind"] == "entry":
-                for variant in template_variants(m["template"]):
-                    self.lexicon.add(variant, mi)
-            elif m["kind"] == "runtime":
-                self.runtime[m["class"]] = (mi, Trie(), [])
+                          else None for m in stored]
+        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None for m in stored]
+        self.typesets.freeze()  # the symbols' and data classes' typesets stay; tokens' ones are bounded
+        self.lexicon = PhraseIndex()
+        for start, lx in zip(self.matchers.starts, self.matchers.lexicons):
+            self.lexicon.add_lexicon(lx["phrase"], lx["more"], start)
+        self.runtime: dict[str, tuple[int, PhraseIndex, list[ListEntry]]] = {}
+        for mi, m in self.matchers.stored_items():
+            if m["kind"] == "runtime":
+                self.runtime[m["class"]] = (mi, PhraseIndex(), [])
 
     def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
         """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
         mi, _old, _ = self.runtime[name]
         checked = check_entries(name, entries)
-        trie = Trie()
+        index = PhraseIndex()
         for k, e in enumerate(checked):
-            trie.add(words(e.text), k)
-        self.runtime[name] = (mi, trie, checked)
+            index.add(" ".join(words(e.text)), k)
+        self.runtime[name] = (mi, index, checked)
 
     # ---- elements -----------------------------------------------------------------------------
     def _token_tsid(self, text: str, kind: str) -> int:
@@ -375,13 +367,13 @@ class Digester:
         tsid = self.typesets.intern(frozenset(types))
         if len(self._tok_ts) >= MAX_TOKEN_CACHE:
             self._tok_ts.clear()
-        self._tok_ts[(text, kind)] = tsid
+        self._tok_ts[text] = tsid
         return tsid
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
         cache = self._tok_ts
         for t, kind, s, e, space in scan(text, start, end):
-            tsid = cache.get((t, kind))
+            tsid = cache.get(t)
             if tsid is None:
                 tsid = self._token_tsid(t, kind)
             out.append(Element(tsid, s, e, space, t, t))
@@ -398,6 +390,9 @@ class Digester:
 
     def elements(self, text: str) -> list[Element]:
         """Tokens, with spans recognised by data classes protected as single data elements."""
+        if self.typesets.bound():  # between two digestions: no typeset id is in use
+            self._tok_ts.clear()
+            self._through = None  # keyed by typeset id too
         if not self.data:
             out: list[Element] = []
             self._tokens(text, 0, len(text), out)
@@ -494,7 +489,7 @@ class Digester:
         always: list[list[int]] = [[] for _ in self.layers]
         clauses: dict[int, list[frozenset[int]]] = {}
         self._rules_on = [0] * len(self.layers)
-        for mi, m in enumerate(self.matchers):
+        for mi, m in self.matchers.stored_items():
             if m["kind"] != "rule":
                 continue
             number = m["layer"] - 1
@@ -511,15 +506,17 @@ class Digester:
         return self._needs
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
-        """Layer-1 edges of every lexicon entry and runtime list entry (hash/trie layer, lexicon.py)."""
+        """Layer-1 edges of every lexicon entry and runtime list entry (the hash layer, lexicon.py)."""
         folded = [None if e.groups is not None else e.text.casefold() for e in base]
         own, symbol_ts = self.own_cost, self.symbol_ts
-        tries = [(self.lexicon, None, None)] + [(t, mi, entries) for mi, t, entries in self.runtime.values() if t.size]
+        indexes = [(self.lexicon, None, None)] + [(x, mi, entries) for mi, x, entries in self.runtime.values()
+                                                  if x.size]
         for i in range(len(base)):
-            for trie, list_mi, entries in tries:
-                if folded[i] not in trie.root:
+            token = folded[i]
+            for index, list_mi, entries in indexes:
+                if token not in index.phrases and token not in index.prefixes:
                     continue
-                for end, items in trie.matches(folded, i):
+                for end, items in index.matches(folded, i):
                     chain = None
                     for j in range(i, end):
                         chain = (0, chain, out[j][0], START)
@@ -763,7 +760,7 @@ class Digester:
         children = tuple(self.element(c, source, memo) for c in kids)
         mi = edge.matcher
         binds: dict[str, Any] = {}
-        caps = self.matchers[mi]["captures"]
+        caps = self.matchers.stored[mi - self.matchers.n_entries]["captures"] if mi >= self.matchers.n_entries else None
         if caps:
             binds = {name: [] for name, multi in caps.items() if multi}
             layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
@@ -790,19 +787,21 @@ class Digester:
         return e
 
     def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
-        m = self.matchers[mi]
         first = children[0]
         unit = first if len(children) == 1 else None
         e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
                     None, None, mi, children, self.layer_of[mi])
         e.captures = binds
-        if m["kind"] == "entry":
+        n_entries = self.matchers.n_entries
+        if mi < n_entries:
+            lx, k = self.matchers.entry(mi)
+            canonical = lx["canonical"][k]
             # an entry whose canonical form is what was written keeps the writer's case
             surface = first.text if unit is not None else join_texts(children)
-            e.text = surface if m.get("verbatim") or surface.casefold() == self.canonical_folded[mi] else m["canonical"]
-            e.value = self.entry_values[mi]
+            e.text = surface if lx["verbatim"] or surface.casefold() == canonical.casefold() else canonical
+            e.value = _const(lx["value"][k])
             return e
-        value_fn, text_fn = self.value_fns[mi], self.text_fns[mi]
+        value_fn, text_fn = self.value_fns[mi - n_entries], self.text_fns[mi - n_entries]
         if value_fn is None and text_fn is None:
             symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
             e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)

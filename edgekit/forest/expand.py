@@ -10,6 +10,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import Iterator
 
+from .matchers import MatcherTable
+
 COUNT_EXPONENT = 100
 MAX_COUNT = 10**COUNT_EXPONENT
 """Counts are exact below this; a count of MAX_COUNT means "at least MAX_COUNT"."""
@@ -20,7 +22,7 @@ class Expander:
 
     def __init__(self, artifact: dict) -> None:
         self.by_class: dict[str, list[dict]] = {}
-        for m in artifact["matchers"]:
+        for m in MatcherTable(artifact):
             if m["kind"] != "runtime":  # runtime lists expand to a placeholder such as <name>
                 self.by_class.setdefault(m["class"], []).append(m)
         self._counts: dict[str, int] = {}

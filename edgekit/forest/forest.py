@@ -10,7 +10,7 @@ from typing import Any, Iterable, overload
 
 from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
-from ..limits import MAX_SPAN
+from ..limits import MAX_READINGS, MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
 from .expand import Expander
@@ -27,14 +27,21 @@ EXPLAIN_READINGS = 6  # explain lists up to this many readings (the winner and t
 class Forest:
     """A compiled grammar set. Thread-compatible: each thread should use its own Forest."""
 
-    def __init__(self, artifact: dict[str, Any], source: str = "") -> None:
+    def __init__(self, artifact: dict[str, Any], source: str = "",
+                 files_read: tuple[tuple[str, str], ...] = ()) -> None:
         self.artifact = artifact
         self.source = source
+        self.files_read = files_read  # (real path, sha256) of every source file compiled; none for a .forestc
         self._digester = Digester(artifact)
         self._expander: Expander | None = None
         self._intent_matchers: dict[int, LayerMatcher] | None = None
 
     # ---- public API ------------------------------------------------------------------------------
+    def sources_changed(self) -> bool:
+        """Whether a source file this forest was compiled from is gone or different now (never, for a
+        forest loaded from a compiled file: it has no sources)."""
+        return bool(self.files_read) and artifact_io.read_files_changed(self.files_read)
+
     def normalize(self, text: str) -> str:
         """Rewrite text into its canonical form; words no rule covers pass through unchanged."""
         text = _check_text(text)
@@ -53,8 +60,8 @@ class Forest:
         With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
         reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
         text = _check_text(text)
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_READINGS):
+            raise ValueError(f"n must be an integer from 1 to {MAX_READINGS} (MAX_READINGS), got {n!r}")
         with cycle_gc_paused(text):
             frames = self._frames(self._digester.lattice(text, n or 1), n or 1)
         if n is None:
@@ -135,7 +142,7 @@ class Forest:
         ms = self.artifact["matchers"]
         return {
             "source": self.source, "files": len(self.artifact["files"]), "layers": len(self.artifact["layers"]),
-            "lexicon_entries": sum(1 for m in ms if m["kind"] == "entry"),
+            "lexicon_entries": self._digester.matchers.n_entries,
             "rules": sum(1 for m in ms if m["kind"] == "rule"), "intents": len(self.intents),
             "vocabulary": len(self.artifact["vocab"]),
             "automaton_states": sum(len(l["types"]) for l in self.artifact["layers"]),
@@ -279,7 +286,7 @@ class Forest:
         ids = self.__dict__.get("_intent_id_set")
         if ids is None:
             ids = self.__dict__["_intent_id_set"] = frozenset(
-                mi for mi, m in enumerate(self._digester.matchers) if m.get("intent"))
+                mi for mi, m in self._digester.matchers.stored_items() if m.get("intent"))
         return ids
 
     def _intent_automata(self) -> dict[int, LayerMatcher]:
@@ -287,7 +294,7 @@ class Forest:
             d = self._digester
             vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
-            for mi, m in enumerate(d.matchers):
+            for mi, m in d.matchers.stored_items():
                 if not m.get("intent"):
                     continue
                 builder = PositionsBuilder()
@@ -365,14 +372,14 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, re.error, RecursionError) as exc:
             raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
-        return Forest(compile_forest(path), str(path))
+        art = _compile(path)
+        return Forest(art, str(path), _files_read(art))
     cached = artifact_io.cache_dir() / f"{artifact_io.cache_key(path)}{COMPILED_SUFFIX}"
     if cached.is_file():
         try:
             art = artifact_io.load(cached)
-            if art.get("entry") == path.name and not artifact_io.read_files_changed(art):
-                art.pop("read", None)  # local paths stay in the cache, out of files written from a Forest
-                return Forest(art, str(path))
+            if art.get("entry") == path.name and not artifact_io.read_files_changed(art.get("read")):
+                return Forest(art, str(path), _files_read(art))
         except ModelFileError:
             pass  # a damaged cache entry is rebuilt below
     art = _compile(path)
@@ -381,5 +388,10 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
         artifact_io.save(cached, art)
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break loading
-    art.pop("read", None)
-    return Forest(art, str(path))
+    return Forest(art, str(path), _files_read(art))
+
+
+def _files_read(art: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Take the files a compile read out of its artifact: their local paths stay in the compile cache, out
+    of the artifact a Forest saves, and on the Forest as `files_read`."""
+    return tuple((str(p), str(h)) for p, h in art.pop("read", None) or ())

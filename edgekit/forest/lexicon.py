@@ -1,4 +1,4 @@
-"""The hash/trie layer that matches lexicon entries and runtime lists: word sequences -> entry ids, one dict
+"""The hash layer that matches lexicon entries and runtime lists: word sequences -> entry ids, one hash
 lookup per token, so a 100,000-entry lexicon costs per token what a 50-entry one does.
 
 Runtime lists (a grammar's `class name runtime`) hold entries the application supplies and replaces
@@ -13,8 +13,6 @@ from ..errors import DataError
 from ..limits import MAX_SPAN
 from .tokenize import words
 
-END = ""  # the key under which a trie node keeps the entries ending there (no token is empty)
-
 
 @dataclass(frozen=True)
 class ListEntry:
@@ -26,48 +24,67 @@ class ListEntry:
     context: Mapping[str, Any] | None = None
 
 
-class Trie:
-    """Token sequences (casefolded) -> item ids."""
+class PhraseIndex:
+    """Phrases (casefolded tokens joined by spaces) -> item ids, with every proper prefix of a longer
+    phrase, so matching is one hash lookup per token whatever the number of phrases; a lexicon record's
+    phrases go in with one dict build (matchers.py has the record's layout)."""
 
     def __init__(self) -> None:
-        self.root: dict[str, Any] = {}
+        self.phrases: dict[str, int | list[int]] = {}  # one id, or several in ascending order
+        self.prefixes: set[str] = set()
         self.size = 0
 
-    def add(self, tokens: list[str], item: int) -> None:
-        node = self.root
-        for t in tokens:
-            nxt = node.get(t)
-            if nxt is None:
-                nxt = node[t] = {}
-            node = nxt
-        node.setdefault(END, []).append(item)
+    def add(self, phrase: str, item: int) -> None:
+        old = self.phrases.get(phrase)
+        if old is None:
+            self.phrases[phrase] = item
+        elif type(old) is int:
+            self.phrases[phrase] = [old, item]
+        else:
+            old.append(item)
+        if " " in phrase:
+            self._add_prefixes(phrase)
         self.size += 1
 
-    def matches(self, folded: list[str | None], start: int) -> Iterator[tuple[int, list[int]]]:
-        """(end, items) for every entry matching folded[start:end]; None marks an element no entry reads."""
-        node = self.root
+    def _add_prefixes(self, phrase: str) -> None:
+        at = phrase.find(" ")
+        while at > 0:
+            self.prefixes.add(phrase[:at])
+            at = phrase.find(" ", at + 1)
+
+    def add_lexicon(self, phrases: list[str], more: list[list], first: int) -> None:
+        """Add a lexicon record's entries (ids first, first + 1, ...): entry k under phrases[k] and under
+        the other variants `more` lists for it ([k, phrase, ...] rows, ascending k)."""
+        fresh = dict(zip(phrases, range(first, first + len(phrases))))
+        if len(fresh) == len(phrases) and fresh.keys().isdisjoint(self.phrases):
+            self.phrases.update(fresh)  # the common case, without a Python step per entry
+            self.size += len(phrases)
+            for phrase in (p for p in phrases if " " in p):
+                self._add_prefixes(phrase)
+        else:
+            for item, phrase in enumerate(phrases, first):
+                self.add(phrase, item)
+        for k, *others in more:
+            for phrase in others:
+                self.add(phrase, first + k)
+
+    def matches(self, folded: list[str | None], start: int) -> Iterator[tuple[int, list[int] | tuple[int]]]:
+        """(end, items) for every phrase equal to folded[start:end]; None marks an element no phrase reads."""
+        phrases, prefixes = self.phrases, self.prefixes
+        key = folded[start]
         limit = min(len(folded), start + MAX_SPAN)
-        j = start
-        while j < limit:
+        j = start + 1
+        while key is not None:
+            items = phrases.get(key)
+            if items is not None:
+                yield j, ((items,) if type(items) is int else items)
+            if j >= limit or key not in prefixes:
+                return
             t = folded[j]
             if t is None:
                 return
-            node = node.get(t)
-            if node is None:
-                return
+            key = f"{key} {t}"
             j += 1
-            items = node.get(END)
-            if items:
-                yield j, items
-
-
-def template_variants(node: list) -> list[list[str]]:
-    """The word sequences of a lexicon entry's template (an alternative of literal sequences)."""
-    if node[0] == "lit":
-        return [[node[1]]]
-    if node[0] == "seq":
-        return [[c[1] for c in node[1]]]
-    return [v for c in node[1] for v in template_variants(c)]
 
 
 def check_entries(name: str, entries: Iterable[ListEntry | str]) -> list[ListEntry]:

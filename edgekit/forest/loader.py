@@ -15,6 +15,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import GrammarError
 from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
+from .gcpause import gc_paused
+from .lexicon_body import RawBody, RawEntry, blank, read_bodies
 from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
 from .tokenize import words
 
@@ -69,8 +71,36 @@ class _FileReader:
     def __init__(self, gset: GrammarSet, path: Path, shown: str, text: str) -> None:
         self.gset, self.path, self.shown, self.text = gset, path, shown, text
         self.lines = text.splitlines()
+        self.read_entries: dict[tuple[int, int], list[Entry]] = {}  # lexicon name position -> its entries
+        self.bodies: list[RawBody] = []
+
+    def parse(self) -> Tree:
+        """The file's tree. Lexicon bodies the fast reader accepts (lexicon_body.py) are blanked before
+        the parse and their entries kept in `read_entries`; that parse is used only when it has a lexicon
+        statement at each of them, otherwise (and on any syntax error) the file is parsed as written."""
+        for body in read_bodies(self.text, _parser()):
+            try:
+                self.read_entries[(body.name_line, body.name_col)] = [self.raw_entry(e) for e in body.entries]
+            except GrammarError:
+                continue  # left to the parser, which reports it
+            self.bodies.append(body)
+        if self.bodies:
+            try:
+                tree = _parser().parse(blank(self.text, self.bodies))
+            except UnexpectedInput:
+                tree = None
+            if tree is not None and set(self.read_entries) <= {
+                    (st.children[0].line, st.children[0].column) for st in tree.children if st.data == "lexicon"}:
+                return tree
+            self.read_entries.clear()
+        try:
+            return _parser().parse(self.text)
+        except UnexpectedInput as exc:
+            raise _syntax_error(exc, self.shown, self.text) from None
 
     def where(self, item: Any) -> Where:
+        if isinstance(item, Where):
+            return item
         if isinstance(item, Token):
             return Where(self.shown, item.line or 0, item.column or 0)
         meta = getattr(item, "meta", None)
@@ -83,11 +113,12 @@ class _FileReader:
         line = self.lines[w.line - 1] if 0 < w.line <= len(self.lines) else None
         return GrammarError(message, w.file, w.line, w.col, line)
 
-    def string(self, tok: Token) -> str:
+    def string(self, tok: str, at: Any = None) -> str:
         """A "string" token's text, refusing line breaks (one input line must give one output line)."""
         text = _unquote(tok)
         if not _LINE_BREAKS.isdisjoint(text):
-            raise self.error("a string cannot contain a line break (each input line gives one output line)", tok)
+            raise self.error("a string cannot contain a line break (each input line gives one output line)",
+                             tok if at is None else at)
         return text
 
     def integer(self, tok: Token, what: str, most: int) -> int:
@@ -97,10 +128,10 @@ class _FileReader:
             raise self.error(f"{what} {text[:20]}{'...' if len(text) > 20 else ''} is larger than {most}", tok)
         return int(float(text))
 
-    def number_literal(self, tok: Token) -> None:
+    def number_literal(self, tok: str, at: Any = None) -> None:
         """Refuse a number literal with more digits than an expression value may have."""
         if len(tok) > MAX_DIGITS:
-            raise self.error(f"number literal has {len(tok)} digits; at most {MAX_DIGITS}", tok)
+            raise self.error(f"number literal has {len(tok)} digits; at most {MAX_DIGITS}", tok if at is None else at)
 
     def check_nesting(self, st: Tree) -> None:
         """Refuse a statement nested deeper than MAX_NESTING (before the recursive conversions below)."""
@@ -137,7 +168,9 @@ class _FileReader:
         name_tok, *rest = st.children
         priority, entries_t = self._priority(rest)
         verbatim = bool(entries_t) and entries_t[0].data == "verbatim"
-        entries = [self.entry(e) for e in entries_t[verbatim:]]
+        entries = self.read_entries.pop((name_tok.line, name_tok.column), None)
+        if entries is None:
+            entries = [self.entry(e) for e in entries_t[verbatim:]]
         return Lexicon(str(name_tok), entries, priority, self.where(name_tok), verbatim)
 
     def _variant_words(self, text: str, item: Any) -> list[str]:
@@ -148,25 +181,39 @@ class _FileReader:
 
     def entry(self, e: Tree) -> Entry:
         canon_t = e.children[0]
-        canonical = str(canon_t.children[0]) if canon_t.data == "word_canon" else self.string(canon_t.children[0])
+        tok = canon_t.children[0]
+        return self.make_entry(canon_t.data == "string_canon", tok, tok,
+                               [(part.data, part.children[-1], part.children[-1]) for part in e.children[1:]])
+
+    def raw_entry(self, raw: RawEntry) -> Entry:
+        """An entry the fast body reader (lexicon_body.py) read, converted as `entry` converts a parsed one."""
+        at = Where(self.shown, raw.line, raw.col)
+        return self.make_entry(raw.quoted, raw.canonical, at, [(p.kind, p.text, at) for p in raw.parts])
+
+    def make_entry(self, quoted: bool, canon: str, at: Any, parts: list[tuple[str, str, Any]]) -> Entry:
+        """An entry from its canonical token and its clauses (tree node name, token text, position)."""
+        canonical = self.string(canon, at) if quoted else str(canon)
         value: Any = canonical
-        variants = [self._variant_words(canonical, canon_t.children[0])]
-        for part in e.children[1:]:
-            if part.data in ("number", "string", "negnumber"):
-                value = self.const(part)
+        variants = [self._variant_words(canonical, at)]
+        for kind, tok, where in parts:
+            if kind in ("number", "string", "negnumber"):
+                value = self.const_value(kind, tok, where)
             else:
-                tok = part.children[0]
-                text = str(tok) if part.data == "word_variant" else self.string(tok)
-                variants.append(self._variant_words(text, tok))
-        return Entry(canonical, value, variants, self.where(canon_t.children[0]))
+                text = str(tok) if kind == "word_variant" else self.string(tok, where)
+                variants.append(self._variant_words(text, where))
+        return Entry(canonical, value, variants, self.where(at))
 
     def const(self, c: Tree) -> Any:
         tok = c.children[-1]
-        if c.data == "string":
-            return self.string(tok)
-        self.number_literal(tok)
+        return self.const_value(c.data, tok, tok)
+
+    def const_value(self, kind: str, tok: str, at: Any) -> Any:
+        """A constant's value from its tree node name (number, negnumber, string) and token."""
+        if kind == "string":
+            return self.string(tok, at)
+        self.number_literal(tok, at)
         n: Any = int(tok) if "." not in tok else str(tok)
-        if c.data == "negnumber":
+        if kind == "negnumber":
             n = -n if isinstance(n, int) else "-" + n
         return n
 
@@ -455,7 +502,13 @@ def _innermost_open_bracket(exc: UnexpectedInput) -> Token | None:
 
 
 def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
-    """Parse an entry .forest file and everything it imports; the set's root is the entry's folder."""
+    """Parse an entry .forest file and everything it imports; the set's root is the entry's folder (the
+    cycle collector paused meanwhile: a big lexicon makes many objects)."""
+    with gc_paused():
+        return _load_grammar_set(entry)
+
+
+def _load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
     entry_path = Path(os.path.realpath(entry))
     gset = GrammarSet(root=str(entry_path.parent), entry=str(entry_path))
     seen: set[Path] = set()
@@ -468,12 +521,8 @@ def load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
         text = read_text(path, lambda m: GrammarError(m, shown, 1, 1), gset)
         gset.files.append(shown)
         gset.sources[shown] = text
-        try:
-            tree = _parser().parse(text)
-        except UnexpectedInput as exc:
-            raise _syntax_error(exc, shown, text) from None
         reader = _FileReader(gset, path, shown, text)
-        for st in tree.children:
+        for st in reader.parse().children:
             if st.data == "import_stmt":  # imported declarations come first, at the import's place
                 tok = st.children[0]
                 load_file(resolve_inside(gset, path.parent, _unquote(tok), lambda m, t=tok: reader.error(m, t)))

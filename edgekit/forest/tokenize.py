@@ -57,4 +57,6 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
 
 def words(text: str) -> list[str]:
     """The casefolded token texts of a string (how grammar literals are keyed)."""
+    if text.isascii() and text.isalpha():  # one ASCII word, as scan would find it (most lexicon entries)
+        return [text.lower()]
     return [t[0].casefold() for t in scan(text)]
