@@ -15,6 +15,7 @@ Every engine runs in its own child process, so each peak RSS is its own."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -157,7 +158,7 @@ def cli_cold_start(env: dict, grammar: str, text: str, want: str, runs: int = 5)
     """Median wall time of `edgekit normalize --grammar GRAMMAR` on one line, process start to exit (the first,
     untimed run compiles and caches the grammar)."""
     exe = shutil.which("edgekit", path=str(Path(sys.executable).parent)) or shutil.which("edgekit")
-    cmd = [exe] if exe else [sys.executable, "-m", "edgekit.cli"]
+    cmd = [exe] if exe else [sys.executable, "-c", "from edgekit.cli import main; main()"]
     times = []
     for _ in range(runs + 1):
         t = time.perf_counter()
@@ -203,6 +204,7 @@ def main() -> None:
         return
 
 
+    load_start = os.getloadavg()[0]
     cache = tempfile.mkdtemp(prefix="edgekit-zh-bench-cache-")
     env = installed_env(EDGEKIT_CACHE=cache)
     common = ["--data", str(data), "--repeat", str(a.repeat)]
@@ -249,7 +251,9 @@ def main() -> None:
     cold_line = (f"`edgekit normalize --grammar zh-itn` cold start (one line, process start to exit, median of 5): "
                  f"{'n/a' if cold is None else f'{cold * 1000:.0f} ms'}; en-itn in the same run: "
                  f"{'n/a' if cold_en is None else f'{cold_en * 1000:.0f} ms'}")
-    print(table, "\n", ltable, "\n", cold_line, sep="\n")
+    load_line = (f"Load average (1 min) at the start / end of the run: {load_start:.2f} / {os.getloadavg()[0]:.2f} "
+                 f"({os.cpu_count()} cores, shared).")
+    print(table, "\n", ltable, "\n", cold_line, "\n", load_line, sep="\n")
     if a.no_write:
         return
     notes = ("Accuracy is exact match of the whole output string. Time per case is the fastest of "
@@ -262,7 +266,7 @@ def main() -> None:
              "options (NeMo runs the main ITN suite only; n/a elsewhere). edgekit: the entry file of "
              "grammars/zh/itn for the option set (main.forest = zh-itn) and zh-tn.")
     body = (f"## zh-fixtures\n\n{machine_line()}\n\n`python benchmarks/zh_fixtures.py --data "
-            f"../shared/data/wetext-zh`\n\n{table}\n\n{ltable}\n\n{cold_line}\n\n{notes}\n")
+            f"../shared/data/wetext-zh`\n\n{table}\n\n{ltable}\n\n{cold_line}\n\n{load_line}\n\n{notes}\n")
     write_section("zh-fixtures", body)
 
 
