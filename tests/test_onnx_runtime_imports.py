@@ -88,3 +88,18 @@ def test_running_a_text_model_imports_no_scipy_and_no_exporter(tmp_path):
     result = json.loads(out.stdout)
     assert result["label"] == "on"
     assert result["loaded"] == []
+
+
+def test_normalizing_with_a_grammar_without_a_decided_class_imports_no_numpy(tmp_path):
+    # numpy alone takes a large part of a cold start; only a grammar with a decided class (en-tn) needs it
+    code = (
+        "import json, sys\n"
+        "from edgekit.forest import load_forest\n"
+        "out = [load_forest(g).normalize(t) for g, t in (('zh-itn', '二零零八年八月八日'), ('en-itn', 'twenty one'))]\n"
+        "before = 'numpy' in sys.modules\n"
+        "tn = load_forest('en-tn').normalize('The FBI')\n"
+        "print(json.dumps({'out': out, 'numpy_before': before, 'tn': tn, 'numpy_after': 'numpy' in sys.modules}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    result = json.loads(out.stdout)
+    assert result["out"] == ["2008/08/08", "21"] and result["tn"] == "The F B I"
+    assert result["numpy_before"] is False and result["numpy_after"] is True

@@ -16,9 +16,10 @@ import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ..limits import MAX_DECIDER_CACHE
 
@@ -42,6 +43,8 @@ def char_ngram_features(token: str, n_features: int, ngram_range: tuple[int, int
     """l2-normalized signed hashed counts of the character n-grams of `<token>` (case kept), of the same
     n-grams of its vowel/consonant shape (`NASA` -> `<CVCV>`, which says whether it can be pronounced), and
     its length."""
+    import numpy as np  # only grammars with a decided class need numpy: the others load without it
+
     s = f"<{token}>"
     shape = "".join("V" if c in "AEIOUaeiou" else "C" if c.isalpha() else c for c in s)
     x = np.zeros(n_features)
@@ -55,6 +58,12 @@ def char_ngram_features(token: str, n_features: int, ngram_range: tuple[int, int
     return x / norm if norm else x
 
 
+def _np():
+    import numpy
+
+    return numpy
+
+
 def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
@@ -65,8 +74,8 @@ def model_json(classes: list[str], accept: str, coef: np.ndarray, intercept: np.
     payload = {"format": FORMAT, "version": VERSION, "about": about,
                "features": {"kind": "char-ngrams", "ngram_range": list(ngram_range), "n_features": n_features},
                "classes": list(classes), "accept": accept,
-               "coef": [[float(v) for v in row] for row in np.asarray(coef, dtype=np.float64)],
-               "intercept": [float(v) for v in np.asarray(intercept, dtype=np.float64)]}
+               "coef": [[float(v) for v in row] for row in _np().asarray(coef, dtype=_np().float64)],
+               "intercept": [float(v) for v in _np().asarray(intercept, dtype=_np().float64)]}
     payload["sha256"] = hashlib.sha256(_canonical(payload)).hexdigest()
     return json.dumps(payload, sort_keys=True, indent=0) + "\n"
 
@@ -119,6 +128,7 @@ class Decider:
         self.accept = self.classes.index(model["accept"])
         self.n_features = model["features"]["n_features"]
         self.ngram_range = tuple(model["features"]["ngram_range"])
+        np = _np()
         self.coef = np.asarray(model["coef"], dtype=np.float64)
         self.intercept = np.asarray(model["intercept"], dtype=np.float64)
 
@@ -130,7 +140,7 @@ class Decider:
     def accepts(self, token: str) -> bool:
         """True when the accept class scores highest (ties: the earlier class)."""
         s = self.coef @ char_ngram_features(token, self.n_features, self.ngram_range) + self.intercept
-        return int(np.argmax(s)) == self.accept
+        return int(s.argmax()) == self.accept
 
 
 def parse_model(text: str) -> dict[str, Any]:
