@@ -72,6 +72,12 @@ def test_the_walk_sees_an_upward_import(tmp_path):
     assert any(t.startswith("edgekit.learn") for t, _ in found)
 
 
+def _fresh_json(code: str, cwd) -> dict:
+    """Run code in a fresh interpreter (nothing imported yet) and return the JSON it prints."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, check=True)
+    return json.loads(out.stdout)
+
+
 def test_running_a_text_model_imports_no_scipy_and_no_exporter(tmp_path):
     head = AnalyticClassifier(featurizer=HashingTextFeaturizer(n_features=64)).fit(
         ["turn on the light", "turn off the light", "open the door"], ["on", "off", "open"])
@@ -84,8 +90,7 @@ def test_running_a_text_model_imports_no_scipy_and_no_exporter(tmp_path):
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('scipy', 'exporters', 'sklearn')\n"
         "          or m in ('edgekit.learn.analytic', 'edgekit.learn.kv_head', 'edgekit.learn.heads')]\n"
         "print(json.dumps({'label': str(labels[0]), 'loaded': loaded}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
-    result = json.loads(out.stdout)
+    result = _fresh_json(code, tmp_path)
     assert result["label"] == "on"
     assert result["loaded"] == []
 
@@ -99,7 +104,6 @@ def test_normalizing_with_a_grammar_without_a_decided_class_imports_no_numpy(tmp
         "before = 'numpy' in sys.modules\n"
         "tn = load_forest('en-tn').normalize('The FBI')\n"
         "print(json.dumps({'out': out, 'numpy_before': before, 'tn': tn, 'numpy_after': 'numpy' in sys.modules}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
-    result = json.loads(out.stdout)
+    result = _fresh_json(code, tmp_path)
     assert result["out"] == ["2008/08/08", "21"] and result["tn"] == "The F B I"
     assert result["numpy_before"] is False and result["numpy_after"] is True
