@@ -449,7 +449,7 @@ class Digester:
             if k == 1:
                 added = self._read_layer_best(layer, number, out, len(base), present)
             else:
-                added = self._read_layer(layer, number, out, len(base), k)
+                added = self._read_layer(layer, number, out, len(base), k, present)
             for ts in added - present:
                 for t in sets[ts] - types:
                     types.add(t)
@@ -565,7 +565,8 @@ class Digester:
     _through: dict[int, bool] | None = None  # typeset -> _passes_through, filled on demand
     _literals: frozenset[int] = frozenset()
 
-    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int) -> set[int]:
+    def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int,
+                    present: set[int]) -> set[int]:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
         the k cheapest entries each), adding an edge for every accepted span and matcher.
 
@@ -578,6 +579,7 @@ class Digester:
         step, cache, accepts = layer.step, layer.cache, layer.accepts
         own = self.own_cost
         gaps = self.costs.read[number]
+        readable = layer.readable(present)
         for p in range(n + 1):
             here = threads[p]
             if here is not None and len(here) > MAX_SPAN:
@@ -594,7 +596,7 @@ class Digester:
                     accepted.setdefault(sm, []).append((p, lst[:k]))
             if p == n:
                 break
-            edges = self._readable(layer, out[p], number)
+            edges = [e for e in reversed(out[p]) if e.tsid in readable]  # last-made first
             for e in edges:
                 d = step(START, e.tsid)
                 if d != DEAD:
@@ -611,19 +613,6 @@ class Digester:
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
         return self._add_kept(out, number, accepted, layer)
-
-    def _readable(self, layer: LayerMatcher, edges: list[Edge], number: int) -> list[Edge]:
-        """The edges leaving one node that a layer can read, last-made first."""
-        out = []
-        relevant = layer.relevant
-        for e in reversed(edges):
-            if e.layer < number:
-                r = relevant.get(e.tsid)
-                if r is None:
-                    r = layer.is_relevant(e.tsid)
-                if r:
-                    out.append(e)
-        return out
 
     def _add_edge(self, out: list[list[Edge]], start: int, end: int, m: int, number: int, cost: int,
                   ent: tuple) -> Edge:
@@ -674,7 +663,7 @@ class Digester:
                             ends.append((p, [got]))
             if p == n:
                 break
-            # what _readable returns (all of a lower layer: this layer's edges are added at its end)
+            # last-made first (all of a lower layer: this layer's edges are added at its end)
             edges = [e for e in reversed(out[p]) if e.tsid in readable]
             if not edges:
                 continue
@@ -823,10 +812,6 @@ class Digester:
             e.error = str(exc)
             e.value, e.text = None, join_texts(children)
         return e
-
-
-def _by_start_then_matcher_desc(key: tuple[int, int]) -> tuple[int, int]:
-    return key[0], -key[1]
 
 
 def _entry_cost(ent: tuple) -> int:
