@@ -346,6 +346,9 @@ class Digester:
         for mi, m in self.matchers.stored_items():
             if m["kind"] == "runtime":
                 self.runtime[m["class"]] = (mi, PhraseIndex(), [])
+        self._through: dict[int, bool] = {}  # typeset -> _passes_through, filled on demand
+        self._literals = frozenset(self.vocab.values())
+        self._restricted: dict[tuple[int, frozenset[int]], LayerMatcher] = {}  # see _restricted_layer
 
     def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
         """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
@@ -392,7 +395,7 @@ class Digester:
         """Tokens, with spans recognised by data classes protected as single data elements."""
         if self.typesets.bound():  # between two digestions: no typeset id is in use
             self._tok_ts.clear()
-            self._through = None  # keyed by typeset id too
+            self._through.clear()  # keyed by typeset id too
         if not self.data:
             out: list[Element] = []
             self._tokens(text, 0, len(text), out)
@@ -443,7 +446,7 @@ class Digester:
             if not possible:
                 continue  # no rule of this layer can match here (or the layer has none)
             if len(possible) < self._rules_on[number - 1]:
-                layer = self._restricted(number, frozenset(possible))
+                layer = self._restricted_layer(number, frozenset(possible))
             if not layer.can_start(present):
                 continue
             if k == 1:
@@ -458,23 +461,16 @@ class Digester:
             present |= added
         return Lattice(text, base, out, self.costs)
 
-    def _restricted(self, number: int, owners: frozenset[int]) -> LayerMatcher:
+    def _restricted_layer(self, number: int, owners: frozenset[int]) -> LayerMatcher:
         """Layer `number`'s automaton running only the rules in `owners` (the others cannot match this
         input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept."""
         key = (number, owners)
-        got = self._restricted_cache.get(key)
+        got = self._restricted.get(key)
         if got is None or got.full:
-            if len(self._restricted_cache) >= MAX_RESTRICTED_AUTOMATA:
-                self._restricted_cache.clear()
-            got = self._restricted_cache[key] = self.layers[number - 1].restricted(owners)
+            if len(self._restricted) >= MAX_RESTRICTED_AUTOMATA:
+                self._restricted.clear()
+            got = self._restricted[key] = self.layers[number - 1].restricted(owners)
         return got
-
-    @property
-    def _restricted_cache(self) -> dict[tuple[int, frozenset[int]], LayerMatcher]:
-        cache = self.__dict__.get("_restricted_automata")
-        if cache is None:
-            cache = self._restricted_automata = {}
-        return cache
 
     def _index_needs(self) -> tuple:
         """Each rule's required types (prefilter.required_types) indexed by the types of one of its
@@ -553,17 +549,12 @@ class Digester:
         """Whether a token of this typeset is a word no rule names (only <word>, <token> or <any> can read
         it): a rule reading it passes it through without explaining it, so it still costs as uncovered."""
         through = self._through
-        if through is None:
-            through = self._through = {}
-            self._literals = frozenset(self.vocab.values())
         got = through.get(tsid)
         if got is None:
             types = self.typesets.sets[tsid]
             got = through[tsid] = T_TOKEN in types and types.isdisjoint(self._literals)
         return got
 
-    _through: dict[int, bool] | None = None  # typeset -> _passes_through, filled on demand
-    _literals: frozenset[int] = frozenset()
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int,
                     present: set[int]) -> set[int]:
