@@ -28,8 +28,8 @@ class TypesetTable:
 
     The first `permanent` ids (the symbols' and data classes' typesets) never change; past them, at most
     MAX_TYPESETS more are kept: `bound()`, called between two digestions, drops the others and resets
-    every automaton that reads this table (their caches are keyed by typeset id), and resets any
-    automaton whose own caches are full."""
+    every automaton that reads this table (their caches are keyed by typeset id). An automaton whose own
+    caches are full is reset by whoever runs it next (Digester.lattice)."""
 
     def __init__(self) -> None:
         self.sets: list[frozenset[int]] = []
@@ -49,15 +49,14 @@ class TypesetTable:
         self.permanent = len(self.sets)
 
     def bound(self) -> bool:
-        """Keep the table and its users' caches within their limits; True if the table was cut (so every
-        typeset id past `permanent` is gone, and caches keyed by them must go too)."""
+        """Keep the table within its limit; True if the table was cut (so every typeset id past `permanent`
+        is gone, and its users' caches, keyed by them, are reset)."""
         cut = len(self.sets) > self.permanent + MAX_TYPESETS
         if cut:
             for types in self.sets[self.permanent:]:
                 del self._ids[types]
             del self.sets[self.permanent:]
-        for user in list(self.users):
-            if cut or user.full:
+            for user in list(self.users):
                 user.reset()
         return cut
 
