@@ -14,6 +14,7 @@ states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import re
+from itertools import islice
 from operator import itemgetter
 from contextlib import contextmanager
 from decimal import Decimal
@@ -274,11 +275,14 @@ class Lattice:
         costs = self.costs
         stay, unit = costs.read[costs.n_layers + 1], costs.unit  # CostModel.top, inlined
         out = self.out
+        uncovered = unit + stay[0]
         for i in range(n - 1, -1, -1):
-            best, pick = None, None
-            for e in out[i]:
-                c = (unit if e.matcher < 0 else e.cost) + stay[e.layer] + cost[e.end]
-                if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
+            edges = out[i]
+            best, pick = uncovered + cost[i + 1], edges[0]  # the input element; the others are symbols
+            for e in islice(edges, 1, None):
+                c = e.cost + stay[e.layer] + cost[e.end]
+                if c < best or (c == best and (pick.matcher < 0 or e.end > pick.end
+                                               or (e.end == pick.end and e.matcher < pick.matcher))):
                     best, pick = c, e
             cost[i], choice[i] = best, pick
         edges, i = [], 0
@@ -291,10 +295,6 @@ class Lattice:
 
 def _path_key(c: tuple) -> tuple:
     return c[:4]
-
-
-def _path_key_edge(e: Edge) -> tuple:
-    return e.matcher < 0, -e.end, e.matcher
 
 
 class Digester:
@@ -443,8 +443,11 @@ class Digester:
                     at.append(p)
         plans = self._plans
         n = len(base)
+        present = frozenset(where)
         for number in range(1, len(self.layers) + 1):
-            key = (number, frozenset(where))
+            if len(where) != len(present):  # the layer below added edges of new typesets
+                present = frozenset(where)
+            key = (number, present)
             plan = plans.get(key)
             if plan is None:
                 plan = self._plan(key)
