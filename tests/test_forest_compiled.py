@@ -70,8 +70,11 @@ FORGERIES = {
     "empty and": lambda a: _rule(a, "value").update(value=["and", []]),
     "attribute not a name": lambda a: _rule(a, "value").update(value=["attr", ["name", "x"], 3]),
     "constant a list": lambda a: _rule(a, "value").update(value=["const", [1, 2]]),
+    "function name a list": lambda a: _rule(a, "value").update(value=["call", ["pad"], []]),
+    "operator a list": lambda a: _rule(a, "text").update(text=["bin", ["+"], ["num", "1"], ["num", "2"]]),
     # other fields the engine follows
-    "class info a list": lambda a: a["classes"].update(cardinal=[]),
+    "class info a list": lambda a: a["classes"].update({_rule(a)["class"]: []}),
+    "class kind a list": lambda a: a["classes"].update({_rule(a)["class"]: {"kind": ["rule"], "layer": 1}}),
     "table a list": lambda a: a["tables"].update({next(iter(a["tables"])): [1]}),
     "capture no rule binds": lambda a: (lambda layer, p: layer["cap"].__setitem__(p, "zzz"))(*_first_capture(a)),
     "rule layer past the layers": lambda a: _rule(a).update(layer=len(a["layers"]) + 1),

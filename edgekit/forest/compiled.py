@@ -159,24 +159,20 @@ def _matcher_json(m: Matcher) -> dict[str, Any]:
 
 
 # ---- reading and checking ------------------------------------------------------------------------------------
-def _fail(problem: str) -> CompiledError:
-    return CompiledError(problem)
-
-
 def _read(art: Any) -> CompiledForest:
     if not isinstance(art, dict):
-        raise _fail("payload is not an object")
+        raise CompiledError("payload is not an object")
     kinds = {"types": list, "vocab": dict, "data": list, "tables": dict, "lexicons": list, "matchers": list,
              "layers": list, "classes": dict, "files": list}
     for key, kind in kinds.items():
         if not isinstance(art.get(key), kind):
-            raise _fail(f"{key!r} missing or not a {kind.__name__}")
+            raise CompiledError(f"{key!r} missing or not a {kind.__name__}")
     types, vocab = art["types"], art["vocab"]
     if not all(type(t) is str for t in types) or not all(
             type(w) is str and type(v) is int and 0 <= v < len(types) for w, v in vocab.items()):
-        raise _fail("bad types or vocabulary")
+        raise CompiledError("bad types or vocabulary")
     if not all(type(f) is str for f in art["files"]):
-        raise _fail("bad file list")
+        raise CompiledError("bad file list")
     classes = _classes(art["classes"], types)
     data = [_data(d, len(types)) for d in art["data"]]
     tables = _tables(art["tables"])
@@ -189,10 +185,10 @@ def _read(art: Any) -> CompiledForest:
     read = art.get("read", ())
     if not (isinstance(read, list | tuple) and all(type(r) is list and len(r) == 2 and all(type(x) is str for x in r)
                                                    for r in read)):
-        raise _fail("bad list of files read")
+        raise CompiledError("bad list of files read")
     entry = art.get("entry")
     if entry is not None and type(entry) is not str:
-        raise _fail("bad entry file name")
+        raise CompiledError("bad entry file name")
     return CompiledForest(art["files"], types, vocab, data, tables, lexicons,
                           matchers, layers, classes, tuple(tuple(r) for r in read), entry)
 
@@ -203,37 +199,38 @@ _CLASS_KINDS = frozenset({"builtin", "data", "lexicon", "runtime", "rule"})
 def _classes(raw: dict, types: list[str]) -> dict[str, ClassInfo]:
     out = {}
     for name, info in raw.items():
-        if not (isinstance(info, dict) and info.get("kind") in _CLASS_KINDS and type(info.get("layer")) is int):
-            raise _fail(f"bad class {str(name)[:40]!r}")
+        if not (isinstance(info, dict) and type(info.get("kind")) is str and info["kind"] in _CLASS_KINDS
+                and type(info.get("layer")) is int):
+            raise CompiledError(f"bad class {str(name)[:40]!r}")
         out[name] = ClassInfo(info["kind"], info["layer"])
     if not set(out) <= set(types):
-        raise _fail("a class without a type")
+        raise CompiledError("a class without a type")
     return out
 
 
 def _data(d: Any, n_types: int) -> DataSpec:
     if not (isinstance(d, dict) and type(d.get("pattern")) is str and type(d.get("type")) is int
             and 0 <= d["type"] < n_types and type(d.get("name")) is str):
-        raise _fail("bad data class")
+        raise CompiledError("bad data class")
     where = d.get("where")
     if not (type(where) is list and len(where) == 2 and type(where[0]) is str and type(where[1]) is int):
-        raise _fail("bad data class")
+        raise CompiledError("bad data class")
     try:
         re.compile(d["pattern"])
     except (re.error, RecursionError, OverflowError):
-        raise _fail(f"bad pattern of data class {d['name']}") from None
+        raise CompiledError(f"bad pattern of data class {d['name']}") from None
     if d.get("decider") is not None:
         try:
             check_model(d["decider"])
         except DeciderError as exc:
-            raise _fail(f"bad decider of data class {d['name']}: {exc}") from None
+            raise CompiledError(f"bad decider of data class {d['name']}: {exc}") from None
     return DataSpec(d["name"], d["type"], d["pattern"], where[0], where[1], d.get("decider"))
 
 
 def _tables(raw: dict) -> dict[str, dict[str, Any]]:
     for name, items in raw.items():
         if not (isinstance(items, dict) and all(type(k) is str and type(v) in (int, str) for k, v in items.items())):
-            raise _fail(f"bad table {str(name)[:40]!r}")
+            raise CompiledError(f"bad table {str(name)[:40]!r}")
     return raw
 
 
@@ -244,22 +241,22 @@ _LEXICON_FIELDS = {"class": str, "type": int, "priority": int, "verbatim": bool,
 def _lexicon(lx: Any, types: list[str], classes: dict[str, ClassInfo]) -> LexiconRecord:
     """One compact lexicon record, checked as a whole (the types of each parallel list in one pass)."""
     if not isinstance(lx, dict) or any(type(lx.get(k)) is not t for k, t in _LEXICON_FIELDS.items()):
-        raise _fail("bad lexicon")
+        raise CompiledError("bad lexicon")
     name = lx["class"]
     info = classes.get(name)
     if info is None or info.kind != "lexicon" or not 0 <= lx["type"] < len(types) or types[lx["type"]] != name:
-        raise _fail(f"bad lexicon {name!r}")
+        raise CompiledError(f"bad lexicon {name!r}")
     n = len(lx["canonical"])
     if any(len(lx[k]) != n for k in ("value", "line", "phrase")):
-        raise _fail(f"bad lexicon {name!r}: its lists differ in length")
+        raise CompiledError(f"bad lexicon {name!r}: its lists differ in length")
     if not set(map(type, lx["canonical"])) <= {str} or not set(map(type, lx["value"])) <= {int, str} \
             or not set(map(type, lx["phrase"])) <= {str}:
-        raise _fail(f"bad lexicon {name!r}: bad canonical form, value or variant")
+        raise CompiledError(f"bad lexicon {name!r}: bad canonical form, value or variant")
     if not set(map(type, lx["line"])) <= {int} or (n and min(lx["line"]) < 0):
-        raise _fail(f"bad lexicon {name!r}: bad line")
+        raise CompiledError(f"bad lexicon {name!r}: bad line")
     if not all(type(row) is list and len(row) > 1 and type(row[0]) is int and 0 <= row[0] < n
                and set(map(type, row[1:])) == {str} for row in lx["more"]):
-        raise _fail(f"bad lexicon {name!r}: bad variants")
+        raise CompiledError(f"bad lexicon {name!r}: bad variants")
     return LexiconRecord(name, lx["type"], lx["priority"], lx["verbatim"], lx["file"], lx["canonical"], lx["value"],
                          lx["line"], lx["phrase"], lx["more"])
 
@@ -270,36 +267,36 @@ _MATCHER_FIELDS = {"kind": str, "class": str, "name": str, "where": list, "prior
 
 def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n_layers: int) -> Matcher:
     if not isinstance(m, dict) or any(type(m.get(k)) is not t for k, t in _MATCHER_FIELDS.items()):
-        raise _fail("bad matcher")
+        raise CompiledError("bad matcher")
     where = m["where"]
     if not 0 <= m["type"] < len(types) or m["class"] not in known or len(where) != 2 \
             or type(where[0]) is not str or type(where[1]) is not int or not 1 <= m["layer"] <= n_layers:
-        raise _fail("bad matcher")
+        raise CompiledError("bad matcher")
     if m["kind"] not in ("rule", "runtime"):
-        raise _fail("bad matcher template")
+        raise CompiledError("bad matcher template")
     try:
         template = template_from_json(m.get("template"))
     except NodeError:
-        raise _fail("bad matcher template") from None
+        raise CompiledError("bad matcher template") from None
     if not all(leaf.word in vocab if isinstance(leaf, Lit) else leaf.name in known for leaf in leaves(template)):
-        raise _fail(f"bad matcher template: a word or class the forest does not have, in {m['name']!r}")
+        raise CompiledError(f"bad matcher template: a word or class the forest does not have, in {m['name']!r}")
     cost = m.get("cost", 0)
     if type(cost) is not int:
-        raise _fail("bad matcher cost")
+        raise CompiledError("bad matcher cost")
     if not all(type(k) is str and type(v) is bool for k, v in m["captures"].items()):
-        raise _fail("bad matcher captures")
+        raise CompiledError("bad matcher captures")
     clauses: dict[str, Expr | None] = {"value": None, "text": None}
     intent = None
     if m["kind"] == "rule":
         intent = m.get("intent")
         if intent is not None and type(intent) is not str:
-            raise _fail("bad matcher intent")
+            raise CompiledError("bad matcher intent")
         for clause in clauses:
             if m.get(clause) is not None:
                 try:
                     clauses[clause] = expr_from_json(m[clause])
                 except NodeError as exc:
-                    raise _fail(f"{exc} in rule {m['name']!r}") from None
+                    raise CompiledError(f"{exc} in rule {m['name']!r}") from None
     return Matcher(m["kind"], m["class"], m["name"], where[0], where[1], m["priority"], m["layer"], m["type"],
                    template, m["captures"], cost, clauses["value"], clauses["text"], intent)
 
@@ -309,24 +306,24 @@ def _layer(layer: Any, n_types: int, n_entries: int, stored: list[Matcher]) -> L
     rule that has that capture (so binding captures never meets an unknown name)."""
     if not isinstance(layer, dict) or not all(type(layer.get(k)) is list for k in
                                               ("types", "owner", "cap", "follow", "final")):
-        raise _fail("bad layer")
+        raise CompiledError("bad layer")
     types, owner, cap, follow, final = (layer[k] for k in ("types", "owner", "cap", "follow", "final"))
     n = len(types)
     if not n or any(len(x) != n for x in (owner, cap, follow)):
-        raise _fail("bad layer")
+        raise CompiledError("bad layer")
     n_matchers = n_entries + len(stored)
     if not all(type(t) is int and (p == 0 or 0 <= t < n_types) for p, t in enumerate(types)):
-        raise _fail("bad automaton position")
+        raise CompiledError("bad automaton position")
     if not all(type(o) is int and (p == 0 or 0 <= o < n_matchers) for p, o in enumerate(owner)):
-        raise _fail("bad automaton position")
+        raise CompiledError("bad automaton position")
     for p, c in enumerate(cap):
         if c is None:
             continue
         if type(c) is not str or p == 0 or owner[p] < n_entries or c not in stored[owner[p] - n_entries].captures:
-            raise _fail("bad automaton capture")
+            raise CompiledError("bad automaton capture")
     for f in follow:
         if type(f) is not list or not all(type(q) is int and 0 < q < n for q in f):
-            raise _fail("bad automaton transition")
+            raise CompiledError("bad automaton transition")
     if not all(type(q) is int and 0 < q < n for q in final):
-        raise _fail("bad automaton accept")
+        raise CompiledError("bad automaton accept")
     return LayerSpec(types, owner, cap, follow, final)

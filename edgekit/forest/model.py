@@ -266,7 +266,7 @@ def expr_from_json(data: Any, depth: int = 0) -> Expr:
     if tag == "index" and len(args) == 2:
         return Index(expr_from_json(args[0], sub), expr_from_json(args[1], sub))
     if tag == "call":
-        if len(args) != 2 or args[0] not in BUILTINS or type(args[1]) is not list \
+        if len(args) != 2 or type(args[0]) is not str or args[0] not in BUILTINS or type(args[1]) is not list \
                 or not BUILTINS[args[0]][1] <= len(args[1]) <= BUILTINS[args[0]][2]:
             raise NodeError("bad expression call")
         return Call(args[0], tuple(expr_from_json(a, sub) for a in args[1]))
@@ -276,7 +276,7 @@ def expr_from_json(data: Any, depth: int = 0) -> Expr:
     if tag in ("and", "or") and len(args) == 1 and type(args[0]) is list and args[0]:
         return Logic(tag, tuple(expr_from_json(a, sub) for a in args[0]))
     if tag in ("bin", "cmp"):
-        if len(args) != 3 or args[0] not in (BIN_OPS if tag == "bin" else CMP_OPS):
+        if len(args) != 3 or type(args[0]) is not str or args[0] not in (BIN_OPS if tag == "bin" else CMP_OPS):
             raise NodeError("bad expression operator")
         left, right = expr_from_json(args[1], sub), expr_from_json(args[2], sub)
         return Bin(args[0], left, right) if tag == "bin" else Cmp(args[0], left, right)
