@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from dataclasses import replace
 from typing import Any, Iterable, overload
 
 from ..errors import GrammarError, ModelFileError, check_text
