@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from edgekit.errors import ModelFileError
-from edgekit.forest import artifact, load_forest
+from edgekit.forest import artifact, expr, load_forest
 from edgekit.forest.compiled import CompiledForest
 from edgekit.forest.forest import compile_forest, shipped_grammars
-from edgekit.forest.model import (MAX_NODE_DEPTH, NodeError, expr_from_json, expr_to_json, template_from_json,
-                                  template_to_json)
+from edgekit.forest.model import (BIN_OPS, CMP_OPS, MAX_NODE_DEPTH, NodeError, expr_from_json, expr_to_json,
+                                  template_from_json, template_to_json)
 
 EDGEKIT = Path(artifact.__file__).resolve().parents[1]
 
@@ -66,6 +66,7 @@ FORGERIES = {
     # value and text expressions
     "number with an exponent": lambda a: _rule(a, "value").update(value=["num", "1e5"]),
     "number NaN": lambda a: _rule(a, "value").update(value=["num", "NaN"]),
+    "number of 5000 digits": lambda a: _rule(a, "value").update(value=["num", "9" * 5000]),
     "unknown operator": lambda a: _rule(a, "text").update(text=["cmp", "===", ["num", "1"], ["num", "2"]]),
     "empty and": lambda a: _rule(a, "value").update(value=["and", []]),
     "attribute not a name": lambda a: _rule(a, "value").update(value=["attr", ["name", "x"], 3]),
@@ -101,6 +102,9 @@ def test_the_node_readers_refuse_what_is_not_a_node():
             expr_from_json(bad)
     with pytest.raises(ValueError):
         CompiledForest.from_json({"types": "no"})
+    assert set(expr._COMPARE) == CMP_OPS  # the operators a forest may name are the ones expr.py evaluates
+    for op in BIN_OPS:
+        assert expr._arith(op, 7, 2) is not None
 
 
 # ---- the compile-cache key ----------------------------------------------------------------------------------

@@ -243,13 +243,15 @@ def expr_to_json(node: Expr) -> list:
 def expr_from_json(data: Any, depth: int = 0) -> Expr:
     """The expression a JSON list stands for: every tag, arity, operator, function name and argument count
     checked; NodeError ("bad expression", "... call", "... operator", "... number") if it is not one."""
-    from .expr import BUILTINS  # expr.py builds on these nodes
+    from .expr import BUILTINS, MAX_DIGITS  # expr.py builds on these nodes
 
     if depth > MAX_NODE_DEPTH or type(data) is not list or not data or type(data[0]) is not str:
         raise NodeError("bad expression")
     tag, args = data[0], data[1:]
     sub = depth + 1
     if tag == "num" and len(args) == 1 and type(args[0]) is str:
+        if len(args[0]) > MAX_DIGITS:
+            raise NodeError("bad expression number")
         try:
             Decimal(args[0])
         except InvalidOperation:
