@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from itertools import islice
 from operator import itemgetter
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
@@ -216,14 +215,11 @@ class Edge:
 GC_PAUSE_CHARS = 1_000
 
 
-@contextmanager
-def cycle_gc_paused(text: str) -> Iterator[None]:
+def cycle_gc_paused(text: str) -> gc_paused:
     """Digesting a long text makes many container objects, and the cycle collector's passes over them
     grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
-    reading built (the few cycles made, edges and the wrappers that point back at them, are collected
-    at the next pass after)."""
-    with gc_paused(len(text) >= GC_PAUSE_CHARS):
-        yield
+    reading built (a finished lattice holds no cycles, see Digester.lattice)."""
+    return gc_paused(len(text) >= GC_PAUSE_CHARS)
 
 
 class Lattice:
@@ -464,6 +460,9 @@ class Digester:
                 self._read_layer_best(layer, number, out, n, readable, starts, where)
             else:
                 self._read_layer(layer, number, out, n, k, readable, starts, where)
+        for edges in out:  # the back references (an edge -> its wrappers -> their chains -> the edge) were
+            for e in edges:  # needed while reading only: without them the lattice holds no cycle and is
+                e.wrappers = None  # freed as soon as it is dropped, not at the next collection
         return Lattice(text, base, out, self.costs)
 
     def _plan(self, key: tuple[int, frozenset[int]]) -> tuple:
