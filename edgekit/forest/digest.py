@@ -25,7 +25,7 @@ from .compiled import CompiledForest
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
 from .gcpause import gc_paused
-from .prefilter import DIGIT, required_chars, required_types
+from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
@@ -511,8 +511,8 @@ class Digester:
         return got
 
     def _index_needs(self) -> tuple:
-        """Each rule's required types (prefilter.required_types) indexed by the types of one of its
-        clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
+        """Each rule's required types (prefilter.required_types, found at compile time) indexed by the types of
+        one of its clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
         rule)], per layer the rules that require nothing, rule -> its other clauses)."""
         keyed: dict[int, list[tuple[int, int]]] = {}
         always: list[list[int]] = [[] for _ in self.layers]
@@ -523,7 +523,7 @@ class Digester:
                 continue
             number = m.layer - 1
             self._rules_on[number] += 1
-            need = sorted(required_types(m.template, self.compiled.type_of), key=lambda c: (len(c), sorted(c)))
+            need = [frozenset(c) for c in m.needs]  # the compiler sorted them, smallest first
             if not need:
                 always[number].append(mi)
                 clauses[mi] = []
