@@ -679,24 +679,29 @@ class Digester:
                             bucket[key] = (c, None, e, d)
             if here is None:
                 continue
+            moves_of: dict[int, list] = {}  # DFA state -> its moves here (edge, end, state, read cost)
             for key, ent in here.items():
                 d0 = key & 0xFFFFFFFF
-                if not goes_on[d0]:
+                moves = moves_of.get(d0)
+                if moves is None:  # threads of many starts often share a state: its moves are found once
+                    moves = moves_of[d0] = []
+                    if goes_on[d0]:
+                        base_key = d0 << 24
+                        for e in edges:
+                            d = cache.get(base_key | e.tsid)
+                            if d is None:
+                                d = step(d0, e.tsid)
+                            if d != DEAD:
+                                moves.append((e, e.end, d, e.read if e.read_at == number else read_cost(e, number, gaps)))
+                if not moves:
                     continue
                 start = key >> 32
                 limit = start + MAX_SPAN
-                base_key = d0 << 24
                 c0 = ent[0]
-                for e in edges:
-                    end = e.end
+                for e, end, d, r in moves:
                     if end > limit:
                         continue
-                    d = cache.get(base_key | e.tsid)
-                    if d is None:
-                        d = step(d0, e.tsid)
-                    if d == DEAD:
-                        continue
-                    c = c0 + (e.read if e.read_at == number else read_cost(e, number, gaps))
+                    c = c0 + r
                     tkey = (start << 32) | d
                     bucket = threads[end]
                     if bucket is None:
