@@ -37,6 +37,10 @@ MAX_RESTRICTED_AUTOMATA = 256
 """Per forest, layer automata kept restricted to the rules an input can match (each with its own DFA
 cache); past it they are dropped and rebuilt on demand."""
 
+MAX_LAYER_PLANS = 4096
+"""Per forest, how each layer reads a lattice with a given set of typesets (which automaton, which edges)
+is cached; past it the cache is dropped and rebuilt on demand."""
+
 MAX_READINGS = 64
 """The most readings `Forest.parse(text, n=...)` returns: each layer keeps n derivations per thread, and
 keeping them sorted costs about n x n per step."""

@@ -246,17 +246,6 @@ class LayerMatcher:
                 out.add(tsid)
         return out
 
-    def can_start(self, present: set[int]) -> bool:
-        """Whether an element of one of these typesets can begin a match of this layer."""
-        cache = self.cache
-        for tsid in present:
-            d = cache.get(tsid)  # START is 0, so the cache key is the typeset alone
-            if d is None:
-                d = self.step(START, tsid)
-            if d != DEAD:
-                return True
-        return False
-
     def reset(self) -> None:
         """Forget the determinized states and what each typeset can do here (the caches are rebuilt on
         demand; called when they grow too big, or when the typeset table was cut)."""

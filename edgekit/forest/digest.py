@@ -14,11 +14,13 @@ states recorded on the winning derivation only."""
 from __future__ import annotations
 
 import re
+from itertools import islice
+from operator import itemgetter
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
-from ..limits import MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
+from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
@@ -273,11 +275,14 @@ class Lattice:
         costs = self.costs
         stay, unit = costs.read[costs.n_layers + 1], costs.unit  # CostModel.top, inlined
         out = self.out
+        uncovered = unit + stay[0]
         for i in range(n - 1, -1, -1):
-            best, pick = None, None
-            for e in out[i]:
-                c = (unit if e.matcher < 0 else e.cost) + stay[e.layer] + cost[e.end]
-                if best is None or c < best or (c == best and _path_key_edge(e) < _path_key_edge(pick)):
+            edges = out[i]
+            best, pick = uncovered + cost[i + 1], edges[0]  # the input element; the others are symbols
+            for e in islice(edges, 1, None):
+                c = e.cost + stay[e.layer] + cost[e.end]
+                if c < best or (c == best and (pick.matcher < 0 or e.end > pick.end
+                                               or (e.end == pick.end and e.matcher < pick.matcher))):
                     best, pick = c, e
             cost[i], choice[i] = best, pick
         edges, i = [], 0
@@ -290,10 +295,6 @@ class Lattice:
 
 def _path_key(c: tuple) -> tuple:
     return c[:4]
-
-
-def _path_key_edge(e: Edge) -> tuple:
-    return e.matcher < 0, -e.end, e.matcher
 
 
 class Digester:
@@ -349,6 +350,11 @@ class Digester:
         self._through: dict[int, bool] = {}  # typeset -> _passes_through, filled on demand
         self._literals = frozenset(self.vocab.values())
         self._restricted: dict[tuple[int, frozenset[int]], LayerMatcher] = {}  # see _restricted_layer
+        self._plans: dict[tuple[int, frozenset[int]], tuple] = {}  # see _plan
+        self._entries: dict[int, tuple] = {}  # lexicon entry id -> what _entry_symbol needs, filled on use
+        self.captures = [m["captures"] for m in stored]  # rule id - n_entries -> capture name -> repeated
+        self._needs: tuple | None = None  # see _index_needs
+        self._rules_on: list[int] = []
 
     def set_list(self, name: str, entries: list[ListEntry | str]) -> None:
         """Replace the entries of runtime list `name` (validated first; nothing changes on an error)."""
@@ -396,6 +402,7 @@ class Digester:
         if self.typesets.bound():  # between two digestions: no typeset id is in use
             self._tok_ts.clear()
             self._through.clear()  # keyed by typeset id too
+            self._plans.clear()
         if not self.data:
             out: list[Element] = []
             self._tokens(text, 0, len(text), out)
@@ -420,55 +427,88 @@ class Digester:
         return out
 
     # ---- the lattice ----------------------------------------------------------------------------
-    _needs: tuple | None = None  # see _index_needs
-    _rules_on: list[int] = []
-
     def lattice(self, text: str, k: int = 1) -> Lattice:
         """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
-        for layer in self.layers:
-            if layer.full:
-                layer.reset()
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
         self._trie_edges(base, out)
+        where: dict[int, list[int]] = {}  # typeset -> the positions where an edge of it starts
+        for p, edges in enumerate(out):
+            for e in edges:
+                at = where.get(e.tsid)
+                if at is None:
+                    where[e.tsid] = [p]
+                else:
+                    at.append(p)
+        plans = self._plans
+        n = len(base)
+        present = frozenset(where)
+        for number in range(1, len(self.layers) + 1):
+            if len(where) != len(present):  # the layer below added edges of new typesets
+                present = frozenset(where)
+            key = (number, present)
+            plan = plans.get(key)
+            if plan is None:
+                plan = self._plan(key)
+            if not plan:
+                continue
+            layer, readable, starters = plan
+            if layer.full:
+                layer.reset()
+            starts = set()
+            for ts in starters:
+                at = where.get(ts)
+                if at is not None:
+                    starts.update(at)
+            if k == 1:
+                self._read_layer_best(layer, number, out, n, readable, starts, where)
+            else:
+                self._read_layer(layer, number, out, n, k, readable, starts, where)
+        return Lattice(text, base, out, self.costs)
+
+    def _plan(self, key: tuple[int, frozenset[int]]) -> tuple:
+        """How layer `number` reads a lattice whose edges have the typesets `present`: () when none of its
+        rules can match (their required types are absent, prefilter.required_types, or nothing can start),
+        else (the automaton to run, restricted to the rules that can match; the typesets it reads; those
+        of them that can begin a match).
+        Cached per (layer, typesets), at most MAX_LAYER_PLANS."""
+        number, present = key
         sets = self.typesets.sets
-        present = {e.tsid for edges in out for e in edges}
         types: set[int] = set().union(*[sets[t] for t in present])
-        needs = self._needs if self._needs is not None else self._index_needs()
-        keyed, always, clauses = needs
-        candidates = [set(a) for a in always]  # per layer: rules whose key clause the input meets
+        keyed, always, clauses = self._needs if self._needs is not None else self._index_needs()
+        candidates = set(always[number - 1])
         for t in types:
-            for number, mi in keyed.get(t, ()):
-                candidates[number].add(mi)
-        for number, layer in enumerate(self.layers, 1):
-            possible = [mi for mi in candidates[number - 1] if all(not types.isdisjoint(c) for c in clauses[mi])]
-            if not possible:
-                continue  # no rule of this layer can match here (or the layer has none)
+            for at, mi in keyed.get(t, ()):
+                if at == number - 1:
+                    candidates.add(mi)
+        possible = [mi for mi in candidates if all(not types.isdisjoint(c) for c in clauses[mi])]
+        plan: tuple = ()
+        if possible:
+            layer = self.layers[number - 1]
             if len(possible) < self._rules_on[number - 1]:
                 layer = self._restricted_layer(number, frozenset(possible))
-            if not layer.can_start(present):
-                continue
-            if k == 1:
-                added = self._read_layer_best(layer, number, out, len(base), present)
-            else:
-                added = self._read_layer(layer, number, out, len(base), k, present)
-            for ts in added - present:
-                for t in sets[ts] - types:
-                    types.add(t)
-                    for upper, mi in keyed.get(t, ()):
-                        candidates[upper].add(mi)
-            present |= added
-        return Lattice(text, base, out, self.costs)
+            if layer.full:
+                layer.reset()
+            readable = layer.readable(present)
+            starters = frozenset(ts for ts in readable if layer.step(START, ts) != DEAD)
+            if starters:
+                plan = (layer, readable, starters)
+        if len(self._plans) >= MAX_LAYER_PLANS:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
 
     def _restricted_layer(self, number: int, owners: frozenset[int]) -> LayerMatcher:
         """Layer `number`'s automaton running only the rules in `owners` (the others cannot match this
-        input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept."""
+        input), kept for the next input that needs the same rules; at most MAX_RESTRICTED_AUTOMATA kept
+        (past it all are dropped, with the plans that run them)."""
         key = (number, owners)
         got = self._restricted.get(key)
-        if got is None or got.full:
+        if got is None:
             if len(self._restricted) >= MAX_RESTRICTED_AUTOMATA:
                 self._restricted.clear()
+                self._plans.clear()
             got = self._restricted[key] = self.layers[number - 1].restricted(owners)
         return got
 
@@ -557,7 +597,7 @@ class Digester:
 
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int,
-                    present: set[int]) -> set[int]:
+                    readable: set[int], starts: set[int], where: dict[int, list[int]]) -> None:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
         the k cheapest entries each), adding an edge for every accepted span and matcher.
 
@@ -566,11 +606,10 @@ class Digester:
         edge, then the earlier-declared matcher. `_read_layer_best` is the same walk for k = 1, kept
         separate because it is the hot path (one entry per thread, no lists)."""
         threads: list[dict | None] = [None] * (n + 1)
-        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)...])...]
+        hits: list[tuple] = []  # (end, start, -matcher, cost, entry) of every accepting thread, by end
         step, cache, accepts = layer.step, layer.cache, layer.accepts
         own = self.own_cost
         gaps = self.costs.read[number]
-        readable = layer.readable(present)
         for p in range(n + 1):
             here = threads[p]
             if here is not None and len(here) > MAX_SPAN:
@@ -578,17 +617,13 @@ class Digester:
             here = threads[p]
             if here is not None:
                 threads[p] = None
-                found: dict[tuple[int, int], list] = {}
                 for key, entries in here.items():
                     for m in accepts[key & 0xFFFFFFFF]:
-                        found.setdefault((key >> 32, m), []).extend((ent[0] + own[m], ent) for ent in entries)
-                for sm, lst in found.items():
-                    lst.sort(key=_first)
-                    accepted.setdefault(sm, []).append((p, lst[:k]))
+                        hits.extend((p, key >> 32, -m, ent[0] + own[m], ent) for ent in entries)
             if p == n:
                 break
             edges = [e for e in reversed(out[p]) if e.tsid in readable]  # last-made first
-            for e in edges:
+            for e in edges if p in starts else ():
                 d = step(START, e.tsid)
                 if d != DEAD:
                     c = e.read if e.read_at == number else self._read_cost(e, number, gaps)
@@ -603,62 +638,39 @@ class Digester:
                         r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
-        return self._add_kept(out, number, accepted, layer)
-
-    def _add_edge(self, out: list[list[Edge]], start: int, end: int, m: int, number: int, cost: int,
-                  ent: tuple) -> Edge:
-        e = Edge(start, end, self.symbol_ts[m], m, number, cost, ent)
-        out[start].append(e)
-        if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
-            child = ent[2]
-            if child.wrappers is None:
-                child.wrappers = [e]
-            else:
-                child.wrappers.append(e)
-        return e
+        self._add_kept(out, number, hits, layer, k, where)
 
     def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int,
-                         present: set[int]) -> set[int]:
+                         readable: set[int], starts: set[int], where: dict[int, list[int]]) -> None:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
-        accepted: dict[tuple[int, int], list] = {}  # (start, matcher) -> [(end, [(cost, entry)])...]
+        hits: list[tuple] = []  # (end, start, -matcher, cost, entry) of every accepting thread, by end
         step, cache, accepts, goes_on = layer.step, layer.cache, layer.accepts, layer.goes_on
         own = self.own_cost
         gaps = self.costs.read[number]
         read_cost = self._read_cost
-        readable = layer.readable(present)
         for p in range(n + 1):
             here = threads[p]
-            if here is not None:
+            if here is None:
+                if p not in starts:
+                    continue
+            else:
                 threads[p] = None
                 if len(here) > MAX_SPAN:
                     _prune(here, _entry_cost)
-                found: dict[tuple[int, int], tuple] | None = None
                 for key, ent in here.items():
                     acc = accepts[key & 0xFFFFFFFF]
                     if acc:
-                        if found is None:
-                            found = {}
-                        start = key >> 32
+                        start, c0 = key >> 32, ent[0]
                         for m in acc:
-                            c = ent[0] + own[m]
-                            old = found.get((start, m))
-                            if old is None or c < old[0]:
-                                found[(start, m)] = (c, ent)
-                if found is not None:
-                    for sm, got in found.items():
-                        ends = accepted.get(sm)
-                        if ends is None:
-                            accepted[sm] = [(p, [got])]
-                        else:
-                            ends.append((p, [got]))
-            if p == n:
-                break
+                            hits.append((p, start, -m, c0 + own[m], ent))
+                if p == n:
+                    break
             # last-made first (all of a lower layer: this layer's edges are added at its end)
             edges = [e for e in reversed(out[p]) if e.tsid in readable]
             if not edges:
                 continue
-            for e in edges:  # threads starting here
+            for e in edges if p in starts else ():  # threads starting here
                 d = cache.get(e.tsid)  # START is 0, so the cache key is the typeset alone
                 if d is None:
                     d = step(START, e.tsid)
@@ -700,33 +712,58 @@ class Digester:
                         old = bucket.get(tkey)
                         if old is None or c < old[0]:
                             bucket[tkey] = (c, ent, e, d)
-        return self._add_kept(out, number, accepted, layer)
+        self._add_kept(out, number, hits, layer, 1, where)
 
-    def _add_kept(self, out: list[list[Edge]], number: int, accepted: dict[tuple[int, int], list],
-                  automaton: LayerMatcher) -> set[int]:
-        """Add a layer's edges once it has read the whole lattice. Per start and matcher the longest match
-        is kept, and a shorter one only where a word of the lexicons (or runtime lists) starts at its end
-        and reaches past the longest, which would cut that word ("一千克" keeps 一 beside 一千, for 千克);
-        so repeats add one edge per start, not one per length. Each node's edges go in by end, then by
-        descending matcher, the order the tie-breaks expect."""
+    def _add_kept(self, out: list[list[Edge]], number: int, hits: list[tuple], automaton: LayerMatcher,
+                  k: int, where: dict[int, list[int]]) -> None:
+        """Add a layer's edges once it has read the whole lattice, from its accepting threads (`hits`, by
+        end). Per start and matcher the longest match is kept, and a shorter one only where a word of the
+        lexicons (or runtime lists) starts at its end and reaches past the longest, which would cut that
+        word ("一千克" keeps 一 beside 一千, for 千克); so repeats add one edge per start, not one per
+        length. Per span and matcher the k cheapest derivations are kept (ties: the thread met first).
+        Each node's edges go in by end, then by descending matcher, the order the tie-breaks expect."""
+        if not hits:
+            return
+        longest = {}
+        for h in hits:
+            longest[(h[1], h[2])] = h[0]
         reach: dict[int, int] = {}
         kept = []
-        for (start, m), ends in accepted.items():
-            longest = ends[-1][0]
-            for end, entries in ends:
-                if end != longest:
-                    r = reach.get(end)
-                    if r is None:
-                        r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
-                    if r <= longest:
-                        continue
-                for cost, ent in entries:
-                    kept.append((end, start, -m, cost, ent))
-        kept.sort(key=_first3)
-        add_edge = self._add_edge
+        for h in hits:
+            end = h[0]
+            last = longest[(h[1], h[2])]
+            if end != last:
+                r = reach.get(end)
+                if r is None:
+                    r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
+                if r <= last:
+                    continue
+            kept.append(h)
+        kept.sort(key=_kept_order)
+        symbol_ts = self.symbol_ts
+        span, count = None, 0
         for end, start, neg_m, cost, ent in kept:
-            add_edge(out, start, end, -neg_m, number, cost, ent).automaton = automaton
-        return {self.symbol_ts[-neg_m] for _e, _s, neg_m, _c, _n in kept}
+            if span == (end, start, neg_m):
+                count += 1
+                if count >= k:
+                    continue
+            else:
+                span, count = (end, start, neg_m), 0
+            ts = symbol_ts[-neg_m]
+            e = Edge(start, end, ts, -neg_m, number, cost, ent)
+            e.automaton = automaton
+            out[start].append(e)
+            at = where.get(ts)
+            if at is None:
+                where[ts] = [start]
+            else:
+                at.append(start)
+            if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
+                child = ent[2]
+                if child.wrappers is None:
+                    child.wrappers = [e]
+                else:
+                    child.wrappers.append(e)
 
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
@@ -737,26 +774,45 @@ class Digester:
         if got is not None:
             return got
         kids, states = edge.children()
-        children = tuple(self.element(c, source, memo) for c in kids)
+        children = tuple([c.elem if c.elem is not None else self.element(c, source, memo) for c in kids])
         mi = edge.matcher
-        binds: dict[str, Any] = {}
-        caps = self.matchers.stored[mi - self.matchers.n_entries]["captures"] if mi >= self.matchers.n_entries else None
-        if caps:
-            binds = {name: [] for name, multi in caps.items() if multi}
-            layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
-            for child, pos in zip(children, layer.path(mi, states)):
-                name = layer.cap[pos]
-                if name is not None:
-                    if caps[name]:
-                        binds[name].append(child)
-                    else:
-                        binds[name] = child
         if edge.entry is not None:
             el = self._list_symbol(mi, children, edge.entry)
+        elif mi < self.matchers.n_entries:
+            el = self._entry_symbol(mi, children)
         else:
+            caps = self.captures[mi - self.matchers.n_entries]
+            binds: dict[str, Any] = {}
+            if caps:
+                binds = {name: [] for name, multi in caps.items() if multi}
+                layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
+                cap = layer.cap
+                for child, pos in zip(children, layer.path(mi, states)):
+                    name = cap[pos]
+                    if name is not None:
+                        if caps[name]:
+                            binds[name].append(child)
+                        else:
+                            binds[name] = child
             el = self._symbol(mi, children, binds, source)
         memo[id(edge)] = el
         return el
+
+    def _entry_symbol(self, mi: int, children: tuple) -> Element:
+        """The element of a lexicon entry: its canonical form, unless that is what was written (then the
+        writer's case stays), and its value."""
+        got = self._entries.get(mi)
+        if got is None:
+            lx, k = self.matchers.entry(mi)
+            got = self._entries[mi] = (lx["canonical"][k], lx["canonical"][k].casefold(), lx["verbatim"],
+                                       _const(lx["value"][k]))
+        canonical, folded, verbatim, value = got
+        first = children[0]
+        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, None, value, mi, children, 1)
+        e.captures = {}
+        surface = first.text if len(children) == 1 else join_texts(children)
+        e.text = surface if verbatim or surface.casefold() == folded else canonical
+        return e
 
     def _list_symbol(self, mi: int, children: tuple, entry: ListEntry) -> Element:
         first = children[0]
@@ -773,14 +829,6 @@ class Digester:
                     None, None, mi, children, self.layer_of[mi])
         e.captures = binds
         n_entries = self.matchers.n_entries
-        if mi < n_entries:
-            lx, k = self.matchers.entry(mi)
-            canonical = lx["canonical"][k]
-            # an entry whose canonical form is what was written keeps the writer's case
-            surface = first.text if unit is not None else join_texts(children)
-            e.text = surface if lx["verbatim"] or surface.casefold() == canonical.casefold() else canonical
-            e.value = _const(lx["value"][k])
-            return e
         value_fn, text_fn = self.value_fns[mi - n_entries], self.text_fns[mi - n_entries]
         if value_fn is None and text_fn is None:
             symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
@@ -813,8 +861,7 @@ def _first_entry_cost(entries: list) -> int:
     return entries[0][0]
 
 
-def _first3(item: tuple) -> tuple:
-    return item[:3]
+_kept_order = itemgetter(0, 1, 2, 3)  # end, start, -matcher, cost
 
 
 def _prune(here: dict[int, Any], cost_of: Any) -> None:
@@ -827,10 +874,6 @@ def _prune(here: dict[int, Any], cost_of: Any) -> None:
             entries.sort()
             for _c, _o, key in entries[MAX_THREADS_PER_START:]:
                 del here[key]
-
-
-def _first(item: tuple) -> int:
-    return item[0]
 
 
 def _push(threads: list, node: int, key: int, entry: tuple, k: int) -> None:

@@ -54,6 +54,10 @@ def _num(v: Any) -> int | Decimal:
 
 
 def _check(v: Any) -> Any:
+    if type(v) is int:
+        if v.bit_length() > MAX_DIGITS * 3.33:
+            raise ExprError("number too large")
+        return v
     if type(v) is str:
         if len(v) > MAX_STRING:
             raise ExprError("string too long")
@@ -225,6 +229,8 @@ class Env(Protocol):
 
 
 def _arith(op: str, a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int and op in _INT_OPS:  # the common case, before the general one
+        return _INT_OPS[op](a, b)
     if op == "+" and type(a) is str and type(b) is str:
         return a + b
     if op == "+" and (isinstance(a, str) or isinstance(b, str)):
@@ -252,6 +258,8 @@ def _arith(op: str, a: Any, b: Any) -> Any:
         raise ExprError("division by zero") from None
     raise ExprError(f"unknown operator {op}")
 
+
+_INT_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 _COMPARE = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
