@@ -15,22 +15,25 @@ import errno
 import os
 import sys
 import warnings
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from ..errors import EdgekitError
+
+if TYPE_CHECKING:
+    import typer
 
 T = TypeVar("T")
 
 
-def fail(message: str, code: int = 2) -> Exception:
-    """Print an error on stderr and return the typer.Exit to raise (so call sites read `raise fail(...)`)."""
+def fail(message: str, code: int = 2) -> "typer.Exit":
+    """Print an error on stderr and return the Exit to raise (so call sites read `raise fail(...)`)."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(f"edgekit: {message}\n")
         sys.stderr.flush()
     return exit_with(code)
 
 
-def exit_with(code: int) -> Exception:
+def exit_with(code: int) -> "typer.Exit":
     """The typer.Exit that ends a command with this status (typer is imported here, not at start-up)."""
     import typer
 
