@@ -2,7 +2,7 @@
 1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
 
 Usage: python benchmarks/batch.py [--data ../shared/data/nemo-en] [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
-       [--rounds 3] [--peer-python PYTHON] [--no-write]
+       [--rounds 3] [--peer-python PYTHON] [--baseline-python PYTHON --baseline-label TEXT] [--no-write]
 
 Run it with an interpreter that has edgekit installed (its `edgekit` command is the one timed); NeMo runs
 in --peer-python (a venv with nemo-text-processing; default: the running interpreter).
@@ -13,6 +13,11 @@ the temp folder, never in the repository. Every edgekit run is the real CLI writ
 shared, so the 1-vs-2-process ratio is also measured in `--rounds` interleaved pairs on one partition,
 and the CPU seconds the runs used are reported next to wall time. NeMo runs in a child process on a
 sample; its corpus time is extrapolated from that sample's rate and labelled as such.
+
+With --baseline-python (an interpreter with an earlier edgekit installed), both edgekits run one partition
+with 1 process, and each one's engine alone (`Forest.normalize` over the same lines in one process, CPU
+time) is timed beside it, in turns: the difference per line is what the batch job adds (reading, writing,
+records), so a change of the engine and a change of the batch code show apart.
 """
 from __future__ import annotations
 
@@ -94,7 +99,7 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.3) -> float:
         time.sleep(5)
 
 
-def run_job(corpus: Path | list[Path], grammar: str, extra: list[str]) -> dict:
+def run_job(corpus: Path | list[Path], grammar: str, extra: list[str], edgekit: str = EDGEKIT) -> dict:
     """Run `edgekit normalize CORPUS -o OUT ...`; wall time, children's CPU time, output digest."""
     out = Path(tempfile.mkdtemp(prefix="edgekit-batch-out-"))
     shutil.rmtree(out)
@@ -102,7 +107,7 @@ def run_job(corpus: Path | list[Path], grammar: str, extra: list[str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy = busy_cpu_seconds()
     t = time.perf_counter()
-    proc = subprocess.run([EDGEKIT, "normalize", "--grammar", grammar, *inputs, "-o", str(out), *extra],
+    proc = subprocess.run([edgekit, "normalize", "--grammar", grammar, *inputs, "-o", str(out), *extra],
                           capture_output=True, text=True)
     wall = time.perf_counter() - t
     busy = busy_cpu_seconds() - busy
@@ -132,6 +137,70 @@ def run_dask(corpus: Path, grammar: str) -> dict:
         result = run_job(corpus, grammar, ["--engine", "dask", "--scheduler", cluster.scheduler_address])
     result["startup"] = startup  # worker CPU is not a child of this process: not counted in result["cpu"]
     return result
+
+
+ENGINE_ONLY = """
+import sys, time
+from edgekit.forest import load_forest
+forest = load_forest(sys.argv[1])
+with open(sys.argv[2], encoding="utf-8") as fh:
+    lines = fh.read().splitlines()
+t = time.process_time()
+for line in lines:
+    forest.normalize(line)
+print(time.process_time() - t, len(lines))
+"""
+
+
+def engine_only(python: str, part: Path, grammar: str) -> tuple[float, int]:
+    """CPU seconds of `Forest.normalize` over every line of `part` in one process of `python` (run from
+    the temp folder, so a checkout's edgekit cannot shadow the interpreter's own), and the line count."""
+    proc = subprocess.run([python, "-c", ENGINE_ONLY, grammar, str(part)], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
+    if proc.returncode != 0:
+        raise SystemExit(f"engine-only run failed: {proc.stderr[-2000:]}")
+    cpu, n = proc.stdout.split()
+    return float(cpu), int(n)
+
+
+def compare_engines(part: Path, grammar: str, baseline_python: str, rounds: int,
+                    quiet_wait: float) -> dict[str, dict]:
+    """Per edgekit (this one, the baseline): the batch job on one partition with 1 process and the engine
+    alone over the same lines, `rounds` times in turns; the fastest of each counts."""
+    base_cli = shutil.which("edgekit", path=str(Path(baseline_python).parent))
+    if base_cli is None:
+        raise SystemExit(f"no edgekit command next to {baseline_python}")
+    subprocess.run([base_cli, "normalize", "--grammar", grammar], input=b"warm the cache\n", capture_output=True)
+    who = {"this edgekit": (sys.executable, EDGEKIT), "baseline": (baseline_python, base_cli)}
+    got: dict[str, dict] = {name: {"batch_cpu": [], "batch_wall": [], "engine_cpu": []} for name in who}
+    digests = set()
+    for _ in range(rounds):
+        for name, (python, cli) in who.items():
+            wait_for_quiet(quiet_wait)
+            r = run_job(part, grammar, ["-j", "1"], cli)
+            digests.add(r["digest"])
+            cpu, n = engine_only(python, part, grammar)
+            got[name]["batch_cpu"].append(r["cpu"])
+            got[name]["batch_wall"].append(r["wall"])
+            got[name]["engine_cpu"].append(cpu)
+            got[name]["lines"] = n
+            print(f"{name}: batch {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; engine alone {cpu:.1f} s CPU "
+                  f"({n:,} lines)", flush=True)
+    if len(digests) != 1:
+        print("note: the two edgekits wrote different output on this partition", flush=True)
+    return got
+
+
+def engine_rows(got: dict[str, dict]) -> list[list[str]]:
+    """One row per edgekit: batch lines/s (wall, 1 process), µs per line of the batch job's CPU, of the
+    engine alone, and what the batch job adds per line."""
+    rows = []
+    for name, g in got.items():
+        n = g["lines"]
+        batch, engine = min(g["batch_cpu"]) / n * 1e6, min(g["engine_cpu"]) / n * 1e6
+        rows.append([name, f"{n / min(g['batch_wall']):,.0f}", f"{batch:.0f}", f"{engine:.0f}",
+                     f"{batch - engine:.0f}"])
+    return rows
 
 
 # ---- NeMo --------------------------------------------------------------------------------------------------
@@ -274,6 +343,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved 1-vs-2-process pairs on one partition")
     ap.add_argument("--quiet-wait", type=float, default=900, help="seconds to wait for a quiet machine per run")
     ap.add_argument("--peer-python", default=sys.executable, help="interpreter with nemo-text-processing")
+    ap.add_argument("--baseline-python", help="a Python with an earlier edgekit installed, timed beside this one")
+    ap.add_argument("--baseline-label", default="", help="what the baseline is (e.g. its commit), for the report")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--worker-nemo")
     a = ap.parse_args()
@@ -293,7 +364,17 @@ def main() -> None:
     part = sorted(corpus.glob("part-*.txt"))[0]
     pairs = measure_pairs(part, a.grammar, a.rounds, a.quiet_wait)
     nemo = run_nemo(corpus, a.nemo_sample, a.peer_python) if a.nemo_sample else None
+    engines = compare_engines(part, a.grammar, a.baseline_python, a.rounds, a.quiet_wait) if a.baseline_python else None
     body = report(a, source, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
+    if engines:
+        from results import markdown_table  # benchmarks/results.py
+
+        body += "\n\n" + "\n".join([
+            f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
+            f"{part.name} with 1 process, each edgekit's batch job and its engine alone (`Forest.normalize` over "
+            f"the same lines in one process), in turns, the fastest of {a.rounds} rounds; CPU µs per line:", "",
+            markdown_table(["edgekit", "batch lines/s (wall)", "batch job µs/line", "engine alone µs/line",
+                            "added by the batch job µs/line"], engine_rows(engines))])
     print(body)
     if not a.no_write:
         from results import write_section  # benchmarks/results.py

@@ -36,6 +36,7 @@ from typing import Any, Iterable
 from . import pipeline_dir
 from .errors import DataError, EdgekitError, ModelFileError, check_text
 from .forest.forest import NO_INTENT
+from .forest.model import Alt, Lit, Opt, Ref, Rep, Seq
 from .pipeline_dir import PIPELINE_FILE
 from .pipeline_heads import NONE_CLASS, READ_ONLY, PipelineHead, RuntimeHead, TrainableHead
 
@@ -333,7 +334,7 @@ def seed_phrasings(forest: Any, per_intent: int, random_state: int = 0) -> dict[
     references rendered as the grammar normalizes it (so the texts look like what the head reads)."""
     from .forest.expand import Expander
 
-    expander = Expander(forest.artifact)
+    expander = Expander(forest.compiled)
     rng = random.Random(random_state)
     out: dict[str, list[str]] = {}
     rules = forest.intent_templates()
@@ -352,26 +353,27 @@ def seed_phrasings(forest: Any, per_intent: int, random_state: int = 0) -> dict[
     return out
 
 
-def _sample(node: list, ex: Any, rng: random.Random, render: Any, top: bool = False) -> list[str]:
-    tag = node[0]
-    if tag == "lit":
-        return [node[1]]
-    if tag == "ref":
-        ms = ex.by_class.get(node[1])
-        if not ms:
-            return [str(rng.randint(2, 60)) if node[1] in ("digits", "number") else node[1]]
-        words = _sample(rng.choice(ms)["template"], ex, rng, render)
-        return [render(" ".join(words))] if top else words
-    if tag == "seq":
-        return [w for c in node[1] for w in _sample(c, ex, rng, render, top)]
-    if tag == "alt":
-        return _sample(rng.choice(node[1]), ex, rng, render, top)
-    if tag == "opt":
-        return _sample(node[1], ex, rng, render, top) if rng.random() < 0.5 else []
-    if tag == "rep":
-        hi = node[3] if node[3] is not None else node[2] + 1
-        return [w for _ in range(rng.randint(node[2], hi)) for w in _sample(node[1], ex, rng, render, top)]
-    raise ValueError(f"unknown template node {tag!r}")
+def _sample(node: Any, ex: Any, rng: random.Random, render: Any, top: bool = False) -> list[str]:
+    """One random phrasing of a template (forest.model nodes)."""
+    match node:
+        case Lit(word):
+            return [word]
+        case Ref(name):
+            ms = ex.by_class.get(name)
+            if not ms:
+                return [str(rng.randint(2, 60)) if name in ("digits", "number") else name]
+            words = _sample(rng.choice(ms).template, ex, rng, render)
+            return [render(" ".join(words))] if top else words
+        case Seq(items):
+            return [w for c in items for w in _sample(c, ex, rng, render, top)]
+        case Alt(items):
+            return _sample(rng.choice(items), ex, rng, render, top)
+        case Opt(item):
+            return _sample(item, ex, rng, render, top) if rng.random() < 0.5 else []
+        case Rep(item, lo, hi):
+            hi = hi if hi is not None else lo + 1
+            return [w for _ in range(rng.randint(lo, hi)) for w in _sample(item, ex, rng, render, top)]
+    raise ValueError(f"unknown template node {node!r}")
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def write_forest(directory: Path, role: str, forest: Any) -> tuple[str, str]:
     returns (name, sha256)."""
     from .forest.artifact import dumps
 
-    data = dumps(forest.artifact)
+    data = dumps(forest.compiled)
     sha = hashlib.sha256(data).hexdigest()
     name = f"{role}-{sha[:16]}.forestc"
     if not (directory / name).exists():

@@ -208,8 +208,8 @@ def test_every_data_class_regex_is_linear(grammar):
 
     forest = load_forest(grammar)
     slow = []
-    for d in forest.artifact["data"]:
-        rx = re.compile(d["pattern"])
+    for d in forest.compiled.data:
+        rx = re.compile(d.pattern)
         for shape, make in ADVERSARIAL.items():
             t = [_fastest(lambda s=make(n): sum(1 for _ in rx.finditer(s)), 3 if n < 16000 else 2)
                  for n in (1000, 4000, 16000)]

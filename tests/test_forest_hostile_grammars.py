@@ -258,7 +258,7 @@ def test_two_grammars_importing_files_of_any_name_never_share_a_cache_entry(tmp_
     assert load_forest(tmp_path / "two").normalize("b") == "beta"
     (tmp_path / "one" / "x.grm").write_text("lexicon w { gamma: b }\n", encoding="utf-8")
     assert load_forest(tmp_path / "one").normalize("b") == "gamma"  # an edited import is never served stale
-    assert "read" not in load_forest(tmp_path / "one").artifact  # local paths stay in the cache
+    assert load_forest(tmp_path / "one").compiled.read == ()  # local paths stay in the cache
 
 
 def test_a_grammar_compiled_in_another_folder_still_names_its_files_from_here(tmp_path, monkeypatch):

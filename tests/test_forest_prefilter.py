@@ -37,19 +37,20 @@ def test_a_skipped_regex_never_matches(text):
 
 
 def test_required_types_of_templates():
+    from edgekit.forest.model import Alt, Lit, Opt, Rep, Seq
     from edgekit.forest.prefilter import required_types
 
     def ids(node):
-        return {"a": 1, "b": 2, "c": 3, "d": 4}[node[1]]
+        return {"a": 1, "b": 2, "c": 3, "d": 4}[node.word]
 
-    lit = lambda w: ["lit", w]  # noqa: E731
+    lit = Lit
     # a sequence needs each of its parts; an optional part or a repeat that may be empty needs nothing
-    assert required_types(["seq", [lit("a"), ["opt", lit("b")], ["rep", lit("c"), 0, None]]], ids) == {frozenset({1})}
-    assert required_types(["rep", lit("c"), 1, None], ids) == {frozenset({3})}
+    assert required_types(Seq((lit("a"), Opt(lit("b")), Rep(lit("c"), 0, None))), ids) == {frozenset({1})}
+    assert required_types(Rep(lit("c"), 1, None), ids) == {frozenset({3})}
     # an alternative needs one of its branches: each clause joins a clause of every branch
-    got = required_types(["alt", [["seq", [lit("a"), lit("b")]], lit("c")]], ids)
+    got = required_types(Alt((Seq((lit("a"), lit("b"))), lit("c"))), ids)
     assert got == {frozenset({1, 3}), frozenset({2, 3})}
-    assert required_types(["alt", [lit("a"), ["opt", lit("b")]]], ids) == frozenset()
+    assert required_types(Alt((lit("a"), Opt(lit("b")))), ids) == frozenset()
 
 
 def test_a_layer_runs_only_the_rules_whose_required_words_are_there(grammar):

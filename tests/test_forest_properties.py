@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from edgekit.forest import load_forest
 
 HOME = load_forest("home")
-VOCAB = sorted(HOME.artifact["vocab"]) + ["42", "7", "%", "-", ",", "!", "kitchen", "zzz", "Ünïcödé", "关闭"]
+VOCAB = sorted(HOME.compiled.vocab) + ["42", "7", "%", "-", ",", "!", "kitchen", "zzz", "Ünïcödé", "关闭"]
 
 texts = st.one_of(
     st.text(max_size=80),

@@ -12,6 +12,7 @@ from edgekit.errors import GrammarError
 from edgekit.forest import automaton, digest, loader, load_forest
 from edgekit.forest.forest import resolve_grammar, shipped_grammars
 from edgekit.forest.lexicon_body import SKIP_COMMENT, SKIP_WS
+from edgekit.forest.model import Alt, Lit, Opt, Rep, Seq
 
 N_BIG = 20_000
 
@@ -42,9 +43,9 @@ def parser_only(monkeypatch):
 # ---- big lexicons ----------------------------------------------------------------------------------------
 def test_big_lexicon_compiles_loads_from_cache_and_matches(grammar):
     forest = grammar(_big_lexicon(N_BIG), cache=True)
-    art = forest.artifact
-    assert len(art["lexicons"]) == 1 and len(art["lexicons"][0]["canonical"]) == N_BIG
-    assert all(m["kind"] != "entry" for m in art["matchers"])  # no dict per entry in the compiled forest
+    art = forest.compiled
+    assert len(art.lexicons) == 1 and len(art.lexicons[0].canonical) == N_BIG
+    assert all(m.kind != "entry" for m in art.matchers)  # no Matcher per entry in the compiled forest
     cached = load_forest(grammar.root / "main.forest")  # from the compile cache
     assert cached.info()["lexicon_entries"] == N_BIG
     last = f"item{_alpha(N_BIG - 1)}"
@@ -155,10 +156,10 @@ def test_too_many_transitions_are_refused_before_any_automaton_is_built(grammar,
 
 @pytest.mark.parametrize("name", shipped_grammars())
 def test_transitions_are_counted_exactly_before_building(name):
-    rules = [m for m in load_forest(name).artifact["matchers"] if m["kind"] == "rule"]
-    extra = [["rep", ["alt", [["lit", "a"], ["opt", ["lit", "b"]]]], 2, 5], ["rep", ["seq", [["opt", ["lit", "a"]],
-             ["lit", "b"]]], 0, None], ["rep", ["rep", ["lit", "a"], 1, None], 3, None]]
-    for template in [m["template"] for m in rules] + extra:
+    rules = [m for m in load_forest(name).compiled.matchers if m.kind == "rule"]
+    extra = [Rep(Alt((Lit("a"), Opt(Lit("b")))), 2, 5), Rep(Seq((Opt(Lit("a")), Lit("b"))), 0, None),
+             Rep(Rep(Lit("a"), 1, None), 3, None)]
+    for template in [m.template for m in rules] + extra:
         builder = automaton.PositionsBuilder()
         builder.add(template, 0, lambda node: 0)
         _nullable, first, _last, links = automaton.template_links(template)

@@ -163,13 +163,11 @@ def test_large_lexicon_is_matched_through_the_trie(grammar):
     ("value", ["num", "one"]), ("text", ["if", ["name", "x"]]), ("value", "not a tree"),
 ])
 def test_forged_expressions_in_a_compiled_forest_are_refused(clause, forged):
-    import copy
-
     from edgekit.errors import ModelFileError
     from edgekit.forest import artifact
 
-    art = copy.deepcopy(load_forest("en-itn").artifact)
+    art = load_forest("en-itn").compiled.to_json()
     rule = next(m for m in art["matchers"] if m["kind"] == "rule" and m.get(clause) is not None)
     rule[clause] = forged
     with pytest.raises(ModelFileError, match="not a valid compiled forest"):
-        artifact.loads(artifact.dumps(art))
+        artifact.loads(artifact.dumps_json(art))

@@ -27,7 +27,7 @@ GENERATED = {
 def _classes(forest) -> dict[str, str]:
     """Named adversarial inputs built from the grammar itself: its most common literal repeated, the
     openings of several of its rules alternating, repeated separators, and the spelled-address shape."""
-    vocab = sorted(forest.artifact["vocab"]) or ["a"]
+    vocab = sorted(forest.compiled.vocab) or ["a"]
     openings = []
     for rule in forest.rules[:40]:
         try:

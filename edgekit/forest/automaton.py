@@ -11,9 +11,11 @@ integer; a DFA transition is cached per (state, typeset), and every cache is bou
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES, MAX_TYPESETS
+from .compiled import LayerSpec
+from .model import Alt, Lit, Opt, Ref, Rep, Seq, Template
 
 DEAD = -1
 START = 0  # the DFA state before any element: the set holding only the virtual start position
@@ -62,44 +64,46 @@ class TypesetTable:
 
 
 # ---- compile time: templates -> positions -------------------------------------------------------------
-def template_size(node: list) -> int:
+def template_size(node: Template) -> int:
     """How many positions a template's automaton has (repeats unrolled), computed without building it."""
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        return 1
-    if tag in ("seq", "alt"):
-        return sum(template_size(c) for c in node[1])
-    if tag == "opt":
-        return template_size(node[1])
-    if tag == "rep":
-        return template_size(node[1]) * (node[3] if node[3] is not None else node[2] + 1)
-    raise ValueError(f"unknown template node {tag!r}")
+    match node:
+        case Lit() | Ref():
+            return 1
+        case Seq(items) | Alt(items):
+            return sum(template_size(c) for c in items)
+        case Opt(item):
+            return template_size(item)
+        case Rep(item, lo, hi):
+            return template_size(item) * (hi if hi is not None else lo + 1)
+    raise TypeError(f"not a template node: {node!r}")
 
 
-def template_links(node: list) -> tuple[bool, int, int, int]:
+def template_links(node: Template) -> tuple[bool, int, int, int]:
     """(nullable, first positions, last positions, transitions) of a template's automaton, counted as
     PositionsBuilder would make them but without building it (each repeated part is counted once)."""
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        return False, 1, 1, 0
-    if tag == "seq":
-        return _seq_links([template_links(c) for c in node[1]])
-    if tag == "alt":
-        parts = [template_links(c) for c in node[1]]
-        return any(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts), sum(p[3] for p in parts)
-    if tag == "opt":
-        return (True,) + template_links(node[1])[1:]
-    if tag == "rep":
-        child, lo, hi = template_links(node[1]), node[2], node[3]
-        if hi is None:  # child{lo} child*
+    match node:
+        case Lit() | Ref():
+            return False, 1, 1, 0
+        case Seq(items):
+            return _seq_links([template_links(c) for c in items])
+        case Alt(items):
+            parts = [template_links(c) for c in items]
+            return (any(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts),
+                    sum(p[3] for p in parts))
+        case Opt(item):
+            return (True,) + template_links(item)[1:]
+        case Rep(item, lo, None):  # child{lo} child*
+            child = template_links(item)
             n, f, l, t = _seq_links([child] * lo) if lo else (True, 0, 0, 0)
             _n2, f2, l2, t2 = child
             return n, (f + f2 if n else f), l + l2, t + t2 + l2 * f2 + l * f2
-        tail = None  # child{lo} (child (child ...)?)?
-        for _ in range(hi - lo):
-            tail = (True,) + (child if tail is None else _seq_links([child, tail]))[1:]
-        return _seq_links([child] * lo + ([tail] if tail is not None else []))
-    raise ValueError(f"unknown template node {tag!r}")
+        case Rep(item, lo, hi):  # child{lo} (child (child ...)?)?
+            child = template_links(item)
+            tail = None
+            for _ in range(hi - lo):
+                tail = (True,) + (child if tail is None else _seq_links([child, tail]))[1:]
+            return _seq_links([child] * lo + ([tail] if tail is not None else []))
+    raise TypeError(f"not a template node: {node!r}")
 
 
 def _seq_links(parts: list[tuple[bool, int, int, int]]) -> tuple[bool, int, int, int]:
@@ -128,7 +132,7 @@ class PositionsBuilder:
         self.final: list[int] = []
         self.transitions = 0
 
-    def add(self, node: list, matcher: int, type_of: Callable[[list], int]) -> None:
+    def add(self, node: Template, matcher: int, type_of: Callable[[Lit | Ref], int]) -> None:
         """Add one matcher's template; refuses (AutomatonTooLarge) before building anything too big."""
         if len(self.types) + template_size(node) > MAX_AUTOMATON_POSITIONS:
             raise AutomatonTooLarge(f"more than {MAX_AUTOMATON_POSITIONS} automaton positions "
@@ -151,51 +155,50 @@ class PositionsBuilder:
         for p in sources:
             self.follow[p].update(targets)
 
-    def _build(self, node: list, matcher: int, type_of: Callable[[list], int]) -> tuple[bool, list, list]:
-        tag = node[0]
-        if tag in ("lit", "ref"):
-            p = len(self.types)
-            self.types.append(type_of(node))
-            self.owner.append(matcher)
-            self.cap.append(node[2] if tag == "ref" and len(node) > 2 else None)
-            self.follow.append(set())
-            return False, [p], [p]
-        if tag == "seq":
-            nullable, first, last = True, [], []
-            for child in node[1]:
-                n2, f2, l2 = self._build(child, matcher, type_of)
-                self._link(last, f2)
-                first = first + f2 if nullable else first
-                last = last + l2 if n2 else l2
-                nullable = nullable and n2
-            return nullable, first, last
-        if tag == "alt":
-            parts = [self._build(c, matcher, type_of) for c in node[1]]
-            return any(p[0] for p in parts), [q for p in parts for q in p[1]], [q for p in parts for q in p[2]]
-        if tag == "opt":
-            _n, f, l = self._build(node[1], matcher, type_of)
-            return True, f, l
-        if tag == "rep":
-            _, child, lo, hi = node
-            if hi is None:  # child{lo} child*
+    def _build(self, node: Template, matcher: int, type_of: Callable[[Lit | Ref], int]) -> tuple[bool, list, list]:
+        match node:
+            case Lit() | Ref():
+                p = len(self.types)
+                self.types.append(type_of(node))
+                self.owner.append(matcher)
+                self.cap.append(node.capture if isinstance(node, Ref) else None)
+                self.follow.append(set())
+                return False, [p], [p]
+            case Seq(items):
+                nullable, first, last = True, [], []
+                for child in items:
+                    n2, f2, l2 = self._build(child, matcher, type_of)
+                    self._link(last, f2)
+                    first = first + f2 if nullable else first
+                    last = last + l2 if n2 else l2
+                    nullable = nullable and n2
+                return nullable, first, last
+            case Alt(items):
+                parts = [self._build(c, matcher, type_of) for c in items]
+                return any(p[0] for p in parts), [q for p in parts for q in p[1]], [q for p in parts for q in p[2]]
+            case Opt(item):
+                _n, f, l = self._build(item, matcher, type_of)
+                return True, f, l
+            case Rep(child, lo, None):  # child{lo} child*
                 if lo:
-                    n, f, l = self._build(child if lo == 1 else ["seq", [child] * lo], matcher, type_of)
+                    n, f, l = self._build(child if lo == 1 else Seq((child,) * lo), matcher, type_of)
                 else:
                     n, f, l = True, [], []
                 _n2, f2, l2 = self._build(child, matcher, type_of)
                 self._link(l2, f2)
                 self._link(l, f2)
                 return n, (f + f2 if n else f), l + l2
-            tail: list | None = None  # child{lo} (child (child ...)?)?: the optional copies nest
-            for _ in range(hi - lo):
-                tail = ["opt", child if tail is None else ["seq", [child, tail]]]
-            items = [child] * lo + ([tail] if tail is not None else [])
-            return self._build(items[0] if len(items) == 1 else ["seq", items], matcher, type_of)
-        raise ValueError(f"unknown template node {tag!r}")
+            case Rep(child, lo, hi):
+                tail: Template | None = None  # child{lo} (child (child ...)?)?: the optional copies nest
+                for _ in range(hi - lo):
+                    tail = Opt(child if tail is None else Seq((child, tail)))
+                items = [child] * lo + ([tail] if tail is not None else [])
+                return self._build(items[0] if len(items) == 1 else Seq(tuple(items)), matcher, type_of)
+        raise TypeError(f"not a template node: {node!r}")
 
-    def to_json(self) -> dict[str, Any]:
-        return {"types": self.types, "owner": self.owner, "cap": self.cap,
-                "follow": [sorted(f) for f in self.follow], "final": sorted(set(self.final))}
+    def spec(self) -> LayerSpec:
+        """The automaton as stored in a compiled forest."""
+        return LayerSpec(self.types, self.owner, self.cap, [sorted(f) for f in self.follow], sorted(set(self.final)))
 
 
 # ---- run time -------------------------------------------------------------------------------------------
@@ -203,12 +206,12 @@ class LayerMatcher:
     """The lazily determinized automaton of one layer. A DFA state is a set of positions; `accepts[d]` are
     the matchers with a final position in it; `step` is one cached dict lookup once warm."""
 
-    def __init__(self, spec: dict[str, Any], typesets: TypesetTable) -> None:
-        self.types: list[int] = spec["types"]
-        self.owner: list[int] = spec["owner"]
-        self.cap: list[str | None] = spec["cap"]
-        self.follow: list[list[int]] = spec["follow"]
-        self.final_set = frozenset(spec["final"])
+    def __init__(self, spec: LayerSpec, typesets: TypesetTable) -> None:
+        self.types: list[int] = spec.types
+        self.owner: list[int] = spec.owner
+        self.cap: list[str | None] = spec.cap
+        self.follow: list[list[int]] = spec.follow
+        self.final_set = frozenset(spec.final)
         self.pred: list[list[int]] = [[] for _ in self.types]
         for p, targets in enumerate(self.follow):
             for q in targets:

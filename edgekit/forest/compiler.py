@@ -1,19 +1,16 @@
-"""Compile a GrammarSet into a forest artifact: check names, assign layers from references (a rule sits
+"""Compile a GrammarSet into a CompiledForest: check names, assign layers from references (a rule sits
 above everything it uses; cycles are errors), and build per layer one automaton over symbol types.
 
-The artifact is plain JSON-compatible data (no pickle); runtime.py executes it."""
+The compiled forest (compiled.py) is stored as plain JSON (no pickle); digest.py runs it."""
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import GrammarError
-from .artifact import ARTIFACT_FORMAT, ARTIFACT_VERSION
 from ..limits import MAX_SPAN
 from .automaton import BUILTIN_TYPES, AutomatonTooLarge, PositionsBuilder
+from .compiled import ClassInfo, CompiledForest, DataSpec, LayerSpec, LexiconRecord, Matcher
 from .expr import names_used
 from .gcpause import gc_paused
-from .model import Entry, GrammarSet, Where
-
+from .model import Alt, Entry, Expr, GrammarSet, Lit, Opt, Ref, Rep, Seq, Template, Where, leaves
 
 
 class _Compiler:
@@ -44,8 +41,8 @@ class _Compiler:
         self.class_where[name] = where
         self.class_kind[name] = kind
 
-    def type_of(self, node: list) -> int:
-        return self.lit(node[1]) if node[0] == "lit" else self.class_ids[node[1]]
+    def type_of(self, node: Lit | Ref) -> int:
+        return self.lit(node.word) if isinstance(node, Lit) else self.class_ids[node.name]
 
     def lit(self, word: str) -> int:
         tid = self.vocab.get(word)
@@ -55,16 +52,6 @@ class _Compiler:
         return tid
 
     # ---- layering ------------------------------------------------------------------------------
-    def refs(self, node: list) -> list[list]:
-        tag = node[0]
-        if tag == "ref":
-            return [node]
-        if tag in ("seq", "alt"):
-            return [r for c in node[1] for r in self.refs(c)]
-        if tag in ("opt", "rep"):
-            return self.refs(node[1])
-        return []
-
     def assign_layers(self) -> None:
         rules = {r.name: r for r in self.g.rules}
         state: dict[str, int] = {}  # 1 = visiting, 2 = done
@@ -77,14 +64,14 @@ class _Compiler:
             state[name] = 1
             stack.append(name)
             top = 0
-            for ref in self.refs(rule.template) + [["ref", n, None, line, col] for n, line, col in rule.after]:
-                target = ref[1]
+            for ref in [n for n in leaves(rule.template) if isinstance(n, Ref)] + rule.after:
+                target = ref.name
                 if target not in self.class_ids:
-                    raise self.error(f"unknown reference <{target}>", Where(rule.where.file, ref[3], ref[4]))
+                    raise self.error(f"unknown reference <{target}>", Where(rule.where.file, ref.line, ref.col))
                 if state.get(target) == 1:
                     cycle = stack[stack.index(target):] + [target]
                     raise self.error("rules form a cycle: " + " -> ".join(cycle),
-                                     Where(rule.where.file, ref[3], ref[4]))
+                                     Where(rule.where.file, ref.line, ref.col))
                 top = max(top, visit(target) if target in rules else self.layer[target])
             stack.pop()
             state[name] = 2
@@ -95,46 +82,43 @@ class _Compiler:
             visit(r.name)
 
     # ---- captures and expressions ----------------------------------------------------------------
-    def captures(self, node: list, multi: bool = False, out: dict | None = None) -> dict[str, bool]:
+    def captures(self, node: Template, multi: bool = False, out: dict | None = None) -> dict[str, bool]:
+        """Capture name -> whether it repeats (is captured under a repeat, so binds a list)."""
         out = {} if out is None else out
-        tag = node[0]
-        if tag == "ref" and node[2]:
-            out[node[2]] = out.get(node[2], False) or multi
-        elif tag in ("seq", "alt"):
-            for c in node[1]:
-                self.captures(c, multi, out)
-        elif tag == "opt":
-            self.captures(node[1], multi, out)
-        elif tag == "rep":
-            self.captures(node[1], True, out)
+        match node:
+            case Ref(_, capture) if capture:
+                out[capture] = out.get(capture, False) or multi
+            case Seq(items) | Alt(items):
+                for c in items:
+                    self.captures(c, multi, out)
+            case Opt(item):
+                self.captures(item, multi, out)
+            case Rep(item):
+                self.captures(item, True, out)
         return out
 
-    def check_expr(self, expr: list, allowed: set[str], where: Where, rule: str) -> None:
-        for name, _node in names_used(expr):
+    def check_expr(self, expr: Expr, allowed: set[str], where: Where, rule: str) -> None:
+        for name in names_used(expr):
             if name not in allowed and name not in self.tables:
                 known = ", ".join(sorted(allowed)) or "none"
                 raise self.error(f"rule {rule}: unknown name {name!r} in expression "
                                  f"(captures: {known}; tables: {', '.join(sorted(self.tables)) or 'none'})", where)
 
     # ---- main ---------------------------------------------------------------------------------------
-    def compile(self) -> dict[str, Any]:
+    def compile(self) -> CompiledForest:
         g = self.g
         self.declare_all()
         lexicons = self.lexicon_records()
-        n_entries = sum(len(lx["canonical"]) for lx in lexicons)
+        n_entries = sum(len(lx.canonical) for lx in lexicons)
         matchers = self.runtime_matchers() + self.rule_matchers()
-        for m in matchers:
-            m["type"] = self.class_ids[m["class"]]
         layers = self.layer_automata(matchers, n_entries, bool(lexicons))
-        return {
-            "format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION,
-            "files": g.files, "read": sorted([p, h] for p, h in g.read.items()), "types": self.types, "vocab": self.vocab,
-            "data": [{"name": d.name, "type": self.class_ids[d.name], "pattern": d.pattern,
-                      "where": [d.where.file, d.where.line], **({"decider": d.decider} if d.decider else {})}
-                     for d in g.data],
-            "tables": self.tables, "lexicons": lexicons, "matchers": matchers, "layers": layers,
-            "classes": {n: {"kind": self.class_kind[n], "layer": self.layer.get(n, 0)} for n in self.class_ids},
-        }
+        return CompiledForest(
+            files=g.files, types=self.types, vocab=self.vocab,
+            data=[DataSpec(d.name, self.class_ids[d.name], d.pattern, d.where.file, d.where.line, d.decider or None)
+                  for d in g.data],
+            tables=self.tables, lexicons=lexicons, matchers=matchers, layers=layers,
+            classes={n: ClassInfo(self.class_kind[n], self.layer.get(n, 0)) for n in self.class_ids},
+            read=tuple(sorted(g.read.items())))
 
     def declare_all(self) -> None:
         """Tables, then every class name (data classes, lexicons, rules) and the layer of each."""
@@ -160,9 +144,8 @@ class _Compiler:
             self.declare(r.name, "rule", r.where)
         self.assign_layers()
 
-    def lexicon_records(self) -> list[dict[str, Any]]:
-        """One compact record per lexicon (matchers.py has its layout); duplicate and conflicting variants
-        refused at the entry."""
+    def lexicon_records(self) -> list[LexiconRecord]:
+        """One compact record per lexicon; duplicate and conflicting variants refused at the entry."""
         records = []
         for lx in self.g.lexicons:
             seen: dict[str, Entry] = {}
@@ -185,23 +168,21 @@ class _Compiler:
                 phrases.append(own[0])
                 if len(own) > 1:
                     more.append([k] + own[1:])
-            records.append({"class": lx.name, "type": self.class_ids[lx.name], "priority": lx.priority,
-                            "verbatim": lx.verbatim, "file": lx.entries[0].where.file if lx.entries else lx.where.file,
-                            "canonical": canonical, "value": values, "line": lines, "phrase": phrases, "more": more})
+            records.append(LexiconRecord(lx.name, self.class_ids[lx.name], lx.priority, lx.verbatim,
+                                         lx.entries[0].where.file if lx.entries else lx.where.file,
+                                         canonical, values, lines, phrases, more))
         return records
 
-    def runtime_matchers(self) -> list[dict[str, Any]]:
+    def runtime_matchers(self) -> list[Matcher]:
         """One matcher per runtime class; its entries come at run time (Forest.set_list, the trie layer)."""
-        return [{"kind": "runtime", "class": rc.name, "name": rc.name, "where": [rc.where.file, rc.where.line],
-                 "priority": 0, "layer": 1, "template": ["ref", "any", None], "captures": {}}
-                for rc in self.g.runtime]
+        return [Matcher("runtime", rc.name, rc.name, rc.where.file, rc.where.line, 0, 1, self.class_ids[rc.name],
+                        Ref("any"), {}) for rc in self.g.runtime]
 
-    def rule_matchers(self) -> list[dict[str, Any]]:
+    def rule_matchers(self) -> list[Matcher]:
         """One matcher per rule, its expressions, span and template checked."""
-        g = self.g
-        matchers: list[dict[str, Any]] = []
-        seen_templates: dict[str, str] = {}
-        for r in g.rules:
+        matchers: list[Matcher] = []
+        seen_templates: dict[Template, str] = {}  # equal templates read alike (Ref positions do not count)
+        for r in self.g.rules:
             caps = self.captures(r.template)
             if r.value is not None:
                 self.check_expr(r.value, set(caps), r.value_where or r.where, r.name)
@@ -211,62 +192,47 @@ class _Compiler:
             if shortest > MAX_SPAN:
                 raise self.error(f"rule {r.name} needs at least {shortest} elements, more than a match may cover "
                                  f"(MAX_SPAN = {MAX_SPAN})", r.where)
-            key = repr(_strip_positions(r.template))
-            if key in seen_templates:
-                raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[key]}", r.where)
-            seen_templates[key] = r.name
-            matchers.append({
-                "kind": "rule", "class": r.name, "name": r.name, "where": [r.where.file, r.where.line],
-                "priority": r.priority, "cost": r.cost, "layer": self.layer[r.name], "template": _strip_positions(r.template),
-                "value": r.value, "text": r.text, "intent": r.intent, "captures": caps,
-            })
+            if r.template in seen_templates:
+                raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[r.template]}",
+                                 r.where)
+            seen_templates[r.template] = r.name
+            matchers.append(Matcher("rule", r.name, r.name, r.where.file, r.where.line, r.priority, self.layer[r.name],
+                                    self.class_ids[r.name], r.template, caps, r.cost, r.value, r.text, r.intent))
         return matchers
 
-    def layer_automata(self, matchers: list[dict[str, Any]], first_id: int, lexicons: bool) -> list[dict[str, Any]]:
+    def layer_automata(self, matchers: list[Matcher], first_id: int, lexicons: bool) -> list[LayerSpec]:
         """One position automaton per layer over the rules of that layer, refused past the limits (each
         rule's size is checked before its automaton is built). Matcher k of `matchers` has id first_id + k."""
-        n_layers = max([m["layer"] for m in matchers] + [1] * lexicons, default=0)
+        n_layers = max([m.layer for m in matchers] + [1] * lexicons, default=0)
         builders = [PositionsBuilder() for _ in range(n_layers)]
         rules = {r.name: r for r in self.g.rules}
         for k, m in enumerate(matchers):
-            if m["kind"] != "rule":
+            if m.kind != "rule":
                 continue  # runtime classes (and lexicon entries) are matched through the trie (lexicon.py)
             try:
-                builders[m["layer"] - 1].add(m["template"], first_id + k, self.type_of)
+                builders[m.layer - 1].add(m.template, first_id + k, self.type_of)
             except AutomatonTooLarge as exc:
-                raise self.error(f"rule {m['name']}: automaton too large: {exc}", rules[m["name"]].where) from None
-        return [b.to_json() for b in builders]
+                raise self.error(f"rule {m.name}: automaton too large: {exc}", rules[m.name].where) from None
+        return [b.spec() for b in builders]
 
 
-def _shortest(node: list) -> int:
+def _shortest(node: Template) -> int:
     """How many elements the shortest match of a template covers (each literal or reference is one)."""
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        return 1
-    if tag == "seq":
-        return sum(_shortest(c) for c in node[1])
-    if tag == "alt":
-        return min(_shortest(c) for c in node[1])
-    if tag == "opt":
-        return 0
-    return node[2] * _shortest(node[1])
+    match node:
+        case Lit() | Ref():
+            return 1
+        case Seq(items):
+            return sum(_shortest(c) for c in items)
+        case Alt(items):
+            return min(_shortest(c) for c in items)
+        case Opt():
+            return 0
+        case Rep(item, lo):
+            return lo * _shortest(item)
+    raise TypeError(f"not a template node: {node!r}")
 
 
-def _strip_positions(node: list) -> list:
-    """Templates without the source positions that refs carry for error messages."""
-    tag = node[0]
-    if tag == "ref":
-        return ["ref", node[1], node[2]]
-    if tag in ("seq", "alt"):
-        return [tag, [_strip_positions(c) for c in node[1]]]
-    if tag == "opt":
-        return ["opt", _strip_positions(node[1])]
-    if tag == "rep":
-        return ["rep", _strip_positions(node[1]), node[2], node[3]]
-    return node
-
-
-def compile_grammar_set(gset: GrammarSet) -> dict[str, Any]:
-    """Check and compile a loaded grammar set into a forest artifact (JSON-compatible dict)."""
+def compile_grammar_set(gset: GrammarSet) -> CompiledForest:
+    """Check and compile a loaded grammar set into a CompiledForest."""
     with gc_paused():
         return _Compiler(gset).compile()

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -169,7 +169,8 @@ class DecidedClasses:
         return [(name, d.scores(word)) for rx, _tid, name, d in self.classes if rx.fullmatch(word)]
 
 
-def decided_classes(data: list[dict[str, Any]]) -> DecidedClasses:
-    """The decided classes among a compiled forest's data classes (the others are span regexes)."""
-    return DecidedClasses([(re.compile(d["pattern"]), d["type"], d["name"], Decider(d["decider"]))
-                           for d in data if d.get("decider") is not None])
+def decided_classes(data: Sequence[Any]) -> DecidedClasses:
+    """The decided classes among a compiled forest's data classes (compiled.DataSpec; the others are span
+    regexes)."""
+    return DecidedClasses([(re.compile(d.pattern), d.type, d.name, Decider(d.decider))
+                           for d in data if d.decider is not None])

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
+from .compiled import CompiledForest
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
 from .gcpause import gc_paused
@@ -298,61 +299,59 @@ def _path_key(c: tuple) -> tuple:
 
 
 class Digester:
-    """Runs a compiled forest artifact over text."""
+    """Runs a compiled forest over text."""
 
-    def __init__(self, artifact: dict) -> None:
-        self.artifact = artifact
+    def __init__(self, compiled: CompiledForest) -> None:
+        self.compiled = compiled
         self.typesets = TypesetTable()
-        self.vocab: dict[str, int] = artifact["vocab"]
-        self.matchers = MatcherTable(artifact)
-        self.tables = artifact["tables"]
-        self.layers = [LayerMatcher(l, self.typesets) for l in artifact["layers"]]
-        self.data = [(re.compile(d["pattern"]), d["type"], d["name"]) for d in artifact["data"]
-                     if d.get("decider") is None]
-        self.decided = decided_classes(artifact["data"])
+        self.vocab: dict[str, int] = compiled.vocab
+        self.matchers = MatcherTable(compiled)
+        self.tables = compiled.tables
+        self.layers = [LayerMatcher(l, self.typesets) for l in compiled.layers]
+        self.data = [(re.compile(d.pattern), d.type, d.name) for d in compiled.data if d.decider is None]
+        self.decided = decided_classes(compiled.data)
         self._data_always: set[int] = set()
         self._data_digit: set[int] = set()
         self._data_by_char: dict[str, set[int]] = {}
-        for order, d in enumerate(d for d in artifact["data"] if d.get("decider") is None):
-            required = required_chars(d["pattern"])
+        for order, d in enumerate(d for d in compiled.data if d.decider is None):
+            required = required_chars(d.pattern)
             if required is None:
                 self._data_always.add(order)
             for c in required or ():
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
-        self.class_ids = {n: i for i, n in enumerate(artifact["types"]) if not n.startswith("'")}
+        self.class_ids = compiled.class_ids
         self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
-        # runtime-only companions of the matchers (the artifact itself stays plain data); per-id lists hold
+        # runtime-only companions of the matchers (the compiled forest itself stays plain data); per-id lists hold
         # small integers only, an entry's own data stays in its lexicon's record (matchers.py)
         self.costs = CostModel(len(self.layers), self.matchers.ranks())
         n_entries = self.matchers.n_entries
         stored = self.matchers.stored
         own = self.costs.own
         self.own_cost = [own(1, 0, mi) for mi in range(n_entries)]
-        self.own_cost += [own(m["layer"], m.get("cost", 0), mi) for mi, m in self.matchers.stored_items()]
+        self.own_cost += [own(m.layer, m.cost, mi) for mi, m in self.matchers.stored_items()]
         self.symbol_ts = []
         for lx in self.matchers.lexicons:
-            self.symbol_ts += [self.typesets.intern(frozenset((lx["type"], T_ANY)))] * len(lx["canonical"])
-        self.symbol_ts += [self.typesets.intern(frozenset((m["type"], T_ANY))) for m in stored]
-        self.layer_of = [1] * n_entries + [m["layer"] for m in stored]
+            self.symbol_ts += [self.typesets.intern(frozenset((lx.type, T_ANY)))] * len(lx.canonical)
+        self.symbol_ts += [self.typesets.intern(frozenset((m.type, T_ANY))) for m in stored]
+        self.layer_of = [1] * n_entries + [m.layer for m in stored]
         # value and text functions of the rules, by id - n_entries
-        self.value_fns = [compile_expr(m["value"], self.tables) if m.get("value") is not None and m["kind"] == "rule"
-                          else None for m in stored]
-        self.text_fns = [compile_expr(m["text"], self.tables) if m.get("text") is not None else None for m in stored]
+        self.value_fns = [compile_expr(m.value, self.tables) if m.value is not None else None for m in stored]
+        self.text_fns = [compile_expr(m.text, self.tables) if m.text is not None else None for m in stored]
         self.typesets.freeze()  # the symbols' and data classes' typesets stay; tokens' ones are bounded
         self.lexicon = PhraseIndex()
         for start, lx in zip(self.matchers.starts, self.matchers.lexicons):
-            self.lexicon.add_lexicon(lx["phrase"], lx["more"], start)
+            self.lexicon.add_lexicon(lx.phrase, lx.more, start)
         self.runtime: dict[str, tuple[int, PhraseIndex, list[ListEntry]]] = {}
         for mi, m in self.matchers.stored_items():
-            if m["kind"] == "runtime":
-                self.runtime[m["class"]] = (mi, PhraseIndex(), [])
+            if m.kind == "runtime":
+                self.runtime[m.class_name] = (mi, PhraseIndex(), [])
         self._through: dict[int, bool] = {}  # typeset -> _passes_through, filled on demand
         self._literals = frozenset(self.vocab.values())
         self._restricted: dict[tuple[int, frozenset[int]], LayerMatcher] = {}  # see _restricted_layer
         self._plans: dict[tuple[int, frozenset[int]], tuple] = {}  # see _plan
         self._entries: dict[int, tuple] = {}  # lexicon entry id -> what _entry_symbol needs, filled on use
-        self.captures = [m["captures"] for m in stored]  # rule id - n_entries -> capture name -> repeated
+        self.captures = [m.captures for m in stored]  # rule id - n_entries -> capture name -> repeated
         self._needs: tuple | None = None  # see _index_needs
         self._rules_on: list[int] = []
 
@@ -516,21 +515,16 @@ class Digester:
         """Each rule's required types (prefilter.required_types) indexed by the types of one of its
         clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
         rule)], per layer the rules that require nothing, rule -> its other clauses)."""
-        ids = {**self.class_ids, **{f"'{w}": t for w, t in self.vocab.items()}}
-
-        def type_of(node: list) -> int:
-            return self.vocab[node[1]] if node[0] == "lit" else ids[node[1]]
-
         keyed: dict[int, list[tuple[int, int]]] = {}
         always: list[list[int]] = [[] for _ in self.layers]
         clauses: dict[int, list[frozenset[int]]] = {}
         self._rules_on = [0] * len(self.layers)
         for mi, m in self.matchers.stored_items():
-            if m["kind"] != "rule":
+            if m.kind != "rule":
                 continue
-            number = m["layer"] - 1
+            number = m.layer - 1
             self._rules_on[number] += 1
-            need = sorted(required_types(m["template"], type_of), key=lambda c: (len(c), sorted(c)))
+            need = sorted(required_types(m.template, self.compiled.type_of), key=lambda c: (len(c), sorted(c)))
             if not need:
                 always[number].append(mi)
                 clauses[mi] = []
@@ -804,8 +798,8 @@ class Digester:
         got = self._entries.get(mi)
         if got is None:
             lx, k = self.matchers.entry(mi)
-            got = self._entries[mi] = (lx["canonical"][k], lx["canonical"][k].casefold(), lx["verbatim"],
-                                       _const(lx["value"][k]))
+            got = self._entries[mi] = (lx.canonical[k], lx.canonical[k].casefold(), lx.verbatim,
+                                       _const(lx.value[k]))
         canonical, folded, verbatim, value = got
         first = children[0]
         e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, None, value, mi, children, 1)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from itertools import islice
 from typing import Iterator
 
+from .compiled import CompiledForest, Matcher
 from .matchers import MatcherTable
+from .model import Alt, Lit, Opt, Ref, Rep, Seq, Template
 
 COUNT_EXPONENT = 100
 MAX_COUNT = 10**COUNT_EXPONENT
@@ -18,13 +20,13 @@ MAX_COUNT = 10**COUNT_EXPONENT
 
 
 class Expander:
-    """Enumerates phrasings from a compiled artifact's templates and lexicon entries."""
+    """Enumerates phrasings from a compiled forest's templates and lexicon entries."""
 
-    def __init__(self, artifact: dict) -> None:
-        self.by_class: dict[str, list[dict]] = {}
-        for m in MatcherTable(artifact):
-            if m["kind"] != "runtime":  # runtime lists expand to a placeholder such as <name>
-                self.by_class.setdefault(m["class"], []).append(m)
+    def __init__(self, compiled: CompiledForest) -> None:
+        self.by_class: dict[str, list[Matcher]] = {}
+        for m in MatcherTable(compiled):
+            if m.kind != "runtime":  # runtime lists expand to a placeholder such as <name>
+                self.by_class.setdefault(m.class_name, []).append(m)
         self._counts: dict[str, int] = {}
 
     def _bounds(self, lo: int, hi: int | None) -> range:
@@ -36,28 +38,28 @@ class Expander:
             self._counts[name] = 1  # placeholder for data/builtin classes
             ms = self.by_class.get(name)
             if ms:
-                self._counts[name] = min(sum(self.count_node(m["template"]) for m in ms), MAX_COUNT)
+                self._counts[name] = min(sum(self.count_node(m.template) for m in ms), MAX_COUNT)
         return self._counts[name]
 
-    def count_node(self, node: list) -> int:
-        tag = node[0]
-        if tag == "lit":
-            return 1
-        if tag == "ref":
-            return self.count(node[1])
-        if tag == "seq":
-            n = 1
-            for c in node[1]:
-                n = min(n * self.count_node(c), MAX_COUNT)
-            return n
-        if tag == "alt":
-            return min(sum(self.count_node(c) for c in node[1]), MAX_COUNT)
-        if tag == "opt":
-            return min(1 + self.count_node(node[1]), MAX_COUNT)
-        if tag == "rep":  # c <= MAX_COUNT and k <= MAX_REPEAT + 1: c ** k stays a few thousand digits
-            c = self.count_node(node[1])
-            return min(sum(c ** k for k in self._bounds(node[2], node[3])), MAX_COUNT)
-        raise ValueError(tag)
+    def count_node(self, node: Template) -> int:
+        match node:
+            case Lit():
+                return 1
+            case Ref(name):
+                return self.count(name)
+            case Seq(items):
+                n = 1
+                for c in items:
+                    n = min(n * self.count_node(c), MAX_COUNT)
+                return n
+            case Alt(items):
+                return min(sum(self.count_node(c) for c in items), MAX_COUNT)
+            case Opt(item):
+                return min(1 + self.count_node(item), MAX_COUNT)
+            case Rep(item, lo, hi):  # c <= MAX_COUNT and k <= MAX_REPEAT + 1: c ** k stays a few thousand digits
+                c = self.count_node(item)
+                return min(sum(c ** k for k in self._bounds(lo, hi)), MAX_COUNT)
+        raise TypeError(f"not a template node: {node!r}")
 
     def phrasings(self, name: str) -> Iterator[list[str]]:
         ms = self.by_class.get(name)
@@ -65,27 +67,27 @@ class Expander:
             yield [f"<{name}>"]
             return
         for m in ms:
-            yield from self.gen(m["template"])
+            yield from self.gen(m.template)
 
-    def gen(self, node: list) -> Iterator[list[str]]:
-        tag = node[0]
-        if tag == "lit":
-            yield [node[1]]
-        elif tag == "ref":
-            yield from self.phrasings(node[1])
-        elif tag == "seq":
-            yield from self._product(node[1], 0)
-        elif tag == "alt":
-            for c in node[1]:
-                yield from self.gen(c)
-        elif tag == "opt":
-            yield []
-            yield from self.gen(node[1])
-        elif tag == "rep":
-            for k in self._bounds(node[2], node[3]):
-                yield from self._product([node[1]] * k, 0)
+    def gen(self, node: Template) -> Iterator[list[str]]:
+        match node:
+            case Lit(word):
+                yield [word]
+            case Ref(name):
+                yield from self.phrasings(name)
+            case Seq(items):
+                yield from self._product(items, 0)
+            case Alt(items):
+                for c in items:
+                    yield from self.gen(c)
+            case Opt(item):
+                yield []
+                yield from self.gen(item)
+            case Rep(item, lo, hi):
+                for k in self._bounds(lo, hi):
+                    yield from self._product((item,) * k, 0)
 
-    def _product(self, items: list, k: int) -> Iterator[list[str]]:
+    def _product(self, items: tuple[Template, ...], k: int) -> Iterator[list[str]]:
         if k == len(items):
             yield []
             return

@@ -1,7 +1,7 @@
 """The small, safe expression language of `value` and `text` clauses: numbers (int or exact decimal),
 strings, + - * / // %, comparisons, and/or/not, `a if c else b`, attribute access on captures
 (`h.text`, `h.surface`, `m.year` for a regex group) and a fixed set of builtin functions.
-Grammar files never run Python code: expressions are nested lists that `compile_expr` turns into closures."""
+Grammar files never run Python code: expressions are typed nodes (model.py) that `compile_expr` turns into closures."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, Protocol
 
 from ..errors import EdgekitError
+from .model import Attr, Bin, Call, Cmp, Const, Expr, If, Index, Logic, Name, Neg, Not, Num, Str
 
 MAX_STRING = 10_000
 MAX_DIGITS = 400
@@ -270,113 +271,106 @@ _COMPARE = {
 Compiled = Callable[[Env], Any]
 
 
-def compile_expr(node: list, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
+def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
     """Turn an expression tree into a closure taking the capture environment (tables are bound now).
 
     The closures only compose the operations above; nothing from a grammar file is ever executed."""
-    tag = node[0]
-    if tag in ("num", "str", "const"):
-        v = (int(node[1]) if "." not in node[1] else Decimal(node[1])) if tag == "num" else node[1]
-        return lambda env: v
-    if tag == "name":
-        name = node[1]
-        if name in tables:
-            table = tables[name]
-            return lambda env: table
-        return lambda env: env.value(name)
-    if tag == "attr":
-        base, field = node[1], node[2]
-        if base[0] == "name" and base[1] not in tables:
-            name = base[1]
+    match node:
+        case Num(text):
+            v: Any = int(text) if "." not in text else Decimal(text)
+            return lambda env: v
+        case Str(v) | Const(v):
+            return lambda env: v
+        case Name(name):
+            if name in tables:
+                table = tables[name]
+                return lambda env: table
+            return lambda env: env.value(name)
+        case Attr(Name(name), field) if name not in tables:
             return lambda env: env.attr(name, field)
-        get_base = compile_expr(base, tables)
+        case Attr(base, field):
+            get_base = compile_expr(base, tables)
 
-        def attr(env: Env) -> Any:
-            v = get_base(env)
-            if isinstance(v, Mapping):
-                return v.get(field)
-            raise ExprError(f"value has no attribute {field!r}")
-        return attr
-    if tag == "index":
-        get_v, get_i = compile_expr(node[1], tables), compile_expr(node[2], tables)
+            def attr(env: Env) -> Any:
+                v = get_base(env)
+                if isinstance(v, Mapping):
+                    return v.get(field)
+                raise ExprError(f"value has no attribute {field!r}")
+            return attr
+        case Index(base, at):
+            get_v, get_i = compile_expr(base, tables), compile_expr(at, tables)
 
-        def index(env: Env) -> Any:
-            v, i = get_v(env), get_i(env)
-            try:
-                return v[_int(i)] if isinstance(v, (list, tuple, str)) else v[format_value(i)]
-            except (IndexError, KeyError, TypeError):
-                return None
-        return index
-    if tag == "call":
-        fname, fn = node[1], BUILTINS[node[1]][0]
-        args = [compile_expr(a, tables) for a in node[2]]
+            def index(env: Env) -> Any:
+                v, i = get_v(env), get_i(env)
+                try:
+                    return v[_int(i)] if isinstance(v, (list, tuple, str)) else v[format_value(i)]
+                except (IndexError, KeyError, TypeError):
+                    return None
+            return index
+        case Call(fname, arg_nodes):
+            fn = BUILTINS[fname][0]
+            args = [compile_expr(a, tables) for a in arg_nodes]
 
-        def call(env: Env) -> Any:
-            try:
-                return _check(fn(*[a(env) for a in args]))
-            except ExprError:
-                raise
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ExprError(f"{fname}(): {exc}") from None
-        return call
-    if tag == "neg":
-        operand = compile_expr(node[1], tables)
-        return lambda env: _check(-_num(operand(env)))
-    if tag == "bin":
-        op, left, right = node[1], compile_expr(node[2], tables), compile_expr(node[3], tables)
-        return lambda env: _check(_arith(op, left(env), right(env)))
-    if tag == "cmp":
-        compare, left, right = _COMPARE[node[1]], compile_expr(node[2], tables), compile_expr(node[3], tables)
+            def call(env: Env) -> Any:
+                try:
+                    return _check(fn(*[a(env) for a in args]))
+                except ExprError:
+                    raise
+                except (TypeError, ValueError, ArithmeticError) as exc:
+                    raise ExprError(f"{fname}(): {exc}") from None
+            return call
+        case Neg(x):
+            operand = compile_expr(x, tables)
+            return lambda env: _check(-_num(operand(env)))
+        case Bin(op, l, r):
+            left, right = compile_expr(l, tables), compile_expr(r, tables)
+            return lambda env: _check(_arith(op, left(env), right(env)))
+        case Cmp(op, l, r):
+            compare, left, right = _COMPARE[op], compile_expr(l, tables), compile_expr(r, tables)
 
-        def cmp(env: Env) -> Any:
-            a, b = left(env), right(env)
-            try:
-                return compare(a, b)
-            except TypeError:
-                pass
-            if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
-                if a is not None and b is not None:
-                    return compare(_num(a), _num(b))
-            return compare(format_value(a), format_value(b))
-        return cmp
-    if tag in ("and", "or"):
-        parts = [compile_expr(x, tables) for x in node[1]]
-        want = tag == "or"
+            def cmp(env: Env) -> Any:
+                a, b = left(env), right(env)
+                try:
+                    return compare(a, b)
+                except TypeError:
+                    pass
+                if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
+                    if a is not None and b is not None:
+                        return compare(_num(a), _num(b))
+                return compare(format_value(a), format_value(b))
+            return cmp
+        case Logic(op, part_nodes):
+            parts = [compile_expr(x, tables) for x in part_nodes]
+            want = op == "or"
 
-        def logic(env: Env) -> Any:
-            v: Any = None if want else True
-            for part in parts:
-                v = part(env)
-                if bool(v) == want:
-                    return v
-            return v
-        return logic
-    if tag == "not":
-        operand = compile_expr(node[1], tables)
-        return lambda env: not operand(env)
-    if tag == "if":
-        cond, yes, no = (compile_expr(x, tables) for x in node[1:4])
-        return lambda env: yes(env) if cond(env) else no(env)
-    raise ExprError(f"unknown expression node {tag!r}")
+            def logic(env: Env) -> Any:
+                v: Any = None if want else True
+                for part in parts:
+                    v = part(env)
+                    if bool(v) == want:
+                        return v
+                return v
+            return logic
+        case Not(x):
+            operand = compile_expr(x, tables)
+            return lambda env: not operand(env)
+        case If(c, y, n):
+            cond, yes, no = compile_expr(c, tables), compile_expr(y, tables), compile_expr(n, tables)
+            return lambda env: yes(env) if cond(env) else no(env)
+    raise ExprError(f"unknown expression node {node!r}")
 
 
-def names_used(node: list) -> list[tuple[str, list]]:
+def names_used(node: Expr) -> list[str]:
     """Every bare name an expression reads (for the compile-time check of captures and tables)."""
-    tag = node[0]
-    if tag == "name":
-        return [(node[1], node)]
-    if tag == "attr":
-        return names_used(node[1])
-    if tag == "call":
-        return [n for a in node[2] for n in names_used(a)]
-    if tag in ("and", "or"):
-        return [n for a in node[1] for n in names_used(a)]
-    if tag in ("neg", "not"):
-        return names_used(node[1])
-    if tag in ("bin", "cmp"):
-        return names_used(node[2]) + names_used(node[3])
-    if tag == "index":
-        return names_used(node[1]) + names_used(node[2])
-    if tag == "if":
-        return names_used(node[1]) + names_used(node[2]) + names_used(node[3])
+    match node:
+        case Name(name):
+            return [name]
+        case Attr(x) | Neg(x) | Not(x):
+            return names_used(x)
+        case Call(_, parts) | Logic(_, parts):
+            return [n for a in parts for n in names_used(a)]
+        case Bin(_, l, r) | Cmp(_, l, r) | Index(l, r):
+            return names_used(l) + names_used(r)
+        case If(c, y, n):
+            return names_used(c) + names_used(y) + names_used(n)
     return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, overload
@@ -12,10 +13,12 @@ from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from ..limits import MAX_READINGS, MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
+from .compiled import CompiledForest
 from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
 from .lexicon import ListEntry
+from .model import Template
 from .trace import LostReading, Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
@@ -27,12 +30,12 @@ EXPLAIN_READINGS = 6  # explain lists up to this many readings (the winner and t
 class Forest:
     """A compiled grammar set. Thread-compatible: each thread should use its own Forest."""
 
-    def __init__(self, artifact: dict[str, Any], source: str = "",
+    def __init__(self, compiled: CompiledForest, source: str = "",
                  files_read: tuple[tuple[str, str], ...] = ()) -> None:
-        self.artifact = artifact
+        self.compiled = compiled
         self.source = source
         self.files_read = files_read  # (real path, sha256) of every source file compiled; none for a .forestc
-        self._digester = Digester(artifact)
+        self._digester = Digester(compiled)
         self._expander: Expander | None = None
         self._intent_matchers: dict[int, LayerMatcher] | None = None
 
@@ -126,41 +129,41 @@ class Forest:
     @property
     def rules(self) -> list[str]:
         """Names of every class and rule, in declaration order."""
-        return [n for n, info in self.artifact["classes"].items() if info["kind"] != "builtin"]
+        return [n for n, info in self.compiled.classes.items() if info.kind != "builtin"]
 
-    def intent_templates(self) -> list[tuple[str, list]]:
-        """(intent, template) of every intent rule, in declaration order (templates as in expand.py)."""
-        return [(m["intent"], m["template"]) for m in self.artifact["matchers"] if m.get("intent")]
+    def intent_templates(self) -> list[tuple[str, Template]]:
+        """(intent, template) of every intent rule, in declaration order."""
+        return [(m.intent, m.template) for m in self.compiled.matchers if m.intent]
 
     @property
     def intents(self) -> list[str]:
         """Intent names the grammar can produce."""
-        return sorted({m["intent"] for m in self.artifact["matchers"] if m.get("intent")})
+        return sorted({m.intent for m in self.compiled.matchers if m.intent})
 
     def info(self) -> dict[str, Any]:
         """Size figures: files, layers, classes, rules, lexicon variants, vocabulary."""
-        ms = self.artifact["matchers"]
+        c = self.compiled
         return {
-            "source": self.source, "files": len(self.artifact["files"]), "layers": len(self.artifact["layers"]),
+            "source": self.source, "files": len(c.files), "layers": len(c.layers),
             "lexicon_entries": self._digester.matchers.n_entries,
-            "rules": sum(1 for m in ms if m["kind"] == "rule"), "intents": len(self.intents),
-            "vocabulary": len(self.artifact["vocab"]),
-            "automaton_states": sum(len(l["types"]) for l in self.artifact["layers"]),
+            "rules": sum(1 for m in c.matchers if m.kind == "rule"), "intents": len(self.intents),
+            "vocabulary": len(c.vocab),
+            "automaton_states": sum(len(l.types) for l in c.layers),
         }
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the compiled forest (checksummed JSON) so it loads without the grammar sources."""
-        artifact_io.save(path, self.artifact)
+        artifact_io.save(path, self.compiled)
 
     # ---- internals -------------------------------------------------------------------------------
     def _require(self, rule: str) -> None:
-        if rule not in self.artifact["classes"] or self.artifact["classes"][rule]["kind"] == "builtin":
+        if rule not in self.compiled.classes or self.compiled.classes[rule].kind == "builtin":
             raise GrammarError(f"no rule or class named {rule!r} (known: {', '.join(self.rules[:20])}"
                                f"{' ...' if len(self.rules) > 20 else ''})")
 
     def _expansions(self) -> Expander:
         if self._expander is None:
-            self._expander = Expander(self.artifact)
+            self._expander = Expander(self.compiled)
         return self._expander
 
     def _reading(self, lat: Lattice) -> list[Element]:
@@ -184,8 +187,7 @@ class Forest:
         for e in cands:
             el = d.element(e, lat.text, memo)
             m = d.matchers[e.matcher]
-            f = Frame(m["intent"], self._slots(el), m["name"], f"{m['where'][0]}:{m['where'][1]}", el.text,
-                      lat.costs.value(cost[id(e)]))
+            f = Frame(m.intent, self._slots(el), m.name, m.where, el.text, lat.costs.value(cost[id(e)]))
             if f not in frames:
                 frames.append(f)
                 if len(frames) == n:
@@ -205,10 +207,10 @@ class Forest:
 
     def _type_name(self, e: Element) -> str:
         if e.matcher >= 0:
-            return self._digester.matchers[e.matcher]["class"]
+            return self._digester.matchers[e.matcher].class_name
         types = self._digester.typesets.sets[e.tsid]
         for tid in sorted(types):
-            name = self.artifact["types"][tid]
+            name = self.compiled.types[tid]
             if not name.startswith("'") and name not in ("token", "any"):
                 return name
         return "token"
@@ -221,9 +223,8 @@ class Forest:
             return TraceNode(label, kind, "", 0, e.start, e.end, surface, e.text,
                              e.value if kind == "data" else None, decided=self._decided(surface) if kind == "token" else None)
         m = self._digester.matchers[e.matcher]
-        return TraceNode(m["name"], m["kind"], f"{m['where'][0]}:{m['where'][1]}", e.layer, e.start, e.end,
-                         surface, e.text, e.value, m.get("intent"), e.error,
-                         [self._node(c, text) for c in e.children] if m["kind"] == "rule" else [])
+        return TraceNode(m.name, m.kind, m.where, e.layer, e.start, e.end, surface, e.text, e.value, m.intent, e.error,
+                         [self._node(c, text) for c in e.children] if m.kind == "rule" else [])
 
     def _decided(self, word: str) -> str | None:
         """How the decided classes (decider.py) scored a word token, for explain; None if none applies."""
@@ -271,9 +272,9 @@ class Forest:
         end, k, neg_mi, state = best
         m = d.matchers[-neg_mi]
         auto = self._intent_automata()[-neg_mi]
-        types = self.artifact["types"]
+        types = self.compiled.types
         expected = sorted({_display_type(types[t]) for t in auto.expected_types(state)})
-        where = f"{m['name']} ({m['where'][0]}:{m['where'][1]})"
+        where = f"{m.name} ({m.where})"
         if end < hi:
             nxt_el = next(lat.base[i] for i in content if i >= end)
             got = lat.text[nxt_el.start:nxt_el.end]
@@ -286,20 +287,19 @@ class Forest:
         ids = self.__dict__.get("_intent_id_set")
         if ids is None:
             ids = self.__dict__["_intent_id_set"] = frozenset(
-                mi for mi, m in self._digester.matchers.stored_items() if m.get("intent"))
+                mi for mi, m in self._digester.matchers.stored_items() if m.intent)
         return ids
 
     def _intent_automata(self) -> dict[int, LayerMatcher]:
         if self._intent_matchers is None:
             d = self._digester
-            vocab, cids = d.vocab, d.class_ids
             self._intent_matchers = {}
             for mi, m in d.matchers.stored_items():
-                if not m.get("intent"):
+                if not m.intent:
                     continue
                 builder = PositionsBuilder()
-                builder.add(m["template"], mi, lambda node: vocab[node[1]] if node[0] == "lit" else cids[node[1]])
-                self._intent_matchers[mi] = LayerMatcher(builder.to_json(), d.typesets)
+                builder.add(m.template, mi, self.compiled.type_of)
+                self._intent_matchers[mi] = LayerMatcher(builder.spec(), d.typesets)
         return self._intent_matchers
 
 
@@ -345,14 +345,12 @@ def resolve_grammar(name_or_path: str | os.PathLike) -> Path:
                        f"({', '.join(shipped_grammars())})")
 
 
-def compile_forest(name_or_path: str | os.PathLike) -> dict[str, Any]:
+def compile_forest(name_or_path: str | os.PathLike) -> CompiledForest:
     """Load and compile a grammar set from source, bypassing the cache."""
-    art = _compile(resolve_grammar(name_or_path))
-    art.pop("read", None)  # the real paths of the files read are for the local compile cache only
-    return art
+    return replace(_compile(resolve_grammar(name_or_path)), read=())  # real paths: for the local cache only
 
 
-def _compile(path: Path) -> dict[str, Any]:
+def _compile(path: Path) -> CompiledForest:
     from .compiler import compile_grammar_set
     from .loader import load_grammar_set  # lark is imported only when a grammar is compiled
 
@@ -366,32 +364,30 @@ def load_forest(name_or_path: str | os.PathLike, *, cache: bool = True) -> Fores
     grammar read is unchanged."""
     path = resolve_grammar(name_or_path)
     if path.suffix == COMPILED_SUFFIX:
-        art = artifact_io.load(path)
+        compiled = artifact_io.load(path)
         try:
-            return Forest(art, str(path))
+            return Forest(compiled, str(path))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, re.error, RecursionError) as exc:
             raise ModelFileError(f"{path}: not a valid compiled forest ({type(exc).__name__})") from None
     if not cache:
-        art = _compile(path)
-        return Forest(art, str(path), _files_read(art))
+        return _forest(_compile(path), path)
     cached = artifact_io.cache_dir() / f"{artifact_io.cache_key(path)}{COMPILED_SUFFIX}"
     if cached.is_file():
         try:
-            art = artifact_io.load(cached)
-            if art.get("entry") == path.name and not artifact_io.read_files_changed(art.get("read")):
-                return Forest(art, str(path), _files_read(art))
+            compiled = artifact_io.load(cached)
+            if compiled.entry == path.name and compiled.read and not artifact_io.read_files_changed(compiled.read):
+                return _forest(compiled, path)
         except ModelFileError:
             pass  # a damaged cache entry is rebuilt below
-    art = _compile(path)
-    art["entry"] = path.name
+    compiled = replace(_compile(path), entry=path.name)
     try:
-        artifact_io.save(cached, art)
+        artifact_io.save(cached, compiled)
     except OSError:
         pass  # caching is an optimisation; a read-only home must not break loading
-    return Forest(art, str(path), _files_read(art))
+    return _forest(compiled, path)
 
 
-def _files_read(art: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Take the files a compile read out of its artifact: their local paths stay in the compile cache, out
-    of the artifact a Forest saves, and on the Forest as `files_read`."""
-    return tuple((str(p), str(h)) for p, h in art.pop("read", None) or ())
+def _forest(compiled: CompiledForest, path: Path) -> Forest:
+    """A Forest of a compile from sources: the files it read (their local paths) stay in the compile cache,
+    out of the compiled forest a Forest saves, and on the Forest as `files_read`."""
+    return Forest(replace(compiled, read=()), str(path), compiled.read)

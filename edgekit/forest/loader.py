@@ -17,7 +17,8 @@ from .decider import DeciderError, parse_model
 from .expr import BUILTINS, MAX_DIGITS
 from .gcpause import gc_paused
 from .lexicon_body import RawBody, RawEntry, blank, read_bodies
-from .model import DataClass, Entry, GrammarSet, Lexicon, Rule, RuntimeClass, Table, Where
+from .model import (Alt, Attr, Bin, Call, Cmp, Const, DataClass, Entry, Expr, GrammarSet, If, Index, Lexicon, Lit,
+                    Logic, Name, Neg, Not, Num, Opt, Ref, Rep, Rule, RuntimeClass, Seq, Str, Table, Template, Where)
 from .tokenize import words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
@@ -291,7 +292,7 @@ class _FileReader:
             rest = rest[1:]
         after = []
         if isinstance(rest[0], Tree) and rest[0].data == "after":
-            after = [[str(t), t.line, t.column] for t in rest[0].children]
+            after = [Ref(str(t), None, t.line, t.column) for t in rest[0].children]
             rest = rest[1:]
         alts, *clauses = rest
         rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after, cost=cost)
@@ -311,50 +312,49 @@ class _FileReader:
         return rule
 
     # ---- templates ----------------------------------------------------------------------------
-    def template(self, t: Tree) -> list:
+    def template(self, t: Tree) -> Template:
         d = t.data
         if d == "alternatives":
             alts = [self.template(s) for s in t.children]
-            return alts[0] if len(alts) == 1 else ["alt", alts]
+            return alts[0] if len(alts) == 1 else Alt(tuple(alts))
         if d == "sequence":
             items = [self.template(i) for i in t.children]
-            return items[0] if len(items) == 1 else ["seq", items]
+            return items[0] if len(items) == 1 else Seq(tuple(items))
         if d == "item":
             node = self.template(t.children[0])
             if len(t.children) == 1:
                 return node
             rep = t.children[1]
             if rep.data == "maybe":
-                return ["opt", node]
+                return Opt(node)
             if rep.data == "plus":
-                return ["rep", node, 1, None]
+                return Rep(node, 1, None)
             if rep.data == "star":
-                return ["rep", node, 0, None]
+                return Rep(node, 0, None)
             lo, hi = (int(float(b)) if len(b) <= 9 else MAX_REPEAT + 1 for b in (rep.children[0], rep.children[-1]))
             if hi < lo or hi == 0 or hi > MAX_REPEAT:
                 raise self.error(f"repeat bounds {{{lo},{hi}}} must satisfy 0 <= min <= max, 1 <= max <= {MAX_REPEAT}",
                                  rep.children[0])
-            return ["rep", node, lo, hi]
+            return Rep(node, lo, hi)
         if d == "literal":
             tok = t.children[0]
             text = self.string(tok) if tok.type == "STRING" else str(tok)
             ws = words(text)
             if not ws:
                 raise self.error(f"literal {text!r} has no tokens", tok)
-            lits = [["lit", w] for w in ws]
-            return lits[0] if len(lits) == 1 else ["seq", lits]
+            return Lit(ws[0]) if len(ws) == 1 else Seq(tuple(Lit(w) for w in ws))
         if d == "ref":
             name = t.children[0]
             cap = str(t.children[1]) if len(t.children) > 1 else None
-            return ["ref", str(name), cap, name.line, name.column]
+            return Ref(str(name), cap, name.line, name.column)
         if d == "group":
             return self.template(t.children[0])
         if d == "optional":
-            return ["opt", self.template(t.children[0])]
+            return Opt(self.template(t.children[0]))
         raise self.error(f"unexpected template element {d}", t)
 
     # ---- expressions --------------------------------------------------------------------------
-    def expr(self, t: Any) -> list:
+    def expr(self, t: Any) -> Expr:
         if isinstance(t, Token):
             raise self.error(f"unexpected {t!r} in expression", t)
         d, ch = t.data, t.children
@@ -362,41 +362,41 @@ class _FileReader:
             return self.expr(ch[0])
         if d == "number":
             self.number_literal(ch[0])
-            return ["num", str(ch[0])]
+            return Num(str(ch[0]))
         if d == "string":
-            return ["str", self.string(ch[0])]
+            return Str(self.string(ch[0]))
         if d in ("none", "true", "false"):
-            return ["const", {"none": None, "true": True, "false": False}[d]]
+            return Const({"none": None, "true": True, "false": False}[d])
         if d == "name":
-            return ["name", str(ch[0])]
+            return Name(str(ch[0]))
         if d == "attr":
-            return ["attr", self.expr(ch[0]), str(ch[1])]
+            return Attr(self.expr(ch[0]), str(ch[1]))
         if d == "index":
-            return ["index", self.expr(ch[0]), self.expr(ch[1])]
+            return Index(self.expr(ch[0]), self.expr(ch[1]))
         if d == "call":
             fname = str(ch[0])
-            args = [self.expr(a) for a in ch[1:] if a is not None]
+            args = tuple(self.expr(a) for a in ch[1:] if a is not None)
             if fname not in BUILTINS:
                 raise self.error(f"unknown function {fname}() (known: {', '.join(sorted(BUILTINS))})", ch[0])
             _, lo, hi = BUILTINS[fname]
             if not lo <= len(args) <= hi:
                 raise self.error(f"{fname}() takes {lo}..{hi} arguments, got {len(args)}", ch[0])
-            return ["call", fname, args]
+            return Call(fname, args)
         if d == "neg":
-            return ["neg", self.expr(ch[1])]
+            return Neg(self.expr(ch[1]))
         if d == "not_":
-            return ["not", self.expr(ch[0])]
+            return Not(self.expr(ch[0]))
         if d in ("or_", "and_"):
-            return ["or" if d == "or_" else "and", [self.expr(c) for c in ch]]
+            return Logic("or" if d == "or_" else "and", tuple(self.expr(c) for c in ch))
         if d == "compare":
-            return ["cmp", str(ch[1]), self.expr(ch[0]), self.expr(ch[2])]
+            return Cmp(str(ch[1]), self.expr(ch[0]), self.expr(ch[2]))
         if d == "arith":
             node = self.expr(ch[0])
             for i in range(1, len(ch), 2):
-                node = ["bin", str(ch[i]), node, self.expr(ch[i + 1])]
+                node = Bin(str(ch[i]), node, self.expr(ch[i + 1]))
             return node
         if d == "cond":
-            return ["if", self.expr(ch[1]), self.expr(ch[0]), self.expr(ch[2])]
+            return If(self.expr(ch[1]), self.expr(ch[0]), self.expr(ch[2]))
         raise self.error(f"unexpected expression element {d}", t)
 
 

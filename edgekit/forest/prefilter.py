@@ -9,7 +9,9 @@ global or scoped (`(?i:...)`), only ASCII characters are used: Unicode case fold
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
+
+from .model import Alt, Lit, Ref, Rep, Seq, Template
 
 try:  # Python 3.11+
     from re import _constants as sre_constants, _parser as sre_parse  # type: ignore[attr-defined]
@@ -74,29 +76,29 @@ def required_chars(pattern: str) -> frozenset[str] | None:
 
 
 
-def required_types(node: list, type_of) -> frozenset[frozenset[int]]:
+def required_types(node: Template, type_of: Callable[[Lit | Ref], int]) -> frozenset[frozenset[int]]:
     """What every match of a template must read, as clauses: each clause is a set of types of which a
     match reads at least one (a literal or reference outside any optional part is a clause of one; an
     alternative's clauses each join one clause of every branch). A layer none of whose rules has
     every clause met by an input's elements cannot match there, so digestion skips it."""
-    tag = node[0]
-    if tag in ("lit", "ref"):
-        return frozenset((frozenset((type_of(node),)),))
-    if tag == "seq":
-        out: frozenset[frozenset[int]] = frozenset()
-        for child in node[1]:
-            out |= required_types(child, type_of)
-        return out
-    if tag == "alt":
-        branches = [required_types(child, type_of) for child in node[1]]
-        if not all(branches):
-            return frozenset()
-        smallest = [min(b, key=lambda c: (len(c), sorted(c))) for b in branches]
-        out = set()
-        for i, clauses in enumerate(branches):  # each clause of one branch, joined with the others' smallest
-            rest = frozenset().union(*(smallest[:i] + smallest[i + 1:]))
-            out.update(c | rest for c in clauses)
-        return frozenset(out)
-    if tag == "rep" and node[2] >= 1:
-        return required_types(node[1], type_of)
+    match node:
+        case Lit() | Ref():
+            return frozenset((frozenset((type_of(node),)),))
+        case Seq(items):
+            out: frozenset[frozenset[int]] = frozenset()
+            for child in items:
+                out |= required_types(child, type_of)
+            return out
+        case Alt(items):
+            branches = [required_types(child, type_of) for child in items]
+            if not all(branches):
+                return frozenset()
+            smallest = [min(b, key=lambda c: (len(c), sorted(c))) for b in branches]
+            found = set()
+            for i, clauses in enumerate(branches):  # each clause of one branch, joined with the others' smallest
+                rest = frozenset().union(*(smallest[:i] + smallest[i + 1:]))
+                found.update(c | rest for c in clauses)
+            return frozenset(found)
+        case Rep(item, lo) if lo >= 1:
+            return required_types(item, type_of)
     return frozenset()  # opt, or a repeat that may match nothing

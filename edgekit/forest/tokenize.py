@@ -42,7 +42,7 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[st
     for m in TOKEN_RE.finditer(text, start, end):
         s, e = m.span()
         t, kind = m.group(), m.lastgroup
-        if kind == WORD and cjk(t):
+        if kind == WORD and not t.isascii() and cjk(t):
             for k, piece in enumerate(_CJK_SPLIT_RE.finditer(t)):
                 yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
         else:

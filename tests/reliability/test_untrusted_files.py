@@ -169,9 +169,9 @@ def test_deeply_nested_compiled_forest_is_a_model_file_error(tmp_path):
 def test_forged_compiled_forest_is_a_model_file_error(tmp_path, damage):
     from edgekit.forest import artifact
 
-    art = load_forest("home", cache=False).artifact
+    art = load_forest("home", cache=False).compiled.to_json()
     path = tmp_path / "forged.forestc"
-    path.write_bytes(artifact.dumps(damage(art)))
+    path.write_bytes(artifact.dumps_json(damage(art)))
     with pytest.raises(ModelFileError):
         load_forest(path).normalize("switch on the lamp")
 
