@@ -15,9 +15,10 @@ and the CPU seconds the runs used are reported next to wall time. NeMo runs in a
 sample; its corpus time is extrapolated from that sample's rate and labelled as such.
 
 With --baseline-python (an interpreter with an earlier edgekit installed), both edgekits run one partition
-with 1 process, and each one's engine alone (`Forest.normalize` over the same lines in one process, CPU
-time) is timed beside it, in turns: the difference per line is what the batch job adds (reading, writing,
-records), so a change of the engine and a change of the batch code show apart.
+with 1 process, in turns: the batch job with the grammar, the engine alone (`Forest.normalize` over the
+same lines in one process), and the batch job with a grammar that rewrites nothing (what reading, records
+and writing cost on their own); CPU time each, so a change of the engine and a change of the batch code
+show apart.
 """
 from __future__ import annotations
 
@@ -163,16 +164,25 @@ def engine_only(python: str, part: Path, grammar: str) -> tuple[float, int]:
     return float(cpu), int(n)
 
 
+NULL_GRAMMAR = "lexicon nothing {\n  zzzqqqxyz\n}\n"  # a grammar whose one word never occurs: nothing rewritten
+
+
 def compare_engines(part: Path, grammar: str, baseline_python: str, rounds: int,
                     quiet_wait: float) -> dict[str, dict]:
-    """Per edgekit (this one, the baseline): the batch job on one partition with 1 process and the engine
-    alone over the same lines, `rounds` times in turns; the fastest of each counts."""
+    """Per edgekit (this one, the baseline), `rounds` times in turns on one partition with 1 process: the
+    batch job, the engine alone over the same lines, and the batch job with a grammar that rewrites
+    nothing; the fastest of each counts."""
     base_cli = shutil.which("edgekit", path=str(Path(baseline_python).parent))
     if base_cli is None:
         raise SystemExit(f"no edgekit command next to {baseline_python}")
-    subprocess.run([base_cli, "normalize", "--grammar", grammar], input=b"warm the cache\n", capture_output=True)
+    null = Path(tempfile.mkdtemp(prefix="edgekit-batch-null-grammar-"))
+    (null / "main.forest").write_text(NULL_GRAMMAR, encoding="utf-8")
     who = {"this edgekit": (sys.executable, EDGEKIT), "baseline": (baseline_python, base_cli)}
-    got: dict[str, dict] = {name: {"batch_cpu": [], "batch_wall": [], "engine_cpu": []} for name in who}
+    for _python, cli in who.values():
+        for g in (grammar, str(null)):
+            subprocess.run([cli, "normalize", "--grammar", g], input=b"warm the cache\n", capture_output=True)
+    got: dict[str, dict] = {name: {"batch_cpu": [], "batch_wall": [], "engine_cpu": [], "null_cpu": []}
+                            for name in who}
     digests = set()
     for _ in range(rounds):
         for name, (python, cli) in who.items():
@@ -180,26 +190,28 @@ def compare_engines(part: Path, grammar: str, baseline_python: str, rounds: int,
             r = run_job(part, grammar, ["-j", "1"], cli)
             digests.add(r["digest"])
             cpu, n = engine_only(python, part, grammar)
+            plain = run_job(part, str(null), ["-j", "1"], cli)
             got[name]["batch_cpu"].append(r["cpu"])
             got[name]["batch_wall"].append(r["wall"])
             got[name]["engine_cpu"].append(cpu)
+            got[name]["null_cpu"].append(plain["cpu"])
             got[name]["lines"] = n
-            print(f"{name}: batch {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; engine alone {cpu:.1f} s CPU "
-                  f"({n:,} lines)", flush=True)
+            print(f"{name}: batch {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; engine alone {cpu:.1f} s CPU; "
+                  f"batch with a grammar that rewrites nothing {plain['cpu']:.1f} s CPU ({n:,} lines)", flush=True)
+    shutil.rmtree(null)
     if len(digests) != 1:
         print("note: the two edgekits wrote different output on this partition", flush=True)
     return got
 
 
 def engine_rows(got: dict[str, dict]) -> list[list[str]]:
-    """One row per edgekit: batch lines/s (wall, 1 process), µs per line of the batch job's CPU, of the
-    engine alone, and what the batch job adds per line."""
+    """One row per edgekit: batch lines/s (wall, 1 process), and CPU µs per line of the batch job, of the
+    engine alone, and of the batch job with a grammar that rewrites nothing."""
     rows = []
     for name, g in got.items():
         n = g["lines"]
-        batch, engine = min(g["batch_cpu"]) / n * 1e6, min(g["engine_cpu"]) / n * 1e6
-        rows.append([name, f"{n / min(g['batch_wall']):,.0f}", f"{batch:.0f}", f"{engine:.0f}",
-                     f"{batch - engine:.0f}"])
+        rows.append([name, f"{n / min(g['batch_wall']):,.0f}", f"{min(g['batch_cpu']) / n * 1e6:.0f}",
+                     f"{min(g['engine_cpu']) / n * 1e6:.0f}", f"{min(g['null_cpu']) / n * 1e6:.0f}"])
     return rows
 
 
@@ -371,10 +383,12 @@ def main() -> None:
 
         body += "\n\n" + "\n".join([
             f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
-            f"{part.name} with 1 process, each edgekit's batch job and its engine alone (`Forest.normalize` over "
-            f"the same lines in one process), in turns, the fastest of {a.rounds} rounds; CPU µs per line:", "",
+            f"{part.name} with 1 process, for each edgekit in turns the batch job, its engine alone "
+            f"(`Forest.normalize` over the same lines in one process) and the batch job with a grammar that "
+            f"rewrites nothing (the batch code's own cost: reading, records, writing); the fastest of "
+            f"{a.rounds} rounds, CPU µs per line:", "",
             markdown_table(["edgekit", "batch lines/s (wall)", "batch job µs/line", "engine alone µs/line",
-                            "added by the batch job µs/line"], engine_rows(engines))])
+                            "batch job, null grammar µs/line"], engine_rows(engines))])
     print(body)
     if not a.no_write:
         from results import write_section  # benchmarks/results.py
