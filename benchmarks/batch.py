@@ -2,7 +2,7 @@
 1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
 
 Usage: python benchmarks/batch.py [--data ../shared/data/nemo-en] [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
-       [--rounds 3] [--peer-python PYTHON] [--baseline-python PYTHON --baseline-label TEXT] [--no-write]
+       [--rounds 3] [--peer-python PYTHON] [--baseline-python PYTHON --baseline-label TEXT [--engines-only]] [--no-write]
 
 Run it with an interpreter that has edgekit installed (its `edgekit` command is the one timed); NeMo runs
 in --peer-python (a venv with nemo-text-processing; default: the running interpreter).
@@ -362,11 +362,18 @@ def main() -> None:
     ap.add_argument("--peer-python", default=sys.executable, help="interpreter with nemo-text-processing")
     ap.add_argument("--baseline-python", help="a Python with an earlier edgekit installed, timed beside this one")
     ap.add_argument("--baseline-label", default="", help="what the baseline is (e.g. its commit), for the report")
+    ap.add_argument("--engines-only", action="store_true",
+                    help="only the comparison with --baseline-python (its own RESULTS.md section)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--worker-nemo")
     a = ap.parse_args()
     if a.worker_nemo:
         print(json.dumps(worker_nemo(a.worker_nemo)))
+        return
+    if a.engines_only:
+        if not a.baseline_python:
+            raise SystemExit("--engines-only needs --baseline-python")
+        engines_only(a)
         return
 
     load_start = os.getloadavg()
@@ -384,23 +391,43 @@ def main() -> None:
     engines = compare_engines(part, a.grammar, a.baseline_python, a.rounds, a.quiet_wait) if a.baseline_python else None
     body = report(a, source, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
     if engines:
-        from results import markdown_table  # benchmarks/results.py
-
-        body += "\n\n" + "\n".join([
-            f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
-            f"{part.name} with 1 process, for each edgekit in turns the batch job and its engine alone "
-            f"(`Forest.normalize` over the same lines in one process), with the grammar and with a grammar that "
-            f"rewrites nothing; the difference of the last two is the batch code's own cost (reading, records, "
-            f"writing, process start); the fastest of {a.rounds} rounds, CPU µs per line:", "",
-            markdown_table(["edgekit", "batch lines/s (wall)", "batch job", "engine alone",
-                            "batch job, null grammar", "engine alone, null grammar", "added by the batch code"],
-                           engine_rows(engines))])
+        body += "\n\n" + engines_report(a, part, engines)
     print(body)
     if not a.no_write:
         from results import write_section  # benchmarks/results.py
 
         write_section("batch", body)
 
+
+def engines_report(a: argparse.Namespace, part: Path, engines: dict[str, dict]) -> str:
+    """The table of compare_engines, with what it measured."""
+    from results import markdown_table  # benchmarks/results.py
+
+    return "\n".join([
+        f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
+        f"{part.name} ({engines['baseline']['lines']:,} lines) with 1 process, for each edgekit in turns the batch "
+        f"job and its engine alone (`Forest.normalize` over the same lines in one process), with the grammar and "
+        f"with a grammar that rewrites nothing; the difference of the last two is the batch code's own cost "
+        f"(reading, records, writing, process start); the fastest of {a.rounds} rounds, CPU µs per line:", "",
+        markdown_table(["edgekit", "batch lines/s (wall)", "batch job", "engine alone", "batch job, null grammar",
+                        "engine alone, null grammar", "added by the batch code"], engine_rows(engines))])
+
+
+def engines_only(a: argparse.Namespace) -> None:
+    """--engines-only: just the comparison with the baseline, on the first partition, in its own section."""
+    from results import machine_line, write_section  # benchmarks/results.py
+
+    load_start = os.getloadavg()
+    corpus = make_corpus(phrases(a.data.resolve()), a.lines, a.files)
+    part = sorted(corpus.glob("part-*.txt"))[0]
+    engines = compare_engines(part, a.grammar, a.baseline_python, a.rounds, a.quiet_wait)
+    load_text = " / ".join(" ".join(f"{v:.2f}" for v in la) for la in (load_start, os.getloadavg()))
+    body = "\n".join([f"## Batch job and engine apart (`benchmarks/batch.py --engines-only`, grammar `{a.grammar}`)", "",
+                      machine_line(), "", f"Load average (1, 5, 15 min) at the start / end of the run: {load_text}.",
+                      "", engines_report(a, part, engines)])
+    print(body)
+    if not a.no_write:
+        write_section("batch-engines", body)
 
 if __name__ == "__main__":
     main()
