@@ -4,6 +4,7 @@ strings, + - * / // %, comparisons, and/or/not, `a if c else b`, attribute acces
 Grammar files never run Python code: expressions are typed nodes (model.py) that `compile_expr` turns into closures."""
 from __future__ import annotations
 
+import operator
 import re
 
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,8 @@ def format_value(v: Any) -> str:
     """How a value renders as text: integers plainly, decimals without exponent, lists space-joined."""
     if type(v) is str:
         return v
+    if type(v) is int:
+        return str(v)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -39,6 +42,8 @@ def format_value(v: Any) -> str:
 
 
 def _num(v: Any) -> int | Decimal:
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or v is None:
         raise ExprError(f"expected a number, got {format_value(v)!r}")
     if isinstance(v, (int, Decimal)):
@@ -54,9 +59,12 @@ def _num(v: Any) -> int | Decimal:
     raise ExprError(f"expected a number, got {type(v).__name__}")
 
 
+_MAX_BITS = MAX_DIGITS * 3.33  # an int of more bits has more than MAX_DIGITS digits
+
+
 def _check(v: Any) -> Any:
     if type(v) is int:
-        if v.bit_length() > MAX_DIGITS * 3.33:
+        if v.bit_length() > _MAX_BITS:
             raise ExprError("number too large")
         return v
     if type(v) is str:
@@ -65,7 +73,7 @@ def _check(v: Any) -> Any:
         return v
     if isinstance(v, str) and len(v) > MAX_STRING:
         raise ExprError("string too long")
-    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_DIGITS * 3.33:
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > _MAX_BITS:
         raise ExprError("number too large")
     if isinstance(v, Decimal):
         if not v.is_finite():
@@ -82,6 +90,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _int(v: Any) -> int:
+    if type(v) is int:
+        return v
     n = _num(v)
     if isinstance(n, Decimal):
         if n != n.to_integral_value():
@@ -111,7 +121,7 @@ def _join(items: Any, sep: Any = "") -> str:
 
 
 def _lookup(table: Any, key: Any, default: Any = None) -> Any:
-    if not isinstance(table, Mapping):
+    if type(table) is not dict and not isinstance(table, Mapping):
         raise ExprError("lookup needs a table as its first argument")
     return table.get(format_value(key).casefold(), default)
 
@@ -189,7 +199,7 @@ def _numwords():
 
 
 def _table(t: Any) -> Mapping:
-    if not isinstance(t, Mapping):
+    if type(t) is not dict and not isinstance(t, Mapping):
         raise ExprError("expected a table name as argument")
     return t
 
@@ -260,7 +270,7 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     raise ExprError(f"unknown operator {op}")
 
 
-_INT_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 _COMPARE = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
@@ -274,7 +284,8 @@ Compiled = Callable[[Env], Any]
 def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
     """Turn an expression tree into a closure taking the capture environment (tables are bound now).
 
-    The closures only compose the operations above; nothing from a grammar file is ever executed."""
+    The closures only compose the operations above; nothing from a grammar file is ever executed. Each
+    node shape gets its own closure (an operator known at compile time needs no dispatch at run time)."""
     match node:
         case Num(text):
             v: Any = int(text) if "." not in text else Decimal(text)
@@ -293,7 +304,7 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
 
             def attr(env: Env) -> Any:
                 v = get_base(env)
-                if isinstance(v, Mapping):
+                if type(v) is dict or isinstance(v, Mapping):
                     return v.get(field)
                 raise ExprError(f"value has no attribute {field!r}")
             return attr
@@ -308,49 +319,16 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
                     return None
             return index
         case Call(fname, arg_nodes):
-            fn = BUILTINS[fname][0]
-            args = [compile_expr(a, tables) for a in arg_nodes]
-
-            def call(env: Env) -> Any:
-                try:
-                    return _check(fn(*[a(env) for a in args]))
-                except ExprError:
-                    raise
-                except (TypeError, ValueError, ArithmeticError) as exc:
-                    raise ExprError(f"{fname}(): {exc}") from None
-            return call
+            return _call(fname, BUILTINS[fname][0], [compile_expr(a, tables) for a in arg_nodes])
         case Neg(x):
             operand = compile_expr(x, tables)
             return lambda env: _check(-_num(operand(env)))
         case Bin(op, l, r):
-            left, right = compile_expr(l, tables), compile_expr(r, tables)
-            return lambda env: _check(_arith(op, left(env), right(env)))
+            return _binary(op, compile_expr(l, tables), compile_expr(r, tables))
         case Cmp(op, l, r):
-            compare, left, right = _COMPARE[op], compile_expr(l, tables), compile_expr(r, tables)
-
-            def cmp(env: Env) -> Any:
-                a, b = left(env), right(env)
-                try:
-                    return compare(a, b)
-                except TypeError:
-                    pass
-                if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
-                    if a is not None and b is not None:
-                        return compare(_num(a), _num(b))
-                return compare(format_value(a), format_value(b))
-            return cmp
+            return _comparison(op, l, r, tables)
         case Logic(op, part_nodes):
-            parts = [compile_expr(x, tables) for x in part_nodes]
-            want = op == "or"
-
-            def logic(env: Env) -> Any:
-                v: Any = None if want else True
-                for part in parts:
-                    v = part(env)
-                    if bool(v) == want:
-                        return v
-                return v
-            return logic
+            return _logic(op == "or", [compile_expr(x, tables) for x in part_nodes])
         case Not(x):
             operand = compile_expr(x, tables)
             return lambda env: not operand(env)
@@ -358,6 +336,135 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
             cond, yes, no = compile_expr(c, tables), compile_expr(y, tables), compile_expr(n, tables)
             return lambda env: yes(env) if cond(env) else no(env)
     raise ExprError(f"unknown expression node {node!r}")
+
+
+def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
+    """A builtin call: its result checked against the limits, a Python error in it made an ExprError
+    naming the function. One closure per argument count, so no argument list is built for 1 to 3."""
+    if len(args) == 1:
+        a0 = args[0]
+
+        def call(env: Env) -> Any:
+            try:
+                v = fn(a0(env))
+            except ExprError:
+                raise
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise ExprError(f"{fname}(): {exc}") from None
+            return _check(v)
+    elif len(args) == 2:
+        a0, a1 = args
+
+        def call(env: Env) -> Any:
+            try:
+                v = fn(a0(env), a1(env))
+            except ExprError:
+                raise
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise ExprError(f"{fname}(): {exc}") from None
+            return _check(v)
+    elif len(args) == 3:
+        a0, a1, a2 = args
+
+        def call(env: Env) -> Any:
+            try:
+                v = fn(a0(env), a1(env), a2(env))
+            except ExprError:
+                raise
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise ExprError(f"{fname}(): {exc}") from None
+            return _check(v)
+    else:
+        def call(env: Env) -> Any:
+            try:
+                v = fn(*[a(env) for a in args])
+            except ExprError:
+                raise
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise ExprError(f"{fname}(): {exc}") from None
+            return _check(v)
+    return call
+
+
+def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    """An arithmetic operator: two ints (and, for +, two strings) computed directly, the rest by _arith."""
+    int_op = _INT_OPS.get(op)
+    if int_op is None:
+        return lambda env: _check(_arith(op, left(env), right(env)))
+    if op == "+":
+        def add(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if type(a) is int:
+                if type(b) is int:
+                    v = a + b
+                    if v.bit_length() > _MAX_BITS:
+                        raise ExprError("number too large")
+                    return v
+            elif type(a) is str and type(b) is str:
+                v = a + b
+                if len(v) > MAX_STRING:
+                    raise ExprError("string too long")
+                return v
+            return _check(_arith(op, a, b))
+        return add
+
+    def arith(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if type(a) is int and type(b) is int:
+            v = int_op(a, b)
+            if v.bit_length() > _MAX_BITS:
+                raise ExprError("number too large")
+            return v
+        return _check(_arith(op, a, b))
+    return arith
+
+
+def _comparison(op: str, l: Expr, r: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
+    """A comparison. == and != never fail on this language's values, so they compare directly (against
+    none, by identity); an ordering of two ints too; the rest by the general rule: a number against a
+    number-like string as numbers, none as "", else as text."""
+    left, right = compile_expr(l, tables), compile_expr(r, tables)
+    if op in ("==", "!="):
+        eq = op == "=="
+        if r == Const(None) or l == Const(None):
+            other = left if r == Const(None) else right
+            if eq:
+                return lambda env: other(env) is None
+            return lambda env: other(env) is not None
+        if eq:
+            return lambda env: left(env) == right(env)
+        return lambda env: left(env) != right(env)
+    compare = _COMPARE[op]
+
+    def cmp(env: Env) -> Any:
+        a, b = left(env), right(env)
+        try:
+            return compare(a, b)
+        except TypeError:
+            pass
+        if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
+            if a is not None and b is not None:
+                return compare(_num(a), _num(b))
+        return compare(format_value(a), format_value(b))
+    return cmp
+
+
+def _logic(want: bool, parts: list[Compiled]) -> Compiled:
+    """`or` (want True) / `and`: the value of the first part whose truth is `want`, else of the last."""
+    if len(parts) == 2:
+        a, b = parts
+        if want:
+            return lambda env: a(env) or b(env)
+        return lambda env: a(env) and b(env)
+
+    def logic(env: Env) -> Any:
+        v: Any = None if want else True
+        for part in parts:
+            v = part(env)
+            if bool(v) == want:
+                return v
+        return v
+    return logic
 
 
 def names_used(node: Expr) -> list[str]:
