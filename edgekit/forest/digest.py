@@ -40,14 +40,20 @@ class Element:
     rule's text clause runs only if the text is read (at the top level, or by a parent)."""
 
     __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
-                 "unit", "layer", "groups", "captures", "error", "context")
+                 "layer", "groups", "captures", "error", "context")
 
     def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
                  matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
-        self.tsid, self.start, self.end, self.space = tsid, start, end, space
-        self._text, self.value, self.matcher, self.children, self.layer = text, value, matcher, children, layer
+        self.tsid = tsid
+        self.start = start
+        self.end = end
+        self.space = space
+        self._text = text
+        self.value = value
+        self.matcher = matcher
+        self.children = children
+        self.layer = layer
         self._render: Any = None
-        self.unit: Element | None = children[0] if len(children) == 1 else None
         self.groups: dict | None = None
         self.captures: dict[str, Any] | None = None
         self.error: str | None = None
@@ -105,11 +111,16 @@ class _Captures:
 
 def join_texts(elements: list[Element] | tuple) -> str:
     """Render a sequence, keeping a space only where the input had whitespace."""
+    if len(elements) == 1:
+        e = elements[0]
+        t = e._text
+        return e.text if t is None else t
     parts = []
-    for k, e in enumerate(elements):
-        if k and e.space:
+    for e in elements:
+        if e.space and parts:
             parts.append(" ")
-        parts.append(e.text)
+        t = e._text
+        parts.append(e.text if t is None else t)
     return "".join(parts)
 
 
@@ -352,6 +363,11 @@ class Digester:
         self._plans: dict[tuple[int, frozenset[int]], tuple] = {}  # see _plan
         self._entries: dict[int, tuple] = {}  # lexicon entry id -> what _entry_symbol needs, filled on use
         self.captures = [m.captures for m in stored]  # rule id - n_entries -> capture name -> repeated
+        # rule id - n_entries -> what building its element needs: value and text functions, captures, the
+        # repeated ones (bound to lists), layer, typeset
+        self._rule_parts = [(vf, tf, caps, [name for name, multi in caps.items() if multi], m.layer, ts)
+                            for vf, tf, caps, m, ts in zip(self.value_fns, self.text_fns, self.captures, stored,
+                                                           self.symbol_ts[n_entries:])]
         self._needs: tuple | None = None  # see _index_needs
         self._rules_on: list[int] = []
 
@@ -762,33 +778,31 @@ class Digester:
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
         """The element (value, text, children) of one derivation; only chosen derivations are built."""
-        if edge.elem is not None:
-            return edge.elem
-        got = memo.get(id(edge))
-        if got is not None:
-            return got
-        kids, states = edge.children()
-        children = tuple([c.elem if c.elem is not None else self.element(c, source, memo) for c in kids])
+        el = edge.elem
+        if el is not None:
+            return el
+        el = memo.get(id(edge))
+        if el is not None:
+            return el
         mi = edge.matcher
-        if edge.entry is not None:
-            el = self._list_symbol(mi, children, edge.entry)
-        elif mi < self.matchers.n_entries:
-            el = self._entry_symbol(mi, children)
+        if mi < self.matchers.n_entries:
+            el = self._entry_symbol(mi, _chain_elements(edge.chain))
+        elif edge.entry is not None:
+            el = self._list_symbol(mi, _chain_elements(edge.chain), edge.entry)
         else:
-            caps = self.captures[mi - self.matchers.n_entries]
+            kids, states = edge.children()
+            children = tuple([c.elem if c.elem is not None else self.element(c, source, memo) for c in kids])
+            value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self.matchers.n_entries]
             binds: dict[str, Any] = {}
             if caps:
-                binds = {name: [] for name, multi in caps.items() if multi}
-                layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
-                cap = layer.cap
-                for child, pos in zip(children, layer.path(mi, states)):
-                    name = cap[pos]
-                    if name is not None:
-                        if caps[name]:
-                            binds[name].append(child)
-                        else:
-                            binds[name] = child
-            el = self._symbol(mi, children, binds, source)
+                binds = {name: [] for name in multi}
+                automaton = edge.automaton or self.layers[number - 1]
+                for k, name in automaton.captured(mi, states):
+                    if caps[name]:
+                        binds[name].append(children[k])
+                    else:
+                        binds[name] = children[k]
+            el = self._symbol(mi, children, binds, source, value_fn, text_fn, number, ts)
         memo[id(edge)] = el
         return el
 
@@ -799,13 +813,13 @@ class Digester:
         if got is None:
             lx, k = self.matchers.entry(mi)
             got = self._entries[mi] = (lx.canonical[k], lx.canonical[k].casefold(), lx.verbatim,
-                                       _const(lx.value[k]))
-        canonical, folded, verbatim, value = got
+                                       _const(lx.value[k]), self.symbol_ts[mi])
+        canonical, folded, verbatim, value, ts = got
         first = children[0]
-        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, None, value, mi, children, 1)
-        e.captures = {}
         surface = first.text if len(children) == 1 else join_texts(children)
-        e.text = surface if verbatim or surface.casefold() == folded else canonical
+        e = Element(ts, first.start, children[-1].end, first.space,
+                    surface if verbatim or surface.casefold() == folded else canonical, value, mi, children, 1)
+        e.captures = {}
         return e
 
     def _list_symbol(self, mi: int, children: tuple, entry: ListEntry) -> Element:
@@ -816,35 +830,53 @@ class Digester:
         e.context = entry.context
         return e
 
-    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
+    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str, value_fn: Any, text_fn: Any,
+                number: int, ts: int) -> Element:
         first = children[0]
-        unit = first if len(children) == 1 else None
-        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
-                    None, None, mi, children, self.layer_of[mi])
+        e = Element(ts, first.start, children[-1].end, first.space, None, None, mi, children, number)
         e.captures = binds
-        n_entries = self.matchers.n_entries
-        value_fn, text_fn = self.value_fns[mi - n_entries], self.text_fns[mi - n_entries]
         if value_fn is None and text_fn is None:
-            symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
-            e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
-            e.text = join_texts(children)
+            e.value = _default_value(children)
+            e._text = join_texts(children)
             return e
         env = _Captures(binds, source)
         try:
-            if value_fn is not None:
-                e.value = value_fn(env)
-            else:
-                symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
-                e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
+            e.value = value_fn(env) if value_fn is not None else _default_value(children)
             env.own_value = e.value
             if text_fn is None:
-                e.text = format_value(e.value)
+                e._text = format_value(e.value)
             else:
                 e._render = (text_fn, env)
         except ExprError as exc:
             e.error = str(exc)
-            e.value, e.text = None, join_texts(children)
+            e.value, e._text = None, join_texts(children)
         return e
+
+
+def _default_value(children: tuple) -> Any:
+    """A rule's value without a value clause: its one symbol's (or data element's) value, else, for a rule
+    over one element, that element's value, else none."""
+    symbol = None
+    for c in children:
+        if c.matcher >= 0 or c.groups is not None:
+            if symbol is not None:
+                return None
+            symbol = c
+    if symbol is not None:
+        return symbol.value
+    return children[0].value if len(children) == 1 else None
+
+
+def _chain_elements(ent: tuple) -> tuple:
+    """The input elements a lexicon or list entry edge covers (its chain's children are input edges)."""
+    if ent[1] is None:
+        return (ent[2].elem,)
+    out = []
+    while ent is not None:
+        out.append(ent[2].elem)
+        ent = ent[1]
+    out.reverse()
+    return tuple(out)
 
 
 def _entry_cost(ent: tuple) -> int:
