@@ -81,32 +81,58 @@ class Element:
 class _Captures:
     """The expression environment of one match: capture name -> element (or list for repeats)."""
 
-    def __init__(self, binds: dict[str, Any], source: str) -> None:
-        self.binds, self.source = binds, source
-        self.own_value: Any = None
+    __slots__ = ("binds", "source", "own_value")
 
-    def _field(self, e: Element, field: str) -> Any:
-        if field == "text":
-            return e.text
-        if field == "surface":
-            return self.source[e.start:e.end]
-        if field == "value":
-            return e.value
-        return e.groups.get(field) if e.groups else None
+    def __init__(self, binds: dict[str, Any], source: str) -> None:
+        self.binds = binds
+        self.source = source
+        self.own_value: Any = None
 
     def value(self, name: str) -> Any:
         if name == "value" and name not in self.binds:
             return self.own_value
         b = self.binds.get(name)
-        if isinstance(b, list):
+        if b is None:
+            return None
+        if type(b) is list:
             return [e.value for e in b]
-        return None if b is None else b.value
+        return b.value
+
+    def text(self, name: str) -> Any:
+        b = self.binds.get(name)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [e.text for e in b]
+        t = b._text
+        return b.text if t is None else t
+
+    def surface(self, name: str) -> Any:
+        b = self.binds.get(name)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [self.source[e.start:e.end] for e in b]
+        return self.source[b.start:b.end]
 
     def attr(self, name: str, field: str) -> Any:
         b = self.binds.get(name)
-        if isinstance(b, list):
-            return [self._field(e, field) for e in b]
-        return None if b is None else self._field(b, field)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [_field(e, field, self.source) for e in b]
+        return _field(b, field, self.source)
+
+
+def _field(e: Element, field: str, source: str) -> Any:
+    """A capture's attribute: its text, its surface (the input it covers), its value, or a regex group."""
+    if field == "text":
+        return e.text
+    if field == "surface":
+        return source[e.start:e.end]
+    if field == "value":
+        return e.value
+    return e.groups.get(field) if e.groups else None
 
 
 def join_texts(elements: list[Element] | tuple) -> str:
@@ -790,8 +816,16 @@ class Digester:
         elif edge.entry is not None:
             el = self._list_symbol(mi, _chain_elements(edge.chain), edge.entry)
         else:
-            kids, states = edge.children()
-            children = tuple([c.elem if c.elem is not None else self.element(c, source, memo) for c in kids])
+            built, states = [], []  # the chain runs right to left
+            ent = edge.chain
+            while ent is not None:
+                c = ent[2]
+                built.append(c.elem or self.element(c, source, memo))
+                states.append(ent[3])
+                ent = ent[1]
+            built.reverse()
+            states.reverse()
+            children = tuple(built)
             value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self.matchers.n_entries]
             binds: dict[str, Any] = {}
             if caps:

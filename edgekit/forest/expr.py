@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, Protocol
 
 from ..errors import EdgekitError
+from . import numwords
 from .model import Attr, Bin, Call, Cmp, Const, Expr, If, Index, Logic, Name, Neg, Not, Num, Str
 
 MAX_STRING = 10_000
@@ -155,11 +156,11 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "slice": (lambda s, a, b=None: _slice(s, a, b), 2, 3),
     "shape": (lambda s, pattern: _shape(s, pattern), 2, 2),
     # number words come from a grammar table (see numwords.py)
-    "spell": (lambda n, table, style="": _numwords().spell(_int(n), _table(table), format_value(style)), 2, 3),
-    "spell_digits": (lambda s, table: _numwords().spell_digits(format_value(s), _table(table)), 2, 2),
-    "replace_last": (lambda s, table, suffix="": _numwords().replace_last(format_value(s), _table(table),
+    "spell": (lambda n, table, style="": numwords.spell(_int(n), _table(table), format_value(style)), 2, 3),
+    "spell_digits": (lambda s, table: numwords.spell_digits(format_value(s), _table(table)), 2, 2),
+    "replace_last": (lambda s, table, suffix="": numwords.replace_last(format_value(s), _table(table),
                                                                           format_value(suffix)), 2, 3),
-    "read_out": (lambda s, *tables: _numwords().read_out(format_value(s), *map(_table, tables)), 2, 4),
+    "read_out": (lambda s, *tables: numwords.read_out(format_value(s), *map(_table, tables)), 2, 4),
     "spaced": (lambda *parts: _spaced(parts), 1, 12),
     "join_tight": (lambda items, before, after: _join_tight(items, format_value(before), format_value(after)), 3, 3),
 }
@@ -190,12 +191,6 @@ def _join_tight(items: Any, before: str, after: str) -> str:
         out.append(item)
         prev = item
     return "".join(out)
-
-
-def _numwords():
-    from . import numwords
-
-    return numwords
 
 
 def _table(t: Any) -> Mapping:
@@ -232,11 +227,16 @@ def _slice(s: Any, start: Any, end: Any = None) -> str:
 
 
 class Env(Protocol):
-    """What a compiled expression needs from its caller: capture values and capture attributes."""
+    """What a compiled expression needs from its caller: capture values and capture attributes (`text`
+    and `surface` are attr(name, "text") and attr(name, "surface"), the common ones, asked directly)."""
 
     def value(self, name: str) -> Any: ...
 
     def attr(self, name: str, field: str) -> Any: ...
+
+    def text(self, name: str) -> Any: ...
+
+    def surface(self, name: str) -> Any: ...
 
 
 def _arith(op: str, a: Any, b: Any) -> Any:
@@ -271,6 +271,7 @@ def _arith(op: str, a: Any, b: Any) -> Any:
 
 
 _INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_INT_DIV_OPS = {"//": operator.floordiv, "%": operator.mod}  # for two ints, the divisor not 0
 
 _COMPARE = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
@@ -298,6 +299,10 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
                 return lambda env: table
             return lambda env: env.value(name)
         case Attr(Name(name), field) if name not in tables:
+            if field == "text":
+                return lambda env: env.text(name)
+            if field == "surface":
+                return lambda env: env.surface(name)
             return lambda env: env.attr(name, field)
         case Attr(base, field):
             get_base = compile_expr(base, tables)
@@ -390,7 +395,16 @@ def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
     """An arithmetic operator: two ints (and, for +, two strings) computed directly, the rest by _arith."""
     int_op = _INT_OPS.get(op)
     if int_op is None:
-        return lambda env: _check(_arith(op, left(env), right(env)))
+        div_op = _INT_DIV_OPS.get(op)
+        if div_op is None:
+            return lambda env: _check(_arith(op, left(env), right(env)))
+
+        def div(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if type(a) is int and type(b) is int and b:
+                return _check(div_op(a, b))
+            return _check(_arith(op, a, b))
+        return div
     if op == "+":
         def add(env: Env) -> Any:
             a, b = left(env), right(env)
