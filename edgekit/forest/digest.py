@@ -391,6 +391,7 @@ class Digester:
         self.captures = [m.captures for m in stored]  # rule id - n_entries -> capture name -> repeated
         # rule id - n_entries -> what building its element needs: value and text functions, captures, the
         # repeated ones (bound to lists), layer, typeset
+        self._n_entries = n_entries
         self._rule_parts = [(vf, tf, caps, [name for name, multi in caps.items() if multi], m.layer, ts)
                             for vf, tf, caps, m, ts in zip(self.value_fns, self.text_fns, self.captures, stored,
                                                            self.symbol_ts[n_entries:])]
@@ -811,7 +812,7 @@ class Digester:
         if el is not None:
             return el
         mi = edge.matcher
-        if mi < self.matchers.n_entries:
+        if mi < self._n_entries:
             el = self._entry_symbol(mi, _chain_elements(edge.chain))
         elif edge.entry is not None:
             el = self._list_symbol(mi, _chain_elements(edge.chain), edge.entry)
@@ -826,7 +827,7 @@ class Digester:
             built.reverse()
             states.reverse()
             children = tuple(built)
-            value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self.matchers.n_entries]
+            value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self._n_entries]
             binds: dict[str, Any] = {}
             if caps:
                 binds = {name: [] for name in multi}
@@ -850,7 +851,7 @@ class Digester:
                                        _const(lx.value[k]), self.symbol_ts[mi])
         canonical, folded, verbatim, value, ts = got
         first = children[0]
-        surface = first.text if len(children) == 1 else join_texts(children)
+        surface = join_texts(children)
         e = Element(ts, first.start, children[-1].end, first.space,
                     surface if verbatim or surface.casefold() == folded else canonical, value, mi, children, 1)
         e.captures = {}

@@ -356,7 +356,7 @@ def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
                 raise
             except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExprError(f"{fname}(): {exc}") from None
-            return _check(v)
+            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
     elif len(args) == 2:
         a0, a1 = args
 
@@ -367,7 +367,7 @@ def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
                 raise
             except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExprError(f"{fname}(): {exc}") from None
-            return _check(v)
+            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
     elif len(args) == 3:
         a0, a1, a2 = args
 
@@ -378,7 +378,7 @@ def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
                 raise
             except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExprError(f"{fname}(): {exc}") from None
-            return _check(v)
+            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
     else:
         def call(env: Env) -> Any:
             try:
@@ -387,7 +387,7 @@ def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
                 raise
             except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExprError(f"{fname}(): {exc}") from None
-            return _check(v)
+            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
     return call
 
 
@@ -441,7 +441,13 @@ def _comparison(op: str, l: Expr, r: Expr, tables: Mapping[str, Mapping[str, Any
     if op in ("==", "!="):
         eq = op == "=="
         if r == Const(None) or l == Const(None):
+            other_node = l if r == Const(None) else r
             other = left if r == Const(None) else right
+            if isinstance(other_node, Name) and other_node.name not in tables:  # a capture: one call less
+                name = other_node.name
+                if eq:
+                    return lambda env: env.value(name) is None
+                return lambda env: env.value(name) is not None
             if eq:
                 return lambda env: other(env) is None
             return lambda env: other(env) is not None

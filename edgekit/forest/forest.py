@@ -168,7 +168,8 @@ class Forest:
 
     def _reading(self, lat: Lattice) -> list[Element]:
         memo: dict[int, Element] = {}
-        return [self._digester.element(e, lat.text, memo) for e in lat.best_paths(1)[0][1]]
+        element, text = self._digester.element, lat.text
+        return [e.elem or element(e, text, memo) for e in lat.best_paths(1)[0][1]]
 
     def _frames(self, lat: Lattice, n: int) -> list[Frame]:
         """The n cheapest distinct frames: intent derivations spanning every non-punctuation element."""
