@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from itertools import islice
 from operator import itemgetter
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
@@ -253,14 +252,12 @@ class Edge:
 GC_PAUSE_CHARS = 1_000
 
 
-@contextmanager
-def cycle_gc_paused(text: str) -> Iterator[None]:
+def cycle_gc_paused(text: str) -> Any:
     """Digesting a long text makes many container objects, and the cycle collector's passes over them
     grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
     reading built (the few cycles made, edges and the wrappers that point back at them, are collected
     at the next pass after)."""
-    with gc_paused(len(text) >= GC_PAUSE_CHARS):
-        yield
+    return gc_paused(len(text) >= GC_PAUSE_CHARS)
 
 
 class Lattice:
@@ -830,7 +827,8 @@ class Digester:
             value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self._n_entries]
             binds: dict[str, Any] = {}
             if caps:
-                binds = {name: [] for name in multi}
+                for name in multi:
+                    binds[name] = []
                 automaton = edge.automaton or self.layers[number - 1]
                 for k, name in automaton.captured(mi, states):
                     if caps[name]:
