@@ -212,6 +212,9 @@ class LayerMatcher:
         self.cap: list[str | None] = spec.cap
         self.follow: list[list[int]] = spec.follow
         self.final_set = frozenset(spec.final)
+        self.finals: dict[int, list[int]] = {}  # matcher -> its final positions, ascending
+        for p in sorted(self.final_set):
+            self.finals.setdefault(self.owner[p], []).append(p)
         self.pred: list[list[int]] = [[] for _ in self.types]
         for p, targets in enumerate(self.follow):
             for q in targets:
@@ -310,10 +313,13 @@ class LayerMatcher:
 
     def path(self, matcher: int, states: Sequence[int]) -> list[int]:
         """The positions an accepted match of `matcher` went through, from the DFA state after each element
-        (walked backwards through the predecessor lists, which are in ascending order, so the first one in
-        the state is the earliest position, which ties take)."""
-        dfa, pred, owner = self.dfa, self.pred, self.owner
-        q = min(p for p in dfa[states[-1]] & self.final_set if owner[p] == matcher)
+        (walked backwards from its final positions through the predecessor lists, all in ascending order,
+        so the first one in the state is the earliest position, which ties take)."""
+        dfa, pred = self.dfa, self.pred
+        here = dfa[states[-1]]
+        for q in self.finals[matcher]:
+            if q in here:
+                break
         out = [q]
         for k in range(len(states) - 2, -1, -1):
             here = dfa[states[k]]

@@ -128,6 +128,8 @@ def _lookup(table: Any, key: Any, default: Any = None) -> Any:
 
 
 def _len(v: Any) -> int:
+    if type(v) is str:
+        return len(v)
     if v is None:
         return 0
     return len(v) if isinstance(v, (list, tuple, str)) else len(format_value(v))
