@@ -237,17 +237,6 @@ class Edge:
         self.automaton: LayerMatcher | None = None  # the layer automaton whose states `chain` records
         self.cost, self.chain, self.elem = cost, chain, elem
 
-    def children(self) -> tuple[list["Edge"], list[int]]:
-        kids, states = [], []
-        ent = self.chain
-        while ent is not None:
-            kids.append(ent[2])
-            states.append(ent[3])
-            ent = ent[1]
-        kids.reverse()
-        states.reverse()
-        return kids, states
-
 
 GC_PAUSE_CHARS = 1_000
 
