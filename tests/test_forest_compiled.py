@@ -80,6 +80,8 @@ FORGERIES = {
     "capture no rule binds": lambda a: (lambda layer, p: layer["cap"].__setitem__(p, "zzz"))(*_first_capture(a)),
     "rule layer past the layers": lambda a: _rule(a).update(layer=len(a["layers"]) + 1),
     "read list malformed": lambda a: a.update(read=[["only one"]]),
+    "required type past the types": lambda a: _rule(a).update(needs=[[len(a["types"]) + 7]]),
+    "required types missing": lambda a: _rule(a).pop("needs"),
 }
 
 

@@ -9,8 +9,9 @@ from edgekit.forest.prefilter import DIGIT, required_chars
 
 PATTERNS = [r"[\w.+-]+@[\w-]+(\.[\w-]+)+", r"(?P<h>\d{1,2}):(?P<m>\d\d)", r"\$\d+(\.\d\d)?", r"[A-Z]{2,}",
             r"(?:ab|cd)\d", r"(?i)x-\d", r"a?b*[:;]", r"(?<!\d)/(?=\d)", r"(x|y)+\.", r"[^a-z]+", r"-?\d+",
-            "(?i:\u24d0)", "(?i)\u24d0", "x(?i:\u2170)", "(?i:\u0345)", "(?i:a(?-i:\u24d0))", "(?i:-)\\d"]
-ALPHABET = "ab xyzXY019٣@.:;$/-_+\u24d0\u24b6\u2170\u2160\u0345\u03b9\u0399\u1fbe"
+            "(?i:\u24d0)", "(?i)\u24d0", "x(?i:\u2170)", "(?i:\u0345)", "(?i:a(?-i:\u24d0))", "(?i:-)\\d",
+            r"s(?<=[a-z]/s)(?![\w'-])", r"x(?=\d)", r"y(?!\d)", r"(?:a\.|b(?=@))z", r"(?:a\.|bz)", r"(?<!@)a"]
+ALPHABET = "abs xyzXY019٣@.:;$/-_+\u24d0\u24b6\u2170\u2160\u0345\u03b9\u0399\u1fbe"
 
 
 def test_required_characters_of_known_patterns():
@@ -22,6 +23,11 @@ def test_required_characters_of_known_patterns():
     assert required_chars("(?i:\u24d0)") is None       # case-insensitive, outside ASCII: never skipped
     assert required_chars("(?i:a(?-i:\u24d0))") == {"\u24d0"}   # case-sensitive again inside
     assert required_chars("(?i:-)\\d") == {"-"}
+    assert required_chars(r"s(?<=[a-z]/s)(?![\w'-])") == {"/"}   # a lookbehind that must hold
+    assert required_chars(r"x(?=\d)") == {DIGIT}
+    assert required_chars(r"y(?!\d)") is None                     # a negative lookahead needs nothing
+    assert required_chars(r"(?:a\.|b(?=@))z") == {".", "@"}       # each branch needs one of them
+    assert required_chars(r"(?:a\.|bz)") is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -73,3 +73,12 @@ def test_one_megabyte_lines_give_the_repeated_output_in_linear_time(piece):
         assert out == sep.join([unit] * n)
         assert before is None or cost < 5 * 10 * before, (size, cost, before)
         before = cost
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_text_tokenizes_as_the_unicode_pattern_does(text):
+    from edgekit.forest import tokenize
+
+    fast = [(m.group(), m.lastgroup, m.span()) for m in tokenize._ASCII_TOKEN_RE.finditer(text)]
+    assert fast == [(m.group(), m.lastgroup, m.span()) for m in tokenize.TOKEN_RE.finditer(text)]

@@ -171,12 +171,14 @@ def test_limits_are_the_enforced_ones():
     from edgekit.forest import decider
 
     assert digest.MAX_TOKEN_CACHE == limits.MAX_TOKEN_CACHE and automaton.MAX_TYPESETS == limits.MAX_TYPESETS
+    assert digest.MAX_LAYER_PLANS == limits.MAX_LAYER_PLANS
     assert automaton.MAX_DFA_STATES == limits.MAX_DFA_STATES
     assert decider._hash64.cache_info().maxsize == limits.MAX_DECIDER_CACHE
 
 
 def test_caches_stay_under_their_limits_and_results_survive_their_cuts(grammar, monkeypatch):
     monkeypatch.setattr(digest, "MAX_TOKEN_CACHE", 300)
+    monkeypatch.setattr(digest, "MAX_LAYER_PLANS", 6)
     monkeypatch.setattr(automaton, "MAX_TYPESETS", 40)
     monkeypatch.setattr(automaton, "MAX_DFA_STATES", 20)
     cuts = []
@@ -190,8 +192,30 @@ def test_caches_stay_under_their_limits_and_results_survive_their_cuts(grammar, 
         triples = [(words[(batch * 7 + k) % 200], f"q{_alpha(batch * 150 + k)}") for k in range(150)]
         assert forest.normalize(" ".join(f"on {w} {q}" for w, q in triples)) == " ".join(f"ON {q}" for _w, q in triples)
         assert forest.normalize("on wbaaa on wcaaa") == "TWICE"  # begins by bounding every cache
-        assert len(d._tok_ts) <= 300
+        assert len(d._tok_ts) <= 300 and len(d._plans) <= 6
         assert len(d.typesets.sets) <= d.typesets.permanent + 40 + 4
         for layer in d.layers:
             assert len(layer.relevant) <= len(d.typesets.sets) and len(layer.dfa) <= 20 + 10
     assert any(cuts)
+
+
+@pytest.mark.parametrize("name, text", [("en-itn", "twenty five dollars and thirty cents on may fourth"),
+                                        ("en-tn", "It costs $25.30 on 12/05/2021 at 3:45pm."),
+                                        ("zh-itn", "二零零八年八月八日花了三百五十块钱"), ("home", "turn on the kitchen lamp")])
+def test_a_digested_text_leaves_no_reference_cycle_behind(name, text):
+    """Everything a normalize, parse or explain made is freed by reference counting alone, so digesting
+    text never feeds the cycle collector (whose passes would grow with the loaded grammar)."""
+    import gc
+
+    forest = load_forest(name)
+    forest.normalize(text)  # the first digestion fills the caches, which stay
+    gc.collect()
+    gc.disable()
+    try:
+        forest.normalize(text)
+        forest.parse(text)
+        forest.parse(text, n=3)
+        forest.explain(text)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -5,8 +5,35 @@ import sys
 from typing import Any, Callable, Optional, Sequence
 
 import typer
+from typer.core import TyperGroup
 
-from .boundary import Boundary, fail, guarded  # noqa: F401  (re-exported for the command modules)
+from .boundary import fail, guarded, within_boundary  # noqa: F401  (re-exported for the command modules)
+
+
+def _quiet_flags(params: Any) -> Any:
+    """Show boolean flags as flags in --help (typer prints `<bool>`, which reads as if a value followed)."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class Boundary(TyperGroup):
+    """The typer group every edgekit command runs in: the error boundary of boundary.py around every
+    command, and boolean flags shown without a `<bool>` value in --help."""
+
+    def invoke(self, ctx: Any) -> Any:
+        return within_boundary(lambda: super(Boundary, self).invoke(ctx))
+
+    def get_params(self, ctx: Any) -> list:
+        return _quiet_flags(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, Boundary):
+            _quiet_flags(command.get_params(ctx))  # the --help option is made (and cached) here
+        return command
+
 
 app = typer.Typer(
     name="edgekit",

@@ -3,8 +3,10 @@ environment (a missing file, a folder given as a file, a full disk, a closed std
 pipe) ends as one `edgekit: ...` line on stderr and exit status 2, never a traceback.
 
 It also names the standard streams in their errors (an OSError while writing stdout says "standard
-output"), writes text that cannot be encoded (a lone surrogate from a JSON `\\ud800` escape) as
-backslash escapes instead of failing, and shows boolean flags without a `<bool>` value in --help.
+output") and writes text that cannot be encoded (a lone surrogate from a JSON `\\ud800` escape) as
+backslash escapes instead of failing. The typer group that applies it to every command is
+`app.Boundary`; this module does not import typer until it must raise an Exit, so the plain
+`normalize` (`quick.py`) runs inside the same boundary without loading typer.
 """
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ import errno
 import os
 import sys
 import warnings
-from typing import Any, Callable, Iterator, TypeVar
-
-import typer
-from typer.core import TyperGroup
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from ..errors import EdgekitError
+
+if TYPE_CHECKING:
+    import typer
 
 T = TypeVar("T")
 
@@ -28,6 +30,13 @@ def fail(message: str, code: int = 2) -> "typer.Exit":
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.write(f"edgekit: {message}\n")
         sys.stderr.flush()
+    return exit_with(code)
+
+
+def exit_with(code: int) -> "typer.Exit":
+    """The typer.Exit that ends a command with this status (typer is imported here, not at start-up)."""
+    import typer
+
     return typer.Exit(code)
 
 
@@ -67,11 +76,11 @@ def translate(fn: Callable[[], T]) -> T:
         raise fail(str(exc)) from None
     except BrokenPipeError:
         _silence_stdout()
-        raise typer.Exit(0) from None
+        raise exit_with(0) from None
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             _silence_stdout()
-            raise typer.Exit(0) from None
+            raise exit_with(0) from None
         if getattr(exc, "filename", None) == STDOUT:
             _silence_stdout()
         raise fail(describe_os_error(exc)) from None
@@ -176,32 +185,13 @@ def standard_streams() -> Iterator[None]:
         sys.stdin, sys.stdout = saved
 
 
-def _quiet_flags(params: Any) -> Any:
-    """Show boolean flags as flags in --help (typer prints `<bool>`, which reads as if a value followed)."""
-    for param in params:
-        if getattr(param, "is_flag", False):
-            param.metavar = ""
-    return params
+def within_boundary(fn: Callable[[], T]) -> T:
+    """Run a whole command inside the boundary: standard streams wrapped, the whole output flushed (so a
+    full disk is reported by the command, not by the interpreter at exit), errors translated."""
+    def run() -> T:
+        with standard_streams():
+            result = fn()
+            sys.stdout.flush()
+            return result
 
-
-class Boundary(TyperGroup):
-    """The typer group every edgekit command runs in: errors become one line, streams are wrapped, the
-    whole output is flushed (so a full disk is reported by the command, not by the interpreter at exit)."""
-
-    def invoke(self, ctx: Any) -> Any:
-        def run() -> Any:
-            with standard_streams():
-                result = super(Boundary, self).invoke(ctx)
-                sys.stdout.flush()
-                return result
-
-        return translate(run)
-
-    def get_params(self, ctx: Any) -> list:
-        return _quiet_flags(super().get_params(ctx))
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None and not isinstance(command, Boundary):
-            _quiet_flags(command.get_params(ctx))  # the --help option is made (and cached) here
-        return command
+    return translate(run)

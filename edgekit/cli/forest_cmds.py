@@ -7,12 +7,13 @@ from typing import List, Optional
 
 import typer
 
-from .app import answer_records, app, each_record, fail, guarded
+from .app import answer_records, app, each_record, guarded
+from .quick import DEFAULT_FIELD, DEFAULT_GRAMMAR, run_normalize
 
-GrammarOpt = typer.Option("home", "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
+GrammarOpt = typer.Option(DEFAULT_GRAMMAR, "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
 FilesArg = typer.Argument(None, help="Input files, one record a line (default: stdin).")
 JsonlOpt = typer.Option(False, "--jsonl", help="Input is JSON Lines; the text is in --field.")
-FieldOpt = typer.Option("text", "--field", help="JSON field holding the text (with --jsonl).")
+FieldOpt = typer.Option(DEFAULT_FIELD, "--field", help="JSON field holding the text (with --jsonl).")
 
 
 def _load(grammar: str):
@@ -43,22 +44,10 @@ def normalize(files: Optional[List[Path]] = typer.Argument(None, help="Input fil
     A bad record (invalid UTF-8, bad JSON) is reported on stderr as file:line and passed through; the
     exit status is then 1. A progress bar is drawn on stderr when it is a terminal."""
     def body() -> None:
-        if engine not in ("local", "dask"):
-            raise fail(f"unknown engine {engine!r} (local or dask)")
-        if engine == "dask":
-            from ..batch_dask import normalize_on_dask
-
-            summary = normalize_on_dask(files or [], grammar, output, scheduler, jsonl=jsonl, field=field,
-                                        resume=resume, block_bytes=block_size)
-        else:
-            from ..batch import normalize_files
-
-            summary = normalize_files(files or [], grammar, output=output, jsonl=jsonl, field=field, jobs=jobs,
-                                      resume=resume, block_bytes=block_size)
-        if output is not None:
-            typer.echo(f"edgekit: {summary}", err=True)
-        if summary.errors:
-            raise typer.Exit(1)
+        code = run_normalize(files or [], grammar, jsonl=jsonl, field=field, jobs=jobs, output=output,
+                             resume=resume, engine=engine, scheduler=scheduler, block_size=block_size)
+        if code:
+            raise typer.Exit(code)
 
     guarded(body)
 

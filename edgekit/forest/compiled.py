@@ -66,6 +66,7 @@ class Matcher:
     value: Expr | None = None
     text: Expr | None = None
     intent: str | None = None
+    needs: tuple[tuple[int, ...], ...] = ()  # a rule's required types as clauses (prefilter.required_types)
 
     @property
     def where(self) -> str:
@@ -150,7 +151,8 @@ def _matcher_json(m: Matcher) -> dict[str, Any]:
     out.update({"layer": m.layer, "template": template_to_json(m.template)})
     if m.kind == "rule":
         out.update({"value": None if m.value is None else expr_to_json(m.value),
-                    "text": None if m.text is None else expr_to_json(m.text), "intent": m.intent})
+                    "text": None if m.text is None else expr_to_json(m.text), "intent": m.intent,
+                    "needs": [list(c) for c in m.needs]})
     out.update({"captures": m.captures, "type": m.type})
     return out
 
@@ -283,11 +285,16 @@ def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n
     if not all(type(k) is str and type(v) is bool for k, v in m["captures"].items()):
         raise CompiledError("bad matcher captures")
     clauses: dict[str, Expr | None] = {"value": None, "text": None}
-    intent = None
+    intent, needs = None, ()
     if m["kind"] == "rule":
         intent = m.get("intent")
         if intent is not None and type(intent) is not str:
             raise CompiledError("bad matcher intent")
+        raw = m.get("needs")
+        if not isinstance(raw, list) or not all(isinstance(c, list) and c and all(
+                type(t) is int and 0 <= t < len(types) for t in c) for c in raw):
+            raise CompiledError(f"bad required types in rule {m['name']!r}")
+        needs = tuple(tuple(c) for c in raw)
         for clause in clauses:
             if m.get(clause) is not None:
                 try:
@@ -295,7 +302,7 @@ def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n
                 except NodeError as exc:
                     raise CompiledError(f"{exc} in rule {m['name']!r}") from None
     return Matcher(m["kind"], m["class"], m["name"], where[0], where[1], m["priority"], m["layer"], m["type"],
-                   template, m["captures"], cost, clauses["value"], clauses["text"], intent)
+                   template, m["captures"], cost, clauses["value"], clauses["text"], intent, needs)
 
 
 def _layer(layer: Any, n_types: int, n_entries: int, stored: list[Matcher]) -> LayerSpec:

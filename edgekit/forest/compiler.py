@@ -11,6 +11,7 @@ from .compiled import ClassInfo, CompiledForest, DataSpec, LayerSpec, LexiconRec
 from .expr import names_used
 from .gcpause import gc_paused
 from .model import Alt, Entry, Expr, GrammarSet, Lit, Opt, Ref, Rep, Seq, Template, Where, leaves
+from .prefilter import required_types
 
 
 class _Compiler:
@@ -196,8 +197,10 @@ class _Compiler:
                 raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[r.template]}",
                                  r.where)
             seen_templates[r.template] = r.name
+            needs = sorted((tuple(sorted(c)) for c in required_types(r.template, self.type_of)), key=lambda c: (len(c), c))
             matchers.append(Matcher("rule", r.name, r.name, r.where.file, r.where.line, r.priority, self.layer[r.name],
-                                    self.class_ids[r.name], r.template, caps, r.cost, r.value, r.text, r.intent))
+                                    self.class_ids[r.name], r.template, caps, r.cost, r.value, r.text, r.intent,
+                                    tuple(needs)))
         return matchers
 
     def layer_automata(self, matchers: list[Matcher], first_id: int, lexicons: bool) -> list[LayerSpec]:

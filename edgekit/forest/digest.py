@@ -25,7 +25,7 @@ from .compiled import CompiledForest
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
 from .gcpause import gc_paused
-from .prefilter import DIGIT, required_chars, required_types
+from .prefilter import DIGIT, required_chars
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
@@ -241,11 +241,10 @@ class Edge:
 GC_PAUSE_CHARS = 1_000
 
 
-def cycle_gc_paused(text: str) -> Any:
+def cycle_gc_paused(text: str) -> gc_paused:
     """Digesting a long text makes many container objects, and the cycle collector's passes over them
     grow faster than the text: it is paused while a text of GC_PAUSE_CHARS or more is digested and its
-    reading built (the few cycles made, edges and the wrappers that point back at them, are collected
-    at the next pass after)."""
+    reading built (a finished lattice holds no cycles, see Digester.lattice)."""
     return gc_paused(len(text) >= GC_PAUSE_CHARS)
 
 
@@ -493,6 +492,9 @@ class Digester:
                 self._read_layer_best(layer, number, out, n, readable, starts, where)
             else:
                 self._read_layer(layer, number, out, n, k, readable, starts, where)
+        for edges in out:  # the back references (an edge -> its wrappers -> their chains -> the edge) were
+            for e in edges:  # needed while reading only: without them the lattice holds no cycle and is
+                e.wrappers = None  # freed as soon as it is dropped, not at the next collection
         return Lattice(text, base, out, self.costs)
 
     def _plan(self, key: tuple[int, frozenset[int]]) -> tuple:
@@ -541,8 +543,8 @@ class Digester:
         return got
 
     def _index_needs(self) -> tuple:
-        """Each rule's required types (prefilter.required_types) indexed by the types of one of its
-        clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
+        """Each rule's required types (prefilter.required_types, found at compile time) indexed by the types of
+        one of its clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
         rule)], per layer the rules that require nothing, rule -> its other clauses)."""
         keyed: dict[int, list[tuple[int, int]]] = {}
         always: list[list[int]] = [[] for _ in self.layers]
@@ -553,7 +555,7 @@ class Digester:
                 continue
             number = m.layer - 1
             self._rules_on[number] += 1
-            need = sorted(required_types(m.template, self.compiled.type_of), key=lambda c: (len(c), sorted(c)))
+            need = [frozenset(c) for c in m.needs]  # the compiler sorted them, smallest first
             if not need:
                 always[number].append(mi)
                 clauses[mi] = []
@@ -709,24 +711,29 @@ class Digester:
                             bucket[key] = (c, None, e, d)
             if here is None:
                 continue
+            moves_of: dict[int, list] = {}  # DFA state -> its moves here (edge, end, state, read cost)
             for key, ent in here.items():
                 d0 = key & 0xFFFFFFFF
-                if not goes_on[d0]:
+                moves = moves_of.get(d0)
+                if moves is None:  # threads of many starts often share a state: its moves are found once
+                    moves = moves_of[d0] = []
+                    if goes_on[d0]:
+                        base_key = d0 << 24
+                        for e in edges:
+                            d = cache.get(base_key | e.tsid)
+                            if d is None:
+                                d = step(d0, e.tsid)
+                            if d != DEAD:
+                                moves.append((e, e.end, d, e.read if e.read_at == number else read_cost(e, number, gaps)))
+                if not moves:
                     continue
                 start = key >> 32
                 limit = start + MAX_SPAN
-                base_key = d0 << 24
                 c0 = ent[0]
-                for e in edges:
-                    end = e.end
+                for e, end, d, r in moves:
                     if end > limit:
                         continue
-                    d = cache.get(base_key | e.tsid)
-                    if d is None:
-                        d = step(d0, e.tsid)
-                    if d == DEAD:
-                        continue
-                    c = c0 + (e.read if e.read_at == number else read_cost(e, number, gaps))
+                    c = c0 + r
                     tkey = (start << 32) | d
                     bucket = threads[end]
                     if bucket is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any, Iterable, overload
 
@@ -336,11 +336,20 @@ _check_text = check_text  # NotTextError: a DataError and a TypeError
 
 # ---- finding and loading grammars -------------------------------------------------------------------
 def shipped_grammars_dir() -> Path:
-    """The folder of grammars shipped with edgekit (package data `edgekit.grammars`)."""
+    """The folder of grammars shipped with edgekit (package data `edgekit.grammars`): where the import
+    system finds that package (importlib.resources, which costs more to import, for any other loader)."""
     try:
-        return Path(str(resources.files("edgekit.grammars")))
-    except ModuleNotFoundError:  # run from a source checkout on PYTHONPATH, not installed
+        spec = importlib.util.find_spec("edgekit.grammars")
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None:  # run from a source checkout on PYTHONPATH, not installed
         return Path(__file__).resolve().parents[2] / "grammars"
+    for location in spec.submodule_search_locations or ():
+        if Path(location).is_dir():  # not inside a zip archive
+            return Path(location)
+    from importlib import resources
+
+    return Path(str(resources.files("edgekit.grammars")))
 
 
 def shipped_grammars() -> list[str]:

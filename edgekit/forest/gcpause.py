@@ -7,30 +7,21 @@ import gc
 from typing import Any
 
 
-class _Paused:
-    """The context manager of gc_paused: a plain class, as it wraps every digestion (a generator-based one
-    costs several microseconds to enter and leave)."""
+class gc_paused:  # noqa: N801  used like a function, as contextlib.suppress is
+    """The cycle collector paused for a `with` block (when `pause` and it is on); any cycles made
+    meanwhile are collected at its next pass after. A plain class, so entering it costs next to nothing."""
 
-    __slots__ = ("pause",)
+    __slots__ = ("pause", "_off")
 
-    def __init__(self, pause: bool) -> None:
-        self.pause = pause
+    def __init__(self, pause: bool = True) -> None:
+        self.pause, self._off = pause, False
 
     def __enter__(self) -> None:
         if self.pause and gc.isenabled():
             gc.disable()
-        else:
-            self.pause = False
+            self._off = True
 
     def __exit__(self, *exc: Any) -> None:
-        if self.pause:
+        if self._off:
+            self._off = False
             gc.enable()
-
-
-def gc_paused(pause: bool = True) -> _Paused:
-    """The cycle collector paused for the block (when `pause` and it is on); the few cycles made meanwhile
-    are collected at its next pass after."""
-    return _Paused(True) if pause else _NOT_PAUSED
-
-
-_NOT_PAUSED = _Paused(False)  # its state never changes, so one serves every block that does not pause

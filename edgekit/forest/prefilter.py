@@ -1,7 +1,8 @@
 """A cheap test that lets digestion skip a data-class regex on text that cannot match it.
 
 From the parsed regex we take one mandatory element whose characters are not letters (a literal `@`,
-a `\\d`, a set like `[:.]`): a match must contain one of those characters, so when the text has none
+a `\\d`, a set like `[:.]`; inside a lookahead or lookbehind that must hold, or one in every branch
+of an alternative): a match must contain one of those characters, so when the text has none
 of them the regex is not run. Patterns without such an element are always run (the test is
 conservative: it only ever skips regexes that could not have matched). Under case-insensitive matching,
 global or scoped (`(?i:...)`), only ASCII characters are used: Unicode case folding has special cases
@@ -59,6 +60,11 @@ def _required(items: Iterable, ignorecase: bool) -> frozenset[str] | None:
         elif op is _C.SUBPATTERN:  # (group, flags added, flags removed, items): `(?i:...)`, `(?-i:...)`
             scoped = (ignorecase or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
             found = _required(av[3], scoped)
+        elif op is _C.ASSERT:  # a lookahead or lookbehind that must hold reads text too (a negative one need not)
+            found = _required(av[1], ignorecase)
+        elif op is _C.BRANCH:  # one of the alternatives matches: each must need one of the characters
+            parts = [_required(branch, ignorecase) for branch in av[1]]
+            found = frozenset().union(*parts) if parts and all(parts) else None
         else:
             found = _char_set(op, av, ignorecase)
         if found:

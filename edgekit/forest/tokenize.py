@@ -16,6 +16,8 @@ TOKEN_RE = re.compile(
     rf"|(?P<digits>\d+)"
     rf"|(?P<punct>\S)"
 )
+# The same tokens for ASCII-only text (no marks, no CJK, no curly apostrophe there), several times faster.
+_ASCII_TOKEN_RE = re.compile(r"(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)|(?P<digits>[0-9]+)|(?P<punct>\S)")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 _CJK_SPLIT_RE = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
 
@@ -39,7 +41,7 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[st
     prev = start
     space = start > 0 and text[start - 1].isspace()
     cjk = _CJK_RE.search
-    for m in TOKEN_RE.finditer(text, start, end):
+    for m in (_ASCII_TOKEN_RE if text.isascii() else TOKEN_RE).finditer(text, start, end):
         s, e = m.span()
         t, kind = m.group(), m.lastgroup
         if kind == WORD and not t.isascii() and cjk(t):
