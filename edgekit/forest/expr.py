@@ -347,49 +347,27 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
 
 def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
     """A builtin call: its result checked against the limits, a Python error in it made an ExprError
-    naming the function. One closure per argument count, so no argument list is built for 1 to 3."""
+    naming the function. Calls of 1 to 3 arguments build no argument list."""
     if len(args) == 1:
         a0 = args[0]
-
-        def call(env: Env) -> Any:
-            try:
-                v = fn(a0(env))
-            except ExprError:
-                raise
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ExprError(f"{fname}(): {exc}") from None
-            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
+        run: Compiled = lambda env: fn(a0(env))
     elif len(args) == 2:
         a0, a1 = args
-
-        def call(env: Env) -> Any:
-            try:
-                v = fn(a0(env), a1(env))
-            except ExprError:
-                raise
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ExprError(f"{fname}(): {exc}") from None
-            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
+        run = lambda env: fn(a0(env), a1(env))
     elif len(args) == 3:
         a0, a1, a2 = args
-
-        def call(env: Env) -> Any:
-            try:
-                v = fn(a0(env), a1(env), a2(env))
-            except ExprError:
-                raise
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ExprError(f"{fname}(): {exc}") from None
-            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
+        run = lambda env: fn(a0(env), a1(env), a2(env))
     else:
-        def call(env: Env) -> Any:
-            try:
-                v = fn(*[a(env) for a in args])
-            except ExprError:
-                raise
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise ExprError(f"{fname}(): {exc}") from None
-            return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
+        run = lambda env: fn(*[a(env) for a in args])
+
+    def call(env: Env) -> Any:
+        try:
+            v = run(env)
+        except ExprError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ExprError(f"{fname}(): {exc}") from None
+        return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
     return call
 
 
