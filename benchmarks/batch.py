@@ -2,7 +2,7 @@
 1 and 2 worker processes and on a local Dask cluster (2 worker processes), against NeMo ITN on a sample.
 
 Usage: python benchmarks/batch.py [--data ../shared/data/nemo-en] [--lines 1000000] [--files 8] [--grammar en-itn] [--nemo-sample 400]
-       [--rounds 3] [--peer-python PYTHON] [--baseline-python PYTHON --baseline-label TEXT] [--no-write]
+       [--rounds 3] [--peer-python PYTHON] [--baseline-python PYTHON --baseline-label TEXT [--engines-only]] [--no-write]
 
 Run it with an interpreter that has edgekit installed (its `edgekit` command is the one timed); NeMo runs
 in --peer-python (a venv with nemo-text-processing; default: the running interpreter).
@@ -15,9 +15,10 @@ and the CPU seconds the runs used are reported next to wall time. NeMo runs in a
 sample; its corpus time is extrapolated from that sample's rate and labelled as such.
 
 With --baseline-python (an interpreter with an earlier edgekit installed), both edgekits run one partition
-with 1 process, and each one's engine alone (`Forest.normalize` over the same lines in one process, CPU
-time) is timed beside it, in turns: the difference per line is what the batch job adds (reading, writing,
-records), so a change of the engine and a change of the batch code show apart.
+with 1 process, in turns: the batch job with the grammar, the engine alone (`Forest.normalize` over the
+same lines in one process), and the batch job with a grammar that rewrites nothing (what reading, records
+and writing cost on their own); CPU time each, so a change of the engine and a change of the batch code
+show apart.
 """
 from __future__ import annotations
 
@@ -163,16 +164,25 @@ def engine_only(python: str, part: Path, grammar: str) -> tuple[float, int]:
     return float(cpu), int(n)
 
 
+NULL_GRAMMAR = "lexicon nothing {\n  zzzqqqxyz\n}\n"  # a grammar whose one word never occurs: nothing rewritten
+
+
 def compare_engines(part: Path, grammar: str, baseline_python: str, rounds: int,
                     quiet_wait: float) -> dict[str, dict]:
-    """Per edgekit (this one, the baseline): the batch job on one partition with 1 process and the engine
-    alone over the same lines, `rounds` times in turns; the fastest of each counts."""
+    """Per edgekit (this one, the baseline), `rounds` times in turns on one partition with 1 process: the
+    batch job, the engine alone over the same lines, and the batch job with a grammar that rewrites
+    nothing; the fastest of each counts."""
     base_cli = shutil.which("edgekit", path=str(Path(baseline_python).parent))
     if base_cli is None:
         raise SystemExit(f"no edgekit command next to {baseline_python}")
-    subprocess.run([base_cli, "normalize", "--grammar", grammar], input=b"warm the cache\n", capture_output=True)
+    null = Path(tempfile.mkdtemp(prefix="edgekit-batch-null-grammar-"))
+    (null / "main.forest").write_text(NULL_GRAMMAR, encoding="utf-8")
     who = {"this edgekit": (sys.executable, EDGEKIT), "baseline": (baseline_python, base_cli)}
-    got: dict[str, dict] = {name: {"batch_cpu": [], "batch_wall": [], "engine_cpu": []} for name in who}
+    for _python, cli in who.values():
+        for g in (grammar, str(null)):
+            subprocess.run([cli, "normalize", "--grammar", g], input=b"warm the cache\n", capture_output=True)
+    got: dict[str, dict] = {name: {"batch_cpu": [], "batch_wall": [], "engine_cpu": [], "null_cpu": [],
+                                   "null_engine_cpu": []} for name in who}
     digests = set()
     for _ in range(rounds):
         for name, (python, cli) in who.items():
@@ -180,26 +190,33 @@ def compare_engines(part: Path, grammar: str, baseline_python: str, rounds: int,
             r = run_job(part, grammar, ["-j", "1"], cli)
             digests.add(r["digest"])
             cpu, n = engine_only(python, part, grammar)
+            plain = run_job(part, str(null), ["-j", "1"], cli)
+            plain_engine, _n = engine_only(python, part, str(null))
             got[name]["batch_cpu"].append(r["cpu"])
             got[name]["batch_wall"].append(r["wall"])
             got[name]["engine_cpu"].append(cpu)
+            got[name]["null_cpu"].append(plain["cpu"])
+            got[name]["null_engine_cpu"].append(plain_engine)
             got[name]["lines"] = n
-            print(f"{name}: batch {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; engine alone {cpu:.1f} s CPU "
-                  f"({n:,} lines)", flush=True)
+            print(f"{name}: batch {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU; engine alone {cpu:.1f} s CPU; "
+                  f"with a grammar that rewrites nothing: batch {plain['cpu']:.1f} s, engine alone {plain_engine:.1f} s "
+                  f"CPU ({n:,} lines)", flush=True)
+    shutil.rmtree(null)
     if len(digests) != 1:
         print("note: the two edgekits wrote different output on this partition", flush=True)
     return got
 
 
 def engine_rows(got: dict[str, dict]) -> list[list[str]]:
-    """One row per edgekit: batch lines/s (wall, 1 process), µs per line of the batch job's CPU, of the
-    engine alone, and what the batch job adds per line."""
+    """One row per edgekit: batch lines/s (wall, 1 process); CPU µs per line of the batch job and of the
+    engine alone; and, with a grammar that rewrites nothing, of both and what the batch job adds."""
     rows = []
     for name, g in got.items():
         n = g["lines"]
-        batch, engine = min(g["batch_cpu"]) / n * 1e6, min(g["engine_cpu"]) / n * 1e6
-        rows.append([name, f"{n / min(g['batch_wall']):,.0f}", f"{batch:.0f}", f"{engine:.0f}",
-                     f"{batch - engine:.0f}"])
+        us = {k: min(g[k]) / n * 1e6 for k in ("batch_cpu", "engine_cpu", "null_cpu", "null_engine_cpu")}
+        rows.append([name, f"{n / min(g['batch_wall']):,.0f}", f"{us['batch_cpu']:.0f}", f"{us['engine_cpu']:.0f}",
+                     f"{us['null_cpu']:.0f}", f"{us['null_engine_cpu']:.0f}",
+                     f"{us['null_cpu'] - us['null_engine_cpu']:.0f}"])
     return rows
 
 
@@ -345,11 +362,18 @@ def main() -> None:
     ap.add_argument("--peer-python", default=sys.executable, help="interpreter with nemo-text-processing")
     ap.add_argument("--baseline-python", help="a Python with an earlier edgekit installed, timed beside this one")
     ap.add_argument("--baseline-label", default="", help="what the baseline is (e.g. its commit), for the report")
+    ap.add_argument("--engines-only", action="store_true",
+                    help="only the comparison with --baseline-python (its own RESULTS.md section)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--worker-nemo")
     a = ap.parse_args()
     if a.worker_nemo:
         print(json.dumps(worker_nemo(a.worker_nemo)))
+        return
+    if a.engines_only:
+        if not a.baseline_python:
+            raise SystemExit("--engines-only needs --baseline-python")
+        engines_only(a)
         return
 
     load_start = os.getloadavg()
@@ -367,20 +391,43 @@ def main() -> None:
     engines = compare_engines(part, a.grammar, a.baseline_python, a.rounds, a.quiet_wait) if a.baseline_python else None
     body = report(a, source, size_mb, runs, pairs, part, nemo, (load_start, os.getloadavg()))
     if engines:
-        from results import markdown_table  # benchmarks/results.py
-
-        body += "\n\n" + "\n".join([
-            f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
-            f"{part.name} with 1 process, each edgekit's batch job and its engine alone (`Forest.normalize` over "
-            f"the same lines in one process), in turns, the fastest of {a.rounds} rounds; CPU µs per line:", "",
-            markdown_table(["edgekit", "batch lines/s (wall)", "batch job µs/line", "engine alone µs/line",
-                            "added by the batch job µs/line"], engine_rows(engines))])
+        body += "\n\n" + engines_report(a, part, engines)
     print(body)
     if not a.no_write:
         from results import write_section  # benchmarks/results.py
 
         write_section("batch", body)
 
+
+def engines_report(a: argparse.Namespace, part: Path, engines: dict[str, dict]) -> str:
+    """The table of compare_engines, with what it measured."""
+    from results import markdown_table  # benchmarks/results.py
+
+    return "\n".join([
+        f"Engine and batch job apart, against the baseline ({a.baseline_label or a.baseline_python}): "
+        f"{part.name} ({engines['baseline']['lines']:,} lines) with 1 process, for each edgekit in turns the batch "
+        f"job and its engine alone (`Forest.normalize` over the same lines in one process), with the grammar and "
+        f"with a grammar that rewrites nothing; the difference of the last two is the batch code's own cost "
+        f"(reading, records, writing, process start); the fastest of {a.rounds} rounds, CPU µs per line:", "",
+        markdown_table(["edgekit", "batch lines/s (wall)", "batch job", "engine alone", "batch job, null grammar",
+                        "engine alone, null grammar", "added by the batch code"], engine_rows(engines))])
+
+
+def engines_only(a: argparse.Namespace) -> None:
+    """--engines-only: just the comparison with the baseline, on the first partition, in its own section."""
+    from results import machine_line, write_section  # benchmarks/results.py
+
+    load_start = os.getloadavg()
+    corpus = make_corpus(phrases(a.data.resolve()), a.lines, a.files)
+    part = sorted(corpus.glob("part-*.txt"))[0]
+    engines = compare_engines(part, a.grammar, a.baseline_python, a.rounds, a.quiet_wait)
+    load_text = " / ".join(" ".join(f"{v:.2f}" for v in la) for la in (load_start, os.getloadavg()))
+    body = "\n".join([f"## Batch job and engine apart (`benchmarks/batch.py --engines-only`, grammar `{a.grammar}`)", "",
+                      machine_line(), "", f"Load average (1, 5, 15 min) at the start / end of the run: {load_text}.",
+                      "", engines_report(a, part, engines)])
+    print(body)
+    if not a.no_write:
+        write_section("batch-engines", body)
 
 if __name__ == "__main__":
     main()
