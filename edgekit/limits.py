@@ -57,6 +57,9 @@ MAX_AUTOMATON_TRANSITIONS = 2_000_000
 MAX_DFA_STATES = 20_000
 """Determinized states one layer keeps cached; past it the cache is dropped and rebuilt on demand."""
 
+MAX_PATH_CACHE = 1024
+"""Capture bindings (per rule and automaton path) one layer automaton keeps cached; past it they are dropped."""
+
 MAX_TOKEN_CACHE = 16_384
 """Distinct token texts whose typeset is cached; past it the cache is dropped (bounded memory)."""
 

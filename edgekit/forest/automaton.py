@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from typing import Callable, Sequence
 
-from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES, MAX_TYPESETS
+from ..limits import MAX_AUTOMATON_POSITIONS, MAX_AUTOMATON_TRANSITIONS, MAX_DFA_STATES, MAX_PATH_CACHE, MAX_TYPESETS
 from .compiled import LayerSpec
 from .model import Alt, Lit, Opt, Ref, Rep, Seq, Template
 
@@ -212,6 +212,9 @@ class LayerMatcher:
         self.cap: list[str | None] = spec.cap
         self.follow: list[list[int]] = spec.follow
         self.final_set = frozenset(spec.final)
+        self.finals: dict[int, list[int]] = {}  # matcher -> its final positions, ascending
+        for p in sorted(self.final_set):
+            self.finals.setdefault(self.owner[p], []).append(p)
         self.pred: list[list[int]] = [[] for _ in self.types]
         for p, targets in enumerate(self.follow):
             for q in targets:
@@ -259,6 +262,7 @@ class LayerMatcher:
         self.goes_on: list[bool] = []  # whether a DFA state has any move (a thread in it can read on)
         self._moves: list[dict[int, frozenset[int]] | None] = []
         self.cache: dict[int, int] = {}
+        self._captured: dict[tuple, tuple[tuple[int, str], ...]] = {}  # see captured
         self._intern(frozenset((0,)))
 
     @property
@@ -309,13 +313,32 @@ class LayerMatcher:
 
     def path(self, matcher: int, states: Sequence[int]) -> list[int]:
         """The positions an accepted match of `matcher` went through, from the DFA state after each element
-        (walked backwards through the predecessor lists; ties take the earliest position)."""
-        dfa, pred, owner = self.dfa, self.pred, self.owner
-        q = min(p for p in dfa[states[-1]] & self.final_set if owner[p] == matcher)
+        (walked backwards from its final positions through the predecessor lists, all in ascending order,
+        so the first one in the state is the earliest position, which ties take)."""
+        dfa, pred = self.dfa, self.pred
+        here = dfa[states[-1]]
+        for q in self.finals[matcher]:
+            if q in here:
+                break
         out = [q]
         for k in range(len(states) - 2, -1, -1):
             here = dfa[states[k]]
-            q = min(p for p in pred[q] if p in here)
+            for q in pred[q]:
+                if q in here:
+                    break
             out.append(q)
         out.reverse()
         return out
+
+    def captured(self, matcher: int, states: list[int]) -> tuple[tuple[int, str], ...]:
+        """(element index, capture name) of each element of an accepted match that a capture binds, from
+        `path`; cached per (matcher, states) until the next reset, at most MAX_PATH_CACHE kept."""
+        key = (matcher, *states)
+        got = self._captured.get(key)
+        if got is None:
+            cap = self.cap
+            got = tuple((k, cap[p]) for k, p in enumerate(self.path(matcher, states)) if cap[p] is not None)
+            if len(self._captured) >= MAX_PATH_CACHE:
+                self._captured.clear()
+            self._captured[key] = got
+        return got

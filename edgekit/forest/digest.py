@@ -39,14 +39,20 @@ class Element:
     rule's text clause runs only if the text is read (at the top level, or by a parent)."""
 
     __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
-                 "unit", "layer", "groups", "captures", "error", "context")
+                 "layer", "groups", "captures", "error", "context")
 
     def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
                  matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
-        self.tsid, self.start, self.end, self.space = tsid, start, end, space
-        self._text, self.value, self.matcher, self.children, self.layer = text, value, matcher, children, layer
+        self.tsid = tsid
+        self.start = start
+        self.end = end
+        self.space = space
+        self._text = text
+        self.value = value
+        self.matcher = matcher
+        self.children = children
+        self.layer = layer
         self._render: Any = None
-        self.unit: Element | None = children[0] if len(children) == 1 else None
         self.groups: dict | None = None
         self.captures: dict[str, Any] | None = None
         self.error: str | None = None
@@ -74,41 +80,72 @@ class Element:
 class _Captures:
     """The expression environment of one match: capture name -> element (or list for repeats)."""
 
-    def __init__(self, binds: dict[str, Any], source: str) -> None:
-        self.binds, self.source = binds, source
-        self.own_value: Any = None
+    __slots__ = ("binds", "source", "own_value")
 
-    def _field(self, e: Element, field: str) -> Any:
-        if field == "text":
-            return e.text
-        if field == "surface":
-            return self.source[e.start:e.end]
-        if field == "value":
-            return e.value
-        return e.groups.get(field) if e.groups else None
+    def __init__(self, binds: dict[str, Any], source: str) -> None:
+        self.binds = binds
+        self.source = source
+        self.own_value: Any = None
 
     def value(self, name: str) -> Any:
         if name == "value" and name not in self.binds:
             return self.own_value
         b = self.binds.get(name)
-        if isinstance(b, list):
+        if b is None:
+            return None
+        if type(b) is list:
             return [e.value for e in b]
-        return None if b is None else b.value
+        return b.value
+
+    def text(self, name: str) -> Any:
+        b = self.binds.get(name)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [e.text for e in b]
+        t = b._text
+        return b.text if t is None else t
+
+    def surface(self, name: str) -> Any:
+        b = self.binds.get(name)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [self.source[e.start:e.end] for e in b]
+        return self.source[b.start:b.end]
 
     def attr(self, name: str, field: str) -> Any:
         b = self.binds.get(name)
-        if isinstance(b, list):
-            return [self._field(e, field) for e in b]
-        return None if b is None else self._field(b, field)
+        if b is None:
+            return None
+        if type(b) is list:
+            return [_field(e, field, self.source) for e in b]
+        return _field(b, field, self.source)
+
+
+def _field(e: Element, field: str, source: str) -> Any:
+    """A capture's attribute: its text, its surface (the input it covers), its value, or a regex group."""
+    if field == "text":
+        return e.text
+    if field == "surface":
+        return source[e.start:e.end]
+    if field == "value":
+        return e.value
+    return e.groups.get(field) if e.groups else None
 
 
 def join_texts(elements: list[Element] | tuple) -> str:
     """Render a sequence, keeping a space only where the input had whitespace."""
+    if len(elements) == 1:
+        e = elements[0]
+        t = e._text
+        return e.text if t is None else t
     parts = []
-    for k, e in enumerate(elements):
-        if k and e.space:
+    for e in elements:
+        if e.space and parts:
             parts.append(" ")
-        parts.append(e.text)
+        t = e._text
+        parts.append(e.text if t is None else t)
     return "".join(parts)
 
 
@@ -199,17 +236,6 @@ class Edge:
         self.entry: ListEntry | None = None  # the runtime list entry this edge matched
         self.automaton: LayerMatcher | None = None  # the layer automaton whose states `chain` records
         self.cost, self.chain, self.elem = cost, chain, elem
-
-    def children(self) -> tuple[list["Edge"], list[int]]:
-        kids, states = [], []
-        ent = self.chain
-        while ent is not None:
-            kids.append(ent[2])
-            states.append(ent[3])
-            ent = ent[1]
-        kids.reverse()
-        states.reverse()
-        return kids, states
 
 
 GC_PAUSE_CHARS = 1_000
@@ -348,6 +374,12 @@ class Digester:
         self._plans: dict[tuple[int, frozenset[int]], tuple] = {}  # see _plan
         self._entries: dict[int, tuple] = {}  # lexicon entry id -> what _entry_symbol needs, filled on use
         self.captures = [m.captures for m in stored]  # rule id - n_entries -> capture name -> repeated
+        # rule id - n_entries -> what building its element needs: value and text functions, captures, the
+        # repeated ones (bound to lists), layer, typeset
+        self._n_entries = n_entries
+        self._rule_parts = [(vf, tf, caps, [name for name, multi in caps.items() if multi], m.layer, ts)
+                            for vf, tf, caps, m, ts in zip(self.value_fns, self.text_fns, self.captures, stored,
+                                                           self.symbol_ts[n_entries:])]
         self._needs: tuple | None = None  # see _index_needs
         self._rules_on: list[int] = []
 
@@ -766,33 +798,40 @@ class Digester:
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
         """The element (value, text, children) of one derivation; only chosen derivations are built."""
-        if edge.elem is not None:
-            return edge.elem
-        got = memo.get(id(edge))
-        if got is not None:
-            return got
-        kids, states = edge.children()
-        children = tuple([c.elem if c.elem is not None else self.element(c, source, memo) for c in kids])
+        el = edge.elem
+        if el is not None:
+            return el
+        el = memo.get(id(edge))
+        if el is not None:
+            return el
         mi = edge.matcher
-        if edge.entry is not None:
-            el = self._list_symbol(mi, children, edge.entry)
-        elif mi < self.matchers.n_entries:
-            el = self._entry_symbol(mi, children)
+        if mi < self._n_entries:
+            el = self._entry_symbol(mi, _chain_elements(edge.chain))
+        elif edge.entry is not None:
+            el = self._list_symbol(mi, _chain_elements(edge.chain), edge.entry)
         else:
-            caps = self.captures[mi - self.matchers.n_entries]
+            built, states = [], []  # the chain runs right to left
+            ent = edge.chain
+            while ent is not None:
+                c = ent[2]
+                built.append(c.elem or self.element(c, source, memo))
+                states.append(ent[3])
+                ent = ent[1]
+            built.reverse()
+            states.reverse()
+            children = tuple(built)
+            value_fn, text_fn, caps, multi, number, ts = self._rule_parts[mi - self._n_entries]
             binds: dict[str, Any] = {}
             if caps:
-                binds = {name: [] for name, multi in caps.items() if multi}
-                layer = edge.automaton or self.layers[self.layer_of[mi] - 1]
-                cap = layer.cap
-                for child, pos in zip(children, layer.path(mi, states)):
-                    name = cap[pos]
-                    if name is not None:
-                        if caps[name]:
-                            binds[name].append(child)
-                        else:
-                            binds[name] = child
-            el = self._symbol(mi, children, binds, source)
+                for name in multi:
+                    binds[name] = []
+                automaton = edge.automaton or self.layers[number - 1]
+                for k, name in automaton.captured(mi, states):
+                    if caps[name]:
+                        binds[name].append(children[k])
+                    else:
+                        binds[name] = children[k]
+            el = self._symbol(mi, children, binds, source, value_fn, text_fn, number, ts)
         memo[id(edge)] = el
         return el
 
@@ -803,13 +842,13 @@ class Digester:
         if got is None:
             lx, k = self.matchers.entry(mi)
             got = self._entries[mi] = (lx.canonical[k], lx.canonical[k].casefold(), lx.verbatim,
-                                       _const(lx.value[k]))
-        canonical, folded, verbatim, value = got
+                                       _const(lx.value[k]), self.symbol_ts[mi])
+        canonical, folded, verbatim, value, ts = got
         first = children[0]
-        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space, None, value, mi, children, 1)
+        surface = join_texts(children)
+        e = Element(ts, first.start, children[-1].end, first.space,
+                    surface if verbatim or surface.casefold() == folded else canonical, value, mi, children, 1)
         e.captures = {}
-        surface = first.text if len(children) == 1 else join_texts(children)
-        e.text = surface if verbatim or surface.casefold() == folded else canonical
         return e
 
     def _list_symbol(self, mi: int, children: tuple, entry: ListEntry) -> Element:
@@ -820,35 +859,53 @@ class Digester:
         e.context = entry.context
         return e
 
-    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str) -> Element:
+    def _symbol(self, mi: int, children: tuple, binds: dict[str, Any], source: str, value_fn: Any, text_fn: Any,
+                number: int, ts: int) -> Element:
         first = children[0]
-        unit = first if len(children) == 1 else None
-        e = Element(self.symbol_ts[mi], first.start, children[-1].end, first.space,
-                    None, None, mi, children, self.layer_of[mi])
+        e = Element(ts, first.start, children[-1].end, first.space, None, None, mi, children, number)
         e.captures = binds
-        n_entries = self.matchers.n_entries
-        value_fn, text_fn = self.value_fns[mi - n_entries], self.text_fns[mi - n_entries]
         if value_fn is None and text_fn is None:
-            symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
-            e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
-            e.text = join_texts(children)
+            e.value = _default_value(children)
+            e._text = join_texts(children)
             return e
         env = _Captures(binds, source)
         try:
-            if value_fn is not None:
-                e.value = value_fn(env)
-            else:
-                symbols = [c for c in children if c.matcher >= 0 or c.groups is not None]
-                e.value = symbols[0].value if len(symbols) == 1 else (first.value if unit else None)
+            e.value = value_fn(env) if value_fn is not None else _default_value(children)
             env.own_value = e.value
             if text_fn is None:
-                e.text = format_value(e.value)
+                e._text = format_value(e.value)
             else:
                 e._render = (text_fn, env)
         except ExprError as exc:
             e.error = str(exc)
-            e.value, e.text = None, join_texts(children)
+            e.value, e._text = None, join_texts(children)
         return e
+
+
+def _default_value(children: tuple) -> Any:
+    """A rule's value without a value clause: its one symbol's (or data element's) value, else, for a rule
+    over one element, that element's value, else none."""
+    symbol = None
+    for c in children:
+        if c.matcher >= 0 or c.groups is not None:
+            if symbol is not None:
+                return None
+            symbol = c
+    if symbol is not None:
+        return symbol.value
+    return children[0].value if len(children) == 1 else None
+
+
+def _chain_elements(ent: tuple) -> tuple:
+    """The input elements a lexicon or list entry edge covers (its chain's children are input edges)."""
+    if ent[1] is None:
+        return (ent[2].elem,)
+    out = []
+    while ent is not None:
+        out.append(ent[2].elem)
+        ent = ent[1]
+    out.reverse()
+    return tuple(out)
 
 
 def _entry_cost(ent: tuple) -> int:

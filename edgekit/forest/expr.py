@@ -4,12 +4,14 @@ strings, + - * / // %, comparisons, and/or/not, `a if c else b`, attribute acces
 Grammar files never run Python code: expressions are typed nodes (model.py) that `compile_expr` turns into closures."""
 from __future__ import annotations
 
+import operator
 import re
 
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping, Protocol
 
 from ..errors import EdgekitError
+from . import numwords
 from .model import Attr, Bin, Call, Cmp, Const, Expr, If, Index, Logic, Name, Neg, Not, Num, Str
 
 MAX_STRING = 10_000
@@ -24,6 +26,8 @@ def format_value(v: Any) -> str:
     """How a value renders as text: integers plainly, decimals without exponent, lists space-joined."""
     if type(v) is str:
         return v
+    if type(v) is int:
+        return str(v)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -39,6 +43,8 @@ def format_value(v: Any) -> str:
 
 
 def _num(v: Any) -> int | Decimal:
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or v is None:
         raise ExprError(f"expected a number, got {format_value(v)!r}")
     if isinstance(v, (int, Decimal)):
@@ -54,9 +60,12 @@ def _num(v: Any) -> int | Decimal:
     raise ExprError(f"expected a number, got {type(v).__name__}")
 
 
+_MAX_BITS = MAX_DIGITS * 3.33  # an int of more bits has more than MAX_DIGITS digits
+
+
 def _check(v: Any) -> Any:
     if type(v) is int:
-        if v.bit_length() > MAX_DIGITS * 3.33:
+        if v.bit_length() > _MAX_BITS:
             raise ExprError("number too large")
         return v
     if type(v) is str:
@@ -65,7 +74,7 @@ def _check(v: Any) -> Any:
         return v
     if isinstance(v, str) and len(v) > MAX_STRING:
         raise ExprError("string too long")
-    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_DIGITS * 3.33:
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > _MAX_BITS:
         raise ExprError("number too large")
     if isinstance(v, Decimal):
         if not v.is_finite():
@@ -82,6 +91,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _int(v: Any) -> int:
+    if type(v) is int:
+        return v
     n = _num(v)
     if isinstance(n, Decimal):
         if n != n.to_integral_value():
@@ -111,12 +122,14 @@ def _join(items: Any, sep: Any = "") -> str:
 
 
 def _lookup(table: Any, key: Any, default: Any = None) -> Any:
-    if not isinstance(table, Mapping):
+    if type(table) is not dict and not isinstance(table, Mapping):
         raise ExprError("lookup needs a table as its first argument")
     return table.get(format_value(key).casefold(), default)
 
 
 def _len(v: Any) -> int:
+    if type(v) is str:
+        return len(v)
     if v is None:
         return 0
     return len(v) if isinstance(v, (list, tuple, str)) else len(format_value(v))
@@ -145,11 +158,11 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "slice": (lambda s, a, b=None: _slice(s, a, b), 2, 3),
     "shape": (lambda s, pattern: _shape(s, pattern), 2, 2),
     # number words come from a grammar table (see numwords.py)
-    "spell": (lambda n, table, style="": _numwords().spell(_int(n), _table(table), format_value(style)), 2, 3),
-    "spell_digits": (lambda s, table: _numwords().spell_digits(format_value(s), _table(table)), 2, 2),
-    "replace_last": (lambda s, table, suffix="": _numwords().replace_last(format_value(s), _table(table),
+    "spell": (lambda n, table, style="": numwords.spell(_int(n), _table(table), format_value(style)), 2, 3),
+    "spell_digits": (lambda s, table: numwords.spell_digits(format_value(s), _table(table)), 2, 2),
+    "replace_last": (lambda s, table, suffix="": numwords.replace_last(format_value(s), _table(table),
                                                                           format_value(suffix)), 2, 3),
-    "read_out": (lambda s, *tables: _numwords().read_out(format_value(s), *map(_table, tables)), 2, 4),
+    "read_out": (lambda s, *tables: numwords.read_out(format_value(s), *map(_table, tables)), 2, 4),
     "spaced": (lambda *parts: _spaced(parts), 1, 12),
     "join_tight": (lambda items, before, after: _join_tight(items, format_value(before), format_value(after)), 3, 3),
 }
@@ -182,14 +195,8 @@ def _join_tight(items: Any, before: str, after: str) -> str:
     return "".join(out)
 
 
-def _numwords():
-    from . import numwords
-
-    return numwords
-
-
 def _table(t: Any) -> Mapping:
-    if not isinstance(t, Mapping):
+    if type(t) is not dict and not isinstance(t, Mapping):
         raise ExprError("expected a table name as argument")
     return t
 
@@ -222,11 +229,16 @@ def _slice(s: Any, start: Any, end: Any = None) -> str:
 
 
 class Env(Protocol):
-    """What a compiled expression needs from its caller: capture values and capture attributes."""
+    """What a compiled expression needs from its caller: capture values and capture attributes (`text`
+    and `surface` are attr(name, "text") and attr(name, "surface"), the common ones, asked directly)."""
 
     def value(self, name: str) -> Any: ...
 
     def attr(self, name: str, field: str) -> Any: ...
+
+    def text(self, name: str) -> Any: ...
+
+    def surface(self, name: str) -> Any: ...
 
 
 def _arith(op: str, a: Any, b: Any) -> Any:
@@ -260,7 +272,8 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     raise ExprError(f"unknown operator {op}")
 
 
-_INT_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_INT_DIV_OPS = {"//": operator.floordiv, "%": operator.mod}  # for two ints, the divisor not 0
 
 _COMPARE = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
@@ -274,7 +287,8 @@ Compiled = Callable[[Env], Any]
 def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
     """Turn an expression tree into a closure taking the capture environment (tables are bound now).
 
-    The closures only compose the operations above; nothing from a grammar file is ever executed."""
+    The closures only compose the operations above; nothing from a grammar file is ever executed. Each
+    node shape gets its own closure (an operator known at compile time needs no dispatch at run time)."""
     match node:
         case Num(text):
             v: Any = int(text) if "." not in text else Decimal(text)
@@ -287,13 +301,17 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
                 return lambda env: table
             return lambda env: env.value(name)
         case Attr(Name(name), field) if name not in tables:
+            if field == "text":
+                return lambda env: env.text(name)
+            if field == "surface":
+                return lambda env: env.surface(name)
             return lambda env: env.attr(name, field)
         case Attr(base, field):
             get_base = compile_expr(base, tables)
 
             def attr(env: Env) -> Any:
                 v = get_base(env)
-                if isinstance(v, Mapping):
+                if type(v) is dict or isinstance(v, Mapping):
                     return v.get(field)
                 raise ExprError(f"value has no attribute {field!r}")
             return attr
@@ -308,49 +326,16 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
                     return None
             return index
         case Call(fname, arg_nodes):
-            fn = BUILTINS[fname][0]
-            args = [compile_expr(a, tables) for a in arg_nodes]
-
-            def call(env: Env) -> Any:
-                try:
-                    return _check(fn(*[a(env) for a in args]))
-                except ExprError:
-                    raise
-                except (TypeError, ValueError, ArithmeticError) as exc:
-                    raise ExprError(f"{fname}(): {exc}") from None
-            return call
+            return _call(fname, BUILTINS[fname][0], [compile_expr(a, tables) for a in arg_nodes])
         case Neg(x):
             operand = compile_expr(x, tables)
             return lambda env: _check(-_num(operand(env)))
         case Bin(op, l, r):
-            left, right = compile_expr(l, tables), compile_expr(r, tables)
-            return lambda env: _check(_arith(op, left(env), right(env)))
+            return _binary(op, compile_expr(l, tables), compile_expr(r, tables))
         case Cmp(op, l, r):
-            compare, left, right = _COMPARE[op], compile_expr(l, tables), compile_expr(r, tables)
-
-            def cmp(env: Env) -> Any:
-                a, b = left(env), right(env)
-                try:
-                    return compare(a, b)
-                except TypeError:
-                    pass
-                if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
-                    if a is not None and b is not None:
-                        return compare(_num(a), _num(b))
-                return compare(format_value(a), format_value(b))
-            return cmp
+            return _comparison(op, l, r, tables)
         case Logic(op, part_nodes):
-            parts = [compile_expr(x, tables) for x in part_nodes]
-            want = op == "or"
-
-            def logic(env: Env) -> Any:
-                v: Any = None if want else True
-                for part in parts:
-                    v = part(env)
-                    if bool(v) == want:
-                        return v
-                return v
-            return logic
+            return _logic(op == "or", [compile_expr(x, tables) for x in part_nodes])
         case Not(x):
             operand = compile_expr(x, tables)
             return lambda env: not operand(env)
@@ -358,6 +343,128 @@ def compile_expr(node: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compile
             cond, yes, no = compile_expr(c, tables), compile_expr(y, tables), compile_expr(n, tables)
             return lambda env: yes(env) if cond(env) else no(env)
     raise ExprError(f"unknown expression node {node!r}")
+
+
+def _call(fname: str, fn: Callable[..., Any], args: list[Compiled]) -> Compiled:
+    """A builtin call: its result checked against the limits, a Python error in it made an ExprError
+    naming the function. Calls of 1 to 3 arguments build no argument list."""
+    if len(args) == 1:
+        a0 = args[0]
+        run: Compiled = lambda env: fn(a0(env))
+    elif len(args) == 2:
+        a0, a1 = args
+        run = lambda env: fn(a0(env), a1(env))
+    elif len(args) == 3:
+        a0, a1, a2 = args
+        run = lambda env: fn(a0(env), a1(env), a2(env))
+    else:
+        run = lambda env: fn(*[a(env) for a in args])
+
+    def call(env: Env) -> Any:
+        try:
+            v = run(env)
+        except ExprError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ExprError(f"{fname}(): {exc}") from None
+        return v if type(v) is str and len(v) <= MAX_STRING else _check(v)
+    return call
+
+
+def _binary(op: str, left: Compiled, right: Compiled) -> Compiled:
+    """An arithmetic operator: two ints (and, for +, two strings) computed directly, the rest by _arith."""
+    int_op = _INT_OPS.get(op)
+    if int_op is None:
+        div_op = _INT_DIV_OPS.get(op)
+        if div_op is None:
+            return lambda env: _check(_arith(op, left(env), right(env)))
+
+        def div(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if type(a) is int and type(b) is int and b:
+                return _check(div_op(a, b))
+            return _check(_arith(op, a, b))
+        return div
+    if op == "+":
+        def add(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if type(a) is int:
+                if type(b) is int:
+                    v = a + b
+                    if v.bit_length() > _MAX_BITS:
+                        raise ExprError("number too large")
+                    return v
+            elif type(a) is str and type(b) is str:
+                v = a + b
+                if len(v) > MAX_STRING:
+                    raise ExprError("string too long")
+                return v
+            return _check(_arith(op, a, b))
+        return add
+
+    def arith(env: Env) -> Any:
+        a, b = left(env), right(env)
+        if type(a) is int and type(b) is int:
+            v = int_op(a, b)
+            if v.bit_length() > _MAX_BITS:
+                raise ExprError("number too large")
+            return v
+        return _check(_arith(op, a, b))
+    return arith
+
+
+def _comparison(op: str, l: Expr, r: Expr, tables: Mapping[str, Mapping[str, Any]]) -> Compiled:
+    """A comparison. == and != never fail on this language's values, so they compare directly (against
+    none, by identity); an ordering of two ints too; the rest by the general rule: a number against a
+    number-like string as numbers, none as "", else as text."""
+    left, right = compile_expr(l, tables), compile_expr(r, tables)
+    if op in ("==", "!="):
+        eq = op == "=="
+        if r == Const(None) or l == Const(None):
+            other_node = l if r == Const(None) else r
+            other = left if r == Const(None) else right
+            if isinstance(other_node, Name) and other_node.name not in tables:  # a capture: one call less
+                name = other_node.name
+                if eq:
+                    return lambda env: env.value(name) is None
+                return lambda env: env.value(name) is not None
+            if eq:
+                return lambda env: other(env) is None
+            return lambda env: other(env) is not None
+        if eq:
+            return lambda env: left(env) == right(env)
+        return lambda env: left(env) != right(env)
+    compare = _COMPARE[op]
+
+    def cmp(env: Env) -> Any:
+        a, b = left(env), right(env)
+        try:
+            return compare(a, b)
+        except TypeError:
+            pass
+        if _is_number(a) or _is_number(b):  # a number against a non-number string fails; none compares as ""
+            if a is not None and b is not None:
+                return compare(_num(a), _num(b))
+        return compare(format_value(a), format_value(b))
+    return cmp
+
+
+def _logic(want: bool, parts: list[Compiled]) -> Compiled:
+    """`or` (want True) / `and`: the value of the first part whose truth is `want`, else of the last."""
+    if len(parts) == 2:
+        a, b = parts
+        if want:
+            return lambda env: a(env) or b(env)
+        return lambda env: a(env) and b(env)
+
+    def logic(env: Env) -> Any:
+        v: Any = None if want else True
+        for part in parts:
+            v = part(env)
+            if bool(v) == want:
+                return v
+        return v
+    return logic
 
 
 def names_used(node: Expr) -> list[str]:

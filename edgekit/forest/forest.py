@@ -168,26 +168,38 @@ class Forest:
 
     def _reading(self, lat: Lattice) -> list[Element]:
         memo: dict[int, Element] = {}
-        return [self._digester.element(e, lat.text, memo) for e in lat.best_paths(1)[0][1]]
+        element, text = self._digester.element, lat.text
+        return [e.elem or element(e, text, memo) for e in lat.best_paths(1)[0][1]]
 
     def _frames(self, lat: Lattice, n: int) -> list[Frame]:
         """The n cheapest distinct frames: intent derivations spanning every non-punctuation element."""
         d = self._digester
-        content = [i for i, e in enumerate(lat.base) if not _is_punct(e, d)]
-        if not content or not self._intent_ids:
+        intent_ids = self._intent_ids
+        if not intent_ids:
             return []
-        lo, hi, total = content[0], content[-1] + 1, lat.n
-        cands = [e for s in range(lo + 1) for e in lat.out[s] if e.end >= hi and e.matcher in self._intent_ids]
+        base = lat.base
+        lo = next((i for i, e in enumerate(base) if not _is_punct(e, d)), None)
+        if lo is None:
+            return []
+        hi = next(i for i in range(len(base) - 1, -1, -1) if not _is_punct(base[i], d)) + 1
+        total = lat.n
+        cands = [e for s in range(lo + 1) for e in lat.out[s] if e.end >= hi and e.matcher in intent_ids]
+        if not cands:
+            return []
         top = lat.costs.top
         punct = top(lat.out[0][0])  # what each element left outside costs
-        cost = {id(e): top(e) + punct * (e.start + total - e.end) for e in cands}
-        cands.sort(key=lambda e: (cost[id(e)], e.matcher, e.start))
+        keyed = [((top(e) + punct * (e.start + total - e.end), e.matcher, e.start), e) for e in cands]
+        if n == 1:
+            keyed = [min(keyed, key=_first)]
+        else:
+            keyed.sort(key=_first)
         memo: dict[int, Element] = {}
         frames: list[Frame] = []
-        for e in cands:
+        stored, n_entries = d.matchers.stored, d.matchers.n_entries
+        for (cost, _m, _s), e in keyed:
             el = d.element(e, lat.text, memo)
-            m = d.matchers[e.matcher]
-            f = Frame(m.intent, self._slots(el), m.name, m.where, el.text, lat.costs.value(cost[id(e)]))
+            m = stored[e.matcher - n_entries]  # intent rules are stored matchers
+            f = Frame(m.intent, self._slots(el), m.name, m.where, el.text, lat.costs.value(cost))
             if f not in frames:
                 frames.append(f)
                 if len(frames) == n:
@@ -197,7 +209,7 @@ class Forest:
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
         for name, b in (e.captures or {}).items():
-            if isinstance(b, list):
+            if type(b) is list:
                 if not b:
                     continue
                 out[name] = Slot(name, [x.value for x in b], join_texts(b), self._type_name(b[0]), b[0].start, b[-1].end)
@@ -206,8 +218,12 @@ class Forest:
         return out
 
     def _type_name(self, e: Element) -> str:
-        if e.matcher >= 0:
-            return self._digester.matchers[e.matcher].class_name
+        mi = e.matcher
+        if mi >= 0:
+            matchers = self._digester.matchers
+            if mi < matchers.n_entries:
+                return matchers.entry(mi)[0].name  # an entry's class is its lexicon
+            return matchers.stored[mi - matchers.n_entries].class_name
         types = self._digester.typesets.sets[e.tsid]
         for tid in sorted(types):
             name = self.compiled.types[tid]
@@ -301,6 +317,10 @@ class Forest:
                 builder.add(m.template, mi, self.compiled.type_of)
                 self._intent_matchers[mi] = LayerMatcher(builder.spec(), d.typesets)
         return self._intent_matchers
+
+
+def _first(item: tuple) -> Any:
+    return item[0]
 
 
 def _display_type(name: str) -> str:

@@ -53,16 +53,15 @@ def spell(n: int, table: Mapping[str, Any], style: str = "") -> str:
         raise SpellError(f"{n} is too large for the words table")
     out: list[str] = []
     rest = n
-    for scale in scales + [1]:
-        group, rest = divmod(rest, scale)
-        if not group:
+    for scale in scales:
+        if scale > rest:  # an empty group
             continue
-        if scale == 1:
-            if conj and out and group < 100 and (n // 1000) % 1000:
-                out.append(conj)
-            out += _below_thousand(table, group, conj)
-        else:
-            out += _below_thousand(table, group, None) + [_word(table, scale)]
+        group, rest = divmod(rest, scale)
+        out += _below_thousand(table, group, None) + [_word(table, scale)]
+    if rest:
+        if conj and out and rest < 100 and (n // 1000) % 1000:
+            out.append(conj)
+        out += _below_thousand(table, rest, conj)
     return " ".join(out)
 
 
