@@ -171,7 +171,7 @@ def test_limits_are_the_enforced_ones():
     from edgekit.forest import decider
 
     assert digest.MAX_TOKEN_CACHE == limits.MAX_TOKEN_CACHE and automaton.MAX_TYPESETS == limits.MAX_TYPESETS
-    assert digest.MAX_LAYER_PLANS == limits.MAX_LAYER_PLANS
+    assert digest.MAX_LAYER_PLANS == limits.MAX_LAYER_PLANS and automaton.MAX_PATH_CACHE == limits.MAX_PATH_CACHE
     assert automaton.MAX_DFA_STATES == limits.MAX_DFA_STATES
     assert decider._hash64.cache_info().maxsize == limits.MAX_DECIDER_CACHE
 
