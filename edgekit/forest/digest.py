@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from itertools import islice
 from operator import itemgetter
-from decimal import Decimal
 from typing import Any
 
 from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
@@ -26,198 +25,14 @@ from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, L
 from .decider import decided_classes
 from .gcpause import gc_paused
 from .prefilter import DIGIT, required_chars
+from .costs import CostModel
+from .element import Element, Captures, lexicon_value, join_texts
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
 from .tokenize import DIGITS, PUNCT, WORD, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
-
-
-class Element:
-    """A token or a symbol in the sequence being digested. A symbol's text is rendered lazily: a
-    rule's text clause runs only if the text is read (at the top level, or by a parent)."""
-
-    __slots__ = ("tsid", "start", "end", "space", "_text", "_render", "value", "matcher", "children",
-                 "layer", "groups", "captures", "error", "context")
-
-    def __init__(self, tsid: int, start: int, end: int, space: bool, text: str | None, value: Any,
-                 matcher: int = -1, children: tuple = (), layer: int = 0) -> None:
-        self.tsid = tsid
-        self.start = start
-        self.end = end
-        self.space = space
-        self._text = text
-        self.value = value
-        self.matcher = matcher
-        self.children = children
-        self.layer = layer
-        self._render: Any = None
-        self.groups: dict | None = None
-        self.captures: dict[str, Any] | None = None
-        self.error: str | None = None
-        self.context: Any = None  # a runtime list entry's context
-
-    @property
-    def text(self) -> str:
-        t = self._text
-        if t is None:
-            text_fn, env = self._render
-            self._render = None
-            try:
-                t = format_value(text_fn(env))
-            except ExprError as exc:
-                self.error = str(exc)
-                t = join_texts(self.children)
-            self._text = t
-        return t
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self._text = value
-
-
-class _Captures:
-    """The expression environment of one match: capture name -> element (or list for repeats)."""
-
-    __slots__ = ("binds", "source", "own_value")
-
-    def __init__(self, binds: dict[str, Any], source: str) -> None:
-        self.binds = binds
-        self.source = source
-        self.own_value: Any = None
-
-    def value(self, name: str) -> Any:
-        if name == "value" and name not in self.binds:
-            return self.own_value
-        b = self.binds.get(name)
-        if b is None:
-            return None
-        if type(b) is list:
-            return [e.value for e in b]
-        return b.value
-
-    def text(self, name: str) -> Any:
-        b = self.binds.get(name)
-        if b is None:
-            return None
-        if type(b) is list:
-            return [e.text for e in b]
-        t = b._text
-        return b.text if t is None else t
-
-    def surface(self, name: str) -> Any:
-        b = self.binds.get(name)
-        if b is None:
-            return None
-        if type(b) is list:
-            return [self.source[e.start:e.end] for e in b]
-        return self.source[b.start:b.end]
-
-    def attr(self, name: str, field: str) -> Any:
-        b = self.binds.get(name)
-        if b is None:
-            return None
-        if type(b) is list:
-            return [_field(e, field, self.source) for e in b]
-        return _field(b, field, self.source)
-
-
-def _field(e: Element, field: str, source: str) -> Any:
-    """A capture's attribute: its text, its surface (the input it covers), its value, or a regex group."""
-    if field == "text":
-        return e.text
-    if field == "surface":
-        return source[e.start:e.end]
-    if field == "value":
-        return e.value
-    return e.groups.get(field) if e.groups else None
-
-
-def join_texts(elements: list[Element] | tuple) -> str:
-    """Render a sequence, keeping a space only where the input had whitespace."""
-    if len(elements) == 1:
-        e = elements[0]
-        t = e._text
-        return e.text if t is None else t
-    parts = []
-    for e in elements:
-        if e.space and parts:
-            parts.append(" ")
-        t = e._text
-        parts.append(e.text if t is None else t)
-    return "".join(parts)
-
-
-def _const(v: Any) -> Any:
-    if isinstance(v, str) and v[:1].isdigit() and v.replace(".", "", 1).isdigit() and "." in v:
-        return Decimal(v)
-    return v
-
-
-COUNT = 12  # bits of a per-layer count field
-RANK = 24  # bits of a per-layer rank field
-
-
-class CostModel:
-    """A reading's cost packed into one integer, so comparing two readings is one comparison.
-
-    Most significant: uncovered input elements (`unit` each) plus rule costs (`milli` = a thousandth of
-    a unit). Below it, one block per layer, layer 1 first, each (elements of the layer below left
-    unwrapped by this layer, symbols of this layer, the sum of their ranks, where a matcher's rank
-    orders by highest priority, then earliest declaration): today's layer-by-layer policy, now a
-    tie-breaker among readings that cover the input equally well. The fields are narrow to keep the
-    integer small (it is added once per automaton step); past 4096 elements in one field of one
-    reading a carry can reorder ties, never the uncovered count."""
-
-    _PARTS = ((COUNT + RANK, COUNT, "unwrapped"), (RANK, COUNT, "symbols"), (0, RANK, "rank"))
-
-    def __init__(self, n_layers: int, ranks: list[int]) -> None:
-        self.n_layers = n_layers
-        width = 2 * COUNT + RANK
-        self.block = [1 << (width * (n_layers - layer)) for layer in range(n_layers + 1)]
-        self.milli = self.block[0]
-        self.unit = 1000 * self.milli
-        self.ranks = ranks
-        unwrapped = [b << (COUNT + RANK) for b in self.block]
-        # read[L][l]: an element of layer l read by a rule of layer L (or the top, L = n_layers + 1)
-        self.read = [[sum(unwrapped[j] for j in range(lower + 1, upper)) for lower in range(upper)]
-                     for upper in range(n_layers + 2)]
-
-    def own(self, layer: int, cost_milli: int, matcher: int) -> int:
-        """What one symbol of a matcher adds: its rule cost, one symbol and its rank, at its layer."""
-        b = self.block[layer]
-        return cost_milli * self.milli + (b << RANK) + b * self.ranks[matcher]
-
-    def top(self, e: "Edge") -> int:
-        """What an edge costs as one part of a reading of the whole input."""
-        stay = self.read[self.n_layers + 1][e.layer]
-        return self.unit + stay if e.matcher < 0 else e.cost + stay
-
-    def value(self, cost: int) -> float:
-        """A packed cost as a number: uncovered elements plus rule costs (the layer blocks below only
-        break ties and add a fraction too small to change that number's order)."""
-        return cost / self.unit
-
-    def fields(self, cost: int) -> list[tuple[str, int]]:
-        """The named fields of a packed cost, most significant first."""
-        out = []
-        rest = cost % self.milli
-        for layer in range(self.n_layers, 0, -1):
-            for shift, bits, name in reversed(self._PARTS):
-                unit = self.block[layer] << shift
-                out.append((f"layer {layer} {name}", (rest // unit) % (1 << bits)))
-        out.append(("uncovered + rule costs", cost // self.milli))
-        out.reverse()
-        return out
-
-    def why(self, lost: int, won: int) -> str:
-        """Why a reading lost: the first field in which it is worse."""
-        for (name, a), (_n, b) in zip(self.fields(lost), self.fields(won)):
-            if a != b:
-                shown = (f"{a / 1000:g} vs {b / 1000:g}" if name.startswith("uncovered") else f"{a} vs {b}")
-                return f"{name}: {shown}"
-        return "tie, broken by position (leftmost, longest)"
 
 
 class Edge:
@@ -632,7 +447,7 @@ class Digester:
         separate because it is the hot path (one entry per thread, no lists)."""
         threads: list[dict | None] = [None] * (n + 1)
         hits: list[tuple] = []  # (end, start, -matcher, cost, entry) of every accepting thread, by end
-        step, cache, accepts = layer.step, layer.cache, layer.accepts
+        step, accepts = layer.step, layer.accepts
         own = self.own_cost
         gaps = self.costs.read[number]
         for p in range(n + 1):
@@ -842,7 +657,7 @@ class Digester:
         if got is None:
             lx, k = self.matchers.entry(mi)
             got = self._entries[mi] = (lx.canonical[k], lx.canonical[k].casefold(), lx.verbatim,
-                                       _const(lx.value[k]), self.symbol_ts[mi])
+                                       lexicon_value(lx.value[k]), self.symbol_ts[mi])
         canonical, folded, verbatim, value, ts = got
         first = children[0]
         surface = join_texts(children)
@@ -868,7 +683,7 @@ class Digester:
             e.value = _default_value(children)
             e._text = join_texts(children)
             return e
-        env = _Captures(binds, source)
+        env = Captures(binds, source)
         try:
             e.value = value_fn(env) if value_fn is not None else _default_value(children)
             env.own_value = e.value

@@ -14,7 +14,8 @@ from . import artifact as artifact_io
 from ..limits import MAX_READINGS, MAX_SPAN
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .compiled import CompiledForest
-from .digest import Digester, Element, Lattice, cycle_gc_paused, join_texts
+from .digest import Digester, Lattice, cycle_gc_paused
+from .element import Element, join_texts
 from .expand import Expander
 from .frame import Frame, Slot
 from .lexicon import ListEntry
