@@ -75,32 +75,26 @@ class Lattice:
 
     def best_paths(self, k: int = 1) -> list[tuple[int, list[Edge]]]:
         """The k cheapest readings of the whole input, each (cost, edges left to right)."""
+        if k == 1:
+            return [self._best_path()]
         n = len(self.base)
         best: list[list[tuple]] = [[] for _ in range(n + 1)]
         best[n] = [(0, False, 0, 0, None, 0)]
         top = self.costs.top
-        if k == 1:
-            return [self._best_path()]
         for i in range(n - 1, -1, -1):
             cands = []
             for e in self.out[i]:
                 c0 = top(e)
                 for rank, nxt in enumerate(best[e.end]):
                     cands.append((c0 + nxt[0], e.matcher < 0, -e.end, e.matcher, e, rank))
-                    if k == 1:
-                        break
-            if k == 1:
-                best[i] = [min(cands, key=_path_key)]
-            else:
-                cands.sort(key=_path_key)
-                best[i] = cands[:k]
+            cands.sort(key=_path_key)
+            best[i] = cands[:k]
         out = []
         for head in best[0]:
-            edges, node, pos = [], head, 0
+            edges, node = [], head
             while node[4] is not None:
                 edges.append(node[4])
-                pos = node[4].end
-                node = best[pos][node[5]]
+                node = best[node[4].end][node[5]]
             out.append((head[0], edges))
         return out
 
