@@ -405,12 +405,7 @@ class Digester:
                             e.entry = entries[item]
                         at.append(e)
                         if end == i + 1:
-                            base_edge = at[0]
-                            if base_edge.wrappers is None:
-                                base_edge.wrappers = [e]
-                                wrapped.append(base_edge)
-                            else:
-                                base_edge.wrappers.append(e)
+                            _wrap(at[0], e, wrapped)
 
     def _read_cost(self, e: Edge, number: int, gaps: list[int]) -> int:
         """What edge e costs a rule of layer `number` that reads it: its own cost plus the layers it stays
@@ -610,12 +605,7 @@ class Digester:
             else:
                 at.append(start)
             if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
-                child = ent[2]
-                if child.wrappers is None:
-                    child.wrappers = [e]
-                    wrapped.append(child)
-                else:
-                    child.wrappers.append(e)
+                _wrap(ent[2], e, wrapped)
 
     @staticmethod
     def _longest_kept(out: list[list[Edge]], hits: list[tuple]) -> list[tuple]:
@@ -724,6 +714,16 @@ class Digester:
             e.error = str(exc)
             e.value, e._text = None, join_texts(children)
         return e
+
+
+def _wrap(child: Edge, wrapper: Edge, wrapped: list[Edge]) -> None:
+    """Record that `wrapper` is a derivation whose only child is `child` (see Digester._read_cost); `wrapped`
+    collects the edges given wrappers, whose back references the lattice drops once read."""
+    if child.wrappers is None:
+        child.wrappers = [wrapper]
+        wrapped.append(child)
+    else:
+        child.wrappers.append(wrapper)
 
 
 def _default_value(children: tuple) -> Any:
