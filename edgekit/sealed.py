@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
+from .valueclass import value_class
 from .errors import ModelFileError
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class SealedFormat:
     """What a sealed file is called in messages, and what to do with one of another version."""
 

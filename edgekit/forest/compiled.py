@@ -8,9 +8,9 @@ lexicon costs no object per entry once loaded (matchers.py makes an entry's Matc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..valueclass import field, value_class
 from .decider import DeciderError, check_model
 from .model import Expr, Lit, NodeError, Ref, Template, expr_from_json, expr_to_json, leaves, template_from_json, \
     template_to_json
@@ -19,7 +19,7 @@ class CompiledError(ValueError):
     """A compiled forest's JSON form is malformed (artifact.py reports it as a ModelFileError)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class DataSpec:
     """A data class: its regex (or decider model), its type id, where it was declared."""
 
@@ -31,7 +31,7 @@ class DataSpec:
     decider: dict | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class LexiconRecord:
     """One lexicon: per entry its canonical form, value, line and first variant (`phrase`: casefolded
     tokens joined by spaces); `more` rows [k, phrase, ...] list the other variants of entry k."""
@@ -48,7 +48,7 @@ class LexiconRecord:
     more: list[list]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Matcher:
     """What one matcher id stands for: a lexicon entry, a runtime class or a rule."""
 
@@ -73,7 +73,7 @@ class Matcher:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class LayerSpec:
     """One layer's position automaton (automaton.py): parallel lists indexed by position, 0 the start."""
 
@@ -84,13 +84,13 @@ class LayerSpec:
     final: list[int]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class ClassInfo:
     kind: str  # "builtin", "data", "lexicon", "runtime" or "rule"
     layer: int
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class CompiledForest:
     """A compiled grammar set. Matcher ids: lexicon entries first (in lexicon order), then `matchers`."""
 

@@ -268,7 +268,8 @@ class Digester:
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])
-        self._trie_edges(base, out)
+        wrapped: list[Edge] = []  # the edges given wrappers (see the end)
+        self._trie_edges(base, out, wrapped)
         where: dict[int, list[int]] = {}  # typeset -> the positions where an edge of it starts
         for p, edges in enumerate(out):
             for e in edges:
@@ -298,12 +299,12 @@ class Digester:
                 if at is not None:
                     starts.update(at)
             if k == 1:
-                self._read_layer_best(layer, number, out, n, readable, starts, where)
+                self._read_layer_best(layer, number, out, n, readable, starts, where, wrapped)
             else:
-                self._read_layer(layer, number, out, n, k, readable, starts, where)
-        for edges in out:  # the back references (an edge -> its wrappers -> their chains -> the edge) were
-            for e in edges:  # needed while reading only: without them the lattice holds no cycle and is
-                e.wrappers = None  # freed as soon as it is dropped, not at the next collection
+                self._read_layer(layer, number, out, n, k, readable, starts, where, wrapped)
+        for e in wrapped:  # the back references (an edge -> its wrappers -> their chains -> the edge) were
+            e.wrappers = None  # needed while reading only: without them the lattice holds no cycle and is freed
+            # as soon as it is dropped, not at the next collection
         return Lattice(text, base, out, self.costs)
 
     def _plan(self, key: tuple[int, frozenset[int]]) -> tuple:
@@ -375,33 +376,36 @@ class Digester:
         self._needs = (keyed, always, clauses)
         return self._needs
 
-    def _trie_edges(self, base: list[Element], out: list[list[Edge]]) -> None:
-        """Layer-1 edges of every lexicon entry and runtime list entry (the hash layer, lexicon.py)."""
+    def _trie_edges(self, base: list[Element], out: list[list[Edge]], wrapped: list[Edge]) -> None:
+        """Layer-1 edges of every lexicon entry and runtime list entry (the hash layer, lexicon.py); the
+        input edges they wrap are added to `wrapped`."""
         folded = [None if e.groups is not None else e.text.casefold() for e in base]
         own, symbol_ts = self.own_cost, self.symbol_ts
         indexes = [(self.lexicon, None, None)] + [(x, mi, entries) for mi, x, entries in self.runtime.values()
                                                   if x.size]
-        for i in range(len(base)):
-            token = folded[i]
-            for index, list_mi, entries in indexes:
-                if token not in index.phrases and token not in index.prefixes:
-                    continue
-                for end, items in index.matches(folded, i):
+        for index, list_mi, entries in indexes:
+            phrases, prefixes = index.phrases, index.prefixes
+            for i, token in enumerate(folded):
+                if token in prefixes:
+                    found = index.matches(folded, i)
+                else:  # one token, no longer phrase: one lookup (the common case)
+                    items = phrases.get(token)
+                    if items is None:
+                        continue
+                    found = ((i + 1, (items,) if type(items) is int else items),)
+                for end, items in found:
                     chain = None
                     for j in range(i, end):
                         chain = (0, chain, out[j][0], START)
+                    at = out[i]
                     for item in reversed(items):  # read last-made first: the earliest declared wins ties
                         m = item if list_mi is None else list_mi
                         e = Edge(i, end, symbol_ts[m], m, 1, own[m], chain)
                         if list_mi is not None:
                             e.entry = entries[item]
-                        out[i].append(e)
+                        at.append(e)
                         if end == i + 1:
-                            base_edge = out[i][0]
-                            if base_edge.wrappers is None:
-                                base_edge.wrappers = [e]
-                            else:
-                                base_edge.wrappers.append(e)
+                            _wrap(at[0], e, wrapped)
 
     def _read_cost(self, e: Edge, number: int, gaps: list[int]) -> int:
         """What edge e costs a rule of layer `number` that reads it: its own cost plus the layers it stays
@@ -431,7 +435,7 @@ class Digester:
 
 
     def _read_layer(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int, k: int,
-                    readable: set[int], starts: set[int], where: dict[int, list[int]]) -> None:
+                    readable: set[int], starts: set[int], where: dict[int, list[int]], wrapped: list[Edge]) -> None:
         """Run one layer's automaton over every path of the lattice (threads keyed by start and DFA state,
         the k cheapest entries each), adding an edge for every accepted span and matcher.
 
@@ -472,10 +476,11 @@ class Digester:
                         r = e.read if e.read_at == number else self._read_cost(e, number, gaps)
                         for ent in entries:
                             _push(threads, e.end, (start << 32) | d, (ent[0] + r, ent, e, d), k)
-        self._add_kept(out, number, hits, layer, k, where)
+        self._add_kept(out, number, hits, layer, k, where, wrapped)
 
     def _read_layer_best(self, layer: LayerMatcher, number: int, out: list[list[Edge]], n: int,
-                         readable: set[int], starts: set[int], where: dict[int, list[int]]) -> None:
+                         readable: set[int], starts: set[int], where: dict[int, list[int]],
+                         wrapped: list[Edge]) -> None:
         """_read_layer for k = 1: a thread is one entry (cost, previous entry, edge, DFA state)."""
         threads: list[dict | None] = [None] * (n + 1)
         hits: list[tuple] = []  # (end, start, -matcher, cost, entry) of every accepting thread, by end
@@ -501,15 +506,23 @@ class Digester:
                 if p == n:
                     break
             # last-made first (all of a lower layer: this layer's edges are added at its end)
-            edges = [e for e in reversed(out[p]) if e.tsid in readable]
-            if not edges:
-                continue
+            if here is None:  # threads only start here: an unreadable typeset steps to DEAD anyway
+                edges = reversed(out[p])
+            else:
+                edges = [e for e in reversed(out[p]) if e.tsid in readable]
+                if not edges:
+                    continue
             for e in edges if p in starts else ():  # threads starting here
                 d = cache.get(e.tsid)  # START is 0, so the cache key is the typeset alone
                 if d is None:
                     d = step(START, e.tsid)
                 if d != DEAD:
-                    c = e.read if e.read_at == number else read_cost(e, number, gaps)
+                    if e.read_at == number:
+                        c = e.read
+                    elif e.wrappers is None and e.matcher >= 0:  # _read_cost's answer, without the call
+                        c = e.cost + gaps[e.layer]
+                    else:
+                        c = read_cost(e, number, gaps)
                     key = (p << 32) | d
                     bucket = threads[e.end]
                     if bucket is None:
@@ -533,7 +546,13 @@ class Digester:
                             if d is None:
                                 d = step(d0, e.tsid)
                             if d != DEAD:
-                                moves.append((e, e.end, d, e.read if e.read_at == number else read_cost(e, number, gaps)))
+                                if e.read_at == number:
+                                    r = e.read
+                                elif e.wrappers is None and e.matcher >= 0:
+                                    r = e.cost + gaps[e.layer]
+                                else:
+                                    r = read_cost(e, number, gaps)
+                                moves.append((e, e.end, d, r))
                 if not moves:
                     continue
                 start = key >> 32
@@ -551,10 +570,10 @@ class Digester:
                         old = bucket.get(tkey)
                         if old is None or c < old[0]:
                             bucket[tkey] = (c, ent, e, d)
-        self._add_kept(out, number, hits, layer, 1, where)
+        self._add_kept(out, number, hits, layer, 1, where, wrapped)
 
     def _add_kept(self, out: list[list[Edge]], number: int, hits: list[tuple], automaton: LayerMatcher,
-                  k: int, where: dict[int, list[int]]) -> None:
+                  k: int, where: dict[int, list[int]], wrapped: list[Edge]) -> None:
         """Add a layer's edges once it has read the whole lattice, from its accepting threads (`hits`, by
         end). Per start and matcher the longest match is kept, and a shorter one only where a word of the
         lexicons (or runtime lists) starts at its end and reaches past the longest, which would cut that
@@ -563,22 +582,10 @@ class Digester:
         Each node's edges go in by end, then by descending matcher, the order the tie-breaks expect."""
         if not hits:
             return
-        longest = {}
-        for h in hits:
-            longest[(h[1], h[2])] = h[0]
-        reach: dict[int, int] = {}
-        kept = []
-        for h in hits:
-            end = h[0]
-            last = longest[(h[1], h[2])]
-            if end != last:
-                r = reach.get(end)
-                if r is None:
-                    r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
-                if r <= last:
-                    continue
-            kept.append(h)
-        kept.sort(key=_kept_order)
+        if len(hits) == 1:
+            kept = hits
+        else:
+            kept = self._longest_kept(out, hits)
         symbol_ts = self.symbol_ts
         span, count = None, 0
         for end, start, neg_m, cost, ent in kept:
@@ -598,11 +605,29 @@ class Digester:
             else:
                 at.append(start)
             if ent[1] is None:  # a derivation with one child wraps it (see _read_cost)
-                child = ent[2]
-                if child.wrappers is None:
-                    child.wrappers = [e]
-                else:
-                    child.wrappers.append(e)
+                _wrap(ent[2], e, wrapped)
+
+    @staticmethod
+    def _longest_kept(out: list[list[Edge]], hits: list[tuple]) -> list[tuple]:
+        """The hits _add_kept keeps (the longest per start and matcher, and the shorter ones a lexicon word
+        crossing their end needs), in the order it adds them."""
+        longest = {}
+        for h in hits:
+            longest[(h[1], h[2])] = h[0]
+        reach: dict[int, int] = {}
+        kept = []
+        for h in hits:
+            end = h[0]
+            last = longest[(h[1], h[2])]
+            if end != last:
+                r = reach.get(end)
+                if r is None:
+                    r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
+                if r <= last:
+                    continue
+            kept.append(h)
+        kept.sort(key=_kept_order)
+        return kept
 
     # ---- symbols ------------------------------------------------------------------------------------
     def element(self, edge: Edge, source: str, memo: dict[int, Element]) -> Element:
@@ -689,6 +714,16 @@ class Digester:
             e.error = str(exc)
             e.value, e._text = None, join_texts(children)
         return e
+
+
+def _wrap(child: Edge, wrapper: Edge, wrapped: list[Edge]) -> None:
+    """Record that `wrapper` is a derivation whose only child is `child` (see Digester._read_cost); `wrapped`
+    collects the edges given wrappers, whose back references the lattice drops once read."""
+    if child.wrappers is None:
+        child.wrappers = [wrapper]
+        wrapped.append(child)
+    else:
+        child.wrappers.append(wrapper)
 
 
 def _default_value(children: tuple) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 import importlib.util
 from pathlib import Path
 from typing import Any, Iterable, overload
@@ -12,6 +11,7 @@ from typing import Any, Iterable, overload
 from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from ..limits import MAX_READINGS, MAX_SPAN
+from ..valueclass import replace
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .compiled import CompiledForest
 from .digest import Digester, Lattice, cycle_gc_paused

@@ -1,9 +1,10 @@
 """What parsing returns: a Frame (intent plus typed slots, each with its span in the input)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from ..valueclass import field, value_class
 
 
 def jsonable(v: Any) -> Any:
@@ -17,7 +18,7 @@ def jsonable(v: Any) -> Any:
     return v
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Slot:
     """One filled slot: its value, rendered text, class, and character span in the input."""
 
@@ -36,7 +37,7 @@ class Slot:
         return d
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Frame:
     """A parsed command: intent, slots by name, the rule that produced it, and its canonical text."""
 

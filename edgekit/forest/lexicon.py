@@ -6,15 +6,15 @@ while running (`Forest.set_list`): text -> value, with an optional context such 
 that a caller reads back from the frame's slot to filter readings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
 
+from ..valueclass import value_class
 from ..errors import DataError
 from ..limits import MAX_SPAN
 from .tokenize import words
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ListEntry:
     """One entry of a runtime list: the text matched (any case), its value (default: the text) and an
     optional context mapping (string keys), exposed on the matched slot as `Slot.context`."""

@@ -14,10 +14,10 @@ is refused when it is loaded.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Union
 
+from ..valueclass import field, value_class
 from ..limits import MAX_REPEAT
 
 MAX_NODE_DEPTH = 200  # how deep a node read from JSON may nest (the loader allows far less: MAX_NESTING)
@@ -30,14 +30,14 @@ class NodeError(ValueError):
 
 
 # ---- template nodes --------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Lit:
     """A literal token (casefolded)."""
 
     word: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Ref:
     """A reference to a class, rule or builtin, optionally captured; line and col (of the name in its file,
     for errors) take no part in equality, so two templates that read alike compare equal."""
@@ -48,22 +48,22 @@ class Ref:
     col: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Seq:
     items: tuple[Template, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Alt:
     items: tuple[Template, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Opt:
     item: Template
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Rep:
     """item{lo,hi}; hi None is unbounded (`+` is lo 1, `*` lo 0)."""
 
@@ -128,45 +128,45 @@ def template_from_json(data: Any, depth: int = 0) -> Template:
 
 
 # ---- expression nodes -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Num:
     """A number literal as written: an integer, or a decimal when it has a point."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Str:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Const:
     """none, true, false (or a plain JSON scalar)."""
 
     value: None | bool | int | float | str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Name:
     """A capture, a table, or `value` (the rule's own value, in a text clause)."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Attr:
     base: Expr
     field: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Index:
     base: Expr
     index: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Call:
     """A builtin function call (expr.BUILTINS names them and bounds their argument counts)."""
 
@@ -174,17 +174,17 @@ class Call:
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Neg:
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Not:
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Logic:
     """`and` / `or` over two or more parts (the value of the part that decided, as in Python)."""
 
@@ -192,21 +192,21 @@ class Logic:
     parts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Bin:
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class Cmp:
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@value_class(frozen=True)
 class If:
     """`yes if cond else no`."""
 
@@ -287,7 +287,7 @@ def expr_from_json(data: Any, depth: int = 0) -> Expr:
     raise NodeError("bad expression")
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Where:
     """A position in a grammar file, for error messages and traces."""
 
@@ -299,7 +299,7 @@ class Where:
         return f"{self.file}:{self.line}"
 
 
-@dataclass
+@value_class
 class Entry:
     """One tree of a lexicon forest: the canonical form (root), its value, and its variants (leaves)."""
 
@@ -309,7 +309,7 @@ class Entry:
     where: Where
 
 
-@dataclass
+@value_class
 class Lexicon:
     """A layer-1 class of synonyms: several trees, each mapping variants to one canonical form."""
 
@@ -320,7 +320,7 @@ class Lexicon:
     verbatim: bool = False  # recognise only: an entry no rule consumes keeps the text as written
 
 
-@dataclass
+@value_class
 class RuntimeClass:
     """A layer-1 class whose entries (text -> value, optional context) are supplied at run time."""
 
@@ -328,7 +328,7 @@ class RuntimeClass:
     where: Where
 
 
-@dataclass
+@value_class
 class DataClass:
     """An open class recognised by a regular expression over the raw text (a protected span), or with a
     decider model (decider.py) a class of word tokens that match the pattern in full and that it accepts."""
@@ -339,7 +339,7 @@ class DataClass:
     decider: dict | None = None
 
 
-@dataclass
+@value_class
 class Table:
     """A constant mapping usable in value expressions: lookup(table, key)."""
 
@@ -348,7 +348,7 @@ class Table:
     where: Where
 
 
-@dataclass
+@value_class
 class Rule:
     """A higher-layer rule: a template over lower symbols and words, and what it produces."""
 
@@ -365,7 +365,7 @@ class Rule:
     cost: int = 0  # thousandths of an uncovered element, added to every reading that uses the rule
 
 
-@dataclass
+@value_class
 class GrammarSet:
     """Everything declared by an entry file and the files it imports, in declaration order."""
 

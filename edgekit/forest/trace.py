@@ -2,14 +2,14 @@
 for a rejected command, how far the best candidate got and what it expected next."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..valueclass import field, value_class
 from .expr import format_value
 from .frame import Frame
 
 
-@dataclass
+@value_class
 class TraceNode:
     """One element of the digestion tree: a symbol (rule or lexicon entry) or an input token."""
 
@@ -64,7 +64,7 @@ class TraceNode:
         return out
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class LostReading:
     """A reading of the whole input that lost to the chosen one: its output, cost and why it lost."""
 
@@ -76,7 +76,7 @@ class LostReading:
         return {"output": self.output, "cost": self.cost, "why": self.why}
 
 
-@dataclass
+@value_class
 class Trace:
     """The whole explanation of one input: output text, frame (if any), the tree, a rejection reason."""
 
