@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -42,6 +41,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
         directory = target.parent if str(target.parent) else Path(".")
         directory.mkdir(parents=True, exist_ok=True)
         mode = _mode_for(target)
+        import tempfile  # here, not at the top: reading a model file (the common case) never needs it
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot write ({exc.strerror or exc})") from None

@@ -18,7 +18,7 @@ Two output modes:
   every bad record as {"file", "line", "error"}.
 
 Names starting with "_" or "." are skipped when a folder is expanded, so an output folder can be read
-back as input. Worker processes get their tasks (frozen dataclasses: StreamTask, BlockTask) through
+back as input. Worker processes get their tasks (frozen value classes: StreamTask, BlockTask) through
 one ordered process pool (`multiprocessing` IPC); nothing is pickled to disk.
 """
 from __future__ import annotations
@@ -32,10 +32,10 @@ import shutil
 import sys
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO, TypeVar
 
+from .valueclass import asdict, value_class
 from .atomic import atomic_write_bytes, atomic_writer, file_lock
 from .errors import EdgekitError
 from .limits import MAX_LINE_BYTES
@@ -54,7 +54,7 @@ STDIN = "-"
 
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Spec:
     """What to do to every record: the grammar, and whether input is JSON Lines (text in `field`)."""
 
@@ -63,7 +63,7 @@ class Spec:
     field: str = "text"
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Input:
     """One input file (or stdin, path "-"), the relative name its output file gets, and the folder it
     was found in (None for a file given by name)."""
@@ -73,7 +73,7 @@ class Input:
     folder: str | None = None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class StreamTask:
     """Stream mode, one block for a worker: whole lines of `source`, the first being line `first_line`."""
 
@@ -83,7 +83,7 @@ class StreamTask:
     data: bytes
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class BlockTask:
     """Job mode, one block for a worker: bytes start..end of input `file` (its block number `block`),
     normalized into the part files `part`.err and `part`.out (absolute paths: workers may be elsewhere)."""
@@ -99,7 +99,7 @@ class BlockTask:
     part: str
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class BlockResult:
     """What a worker did with a BlockTask (also the content of its .err part file)."""
 
@@ -114,7 +114,7 @@ Executor = Callable[[list[BlockTask]], Iterator[BlockResult]]
 T = TypeVar("T")
 
 
-@dataclass
+@value_class
 class Summary:
     """What a job did: files, lines, blocks (run now / reused from an interrupted run), bad records."""
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .valueclass import field, value_class
 from .errors import DataError
 
 DEFAULT_HEAD = "analytic"
 DEFAULT_FEATURES = 1024
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class NewModel:
     """What a model file gets when it does not exist yet: head kind, its parameters, the text featurizer
     (n_features None: DEFAULT_FEATURES; given for an existing file, any of these is refused)."""

@@ -29,10 +29,10 @@ import os
 import random
 import re
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .valueclass import field, value_class
 from . import pipeline_dir
 from .errors import DataError, EdgekitError, ModelFileError, check_text
 from .forest.forest import NO_INTENT
@@ -43,7 +43,7 @@ from .pipeline_heads import NONE_CLASS, READ_ONLY, PipelineHead, RuntimeHead, Tr
 DEFAULT_NORMALIZER = "en-itn"
 
 
-@dataclass
+@value_class
 class Answer:
     """What the pipeline understood of one text, and where it came from.
 

@@ -8,10 +8,10 @@ session (a terminal at either end) gets chunks of one line, so each typed line i
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Callable, Iterable, Protocol, Sequence, TextIO, TypeVar
 
+from .valueclass import value_class
 from .errors import DataError
 
 BATCH = 256
@@ -33,7 +33,7 @@ class Line(Protocol):
     def error(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Reply:
     """The answer to one record: its output line (without the newline) and why the record is bad, if it is."""
 

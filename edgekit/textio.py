@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
+from .valueclass import value_class
 from .limits import MAX_LINE_BYTES
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Record:
     """One input line: where it came from, its text, the JSON object it was in (JSON Lines), any error,
     and how many bytes of input it took (line ending included)."""

@@ -40,6 +40,18 @@ def fields(cls_or_obj: Any) -> tuple[Field, ...]:
     return cls_or_obj.__value_fields__
 
 
+def asdict(obj: Any) -> Any:
+    """A value class instance as plain data, recursively (as `dataclasses.asdict`): a dict of its fields, with
+    value classes, lists, tuples and dicts inside converted too."""
+    if hasattr(type(obj), "__value_fields__"):
+        return {f.name: asdict(getattr(obj, f.name)) for f in obj.__value_fields__}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(asdict(v) for v in obj)
+    if isinstance(obj, dict):
+        return {asdict(k): asdict(v) for k, v in obj.items()}
+    return obj
+
+
 def replace(obj: T, **changes: Any) -> T:
     """A copy of a value class instance with some init fields changed (a fresh `__init__` runs)."""
     for f in obj.__value_fields__:

@@ -4,12 +4,12 @@ feature layout. Heads are recognised by their `KIND`, so importing this module d
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 
+from edgekit.valueclass import value_class
 from edgekit.errors import DataError
 from edgekit.learn.featurize import featurizer_to_meta
 from edgekit.learn.kinds import ANALYTIC, KEY_VALUE
@@ -17,7 +17,7 @@ from edgekit.runtime.head_graph import LIVE, SCALES, graph_dtype, head_graph, la
 
 
 
-@dataclass
+@value_class
 class HeadSpec:
     """A fitted head seen by the exporter: graph tensors by name, labels, parameters and layout."""
 

@@ -10,7 +10,7 @@ import typer
 from .app import answer_records, app, each_record, guarded
 from .quick import DEFAULT_FIELD, DEFAULT_GRAMMAR, run_normalize
 
-GrammarOpt = typer.Option(DEFAULT_GRAMMAR, "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn) or a path.")
+GrammarOpt = typer.Option(DEFAULT_GRAMMAR, "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn, zh-itn, zh-tn) or a path.")
 FilesArg = typer.Argument(None, help="Input files, one record a line (default: stdin).")
 JsonlOpt = typer.Option(False, "--jsonl", help="Input is JSON Lines; the text is in --field.")
 FieldOpt = typer.Option(DEFAULT_FIELD, "--field", help="JSON field holding the text (with --jsonl).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from ..valueclass import value_class
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -17,7 +17,7 @@ DEFAULT_GRAMMAR, DEFAULT_FIELD = "home", "text"  # the defaults of the forest co
 _VALUE_OPTIONS = {"--grammar": "grammar", "-g": "grammar", "--field": "field"}
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class PlainNormalize:
     """The arguments of a plain `edgekit normalize` command line."""
 

@@ -8,10 +8,10 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Iterable, overload
 
+from ..valueclass import replace
 from ..errors import GrammarError, ModelFileError, check_text
 from . import artifact as artifact_io
 from ..limits import MAX_READINGS, MAX_SPAN
-from ..valueclass import replace
 from .automaton import DEAD, START, T_PUNCT, LayerMatcher, PositionsBuilder
 from .compiled import CompiledForest
 from .digest import Digester, Lattice, cycle_gc_paused

@@ -18,8 +18,16 @@ TOKEN_RE = re.compile(
 )
 # The same tokens for ASCII-only text (no marks, no CJK, no curly apostrophe there), several times faster.
 _ASCII_TOKEN_RE = re.compile(r"(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)|(?P<digits>[0-9]+)|(?P<punct>\S)")
-_CJK_RE = re.compile(rf"[{_CJK}]")
-_CJK_SPLIT_RE = re.compile(rf"[{_CJK}]|[^{_CJK}]+")
+_cjk_pieces: re.Pattern | None = None  # a CJK character (group 1), or a run of other ones; see _cjk_split
+
+
+def _cjk_split() -> re.Pattern:
+    """The pattern that cuts a word into its CJK characters and the runs between them, compiled on the first
+    word that is not ASCII (its character class takes milliseconds to compile, which ASCII text never needs)."""
+    global _cjk_pieces
+    if _cjk_pieces is None:
+        _cjk_pieces = re.compile(rf"([{_CJK}])|[^{_CJK}]+")
+    return _cjk_pieces
 
 WORD, DIGITS, PUNCT = "word", "digits", "punct"
 
@@ -40,15 +48,18 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[st
     end = len(text) if end is None else end
     prev = start
     space = start > 0 and text[start - 1].isspace()
-    cjk = _CJK_RE.search
     for m in (_ASCII_TOKEN_RE if text.isascii() else TOKEN_RE).finditer(text, start, end):
         s, e = m.span()
         t, kind = m.group(), m.lastgroup
-        if kind == WORD and not t.isascii() and cjk(t):
-            for k, piece in enumerate(_CJK_SPLIT_RE.finditer(t)):
-                yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
-        else:
-            yield t, kind, s, e, s > prev or space
+        if kind == WORD and not t.isascii():
+            pieces = _cjk_split()
+            first = pieces.match(t)
+            if first.end() < len(t) or first.group(1) is not None:  # the word holds a CJK character
+                for k, piece in enumerate(pieces.finditer(t)):
+                    yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
+                prev, space = e, False
+                continue
+        yield t, kind, s, e, s > prev or space
         prev, space = e, False
 
 

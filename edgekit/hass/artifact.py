@@ -3,11 +3,11 @@ words and the runtime part of every intent block as JSON (never pickled). Loadin
 structure; a damaged or foreign file is a ModelFileError."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from typing import Any
 
+from ..valueclass import asdict
 from ..atomic import atomic_write_bytes, read_bytes
 from ..errors import ModelFileError
 from ..sealed import SealedFormat, seal, unseal
@@ -32,7 +32,7 @@ def to_json(c: CompiledLanguage) -> dict[str, Any]:
         "specs": [[s.kind, s.list_key, s.slot] for s in c.specs],
         "sentences": [[s.block, s.text, s.where] for s in c.sentences],
         "text_lists": c.text_lists, "runtime_lists": sorted(c.runtime_lists),
-        "ranges": {k: dataclasses.asdict(r) for k, r in c.ranges.items()},
+        "ranges": {k: asdict(r) for k, r in c.ranges.items()},
         "range_words": c.range_words, "skip_words": list(c.skip_words),
         "ignore_whitespace": c.ignore_whitespace, "stats": c.stats,
         "prefixed": {str(k): list(v) for k, v in c.prefixed.items()},

@@ -5,9 +5,9 @@ at run time through token tries; the number words of range lists are generated h
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..valueclass import field, value_class
 from ..errors import DataError
 from .model import IntentBlock, Language, RangeList, Responses, SlotList, TextList, WildcardList
 from .numbers import range_words
@@ -21,7 +21,7 @@ MAX_LIST_PATHS = 10_000      # token spellings of one list value's template
 MAX_DFA_STATES = 400_000     # the determinized automaton of a whole language (the largest, hu: 15,030)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class SlotEdgeSpec:
     """What a `{list}` reference in a template matches, and which slot it fills (None: capture only)."""
     kind: str                 # "text" | "range" | "wildcard" | "open" | "value"
@@ -29,14 +29,14 @@ class SlotEdgeSpec:
     slot: str | None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class SentenceRef:
     block: int
     text: str
     where: str
 
 
-@dataclass
+@value_class
 class CompiledLanguage:
     """Token automata of every template of a language plus its lists (plain data)."""
     language: str

@@ -4,9 +4,9 @@ lists (digits, decimals, number words). One place answers which lists have a val
 and which values match from a position."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..valueclass import value_class
 from ..errors import DataError
 from .compile import CompiledLanguage
 from .text import Token, value_keys
@@ -16,7 +16,7 @@ _STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cac
 _CACHED_WORD = 64       # longer words are not remembered (the cache stays small whatever the input)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ListEntry:
     """One value of a runtime list: what is said, what the slot gets, the context it brings."""
     text: str

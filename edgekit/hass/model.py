@@ -2,13 +2,13 @@
 blocks (a block is one entry of an intent's `data`: sentences plus slots, context rules, response)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Union
 
+from ..valueclass import field, value_class
 from .template import Node
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ListValue:
     """One value of a text list: what is said (`in`, maybe a template), what the slot gets (`out`),
     and the context it adds when matched."""
@@ -18,13 +18,13 @@ class ListValue:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class TextList:
     name: str
     values: tuple[ListValue, ...]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class RangeList:
     """Numbers from..to by step (with halves/tenths when `fractions`), said as digits or words."""
     name: str
@@ -47,7 +47,7 @@ class RangeList:
         return out
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class WildcardList:
     name: str
 
@@ -55,14 +55,14 @@ class WildcardList:
 SlotList = Union[TextList, RangeList, WildcardList]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Sentence:
     text: str
     node: Node
     where: str
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class IntentBlock:
     """One `data` entry of an intent; `where` is file:line (or a JSON path)."""
     intent: str
@@ -79,7 +79,7 @@ class IntentBlock:
     required_keywords: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Language:
     """Everything one language declares, as Home Assistant merges it."""
     language: str
@@ -92,7 +92,7 @@ class Language:
     responses: "Responses" = field(default_factory=lambda: Responses())
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Responses:
     """What the assistant says back: `intents` maps an intent and a block's response key to a template,
     `errors` an error key (no_intent, no_area ...) to one (HA's responses/<lang>/ and _common.yaml)."""

@@ -4,10 +4,10 @@ required keywords) and build the result, best first as hassil ranks them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Iterable
 
+from ..valueclass import field, value_class
 from ..errors import DataError
 from .compile import CompiledLanguage
 from .lists import ListEntry, ListTables
@@ -20,7 +20,7 @@ NO_MATCH = "no template matches the input"
 _RANK = itemgetter(0, 1, 2, 3)  # a reading's cost, intent, template, variant: how readings are ordered
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class SlotValue:
     value: Any
     text: str
@@ -28,7 +28,7 @@ class SlotValue:
     metadata: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class IntentResult:
     """A recognized intent: slots with HA's value types, the merged context, the template that
     matched (its file:line and text), the block's response key and metadata, and its rank cost."""
@@ -197,7 +197,7 @@ def _is_collection(v: Any) -> bool:
     return isinstance(v, (list, tuple, set, frozenset))
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class _ContextRules:
     """A block's requires_context / excludes_context, read once: (key, value) pairs, and for each
     requirement the slot it is copied into (`slot: true` or a slot name), if any."""

@@ -3,39 +3,39 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Union
 
+from ..valueclass import value_class
 from .text import normalize
 
 _INLINE_RANGE = re.compile(r"^(\d+)\.\.(\d+)(?:,(\d+))?$")
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Text:
     """Literal text, whitespace included (a space separates words; no space glues parts of a word)."""
     text: str
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Seq:
     items: tuple["Node", ...]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Alt:
     """Alternatives; an optional `[x]` is an Alt with an empty Seq as its last choice."""
     items: tuple["Node", ...]
     optional: bool = False
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Perm:
     """`(a; b; c)`: the items in any order, separated by whitespace."""
     items: tuple["Node", ...]
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ListRef:
     """`{list}` or `{list:slot}`; `{list:@x}` / `{@x}` capture for the response only (no slot)."""
     list_name: str
@@ -48,7 +48,7 @@ class ListRef:
         return (int(m[1]), int(m[2]), int(m[3] or 1)) if m else None
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class RuleRef:
     name: str
 

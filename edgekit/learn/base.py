@@ -19,11 +19,11 @@ recomputed checksum) is a ModelFileError, never a crash, a hang or a huge alloca
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from ..valueclass import value_class
 from ..errors import InputError, ModelFileError
 from ..limits import MAX_STATE_BYTES
 from ..storage import load_state, save_state
@@ -33,7 +33,7 @@ from .params import check_value, check_values
 from .validation import ParamsMixin, check_X
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class ArraySpec:
     """What one array of a valid state file looks like."""
 

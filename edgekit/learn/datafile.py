@@ -16,12 +16,12 @@ import io
 import math
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..valueclass import value_class
 from ..errors import DataError
 from ..limits import MAX_LINE_BYTES
 from ..textio import parse_json, split_lines
@@ -29,7 +29,7 @@ from ..textio import parse_json, split_lines
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-@dataclass
+@value_class
 class TrainingData:
     """The records of one file: texts or a feature matrix, and their labels (str or int, as written)."""
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..valueclass import value_class
 from ..errors import InputError
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Interval:
     """A real number (or, with integer=True, an integer) between low and high; None leaves a side open."""
 
@@ -44,7 +44,7 @@ class Interval:
         return f"{what} in {left}{lo}, {hi}{right}"
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Options:
     """One of a fixed set of strings."""
 
@@ -57,7 +57,7 @@ class Options:
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class Satisfies:
     """Any value the predicate accepts (for what the other constraints cannot say)."""
 

@@ -4,19 +4,19 @@ the calibrated softmax scale. No estimator state: every input is an argument, ev
 or the `Solution` passed in."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 from scipy.linalg import blas, lapack
 
+from ..valueclass import value_class
 from ..errors import EdgekitError
 
 SIGMA2_FLOOR = 1e-4        # residual variance floor: softmax_scale <= 1e4
 PENDING = 32               # low-rank columns gathered before one BLAS-3 fold into the cached inverse
 
 
-@dataclass
+@value_class
 class Solution:
     """The solution for one set of statistics, with what the fast path needs to follow small changes."""
     W: np.ndarray                      # (p, C) ridge weights, intercept in the last row

@@ -3,11 +3,11 @@ sum z y^T, per-class counts, feature sums and sums of squares, and optionally ea
 removing, widening to new classes, dropping classes and merging are exact; none of them solves anything."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg import blas
 
+from ..valueclass import field, value_class
 from ..errors import InputError
 from .ridge_solver import PENDING, symmetric, writable
 
@@ -26,7 +26,7 @@ def one_hot(idx: np.ndarray, n_classes: int) -> np.ndarray:
     return Y
 
 
-@dataclass
+@value_class
 class Statistics:
     """Exact ridge statistics for design width p, input width d and C classes.
 

@@ -33,13 +33,13 @@ buffer, projections, keys) are plain initializers that onnxruntime pre-packs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ..valueclass import field, value_class
 from ..learn.kinds import ANALYTIC, KEY_VALUE
 
 DEFAULT_OPSET = 17
@@ -79,7 +79,7 @@ def _label_elem_type(classes: np.ndarray) -> int:
     return {"i": TensorProto.INT64, "f": TensorProto.FLOAT}.get(classes.dtype.kind, TensorProto.STRING)
 
 
-@dataclass
+@value_class
 class GraphBuilder:
     """Accumulates nodes and tensors of one head graph; names are namespaced under `edgekit/`."""
 

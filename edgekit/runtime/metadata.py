@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import onnx
 
+from ..valueclass import field, fields, value_class
 from ..errors import ModelFileError
 from ..learn.kinds import KINDS, canonical_kind
 from ..learn.labels import labels_from_json
@@ -93,7 +93,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@dataclass
+@value_class
 class HeadMetadata:
     """The edgekit facts about one exported model (see the module docstring for the stored form)."""
 
@@ -110,7 +110,7 @@ class HeadMetadata:
     def props(self) -> dict[str, str]:
         """The metadata as ONNX string properties."""
         out = {}
-        for key, value in self.__dict__.items():
+        for key, value in ((f.name, getattr(self, f.name)) for f in fields(self)):
             out[PREFIX + key] = value if isinstance(value, str) else json.dumps(_jsonable(value), sort_keys=True)
         return out
 
@@ -134,7 +134,7 @@ class HeadMetadata:
             raise ModelFileError(f"{source}: checksum mismatch: the graph, its weights or its edgekit metadata "
                                  f"were corrupted or modified after export")
         try:
-            meta = cls(**{k: _parse(k, v) for k, v in props.items() if k in cls.__dataclass_fields__})
+            meta = cls(**{k: _parse(k, v) for k, v in props.items() if k in {f.name for f in fields(cls)}})
             meta._check()
         except (ValueError, TypeError) as exc:
             raise ModelFileError(f"{source}: malformed edgekit metadata ({exc})") from None

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
+from ..valueclass import value_class
 from ..errors import DataError
 from ..record_loop import BATCH, Reply, answer_good, is_interactive, parse_each, run_batch, run_records
 
@@ -72,7 +72,7 @@ def _stack(items: list) -> Any:
     return np.stack(items)
 
 
-@dataclass(frozen=True)
+@value_class(frozen=True)
 class _Line:
     """A plain input line, named by its number."""
 
