@@ -105,33 +105,39 @@ def _has_default(spec: Field) -> bool:
 
 def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool, frozen: bool) -> Callable[..., None]:
     init_specs = tuple(s for s in specs if s.init)
+    init_names = tuple(s.name for s in init_specs)
     later = tuple(s for s in specs if not s.init and _has_default(s))
-    names = frozenset(s.name for s in init_specs)
+    names = frozenset(init_names)
     n = len(init_specs)
     assign = object.__setattr__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > n:
-            raise TypeError(f"{cls_name}() takes {n} positional arguments but {len(args)} were given")
-        for spec, value in zip(init_specs, args):
-            assign(self, spec.name, value)
-        for spec in init_specs[len(args):]:
-            value = kwargs.get(spec.name, MISSING)
-            if value is MISSING:
-                if spec.factory is not None:
+        given = len(args)
+        if given == n and not kwargs:  # all positional: the common case, kept short
+            for name, value in zip(init_names, args):
+                assign(self, name, value)
+        else:
+            if given > n:
+                raise TypeError(f"{cls_name}() takes {n} positional arguments but {given} were given")
+            for name, value in zip(init_names, args):
+                assign(self, name, value)
+            used = 0
+            for spec in init_specs[given:]:
+                value = kwargs.get(spec.name, MISSING)
+                if value is not MISSING:
+                    used += 1
+                elif spec.factory is not None:
                     value = spec.factory()
                 elif spec.default is not MISSING:
                     value = spec.default
                 else:
                     raise TypeError(f"{cls_name}() missing required argument: {spec.name!r}")
-            assign(self, spec.name, value)
-        if kwargs:
-            given = kwargs.keys()
-            unknown = given - names
-            if unknown:
-                raise TypeError(f"{cls_name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-            twice = [s.name for s in init_specs[:len(args)] if s.name in given]
-            if twice:
+                assign(self, spec.name, value)
+            if used != len(kwargs):  # a keyword no field has, or one given by position too
+                unknown = sorted(kwargs.keys() - names)
+                if unknown:
+                    raise TypeError(f"{cls_name}() got an unexpected keyword argument {unknown[0]!r}")
+                twice = [name for name in init_names[:given] if name in kwargs]
                 raise TypeError(f"{cls_name}() got multiple values for argument {twice[0]!r}")
         for spec in later:
             assign(self, spec.name, spec.factory() if spec.factory is not None else spec.default)

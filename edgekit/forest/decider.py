@@ -1,8 +1,8 @@
-"""Deciders: a word class whose membership a small learned linear model answers (numpy only).
+"""Deciders: a word class whose membership a small learned linear model answers (plain Python).
 
 A grammar declares `data NAME = decide "model.json" /REGEX/`: a word token belongs to NAME when it matches
 REGEX in full and the model's best class for it is the model's `accept` class. The model reads the token
-through `char_ngram_features` (hashed character n-grams) and scores it with `coef @ x + intercept`; it is
+through `char_ngram_counts` (hashed character n-grams) and scores it with `coef @ x + intercept`; it is
 trained by a higher layer (edgekit.learn's analytic head, e.g. grammars/en/tn/train_acronyms.py) and
 written by `model_json`. The forest never imports edgekit.learn: this module only reads the weights.
 
@@ -39,21 +39,29 @@ def _hash64(gram: str) -> int:
     return int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def char_ngram_features(token: str, n_features: int, ngram_range: tuple[int, int]) -> np.ndarray:
-    """l2-normalized signed hashed counts of the character n-grams of `<token>` (case kept), of the same
-    n-grams of its vowel/consonant shape (`NASA` -> `<CVCV>`, which says whether it can be pronounced), and
-    its length."""
-    import numpy as np  # only grammars with a decided class need numpy: the others load without it
-
+def char_ngram_counts(token: str, n_features: int, ngram_range: tuple[int, int]) -> dict[int, float]:
+    """The signed hashed counts (feature index -> count, zeros left out) of the character n-grams of
+    `<token>` (case kept), of the same n-grams of its vowel/consonant shape (`NASA` -> `<CVCV>`, which says
+    whether it can be pronounced), and its length."""
     s = f"<{token}>"
     shape = "".join("V" if c in "AEIOUaeiou" else "C" if c.isalpha() else c for c in s)
-    x = np.zeros(n_features)
     grams = [t[i:i + n] for t in (s, "#" + shape) for n in range(ngram_range[0], ngram_range[1] + 1)
              for i in range(len(t) - n + 1)]
     grams.append(f"#len{min(len(token), 9)}")
+    counts: dict[int, float] = {}
     for g in grams:
         h = _hash64(g)
-        x[h % n_features] += 1.0 if h >> 63 else -1.0
+        k = h % n_features
+        counts[k] = counts.get(k, 0.0) + (1.0 if h >> 63 else -1.0)
+    return {k: v for k, v in counts.items() if v}
+
+
+def char_ngram_features(token: str, n_features: int, ngram_range: tuple[int, int]) -> np.ndarray:
+    """`char_ngram_counts` as a dense, l2-normalized vector (what a model is trained on)."""
+    np = _np()
+    x = np.zeros(n_features)
+    for k, v in char_ngram_counts(token, n_features, ngram_range).items():
+        x[k] = v
     norm = float(np.linalg.norm(x))
     return x / norm if norm else x
 
@@ -128,19 +136,21 @@ class Decider:
         self.accept = self.classes.index(model["accept"])
         self.n_features = model["features"]["n_features"]
         self.ngram_range = tuple(model["features"]["ngram_range"])
-        np = _np()
-        self.coef = np.asarray(model["coef"], dtype=np.float64)
-        self.intercept = np.asarray(model["intercept"], dtype=np.float64)
+        self.coef: list[list[float]] = [[float(v) for v in row] for row in model["coef"]]
+        self.intercept: list[float] = [float(v) for v in model["intercept"]]
 
     def scores(self, token: str) -> dict[str, float]:
-        """Each class's score for the token."""
-        s = self.coef @ char_ngram_features(token, self.n_features, self.ngram_range) + self.intercept
-        return {c: float(v) for c, v in zip(self.classes, s)}
+        """Each class's score for the token: coef @ x + intercept over the normalized features x, summed over
+        the token's few nonzero features only (plain Python: a grammar with a decided class loads without numpy)."""
+        counts = char_ngram_counts(token, self.n_features, self.ngram_range)
+        norm = math.sqrt(sum(v * v for v in counts.values()))
+        x = [(k, v / norm) for k, v in counts.items()] if norm else []
+        return {c: b + math.fsum(row[k] * v for k, v in x) for c, row, b in zip(self.classes, self.coef, self.intercept)}
 
     def accepts(self, token: str) -> bool:
         """True when the accept class scores highest (ties: the earlier class)."""
-        s = self.coef @ char_ngram_features(token, self.n_features, self.ngram_range) + self.intercept
-        return int(s.argmax()) == self.accept
+        s = list(self.scores(token).values())
+        return s.index(max(s)) == self.accept
 
 
 def parse_model(text: str) -> dict[str, Any]:

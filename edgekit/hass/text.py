@@ -26,19 +26,26 @@ _NON_SPACE = re.compile(r"\S+")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
 
 # Scripts written without spaces between words: every character is a token of its own.
-_UNSPACED = re.compile(
-    "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
-    "\U00020000-\U0003134f]")
-_UNSPACED_RUN = re.compile(r"(?:(?!\d)" + _UNSPACED.pattern + ")+")
+_UNSPACED = ("[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
+             "\U00020000-\U0003134f]")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_TOKEN = re.compile(
-    r"(?P<num>(?:(?<![\w.,])-)?\d+)"
-    r"|(?P<unspaced>" + _UNSPACED.pattern + r")"
-    r"|(?P<word>(?:(?!" + _UNSPACED.pattern + r")[^\W\d_]|" + _MARKS + r")+)"
-    r"|(?P<sep>(?:\s|_|-(?!\d))+)"
-    r"|(?P<sym>\S)")
+_compiled: tuple[re.Pattern, re.Pattern] | None = None  # see _patterns
+
+
+def _patterns() -> tuple[re.Pattern, re.Pattern]:
+    """(a run of unspaced characters, the token regex), compiled on the first text that is not plain ASCII:
+    their character classes take milliseconds to compile, which ASCII-only work never needs."""
+    global _compiled
+    if _compiled is None:
+        _compiled = (re.compile(r"(?:(?!\d)" + _UNSPACED + ")+"),
+                     re.compile(r"(?P<num>(?:(?<![\w.,])-)?\d+)"
+                                r"|(?P<unspaced>" + _UNSPACED + r")"
+                                r"|(?P<word>(?:(?!" + _UNSPACED + r")[^\W\d_]|" + _MARKS + r")+)"
+                                r"|(?P<sep>(?:\s|_|-(?!\d))+)"
+                                r"|(?P<sym>\S)"))
+    return _compiled
 
 
 def fold_case(text: str) -> str:
@@ -123,7 +130,7 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
         ch = text[i]
         k = cls.get(ch) or char_class(ch)
         if k == "unspaced":  # a run of them at once, each its own token
-            j = _UNSPACED_RUN.match(text, i).end()
+            j = _patterns()[0].match(text, i).end()
             b = base + i
             out += [_new(Token, (c, b + x, b + x + 1, False)) for x, c in enumerate(text[i:j])]
             i = j
@@ -143,7 +150,7 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
 
 
 def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
-    for m in _TOKEN.finditer(text):
+    for m in _patterns()[1].finditer(text):
         kind = m.lastgroup
         if kind == "sep":
             continue
@@ -158,7 +165,7 @@ def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
 
 def char_class(ch: str) -> str:
     """Which tokenizer group one character falls in: sep, num, word, unspaced or sym."""
-    m = _TOKEN.match(ch)
+    m = _patterns()[1].match(ch)
     k = m.lastgroup if m else "sep"
     if len(_CLASS) < 100_000:
         _CLASS[ch] = k
