@@ -3,8 +3,10 @@ slotted layout, `__init__` (positional or keyword, with defaults), `__repr__`, `
 and, with `frozen=True`, read-only fields and `__hash__`, as `dataclasses.dataclass(slots=True)` does.
 
 dataclasses writes each class's methods as source text and runs it through `exec`, which costs most of a
-millisecond a class (and imports `inspect`); the forest defines some forty such classes and a device pays
-for them at every start. Here every class shares the same few methods, driven by its field table."""
+millisecond a class (and imports `inspect`); edgekit defines some eighty such classes and a device pays for
+them at every start. Here every class shares the same few methods, driven by its field table. What this
+does not do: order methods, keyword-only fields, and an `inspect.signature` naming the fields (it shows
+`*args, **kwargs`)."""
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, TypeVar
