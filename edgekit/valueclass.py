@@ -3,11 +3,13 @@ slotted layout, `__init__` (positional or keyword, with defaults), `__repr__`, `
 and, with `frozen=True`, read-only fields and `__hash__`, as `dataclasses.dataclass(slots=True)` does.
 
 dataclasses writes each class's methods as source text and runs it through `exec`, which costs most of a
-millisecond a class (and imports `inspect`); the forest defines some forty such classes and a device pays
-for them at every start. Here every class shares the same few methods, driven by its field table."""
+millisecond a class (and imports `inspect`); edgekit defines some eighty such classes and a device pays for
+them at every start. Here every class shares the same few methods, driven by its field table. What this
+does not do: order methods, keyword-only fields, and an `inspect.signature` naming the fields (it shows
+`*args, **kwargs`)."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 T = TypeVar("T")
 MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
@@ -18,14 +20,15 @@ class FrozenInstanceError(AttributeError):
 
 
 class Field:
-    """A field's options (see `field`)."""
+    """A field's options (see `field`); `type` is its annotation as written."""
 
-    __slots__ = ("name", "default", "factory", "compare", "repr", "init")
+    __slots__ = ("name", "type", "default", "default_factory", "compare", "repr", "init")
 
-    def __init__(self, default: Any = MISSING, factory: Callable[[], Any] | None = None, compare: bool = True,
-                 repr: bool = True, init: bool = True) -> None:  # noqa: A002  (dataclasses' names)
-        self.name = ""
-        self.default, self.factory, self.compare, self.repr, self.init = default, factory, compare, repr, init
+    def __init__(self, default: Any = MISSING, default_factory: Callable[[], Any] | None = None,
+                 compare: bool = True, repr: bool = True, init: bool = True) -> None:  # noqa: A002 (dataclasses' names)
+        self.name, self.type = "", None
+        self.default, self.default_factory = default, default_factory
+        self.compare, self.repr, self.init = compare, repr, init
 
 
 def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | None = None, compare: bool = True,
@@ -36,20 +39,24 @@ def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | None =
 
 
 def fields(cls_or_obj: Any) -> tuple[Field, ...]:
-    """The fields of a value class (or of an instance of one), in declaration order."""
+    """The fields of a value class (or of an instance of one), in declaration order, inherited ones first."""
     return cls_or_obj.__value_fields__
 
 
 def asdict(obj: Any) -> Any:
     """A value class instance as plain data, recursively (as `dataclasses.asdict`): a dict of its fields, with
-    value classes, lists, tuples and dicts inside converted too."""
+    value classes, lists, tuples (named ones too) and dicts inside converted, and other values deep-copied."""
     if hasattr(type(obj), "__value_fields__"):
         return {f.name: asdict(getattr(obj, f.name)) for f in obj.__value_fields__}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*[asdict(v) for v in obj])
     if isinstance(obj, (list, tuple)):
         return type(obj)(asdict(v) for v in obj)
     if isinstance(obj, dict):
         return {asdict(k): asdict(v) for k, v in obj.items()}
-    return obj
+    import copy  # only for values that are not plain containers
+
+    return copy.deepcopy(obj)
 
 
 def replace(obj: T, **changes: Any) -> T:
@@ -63,47 +70,82 @@ def replace(obj: T, **changes: Any) -> T:
 
 
 def value_class(cls: type | None = None, *, frozen: bool = False) -> Any:
-    """Make `cls` a slotted record class of its annotated fields (used bare or as `value_class(frozen=True)`)."""
+    """Make `cls` a slotted record class of its annotated fields (used bare or as `value_class(frozen=True)`).
+    As with dataclasses: fields of value-class bases come first, `ClassVar` annotations are not fields, and a
+    `__repr__`, `__eq__` or `__hash__` the class defines itself is kept."""
     if cls is None:
         return lambda c: _build(c, frozen)
     return _build(cls, frozen)
 
 
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
+
+
 def _build(cls: type, frozen: bool) -> type:
-    specs: list[Field] = []
-    for name in cls.__dict__.get("__annotations__", {}):
-        got = cls.__dict__.get(name, MISSING)
+    own = cls.__dict__
+    inherited: dict[str, Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        if "__value_fields__" in base.__dict__:
+            if base.__dict__["__value_frozen__"] != frozen:
+                raise TypeError(f"{cls.__name__}: a frozen and a mutable value class cannot inherit from each other")
+            inherited.update((f.name, f) for f in base.__value_fields__)
+    specs = dict(inherited)
+    new_names = []
+    for name, annotation in own.get("__annotations__", {}).items():
+        if _is_classvar(annotation):
+            continue
+        got = own.get(name, MISSING)
         spec = got if isinstance(got, Field) else Field(got)
-        spec.name = name
-        specs.append(spec)
-    required_after = [s for s in specs if s.init]
-    for before, after in zip(required_after, required_after[1:]):
+        if isinstance(spec.default, (list, dict, set)):
+            raise ValueError(f"{cls.__name__}.{name}: a mutable default is shared by every instance; "
+                             "use field(default_factory=...)")
+        spec.name, spec.type = name, annotation
+        if name not in specs:
+            new_names.append(name)
+        specs[name] = spec
+    table = tuple(specs.values())
+    with_init = [s for s in table if s.init]
+    for before, after in zip(with_init, with_init[1:]):
         if _has_default(before) and not _has_default(after):
             raise TypeError(f"{cls.__name__}: field {after.name} without a default follows one with a default")
-    ns = {k: v for k, v in cls.__dict__.items() if k not in {s.name for s in specs} | {"__dict__", "__weakref__"}}
-    table = tuple(specs)
+    ns = {k: v for k, v in own.items() if k not in specs and k not in ("__dict__", "__weakref__")}
     ns.update({
-        "__slots__": tuple(s.name for s in specs),
-        "__match_args__": tuple(s.name for s in specs if s.init),
+        "__qualname__": cls.__qualname__,
+        "__slots__": tuple(new_names),
+        "__match_args__": tuple(s.name for s in with_init),
         "__value_fields__": table,
-        "__init__": _make_init(cls.__name__, table, "__post_init__" in cls.__dict__, frozen),
-        "__repr__": _repr,
-        "__eq__": _eq,
-        "__hash__": _hash if frozen else None,
+        "__value_compare__": tuple(s.name for s in table if s.compare),
+        "__value_frozen__": frozen,
     })
+    ns.setdefault("__init__", _make_init(cls.__name__, table, hasattr(cls, "__post_init__")))
+    ns.setdefault("__getstate__", _getstate)
+    ns.setdefault("__setstate__", _setstate)  # through object.__setattr__: copies and pickles of frozen ones work
+    ns.setdefault("__repr__", _repr)
+    ns.setdefault("__eq__", _eq)
+    explicit_hash = "__hash__" in own and not (own["__hash__"] is None and "__eq__" in own)
+    if not explicit_hash:
+        ns["__hash__"] = _hash if frozen else None
     if frozen:
         ns["__setattr__"] = _frozen_setattr
         ns["__delattr__"] = _frozen_delattr
-        ns["__setstate__"] = _frozen_setstate  # copy.copy sets the state through object.__setattr__
-    ns["__value_compare__"] = tuple(s.name for s in specs if s.compare)
-    return type(cls)(cls.__name__, cls.__bases__, ns)
+    new = type(cls)(cls.__name__, cls.__bases__, ns)
+    for value in ns.values():  # methods using super() or __class__ refer to the class they were written in
+        for fn in (value, getattr(value, "__func__", None), getattr(value, "fget", None),
+                   getattr(value, "fset", None), getattr(value, "fdel", None)):
+            code = getattr(fn, "__code__", None)
+            if code is not None and "__class__" in code.co_freevars:
+                fn.__closure__[code.co_freevars.index("__class__")].cell_contents = new
+    return new
 
 
 def _has_default(spec: Field) -> bool:
-    return spec.default is not MISSING or spec.factory is not None
+    return spec.default is not MISSING or spec.default_factory is not None
 
 
-def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool, frozen: bool) -> Callable[..., None]:
+def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool) -> Callable[..., None]:
     init_specs = tuple(s for s in specs if s.init)
     init_names = tuple(s.name for s in init_specs)
     later = tuple(s for s in specs if not s.init and _has_default(s))
@@ -126,8 +168,8 @@ def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool, frozen:
                 value = kwargs.get(spec.name, MISSING)
                 if value is not MISSING:
                     used += 1
-                elif spec.factory is not None:
-                    value = spec.factory()
+                elif spec.default_factory is not None:
+                    value = spec.default_factory()
                 elif spec.default is not MISSING:
                     value = spec.default
                 else:
@@ -140,7 +182,7 @@ def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool, frozen:
                 twice = [name for name in init_names[:given] if name in kwargs]
                 raise TypeError(f"{cls_name}() got multiple values for argument {twice[0]!r}")
         for spec in later:
-            assign(self, spec.name, spec.factory() if spec.factory is not None else spec.default)
+            assign(self, spec.name, spec.default_factory() if spec.default_factory is not None else spec.default)
         if post_init:
             self.__post_init__()
 
@@ -174,7 +216,10 @@ def _frozen_delattr(self: Any, name: str) -> None:
     raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
-def _frozen_setstate(self: Any, state: Any) -> None:
-    _dict, slots = state if isinstance(state, tuple) else (state, None)
-    for name, value in (slots or {}).items():
+def _getstate(self: Any) -> tuple:
+    return tuple((f.name, getattr(self, f.name)) for f in self.__value_fields__ if hasattr(self, f.name))
+
+
+def _setstate(self: Any, state: tuple) -> None:
+    for name, value in state:
         object.__setattr__(self, name, value)

@@ -1,11 +1,14 @@
 """edgekit.valueclass behaves as dataclasses does for the forms edgekit uses (checked against a real
 dataclass of the same fields), without generating code."""
+import collections
 import copy
 import dataclasses
+import pickle
+from typing import ClassVar
 
 import pytest
 
-from edgekit.valueclass import FrozenInstanceError, field, fields, replace, value_class
+from edgekit.valueclass import FrozenInstanceError, asdict, field, fields, replace, value_class
 
 
 @value_class(frozen=True)
@@ -91,3 +94,65 @@ def test_pattern_matching_uses_the_init_fields_in_order():
         case _:
             raise AssertionError("no match")
     assert Bag.__match_args__ == ("name", "items")
+
+
+@value_class(frozen=True)
+class Base:
+    x: int
+    KIND: ClassVar[str] = "base"
+
+    def describe(self) -> str:
+        return f"{self.KIND}:{self.x}"
+
+
+@value_class(frozen=True)
+class Derived(Base):
+    y: int = 0
+
+    def describe(self) -> str:
+        return "derived " + super().describe()
+
+
+class Outer:
+    @value_class(frozen=True)
+    class Inner:
+        x: int
+
+
+@value_class
+class Custom:
+    x: int
+
+    def __repr__(self) -> str:
+        return "custom"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Custom)
+
+
+def test_inheritance_class_vars_own_methods_and_super_work_as_with_dataclasses():
+    d = Derived(1, 2)
+    assert (d.x, d.y, repr(d)) == (1, 2, "Derived(x=1, y=2)")
+    assert Derived(x=1) == Derived(1, 0) and Derived.__match_args__ == ("x", "y")
+    assert "KIND" not in [f.name for f in fields(Base)] and Base(3).KIND == "base"
+    assert d.describe() == "derived base:1"
+    assert repr(Custom(1)) == "custom" and Custom(1) == Custom(2)
+    with pytest.raises(TypeError):
+        @value_class
+        class Mixed(Base):
+            z: int = 0
+    with pytest.raises(ValueError, match="mutable default"):
+        @value_class
+        class Shared:
+            items: list = []  # noqa: RUF012
+
+
+def test_pickles_on_every_protocol_nested_ones_too_and_asdict_recurses():
+    for obj in (Point(1, 2, "t"), Bag("a", [1]), Derived(1, 2), Outer.Inner(5)):
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            back = pickle.loads(pickle.dumps(obj, protocol))
+            assert type(back) is type(obj) and asdict(back) == asdict(obj)
+    NT = collections.namedtuple("NT", "a b")
+    assert asdict(Bag("n", [NT(Point(1), 2)])) == {"name": "n", "items": [NT({"x": 1, "y": 0, "tag": ""}, 2)],
+                                                   "size": 1}
+    assert Outer.Inner.__qualname__ == "Outer.Inner"
