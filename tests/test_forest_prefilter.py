@@ -16,7 +16,8 @@ ALPHABET = "abs xyzXY019٣@.:;$/-_+\u24d0\u24b6\u2170\u2160\u0345\u03b9\u0399\u1
 
 def test_required_characters_of_known_patterns():
     assert required_chars(PATTERNS[0]) == {"@"}
-    assert required_chars(PATTERNS[1]) == {DIGIT}
+    assert required_chars(PATTERNS[1]) == {":"}          # the rarest required element, not the first digit
+    assert required_chars(r"\d+(?:\.\d+)?") == {DIGIT}       # the only one
     assert required_chars(PATTERNS[2]) == {"$"}
     assert required_chars(PATTERNS[3]) is None          # letters are never used as a filter
     assert required_chars(PATTERNS[9]) is None          # negated sets cannot be summarised

@@ -2,8 +2,8 @@
 
 From the parsed regex we take one mandatory element whose characters are not letters (a literal `@`,
 a `\\d`, a set like `[:.]`; inside a lookahead or lookbehind that must hold, or one in every branch
-of an alternative): a match must contain one of those characters, so when the text has none
-of them the regex is not run. Patterns without such an element are always run (the test is
+of an alternative), the rarest one (not a digit if it can, then the fewest characters): a match must
+contain one of those characters, so when the text has none of them the regex is not run. Patterns without such an element are always run (the test is
 conservative: it only ever skips regexes that could not have matched). Under case-insensitive matching,
 global or scoped (`(?i:...)`), only ASCII characters are used: Unicode case folding has special cases
 (`ⓐ`/`Ⓐ`, U+0345/`ι`) that a character's own upper and lower forms do not cover."""
@@ -52,7 +52,15 @@ def _char_set(op, av, ignorecase: bool) -> frozenset[str] | None:
     return frozenset(chars)
 
 
+def _rarity(chars: frozenset[str]) -> tuple[bool, int]:
+    """How often text holds one of chars, roughly: digits are everywhere in numbers, and fewer characters are
+    met less often; the smallest key is the best filter."""
+    return DIGIT in chars, len(chars)
+
+
 def _required(items: Iterable, ignorecase: bool) -> frozenset[str] | None:
+    """The rarest (see _rarity) of the sets a match of the sequence `items` must take a character from."""
+    best = None
     for op, av in items:
         found = None
         if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
@@ -67,9 +75,9 @@ def _required(items: Iterable, ignorecase: bool) -> frozenset[str] | None:
             found = frozenset().union(*parts) if parts and all(parts) else None
         else:
             found = _char_set(op, av, ignorecase)
-        if found:
-            return found
-    return None
+        if found and (best is None or _rarity(found) < _rarity(best)):
+            best = found
+    return best
 
 
 def required_chars(pattern: str) -> frozenset[str] | None:
