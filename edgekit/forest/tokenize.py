@@ -2,6 +2,7 @@
 single CJK characters, and single punctuation characters. Whitespace only separates tokens."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator, NamedTuple
 
@@ -18,16 +19,11 @@ TOKEN_RE = re.compile(
 )
 # The same tokens for ASCII-only text (no marks, no CJK, no curly apostrophe there), several times faster.
 _ASCII_TOKEN_RE = re.compile(r"(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)|(?P<digits>[0-9]+)|(?P<punct>\S)")
-_cjk_pieces: re.Pattern | None = None  # a CJK character (group 1), or a run of other ones; see _cjk_split
-
-
+@functools.cache
 def _cjk_split() -> re.Pattern:
-    """The pattern that cuts a word into its CJK characters and the runs between them, compiled on the first
-    word that is not ASCII (its character class takes milliseconds to compile, which ASCII text never needs)."""
-    global _cjk_pieces
-    if _cjk_pieces is None:
-        _cjk_pieces = re.compile(rf"([{_CJK}])|[^{_CJK}]+")
-    return _cjk_pieces
+    """The pattern that cuts a word into its CJK characters (group 1) and the runs between them, compiled on the
+    first word that is not ASCII (its character class takes milliseconds to compile, which ASCII text never needs)."""
+    return re.compile(rf"([{_CJK}])|[^{_CJK}]+")
 
 WORD, DIGITS, PUNCT = "word", "digits", "punct"
 

@@ -4,6 +4,7 @@ both sides are cut with (words; digit runs (a decimal is three tokens); apostrop
 written without spaces one character each; `-` and `_` separate words as spaces do)."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Iterable, NamedTuple
@@ -31,21 +32,16 @@ _UNSPACED = ("[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f
              "\U00020000-\U0003134f]")
 _MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
           "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_compiled: tuple[re.Pattern, re.Pattern] | None = None  # see _patterns
-
-
+@functools.cache
 def _patterns() -> tuple[re.Pattern, re.Pattern]:
     """(a run of unspaced characters, the token regex), compiled on the first text that is not plain ASCII:
     their character classes take milliseconds to compile, which ASCII-only work never needs."""
-    global _compiled
-    if _compiled is None:
-        _compiled = (re.compile(r"(?:(?!\d)" + _UNSPACED + ")+"),
-                     re.compile(r"(?P<num>(?:(?<![\w.,])-)?\d+)"
-                                r"|(?P<unspaced>" + _UNSPACED + r")"
-                                r"|(?P<word>(?:(?!" + _UNSPACED + r")[^\W\d_]|" + _MARKS + r")+)"
-                                r"|(?P<sep>(?:\s|_|-(?!\d))+)"
-                                r"|(?P<sym>\S)"))
-    return _compiled
+    return (re.compile(r"(?:(?!\d)" + _UNSPACED + ")+"),
+            re.compile(r"(?P<num>(?:(?<![\w.,])-)?\d+)"
+                       r"|(?P<unspaced>" + _UNSPACED + r")"
+                       r"|(?P<word>(?:(?!" + _UNSPACED + r")[^\W\d_]|" + _MARKS + r")+)"
+                       r"|(?P<sep>(?:\s|_|-(?!\d))+)"
+                       r"|(?P<sym>\S)"))
 
 
 def fold_case(text: str) -> str:
