@@ -12,7 +12,7 @@ from edgekit.forest import load_forest
 from edgekit.forest import tokenize
 f = load_forest(sys.argv[1])
 out = f.normalize(sys.argv[2])
-print(json.dumps({"out": out, "cjk": tokenize._cjk_split.cache_info().currsize > 0,
+print(json.dumps({"out": out, "cjk": tokenize._unspaced_split.cache_info().currsize > 0,
                   "loaded": sorted(m for m in ("lark", "dataclasses", "inspect", "tempfile", "numpy",
                                                "edgekit.forest.loader") if m in sys.modules)}))
 """

@@ -22,7 +22,7 @@ ARTIFACT_VERSION = 4
 # Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "lexicon_body.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
                  "model.py", "compiled.py", "artifact.py", "decider.py", "prefilter.py", "../limits.py",
-                 "../valueclass.py")
+                 "../valueclass.py", "../unicode_ranges.py")
 
 
 _SEALED = SealedFormat(ARTIFACT_FORMAT, ARTIFACT_VERSION, "forest", "forest", "recompile the grammar")

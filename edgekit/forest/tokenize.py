@@ -1,16 +1,18 @@
-"""Unicode-aware tokenization: words (with inner apostrophes and combining marks), digit runs,
-single CJK characters, and single punctuation characters. Whitespace only separates tokens."""
+"""Unicode-aware tokenization: words (with inner apostrophes, combining marks and joiners), digit runs, single
+characters of the scripts written without spaces (CJK, Thai, Lao, Myanmar, Khmer), and single punctuation
+characters. Whitespace only separates tokens."""
 from __future__ import annotations
 
 import functools
 import re
 from typing import Iterator, NamedTuple
 
-# CJK ideographs, kana and hangul are tokenized one character at a time.
-_CJK = (r"\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
-        r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f")
-# Combining marks that Python's \w does not count as word characters.
-_MARKS = r"\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0900-\u0963\u0966-\u0dff\u200c\u200d"
+from ..unicode_ranges import COMBINING_MARKS, INDIC, JOINERS, SOUTHEAST_ASIAN_MARKS, UNSPACED
+
+# A word's letters and the marks that continue it. Unlike Home Assistant's tokenizer (hass/text.py), the
+# joiners stay inside a word (Persian and Indic words stay whole) and the danda is punctuation; the marks of
+# the Southeast Asian scripts join their word, which is then cut into its unspaced characters like CJK.
+_MARKS = COMBINING_MARKS + INDIC + SOUTHEAST_ASIAN_MARKS + JOINERS
 _LETTER = rf"(?:[^\W\d_]|[{_MARKS}])"
 TOKEN_RE = re.compile(
     rf"(?P<word>{_LETTER}+(?:['’]{_LETTER}+)*)"
@@ -20,10 +22,11 @@ TOKEN_RE = re.compile(
 # The same tokens for ASCII-only text (no marks, no CJK, no curly apostrophe there), several times faster.
 _ASCII_TOKEN_RE = re.compile(r"(?P<word>[A-Za-z]+(?:'[A-Za-z]+)*)|(?P<digits>[0-9]+)|(?P<punct>\S)")
 @functools.cache
-def _cjk_split() -> re.Pattern:
-    """The pattern that cuts a word into its CJK characters (group 1) and the runs between them, compiled on the
-    first word that is not ASCII (its character class takes milliseconds to compile, which ASCII text never needs)."""
-    return re.compile(rf"([{_CJK}])|[^{_CJK}]+")
+def _unspaced_split() -> re.Pattern:
+    """The pattern that cuts a word into its unspaced characters (group 1) and the runs between them, compiled on
+    the first word that is not ASCII (its character class takes milliseconds to compile, which ASCII text never
+    needs)."""
+    return re.compile(rf"([{UNSPACED}])|[^{UNSPACED}]+")
 
 WORD, DIGITS, PUNCT = "word", "digits", "punct"
 
@@ -48,9 +51,9 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[st
         s, e = m.span()
         t, kind = m.group(), m.lastgroup
         if kind == WORD and not t.isascii():
-            pieces = _cjk_split()
+            pieces = _unspaced_split()
             first = pieces.match(t)
-            if first.end() < len(t) or first.group(1) is not None:  # the word holds a CJK character
+            if first.end() < len(t) or first.group(1) is not None:  # the word holds an unspaced character
                 for k, piece in enumerate(pieces.finditer(t)):
                     yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
                 prev, space = e, False

@@ -9,6 +9,8 @@ import re
 import unicodedata
 from typing import Iterable, NamedTuple
 
+from ..unicode_ranges import COMBINING_MARKS, DANDA, INDIC, UNSPACED
+
 _DASHES = "—–―"
 _PUNCT_NO_PERIOD = f"。,，?¿？؟!¡！;；:：’…{_DASHES}"
 _PUNCT_RUN = rf"[{re.escape('.' + _PUNCT_NO_PERIOD)}]+"
@@ -26,12 +28,11 @@ _WS = re.compile(r"\s+")
 _NON_SPACE = re.compile(r"\S+")
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
 
-# Scripts written without spaces between words: every character is a token of its own.
-_UNSPACED = ("[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-             "\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"
-             "\U00020000-\U0003134f]")
-_MARKS = ("[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
-          "\u0900-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Every character of a script written without spaces is a token of its own (marks included). Unlike the
+# forest's tokenizer (forest/tokenize.py), the danda continues a word as hassil keeps it, and the joiners are
+# symbols of their own.
+_UNSPACED = f"[{UNSPACED}]"
+_MARKS = f"[{COMBINING_MARKS}{INDIC}{DANDA}]"
 @functools.cache
 def _patterns() -> tuple[re.Pattern, re.Pattern]:
     """(a run of unspaced characters, the token regex), compiled on the first text that is not plain ASCII:
