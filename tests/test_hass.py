@@ -432,3 +432,33 @@ def test_linear_in_the_length_of_one_word(tmp_path):
     word's beginnings, never more letters than a list's longest first word)."""
     r = small(tmp_path, {"Play": ["play {query} <name>"]}, {"query": {"wildcard": True}}, home={"name": HOME["name"]})
     assert_flat(r, "play ", "desklamp", " desk", 500, 8000)
+
+
+def test_a_blocks_fixed_name_ranks_as_hassils_best_slot_name(tmp_path):
+    """hassil 3.13's choices (checked with it): a reading with a name said beats one whose block fixes
+    `name: all`, which beats one without a name, whatever the intent names' order."""
+    intents = {"language": "xx", "intents": {
+        "AClimate": {"data": [{"sentences": ["set <area> to {brightness}"]}]},
+        "BLight": {"data": [{"sentences": ["set <area> to {brightness}"], "slots": {"name": "all"}}]},
+        "CName": {"data": [{"sentences": ["set <name> to {brightness}"]}]},
+    }}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, intents=intents))))
+    for k, v in HOME.items():
+        r.set_list(k, v)
+    assert top(r, "set kitchen to 54") == ("BLight", {"area": "kitchen", "brightness": 54, "name": "all"})
+    assert top(r, "set the garage to 54") == ("CName", {"name": "fan.garage", "brightness": 54})
+    assert [x.intent for x in r.parse("set kitchen to 54", n=3)] == ["BLight", "AClimate"]
+
+
+def test_a_range_number_word_glued_to_what_follows(tmp_path):
+    """As hassil reads it (checked with it): "{n}min" takes "fiftymin" and "fifty fivemin" as it takes "50min".
+    (hassil also takes "50 min" but not "fifty min"; edgekit takes both, as spaces between tokens never count.)"""
+    pytest.importorskip("unicode_rbnf")
+    r = Recognizer(compile_language(load_language(write_lang(
+        tmp_path / "en", {**COMMON, "language": "en"},
+        {"language": "en", "intents": {"Timer": {"data": [{"sentences": ["timer for {brightness}min"]}]}}}))))
+    assert top(r, "timer for fiftymin") == ("Timer", {"brightness": 50})
+    assert top(r, "timer for fifty fivemin") == ("Timer", {"brightness": 55})
+    assert top(r, "timer for 50min") == ("Timer", {"brightness": 50})
+    assert top(r, "timer for fifty min") == top(r, "timer for 50 min") == ("Timer", {"brightness": 50})
+    assert top(r, "timer for fiftyxmin") is None

@@ -56,7 +56,7 @@ class ListTables:
             trie = {}
             for toks, value, chars in words:
                 trie_add(trie, toks, (value, chars))
-            self._install(key, trie, set())
+            self._install(key, trie, {len(t) for toks, _v, _c in words for t in toks})
 
     def _install(self, key: str, trie: dict, lengths: set[int]) -> None:
         for word in self.tries.get(key, ()):
@@ -146,17 +146,20 @@ class ListTables:
 
     @staticmethod
     def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, base: int, i: int,
-              start: int, out: list) -> None:
+              start: int, out: list, ranged: bool = False) -> None:
         """Values that end inside `word` (word i from offset start), cut after as many letters as a word of
-        the list has."""
+        the list has; `ranged`: the number words of a range list, whose payloads are (value, literal chars)."""
         for cut in lengths:
             if cut >= len(word):
                 return
             child = node.get(word[:cut])
             if child is not None and END in child:
                 text = surface[begin:base + cut]
-                for value, ctx, meta in child[END]:
-                    out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
+                if ranged:
+                    out += [(i, start + cut, value, text, None, None, chars) for value, chars in child[END]]
+                else:
+                    for value, ctx, meta in child[END]:
+                        out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
 
     def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
         rng = self.c.ranges[key]
@@ -178,9 +181,14 @@ class ListTables:
                     out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
             return out
         node = self.tries.get(key)
+        lengths = self.lengths.get(key, ())
         i = j
         while node is not None and i < len(keys):
-            node = node.get(keys[i][off:] if i == j else keys[i])
+            start = off if i == j else 0
+            word = keys[i][start:]
+            if lengths and len(word) > lengths[0]:  # a number word glued to what follows ("unosec", "24min")
+                self._cuts(node, word, lengths, surface, t.start + off, toks[i].start + start, i, start, out, True)
+            node = node.get(word)
             i += 1
             if node is not None and END in node:
                 text = surface[t.start + off:toks[i - 1].end]
