@@ -86,16 +86,13 @@ def peak_rss_mb() -> float:
 
 
 # ---- engines (each in its own process) ----------------------------------------------------------------------
-def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
+def hassil_language(data: Path, lang: str):
+    """hassil's Intents for one language folder, merged over _common.yaml as Home Assistant merges them."""
     import dataclasses
 
     import yaml
-    from hassil import Intents, TextChunk, TextSlotList, Trie, merge_dict, recognize_best
+    from hassil import Intents, merge_dict
 
-    sys.path.insert(0, str(data))
-    from shared import get_slot_lists  # the repository's own fixture -> slot lists
-
-    t0 = time.perf_counter()
     files = {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
              for p in sorted((data / "sentences" / lang).glob("*.yaml"))}
     files["_common.yaml"].setdefault("intents", {})
@@ -104,18 +101,22 @@ def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
     for name, d in files.items():
         if name != "_common.yaml":
             merge_dict(merged, d)
-    intents = dataclasses.replace(common, intents=Intents.from_dict(merged).intents)
-    load_s = time.perf_counter() - t0
-    fixtures = yaml.safe_load((data / "tests" / lang / "_fixtures.yaml").read_text(encoding="utf-8"))
-    t0 = time.perf_counter()
+    return dataclasses.replace(common, intents=Intents.from_dict(merged).intents)
+
+
+def hassil_parser(data: Path, intents, fixtures: dict):
+    """(parse(sentence, context) -> (intent, slots, context) or None, the home's slot lists) as Home
+    Assistant runs hassil: the repository's shared.get_slot_lists, names found through a trie first."""
+    from hassil import TextChunk, TextSlotList, Trie, recognize_best
+
+    sys.path.insert(0, str(data))
+    from shared import get_slot_lists  # the repository's own fixture -> slot lists
+
     slot_lists = get_slot_lists(fixtures)
     name_trie = Trie()
     for v in slot_lists["name"].values:
         assert isinstance(v.text_in, TextChunk)
         name_trie.insert(v.text_in.text.strip().lower(), v)
-    lists_s = time.perf_counter() - t0
-    entries = sorted(json.dumps([k, v.text_in.text.strip(), v.value_out, v.context], sort_keys=True, default=str)
-                     for k, lst in slot_lists.items() for v in lst.values)
 
     def parse(sentence: str, context: dict):
         lists = dict(slot_lists)
@@ -125,26 +126,18 @@ def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
             return None
         return r.intent.name, {e.name: e.value for e in r.entities.values()}, r.context
 
-    return _score(parse, tests, load_s, lists_s, entries, repeat)
+    return parse, slot_lists
 
 
-def run_edgekit(data: Path, lang: str, tests: list, artifact: Path, repeat: int) -> dict:
-    import yaml
+def edgekit_parser(rec, fixtures: dict):
+    """(parse(sentence, context) -> (intent, slots, context) or None, the home lists) for a loaded language
+    (edgekit.hass.Recognizer), its runtime lists set from a fixture."""
+    from edgekit.hass import home_lists
 
-    from edgekit.hass import load_compiled, home_lists
-
-    t0 = time.perf_counter()
-    rec = load_compiled(artifact)
-    load_s = time.perf_counter() - t0
-    fixtures = yaml.safe_load((data / "tests" / lang / "_fixtures.yaml").read_text(encoding="utf-8"))
-    t0 = time.perf_counter()
     lists = home_lists(fixtures, "_fixtures.yaml")
     for name, values in lists.items():
         if name in rec.runtime_lists:
             rec.set_list(name, values)
-    lists_s = time.perf_counter() - t0
-    entries = sorted(json.dumps([k, e.text.strip(), e.value, e.context], sort_keys=True, default=str)
-                     for k, lst in lists.items() for e in lst)
 
     def parse(sentence: str, context: dict):
         r = rec.parse(sentence, context)
@@ -152,6 +145,43 @@ def run_edgekit(data: Path, lang: str, tests: list, artifact: Path, repeat: int)
             return None
         return r[0].intent, r[0].slot_values(), r[0].context
 
+    return parse, lists
+
+
+def read_fixtures(data: Path, lang: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((data / "tests" / lang / "_fixtures.yaml").read_text(encoding="utf-8"))
+
+
+def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
+    sys.path.insert(0, str(data))
+    import shared  # noqa: F401  imported before the timing, as before: hassil_parser's import is then free
+
+    t0 = time.perf_counter()
+    intents = hassil_language(data, lang)
+    load_s = time.perf_counter() - t0
+    fixtures = read_fixtures(data, lang)
+    t0 = time.perf_counter()
+    parse, slot_lists = hassil_parser(data, intents, fixtures)
+    lists_s = time.perf_counter() - t0
+    entries = sorted(json.dumps([k, v.text_in.text.strip(), v.value_out, v.context], sort_keys=True, default=str)
+                     for k, lst in slot_lists.items() for v in lst.values)
+    return _score(parse, tests, load_s, lists_s, entries, repeat)
+
+
+def run_edgekit(data: Path, lang: str, tests: list, artifact: Path, repeat: int) -> dict:
+    from edgekit.hass import load_compiled
+
+    t0 = time.perf_counter()
+    rec = load_compiled(artifact)
+    load_s = time.perf_counter() - t0
+    fixtures = read_fixtures(data, lang)
+    t0 = time.perf_counter()
+    parse, lists = edgekit_parser(rec, fixtures)
+    lists_s = time.perf_counter() - t0
+    entries = sorted(json.dumps([k, e.text.strip(), e.value, e.context], sort_keys=True, default=str)
+                     for k, lst in lists.items() for e in lst)
     out = _score(parse, tests, load_s, lists_s, entries, repeat)
     out["replace_1000_ms"] = replace_big_list(rec, lists)
     return out

@@ -1,0 +1,184 @@
+"""Home Assistant intents in every language: edgekit against hassil on sentences sampled from the templates.
+
+Usage: python benchmarks/ha_agreement.py --data DIR [--lang en --lang th ...] [--per-language 300] [--seed 0]
+       [--show 3] [--json OUT] [--no-write]
+
+ha_intents.py scores the languages whose tests are in DIR/tests; this one needs no test sentences, so it
+reaches every language folder in DIR/sentences, including the ones never seen while edgekit was built. For
+each language it draws sentences at random from the templates (a random template, then at each
+alternative a random choice, permutations in a random order, list values at random, range numbers as
+digits or as the number words hassil itself says; templates with wildcards are left out, as hassil's own
+sampler leaves them out), then parses each with hassil 3.13 (recognize_best, best_slot_name="name") and
+with edgekit, both in this process, with the home of tests/<lang>/_fixtures.yaml where the language has
+one and tests/en/_fixtures.yaml elsewhere (the names and areas are then English words inside the
+sentence). No caller context is given, so a sampled name may break its template's context rules:
+both engines should then find another reading or none.
+
+Reported per language: the sentences where the two agree (same intent and the same slot values, numbers
+compared as numbers, or no intent for both), and how often each returns the intent the sentence was
+sampled from. Agreement is not accuracy (hassil is not always right: it misses CJK text written without
+spaces), but each disagreement is a place where edgekit and hassil read a template differently."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from benchmarks.ha_intents import DEFAULT_DATA, edgekit_parser, hassil_language, hassil_parser, read_fixtures  # noqa: E402
+
+
+def sampler(lang: str, lists: dict, rules: dict, rng: random.Random):
+    """A function that says one random sentence of a hassil expression (KeyError: a list it cannot fill)."""
+    from hassil.expression import Alternative, ListReference, Permutation, RuleReference, Sequence, TextChunk
+    from hassil.intents import RangeSlotList, TextSlotList
+    from hassil.numbers import get_rbnf_engine
+    from hassil.util import normalize_whitespace
+
+    def say(expr) -> str:
+        if isinstance(expr, TextChunk):
+            return expr.original_text
+        if isinstance(expr, Alternative):
+            return say(rng.choice(expr.items)) if expr.items else ""
+        if isinstance(expr, Permutation):
+            items = list(expr.items)
+            rng.shuffle(items)
+            return normalize_whitespace("".join(say(i) for i in items)).strip()
+        if isinstance(expr, Sequence):
+            return normalize_whitespace("".join(say(i) for i in expr.items))
+        if isinstance(expr, RuleReference):
+            return say(rules[expr.rule_name].expression)
+        if isinstance(expr, ListReference):
+            slot_list = lists.get(expr.list_name)
+            if isinstance(slot_list, TextSlotList) and slot_list.values:
+                return say(rng.choice(slot_list.values).text_in)
+            if isinstance(slot_list, RangeSlotList):
+                n = rng.choice(list(slot_list.get_numbers()))
+                if slot_list.words and rng.random() < 0.4:
+                    try:
+                        said = get_rbnf_engine(slot_list.words_language or lang).format_number(n).text_by_ruleset
+                    except ValueError:  # a language the RBNF data does not have: hassil reads digits only
+                        return str(n)
+                    return rng.choice(sorted(set(said.values())))
+                return str(n)
+        raise KeyError(getattr(expr, "list_name", type(expr).__name__))
+
+    return say
+
+
+def _same(a, b) -> bool:
+    """Two results agree: both none, or the same intent and slot values (numbers as numbers)."""
+    if a is None or b is None:
+        return a is b
+    if a[0] != b[0] or set(a[1]) != set(b[1]):
+        return False
+    for k, x in a[1].items():
+        y = b[1][k]
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
+        if not (float(x) == float(y) if numbers else str(x) == str(y)):
+            return False
+    return True
+
+
+def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
+    from edgekit.hass import import_language, load_compiled
+
+    intents = hassil_language(data, lang)
+    templates = [(name, block, sentence, {**intents.expansion_rules, **block.expansion_rules})
+                 for name, intent in intents.intents.items() for block in intent.data
+                 for sentence in block.sentences if not block.wildcard_list_names]
+    if not templates:
+        return {"n": 0, "note": "no intents"}
+    own = (data / "tests" / lang / "_fixtures.yaml").exists()
+    fixtures = read_fixtures(data, lang if own else "en")
+    hassil, slot_lists = hassil_parser(data, intents, fixtures)
+    artifact = tmp / f"{lang}.hass.json"
+    import_language(str(data / "sentences" / lang), str(artifact))
+    edgekit, _lists = edgekit_parser(load_compiled(artifact), fixtures)
+    rng = random.Random(f"{seed}:{lang}")
+    lists = {**intents.slot_lists, **slot_lists}
+    rows = []
+    for _ in range(20 * n):
+        if len(rows) >= n:
+            break
+        name, block, sentence, rules = rng.choice(templates)
+        try:
+            text = sampler(lang, {**lists, **block.slot_lists}, rules, rng)(sentence.expression).strip()
+        except KeyError:
+            continue
+        if text:
+            h, e = hassil(text, {}), edgekit(text, {})
+            rows.append({"text": text, "sampled": name, "hassil": h and h[:2], "edgekit": e and e[:2]})
+    return {"n": len(rows), "fixtures": lang if own else "en",
+            "agree": sum(_same(r["hassil"], r["edgekit"]) for r in rows),
+            "hassil_sampled": sum(bool(r["hassil"]) and r["hassil"][0] == r["sampled"] for r in rows),
+            "edgekit_sampled": sum(bool(r["edgekit"]) and r["edgekit"][0] == r["sampled"] for r in rows),
+            "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])]}
+
+
+def render(results: dict, n: int, machine: str = "") -> str:
+    from benchmarks.results import markdown_table
+
+    lines = ["## Home Assistant intents in every language (`benchmarks/ha_agreement.py`, hassil 3.13.0 vs edgekit)", ""]
+    if machine:
+        lines += [machine + f"; up to {n} sentences sampled per language from its templates, both engines on "
+                  "each (see the script's docstring; no caller context, the home of the language's own fixture "
+                  "or else of en's).", ""]
+    rows, tot = [], [0, 0, 0, 0]
+    for lang, r in results.items():
+        if not r["n"]:
+            rows.append([lang, 0, r.get("note", ""), "", "", ""])
+            continue
+        tot = [tot[0] + r["n"], tot[1] + r["agree"], tot[2] + r["hassil_sampled"], tot[3] + r["edgekit_sampled"]]
+        rows.append([lang, r["n"], f"{100 * r['agree'] / r['n']:.1f}%", f"{100 * r['hassil_sampled'] / r['n']:.1f}%",
+                     f"{100 * r['edgekit_sampled'] / r['n']:.1f}%", r["fixtures"]])
+    rows.append(["all", tot[0], f"{100 * tot[1] / max(tot[0], 1):.1f}%", f"{100 * tot[2] / max(tot[0], 1):.1f}%",
+                 f"{100 * tot[3] / max(tot[0], 1):.1f}%", ""])
+    lines.append(markdown_table(["language", "sentences", "edgekit = hassil", "hassil: sampled intent",
+                                 "edgekit: sampled intent", "home from"], rows))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--lang", action="append", default=[])
+    ap.add_argument("--per-language", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--show", type=int, default=3, help="disagreements printed per language")
+    ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--no-write", action="store_true")
+    a = ap.parse_args()
+    data = a.data.resolve()
+    if not (data / "sentences").is_dir() or not (data / "tests" / "en" / "_fixtures.yaml").exists():
+        raise SystemExit(f"no intents checkout at {data} with sentences/ and tests/en/_fixtures.yaml (pass --data)")
+    langs = a.lang or sorted(p.name for p in (data / "sentences").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    tmp = Path(tempfile.mkdtemp(prefix="ha_agreement_"))
+    results = {}
+    loads = [os.getloadavg()[0]]
+    for lang in langs:
+        r = results[lang] = run_language(data, lang, a.per_language, a.seed, tmp)
+        if r["n"]:
+            print(f"{lang:7} {r['n']:4} sentences  agree {100 * r['agree'] / r['n']:5.1f}%  sampled intent: hassil "
+                  f"{100 * r['hassil_sampled'] / r['n']:5.1f}%  edgekit {100 * r['edgekit_sampled'] / r['n']:5.1f}%",
+                  flush=True)
+            for d in r["disagreements"][:a.show]:
+                print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
+        else:
+            print(f"{lang:7} {r.get('note', 'nothing sampled')}")
+        loads.append(os.getloadavg()[0])
+    if a.json_out:
+        Path(a.json_out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    print(render(results, a.per_language))
+    if not a.no_write:
+        from benchmarks.results import machine_line, write_section
+        write_section("ha-agreement", render(results, a.per_language, machine_line()))
+
+
+if __name__ == "__main__":
+    main()
