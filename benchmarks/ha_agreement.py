@@ -15,14 +15,15 @@ sentence). No caller context is given, so a sampled name may break its template'
 both engines should then find another reading or none.
 
 Reported per language: the sentences where the two agree (same intent and the same slot values, numbers
-compared as numbers, or no intent for both), and how often each returns the intent the sentence was
-sampled from. Agreement is not accuracy (hassil is not always right: it misses CJK text written without
-spaces), but each disagreement is a place where edgekit and hassil read a template differently."""
+compared as numbers, or no intent for both), how many of those are "no intent" for both (a sampled name
+that breaks its template's context rules: both rightly find nothing, but nothing was compared), the
+agreement among the sentences at least one engine reads, and how often each returns the intent the
+sentence was sampled from. Agreement is not accuracy (hassil is not always right: it misses CJK text glued
+to a list value), but each disagreement is a place where edgekit and hassil read a template differently."""
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -71,6 +72,28 @@ def sampler(lang: str, lists: dict, rules: dict, rng: random.Random):
     return say
 
 
+def _fitting_names(lists: dict, required: dict | None) -> dict:
+    """The home's `name` list cut to the entities a block's requires_context admits (when any are left), so
+    that most sampled sentences can be read; the others keep the whole list."""
+    from hassil.intents import TextSlotList
+
+    names = lists.get("name")
+    if not required or not isinstance(names, TextSlotList):
+        return {}
+
+    def fits(value) -> bool:
+        ctx = value.context or {}
+        for key, want in required.items():
+            if key in ctx:
+                want = want.get("value") if isinstance(want, dict) else want
+                if want is not None and (ctx[key] not in want if isinstance(want, list) else ctx[key] != want):
+                    return False
+        return True
+
+    kept = [v for v in names.values if fits(v)]
+    return {"name": TextSlotList(name="name", values=kept)} if kept else {}
+
+
 def _same(a, b) -> bool:
     """Two results agree: both none, or the same intent and slot values (numbers as numbers)."""
     if a is None or b is None:
@@ -86,6 +109,7 @@ def _same(a, b) -> bool:
 
 
 def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
+    """Sample up to n sentences of one language and parse each with both engines (see the docstring)."""
     from edgekit.hass import import_language, load_compiled
 
     intents = hassil_language(data, lang)
@@ -108,7 +132,8 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
             break
         name, block, sentence, rules = rng.choice(templates)
         try:
-            text = sampler(lang, {**lists, **block.slot_lists}, rules, rng)(sentence.expression).strip()
+            fitting = {**lists, **_fitting_names(lists, block.requires_context), **block.slot_lists}
+            text = sampler(lang, fitting, rules, rng)(sentence.expression).strip()
         except KeyError:
             continue
         if text:
@@ -116,12 +141,18 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
             rows.append({"text": text, "sampled": name, "hassil": h and h[:2], "edgekit": e and e[:2]})
     return {"n": len(rows), "fixtures": lang if own else "en",
             "agree": sum(_same(r["hassil"], r["edgekit"]) for r in rows),
+            "both_none": sum(r["hassil"] is None and r["edgekit"] is None for r in rows),
             "hassil_sampled": sum(bool(r["hassil"]) and r["hassil"][0] == r["sampled"] for r in rows),
             "edgekit_sampled": sum(bool(r["edgekit"]) and r["edgekit"][0] == r["sampled"] for r in rows),
             "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])]}
 
 
+def _pct(k: int, n: int) -> str:
+    return f"{100 * k / n:.1f}%" if n else "-"
+
+
 def render(results: dict, n: int, machine: str = "") -> str:
+    """The RESULTS.md section: one row per language folder and a total."""
     from benchmarks.results import markdown_table
 
     lines = ["## Home Assistant intents in every language (`benchmarks/ha_agreement.py`, hassil 3.13.0 vs edgekit)", ""]
@@ -129,22 +160,40 @@ def render(results: dict, n: int, machine: str = "") -> str:
         lines += [machine + f"; up to {n} sentences sampled per language from its templates, both engines on "
                   "each (see the script's docstring; no caller context, the home of the language's own fixture "
                   "or else of en's).", ""]
-    rows, tot = [], [0, 0, 0, 0]
+    rows, tot = [], {"n": 0, "agree": 0, "both_none": 0, "hassil_sampled": 0, "edgekit_sampled": 0}
     for lang, r in results.items():
         if not r["n"]:
-            rows.append([lang, 0, r.get("note", ""), "", "", ""])
+            rows.append([lang, 0, r.get("note", ""), "", "", "", "", ""])
             continue
-        tot = [tot[0] + r["n"], tot[1] + r["agree"], tot[2] + r["hassil_sampled"], tot[3] + r["edgekit_sampled"]]
-        rows.append([lang, r["n"], f"{100 * r['agree'] / r['n']:.1f}%", f"{100 * r['hassil_sampled'] / r['n']:.1f}%",
-                     f"{100 * r['edgekit_sampled'] / r['n']:.1f}%", r["fixtures"]])
-    rows.append(["all", tot[0], f"{100 * tot[1] / max(tot[0], 1):.1f}%", f"{100 * tot[2] / max(tot[0], 1):.1f}%",
-                 f"{100 * tot[3] / max(tot[0], 1):.1f}%", ""])
-    lines.append(markdown_table(["language", "sentences", "edgekit = hassil", "hassil: sampled intent",
+        for k in tot:
+            tot[k] += r[k]
+        rows.append(_row(lang, r) + [r["fixtures"]])
+    rows.append(_row("all", tot) + [""])
+    lines.append(markdown_table(["language", "sentences", "edgekit = hassil", "of which no intent for both",
+                                 "edgekit = hassil where one reads it", "hassil: sampled intent",
                                  "edgekit: sampled intent", "home from"], rows))
     return "\n".join(lines) + "\n"
 
 
+def _row(lang: str, r: dict) -> list:
+    read = r["n"] - r["both_none"]
+    return [lang, r["n"], _pct(r["agree"], r["n"]), _pct(r["both_none"], r["n"]), _pct(r["agree"] - r["both_none"], read),
+            _pct(r["hassil_sampled"], r["n"]), _pct(r["edgekit_sampled"], r["n"])]
+
+
+def _show(lang: str, r: dict, show: int) -> None:
+    if not r["n"]:
+        print(f"{lang:7} {r.get('note', 'nothing sampled')}", flush=True)
+        return
+    print(f"{lang:7} {r['n']:4} sentences  agree {_pct(r['agree'], r['n'])} (no intent for both: "
+          f"{_pct(r['both_none'], r['n'])})  sampled intent: hassil {_pct(r['hassil_sampled'], r['n'])}  "
+          f"edgekit {_pct(r['edgekit_sampled'], r['n'])}", flush=True)
+    for d in r["disagreements"][:show]:
+        print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
+
+
 def main() -> None:
+    """Every language (or the --lang ones): sample, parse with both, print and write the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--lang", action="append", default=[])
@@ -158,20 +207,11 @@ def main() -> None:
     if not (data / "sentences").is_dir() or not (data / "tests" / "en" / "_fixtures.yaml").exists():
         raise SystemExit(f"no intents checkout at {data} with sentences/ and tests/en/_fixtures.yaml (pass --data)")
     langs = a.lang or sorted(p.name for p in (data / "sentences").iterdir() if p.is_dir() and not p.name.startswith("_"))
-    tmp = Path(tempfile.mkdtemp(prefix="ha_agreement_"))
     results = {}
-    loads = [os.getloadavg()[0]]
-    for lang in langs:
-        r = results[lang] = run_language(data, lang, a.per_language, a.seed, tmp)
-        if r["n"]:
-            print(f"{lang:7} {r['n']:4} sentences  agree {100 * r['agree'] / r['n']:5.1f}%  sampled intent: hassil "
-                  f"{100 * r['hassil_sampled'] / r['n']:5.1f}%  edgekit {100 * r['edgekit_sampled'] / r['n']:5.1f}%",
-                  flush=True)
-            for d in r["disagreements"][:a.show]:
-                print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
-        else:
-            print(f"{lang:7} {r.get('note', 'nothing sampled')}")
-        loads.append(os.getloadavg()[0])
+    with tempfile.TemporaryDirectory(prefix="ha_agreement_") as tmp:
+        for lang in langs:
+            results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp))
+            _show(lang, results[lang], a.show)
     if a.json_out:
         Path(a.json_out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     print(render(results, a.per_language))

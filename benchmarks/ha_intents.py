@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ha-intents"
@@ -86,7 +87,7 @@ def peak_rss_mb() -> float:
 
 
 # ---- engines (each in its own process) ----------------------------------------------------------------------
-def hassil_language(data: Path, lang: str):
+def hassil_language(data: Path, lang: str) -> Any:
     """hassil's Intents for one language folder, merged over _common.yaml as Home Assistant merges them."""
     import dataclasses
 
@@ -104,12 +105,13 @@ def hassil_language(data: Path, lang: str):
     return dataclasses.replace(common, intents=Intents.from_dict(merged).intents)
 
 
-def hassil_parser(data: Path, intents, fixtures: dict):
+def hassil_parser(data: Path, intents: Any, fixtures: dict) -> tuple[Callable, dict]:
     """(parse(sentence, context) -> (intent, slots, context) or None, the home's slot lists) as Home
     Assistant runs hassil: the repository's shared.get_slot_lists, names found through a trie first."""
     from hassil import TextChunk, TextSlotList, Trie, recognize_best
 
-    sys.path.insert(0, str(data))
+    if str(data) not in sys.path:
+        sys.path.insert(0, str(data))
     from shared import get_slot_lists  # the repository's own fixture -> slot lists
 
     slot_lists = get_slot_lists(fixtures)
@@ -129,7 +131,7 @@ def hassil_parser(data: Path, intents, fixtures: dict):
     return parse, slot_lists
 
 
-def edgekit_parser(rec, fixtures: dict):
+def edgekit_parser(rec: Any, fixtures: dict) -> tuple[Callable, dict]:
     """(parse(sentence, context) -> (intent, slots, context) or None, the home lists) for a loaded language
     (edgekit.hass.Recognizer), its runtime lists set from a fixture."""
     from edgekit.hass import home_lists
@@ -149,13 +151,15 @@ def edgekit_parser(rec, fixtures: dict):
 
 
 def read_fixtures(data: Path, lang: str) -> dict:
+    """A language's test home (tests/<lang>/_fixtures.yaml): areas, floors and entities."""
     import yaml
 
     return yaml.safe_load((data / "tests" / lang / "_fixtures.yaml").read_text(encoding="utf-8"))
 
 
 def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
-    sys.path.insert(0, str(data))
+    if str(data) not in sys.path:
+        sys.path.insert(0, str(data))
     import shared  # noqa: F401  imported before the timing, as before: hassil_parser's import is then free
 
     t0 = time.perf_counter()

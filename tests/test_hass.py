@@ -450,6 +450,18 @@ def test_a_blocks_fixed_name_ranks_as_hassils_best_slot_name(tmp_path):
     assert [x.intent for x in r.parse("set kitchen to 54", n=3)] == ["BLight", "AClimate"]
 
 
+def test_a_name_said_outranks_the_same_template_with_a_fixed_name(tmp_path):
+    """hassil 3.13 (checked with it): where the reading fills `name` itself the fixed value does not apply,
+    and the tie goes to the intent name."""
+    intents = {"language": "xx", "intents": {
+        "AOn": {"data": [{"sentences": ["turn on <name>"]}]},
+        "BLock": {"data": [{"sentences": ["turn on <name>"], "slots": {"name": "all"}}]},
+    }}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, intents=intents))))
+    r.set_list("name", HOME["name"])
+    assert top(r, "turn on the garage") == ("AOn", {"name": "fan.garage"})
+
+
 def test_a_range_number_word_glued_to_what_follows(tmp_path):
     """As hassil reads it (checked with it): "{n}min" takes "fiftymin" and "fifty fivemin" as it takes "50min".
     (hassil also takes "50 min" but not "fifty min"; edgekit takes both, as spaces between tokens never count.)"""
@@ -462,3 +474,17 @@ def test_a_range_number_word_glued_to_what_follows(tmp_path):
     assert top(r, "timer for 50min") == ("Timer", {"brightness": 50})
     assert top(r, "timer for fifty min") == top(r, "timer for 50 min") == ("Timer", {"brightness": 50})
     assert top(r, "timer for fiftyxmin") is None
+
+
+def test_a_glued_value_keeps_its_own_text_where_case_folding_changes_a_words_length(tmp_path):
+    """ß folds to ss: the slot's text is cut from the input where the folded word was cut."""
+    pytest.importorskip("unicode_rbnf")
+    r = Recognizer(compile_language(load_language(write_lang(
+        tmp_path, {**COMMON, "language": "de"},
+        {"language": "de", "intents": {"Timer": {"data": [{"sentences": ["timer für {brightness}min",
+                                                                            "gruß an {area}zimmer"]}]}}}))))
+    r.set_list("area", [ListEntry("Straße", "street")])
+    got = r.parse("Timer für dreißigmin")[0]
+    assert (got.slot_values(), got.slots["brightness"].text) == ({"brightness": 30}, "dreißig")
+    got = r.parse("Gruß an Straßezimmer")[0]
+    assert (got.slot_values(), got.slots["area"].text) == ({"area": "street"}, "Straße")

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from ..valueclass import value_class
 from ..errors import DataError
 from .compile import CompiledLanguage
-from .text import Token, value_keys
+from .text import Token, surface_at, value_keys
 
 END = None  # trie key of the payloads that end at a node
 _STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cache is dropped
@@ -45,7 +45,7 @@ class ListTables:
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
             for toks, value, ctx, meta in spellings:
-                trie_add(trie, toks, (value, ctx, meta))
+                trie_add(trie, toks, (value, ctx, meta, 0))
             self._install(key, trie, {len(t) for toks, *_ in spellings for t in toks})
         for key in compiled.runtime_lists:
             if key not in self.tries:
@@ -55,7 +55,7 @@ class ListTables:
         for key, words in compiled.range_words.items():
             trie = {}
             for toks, value, chars in words:
-                trie_add(trie, toks, (value, chars))
+                trie_add(trie, toks, (value, None, None, chars))  # a number word counts as literal text
             self._install(key, trie, {len(t) for toks, _v, _c in words for t in toks})
 
     def _install(self, key: str, trie: dict, lengths: set[int]) -> None:
@@ -90,7 +90,7 @@ class ListTables:
             for t in toks:
                 node = node.setdefault(t, {})
                 lengths.add(len(t))
-            node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None))
+            node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None, 0))
         self._install(name, trie, lengths)
 
     def starting(self, word: str, number: bool) -> frozenset[str]:
@@ -124,12 +124,12 @@ class ListTables:
         out: list = []
         n = len(keys)
         i = j
-        begin = toks[j].start + off
+        begin = surface_at(surface, toks[j], off)
         word = keys[j][off:] if off else keys[j]
         start = off
         while True:
             if lengths and len(word) > lengths[0]:
-                self._cuts(node, word, lengths, surface, begin, toks[i].start + start, i, start, out)
+                self._cuts(node, word, lengths, surface, begin, toks[i], i, start, out)
             node = node.get(word)
             if node is None:
                 return out
@@ -137,29 +137,26 @@ class ListTables:
             ends = node.get(END)
             if ends:
                 text = surface[begin:toks[i - 1].end]
-                for value, ctx, meta in ends:
-                    out.append((i, 0, text if value is None else value, text, ctx, meta, 0))
+                for value, ctx, meta, lit in ends:
+                    out.append((i, 0, text if value is None else value, text, ctx, meta, lit))
             if i >= n:
                 return out
             word = keys[i]
             start = 0
 
     @staticmethod
-    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, base: int, i: int,
-              start: int, out: list, ranged: bool = False) -> None:
-        """Values that end inside `word` (word i from offset start), cut after as many letters as a word of
-        the list has; `ranged`: the number words of a range list, whose payloads are (value, literal chars)."""
+    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, tok: Token, i: int,
+              start: int, out: list) -> None:
+        """Values that end inside `word` (the key of token i from offset start), cut after as many letters as
+        a word of the list has."""
         for cut in lengths:
             if cut >= len(word):
                 return
             child = node.get(word[:cut])
             if child is not None and END in child:
-                text = surface[begin:base + cut]
-                if ranged:
-                    out += [(i, start + cut, value, text, None, None, chars) for value, chars in child[END]]
-                else:
-                    for value, ctx, meta in child[END]:
-                        out.append((i, start + cut, text if value is None else value, text, ctx, meta, 0))
+                text = surface[begin:surface_at(surface, tok, start + cut)]
+                for value, ctx, meta, lit in child[END]:
+                    out.append((i, start + cut, text if value is None else value, text, ctx, meta, lit))
 
     def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
         rng = self.c.ranges[key]
@@ -182,16 +179,17 @@ class ListTables:
             return out
         node = self.tries.get(key)
         lengths = self.lengths.get(key, ())
+        begin = surface_at(surface, t, off)
         i = j
         while node is not None and i < len(keys):
             start = off if i == j else 0
             word = keys[i][start:]
-            if lengths and len(word) > lengths[0]:  # a number word glued to what follows ("unosec", "24min")
-                self._cuts(node, word, lengths, surface, t.start + off, toks[i].start + start, i, start, out, True)
+            if lengths and len(word) > lengths[0]:  # a number word glued to what follows ("unosec", "fiftymin")
+                self._cuts(node, word, lengths, surface, begin, toks[i], i, start, out)
             node = node.get(word)
             i += 1
             if node is not None and END in node:
-                text = surface[t.start + off:toks[i - 1].end]
-                for value, chars in node[END]:
+                text = surface[begin:toks[i - 1].end]
+                for value, _ctx, _meta, chars in node[END]:
                     out.append((i, 0, value, text, None, None, chars))
         return out

@@ -110,9 +110,9 @@ class Recognizer:
             toks = tokenize(v)
             if toks:
                 self.walker.run(v, toks, k, cands)
+        if self._fixed_name:
+            cands = [_fixed_name_ranked(c) if c[2] in self._fixed_name else c for c in cands]
         if len(cands) > 1:
-            if self._fixed_name:
-                cands = [_fixed_name_ranked(c) if c[2] in self._fixed_name else c for c in cands]
             cands.sort(key=_RANK)
         results: dict[tuple, IntentResult] = {}
         words: list[set[str]] = []  # the input's words, computed when a block requires a keyword

@@ -169,6 +169,20 @@ def char_class(ch: str) -> str:
     return k
 
 
+def surface_at(surface: str, tok: Token, off: int) -> int:
+    """Where offset `off` into a token's key falls in the text it was cut from: the same place, unless case
+    folding changed the word's length (ß -> ss), then after the shortest prefix that folds to `off` letters."""
+    start, end = tok.start, tok.end
+    if not off or len(tok.key) == end - start:
+        return start + off
+    folded = 0
+    for k in range(start, end):
+        folded += len(fold_case(surface[k]))
+        if folded >= off:
+            return k + 1
+    return end
+
+
 def token_keys(text: str) -> list[str]:
     """The token keys of a literal text (templates and list values)."""
     return [t.key for t in tokenize(text)]

@@ -15,7 +15,7 @@ from typing import Any
 
 from .compile import CompiledLanguage
 from .lists import ListTables
-from .text import Token
+from .text import Token, surface_at
 
 LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
 _KEY = itemgetter(0)  # a Token's key
@@ -249,10 +249,10 @@ class Walker:
             if kind == "open":
                 if j == len(toks):
                     continue
-                nslots = ((None, toks[j].start + off, "(", False, None), slots)
+                nslots = ((None, surface_at(p.surface, toks[j], off), "(", False, None), slots)
                 ncost, nctx, nck = cost, ctxs, ck
             else:
-                end = toks[j].start + off if off else (toks[j - 1].end if j else 0)
+                end = surface_at(p.surface, toks[j], off) if off else (toks[j - 1].end if j else 0)
                 start = _opened_at(slots)
                 text = p.surface[start:end]
                 out, vctx, meta = self.c.nested[key]
@@ -269,7 +269,7 @@ class Walker:
         """Open each wildcard of the thread's state at (j, off) when what the template says after it can
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
-        start = p.toks[j].start + off
+        start = surface_at(p.surface, p.toks[j], off)
         for t, slot in self.wild[th[1]]:
             wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
             self._carry(p, j + 1, t, ("w", t, slot, ck), wth)
