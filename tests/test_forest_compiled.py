@@ -82,6 +82,8 @@ FORGERIES = {
     "read list malformed": lambda a: a.update(read=[["only one"]]),
     "required type past the types": lambda a: _rule(a).update(needs=[[len(a["types"]) + 7]]),
     "required types missing": lambda a: _rule(a).pop("needs"),
+    "translation of two characters": lambda a: a.update(translate={"a": "bc"}),
+    "translation a list": lambda a: a.update(translate=[["a", "b"]]),
 }
 
 

@@ -279,3 +279,31 @@ def test_verbatim_lexicons_recognise_without_rewriting(grammar):
                 'rule measure: <d:n> <unit:u>\n  text str(n) + " " + u\n')
     assert f.normalize("two Meters") == "2 m"
     assert f.normalize("Meters away") == "Meters away"
+
+
+def test_translate_maps_characters_before_anything_reads_the_input(grammar):
+    f = grammar({"main.forest": 'translate "chars.txt"\nlexicon n { two: "2" }\nrule pair: <n:a> <n:b>\n  text "pair"',
+                 "chars.txt": "# written read\nⅡ 2\nＴ t\n"})
+    assert f.normalize("Ⅱ two") == "pair"  # the table's character is read as the lexicon's word
+    assert f.normalize("ＴＴ") == "tt"  # characters no rule covers pass through as translated
+    trace = f.explain("Ⅱ 2")
+    assert (trace.input, trace.output) == ("Ⅱ 2", "pair")
+    assert [(n.start, n.end) for n in trace.nodes] == [(0, 3)]  # spans count the characters as written
+
+
+@pytest.mark.parametrize("table, message, line", [
+    ("a bc\n", "two single characters", 1),
+    ("a b\n\na c\n", "already translated to 'b'", 3),
+    ("a\n", "two single characters", 1),
+])
+def test_a_bad_translate_file_is_named_by_file_and_line(grammar, table, message, line):
+    from edgekit.errors import GrammarError
+
+    with pytest.raises(GrammarError, match=message) as err:
+        grammar({"main.forest": 'translate "t.txt"\nlexicon x { a }', "t.txt": table})
+    assert f"t.txt:{line}:1" in str(err.value)
+
+
+def test_editing_a_translate_file_recompiles_the_grammar(grammar):
+    assert grammar({"main.forest": 'translate "t.txt"\nlexicon x { b }', "t.txt": "a b\n"}, cache=True).normalize("a") == "b"
+    assert grammar({"t.txt": "a c\n"}, cache=True).normalize("a") == "c"

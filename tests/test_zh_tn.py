@@ -11,7 +11,7 @@ from test_zh_itn import DATA, check, read_fixture
 
 # tn/chinese/test/normalizer_test.py, then the per-class rule tests (cardinal number, measure, sport, postprocessor).
 TN_NORMALIZER = "cardinal char date fraction math money time whitelist normalizer normalizer_tag_oov".split()
-TN_PER_CLASS = "number measure sport postprocessor".split()
+TN_PER_CLASS = "number measure sport postprocessor preprocessor".split()
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,14 @@ def test_characters(tn):
 
 def test_scores_after_a_team(tn):
     check(tn, [("巴西2-1德国", "巴西二比一德国"), ("比分3:0", "比分三比零")])
+
+
+def test_traditional_characters_are_read_as_simplified_ones_first(tn):
+    # as WeTextProcessing's preprocessor (traditional_to_simple, on by default): the number rules see 万, 两
+    assert tn.normalize("寶貝") == "宝贝"
+    assert tn.normalize("三萬元") == tn.normalize("三万元") == "三万元"
+    assert tn.normalize("3萬元") == tn.normalize("3万元") == "三万元"
+    assert tn.normalize("兩個蘋果") == "两个苹果"
 
 
 def test_explain_names_the_rule_and_file(tn):

@@ -18,7 +18,7 @@ from ..sealed import SealedFormat, seal, unseal
 from .compiled import CompiledError, CompiledForest
 
 ARTIFACT_FORMAT = "edgekit-forest"
-ARTIFACT_VERSION = 4
+ARTIFACT_VERSION = 5
 # Every engine source that shapes a compiled artifact (edgekit/limits.py too): part of the cache key.
 _ENGINE_FILES = ("forest_grammar.lark", "loader.py", "lexicon_body.py", "compiler.py", "expr.py", "tokenize.py", "automaton.py",
                  "model.py", "compiled.py", "artifact.py", "decider.py", "prefilter.py", "../limits.py",

@@ -105,6 +105,7 @@ class CompiledForest:
     classes: dict[str, ClassInfo]
     read: tuple[tuple[str, str], ...] = ()  # (real path, sha256) of every file read: the local cache only
     entry: str | None = None  # the entry file's name, in the compile cache
+    translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
     class_ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +136,8 @@ class CompiledForest:
         })
         if self.entry is not None:
             out["entry"] = self.entry
+        if self.translate:
+            out["translate"] = self.translate
         return out
 
     @classmethod
@@ -188,8 +191,12 @@ def _read(art: Any) -> CompiledForest:
     entry = art.get("entry")
     if entry is not None and type(entry) is not str:
         raise CompiledError("bad entry file name")
+    translate = art.get("translate", {})
+    if not (isinstance(translate, dict) and all(type(k) is str and type(v) is str and len(k) == len(v) == 1
+                                                for k, v in translate.items())):
+        raise CompiledError("bad character translation (each entry one character to one character)")
     return CompiledForest(art["files"], types, vocab, data, tables, lexicons,
-                          matchers, layers, classes, tuple(tuple(r) for r in read), entry)
+                          matchers, layers, classes, tuple(tuple(r) for r in read), entry, translate)
 
 
 _CLASS_KINDS = frozenset({"builtin", "data", "lexicon", "runtime", "rule"})

@@ -119,7 +119,7 @@ class _Compiler:
                   for d in g.data],
             tables=self.tables, lexicons=lexicons, matchers=matchers, layers=layers,
             classes={n: ClassInfo(self.class_kind[n], self.layer.get(n, 0)) for n in self.class_ids},
-            read=tuple(sorted(g.read.items())))
+            read=tuple(sorted(g.read.items())), translate=dict(g.translate))
 
     def declare_all(self) -> None:
         """Tables, then every class name (data classes, lexicons, rules) and the layer of each."""

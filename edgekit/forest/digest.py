@@ -138,6 +138,8 @@ class Digester:
         self.vocab: dict[str, int] = compiled.vocab
         self.matchers = MatcherTable(compiled)
         self.tables = compiled.tables
+        # characters mapped before anything reads the input, one to one (the `translate` statement)
+        self._translate = str.maketrans(compiled.translate) if compiled.translate else None
         self.layers = [LayerMatcher(l, self.typesets) for l in compiled.layers]
         self.data = [(re.compile(d.pattern), d.type, d.name) for d in compiled.data if d.decider is None]
         self.decided = decided_classes(compiled.data)
@@ -265,6 +267,8 @@ class Digester:
     # ---- the lattice ----------------------------------------------------------------------------
     def lattice(self, text: str, k: int = 1) -> Lattice:
         """Every reading of text through every layer, keeping the k cheapest derivations per span and matcher."""
+        if self._translate is not None:
+            text = text.translate(self._translate)
         base = self.elements(text)
         out = [[Edge(i, i + 1, e.tsid, -1, 0, 0, None, e)] for i, e in enumerate(base)]
         out.append([])

@@ -24,7 +24,7 @@ from .tokenize import words
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
 _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
-             "class", "runtime", "decide")
+             "class", "runtime", "decide", "translate")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -159,6 +159,8 @@ class _FileReader:
             self.gset.rules.append(self.rule(st))
         elif kind == "runtime_class":
             self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
+        elif kind == "translate":
+            self.translate(st.children[0])
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
@@ -269,6 +271,28 @@ class _FileReader:
                 toks.append(ws)
             entries.append(Entry(canonical, canonical, toks, w))
         return Lexicon(name, entries, 0, where)
+
+    def translate(self, path_tok: Token) -> None:
+        """The characters a file maps before anything reads the input: one `from to` pair a line (two single
+        characters, blank-separated; a line starting with `#` is a comment), one character to one, so every
+        span of the input stays where it was."""
+        path = resolve_inside(self.gset, self.path.parent, self.string(path_tok), lambda m: self.error(m, path_tok))
+        shown = display_path(path)
+        text = read_text(path, lambda m: self.error(m, path_tok), self.gset)
+        self.gset.files.append(shown)
+        mapping = self.gset.translate
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            pair = line.split()
+            if len(pair) != 2 or len(pair[0]) != 1 or len(pair[1]) != 1:
+                raise GrammarError("a translation line is two single characters, the one written and the one "
+                                   "read instead", shown, lineno, 1, raw)
+            old = mapping.get(pair[0])
+            if old is not None and old != pair[1]:
+                raise GrammarError(f"{pair[0]!r} is already translated to {old!r}", shown, lineno, 1, raw)
+            mapping[pair[0]] = pair[1]
 
     def table(self, st: Tree) -> None:
         name_tok, *items = st.children

@@ -377,6 +377,7 @@ class GrammarSet:
     data: list[DataClass] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
     bytes_read: int = 0  # grammar and list files read so far (MAX_GRAMMAR_BYTES bounds the total)
     read: dict[str, str] = field(default_factory=dict)  # real path of every file read -> its SHA-256
