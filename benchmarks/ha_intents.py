@@ -110,11 +110,7 @@ def hassil_parser(data: Path, intents: Any, fixtures: dict) -> tuple[Callable, d
     Assistant runs hassil: the repository's shared.get_slot_lists, names found through a trie first."""
     from hassil import TextChunk, TextSlotList, Trie, recognize_best
 
-    if str(data) not in sys.path:
-        sys.path.insert(0, str(data))
-    from shared import get_slot_lists  # the repository's own fixture -> slot lists
-
-    slot_lists = get_slot_lists(fixtures)
+    slot_lists = repository_shared(data).get_slot_lists(fixtures)  # the repository's own fixture -> slot lists
     name_trie = Trie()
     for v in slot_lists["name"].values:
         assert isinstance(v.text_in, TextChunk)
@@ -157,10 +153,17 @@ def read_fixtures(data: Path, lang: str) -> dict:
     return yaml.safe_load((data / "tests" / lang / "_fixtures.yaml").read_text(encoding="utf-8"))
 
 
-def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
+def repository_shared(data: Path) -> Any:
+    """The intents checkout's own `shared` module (its test fixtures -> hassil slot lists)."""
     if str(data) not in sys.path:
         sys.path.insert(0, str(data))
-    import shared  # noqa: F401  imported before the timing, as before: hassil_parser's import is then free
+    import shared
+
+    return shared
+
+
+def run_hassil(data: Path, lang: str, tests: list, repeat: int) -> dict:
+    repository_shared(data)  # imported before the timing (it imports hassil and yaml)
 
     t0 = time.perf_counter()
     intents = hassil_language(data, lang)

@@ -3,8 +3,9 @@
 From the parsed regex we take one mandatory element whose characters are not letters (a literal `@`,
 a `\\d`, a set like `[:.]`; inside a lookahead or lookbehind that must hold, or one in every branch
 of an alternative), the rarest one (not a digit if it can, then the fewest characters): a match must
-contain one of those characters, so when the text has none of them the regex is not run. Patterns without such an element are always run (the test is
-conservative: it only ever skips regexes that could not have matched). Under case-insensitive matching,
+contain one of those characters, so when the text has none of them the regex is not run. Patterns
+without such an element are always run (the test is conservative: it only ever skips regexes that
+could not have matched). Under case-insensitive matching,
 global or scoped (`(?i:...)`), only ASCII characters are used: Unicode case folding has special cases
 (`ⓐ`/`Ⓐ`, U+0345/`ι`) that a character's own upper and lower forms do not cover."""
 from __future__ import annotations
