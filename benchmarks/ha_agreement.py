@@ -32,32 +32,34 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from benchmarks.ha_intents import DEFAULT_DATA, edgekit_parser, hassil_language, hassil_parser, read_fixtures  # noqa: E402
+from benchmarks.results import pct  # noqa: E402
 
 
-def sampler(lang: str, lists: dict, rules: dict, rng: random.Random):
-    """A function that says one random sentence of a hassil expression (KeyError: a list it cannot fill)."""
+def sampler(lang: str, rng: random.Random):
+    """say(expression, lists, rules): one random sentence of a hassil expression (KeyError: a list it cannot
+    fill)."""
     from hassil.expression import Alternative, ListReference, Permutation, RuleReference, Sequence, TextChunk
     from hassil.intents import RangeSlotList, TextSlotList
     from hassil.numbers import get_rbnf_engine
     from hassil.util import normalize_whitespace
 
-    def say(expr) -> str:
+    def say(expr, lists: dict, rules: dict) -> str:
         if isinstance(expr, TextChunk):
             return expr.original_text
         if isinstance(expr, Alternative):
-            return say(rng.choice(expr.items)) if expr.items else ""
+            return say(rng.choice(expr.items), lists, rules) if expr.items else ""
         if isinstance(expr, Permutation):
             items = list(expr.items)
             rng.shuffle(items)
-            return normalize_whitespace("".join(say(i) for i in items)).strip()
+            return normalize_whitespace("".join(say(i, lists, rules) for i in items)).strip()
         if isinstance(expr, Sequence):
-            return normalize_whitespace("".join(say(i) for i in expr.items))
+            return normalize_whitespace("".join(say(i, lists, rules) for i in expr.items))
         if isinstance(expr, RuleReference):
-            return say(rules[expr.rule_name].expression)
+            return say(rules[expr.rule_name].expression, lists, rules)
         if isinstance(expr, ListReference):
             slot_list = lists.get(expr.list_name)
             if isinstance(slot_list, TextSlotList) and slot_list.values:
-                return say(rng.choice(slot_list.values).text_in)
+                return say(rng.choice(slot_list.values).text_in, lists, rules)
             if isinstance(slot_list, RangeSlotList):
                 n = rng.choice(list(slot_list.get_numbers()))
                 if slot_list.words and rng.random() < 0.4:
@@ -73,24 +75,15 @@ def sampler(lang: str, lists: dict, rules: dict, rng: random.Random):
 
 
 def _fitting_names(lists: dict, required: dict | None) -> dict:
-    """The home's `name` list cut to the entities a block's requires_context admits (when any are left), so
-    that most sampled sentences can be read; the others keep the whole list."""
+    """The home's `name` list cut to the entities a block's requires_context admits (hassil's own check, keys an
+    entity lacks not counted), when any are left, so that most sampled sentences can be read."""
     from hassil.intents import TextSlotList
+    from hassil.util import check_required_context
 
     names = lists.get("name")
     if not required or not isinstance(names, TextSlotList):
         return {}
-
-    def fits(value) -> bool:
-        ctx = value.context or {}
-        for key, want in required.items():
-            if key in ctx:
-                want = want.get("value") if isinstance(want, dict) else want
-                if want is not None and (ctx[key] not in want if isinstance(want, list) else ctx[key] != want):
-                    return False
-        return True
-
-    kept = [v for v in names.values if fits(v)]
+    kept = [v for v in names.values if check_required_context(required, v.context or {}, allow_missing_keys=True)]
     return {"name": TextSlotList(name="name", values=kept)} if kept else {}
 
 
@@ -113,10 +106,9 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
     from edgekit.hass import import_language, load_compiled
 
     intents = hassil_language(data, lang)
-    templates = [(name, block, sentence, {**intents.expansion_rules, **block.expansion_rules})
-                 for name, intent in intents.intents.items() for block in intent.data
-                 for sentence in block.sentences if not block.wildcard_list_names]
-    if not templates:
+    blocks = [(name, block) for name, intent in intents.intents.items() for block in intent.data
+              if block.sentences and not block.wildcard_list_names]
+    if not blocks:
         return {"n": 0, "note": "no intents"}
     own = (data / "tests" / lang / "_fixtures.yaml").exists()
     fixtures = read_fixtures(data, lang if own else "en")
@@ -125,15 +117,20 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
     import_language(str(data / "sentences" / lang), str(artifact))
     edgekit, _lists = edgekit_parser(load_compiled(artifact), fixtures)
     rng = random.Random(f"{seed}:{lang}")
+    say = sampler(lang, rng)
     lists = {**intents.slot_lists, **slot_lists}
+    templates = []  # (intent, template, the lists it is said with, its expansion rules)
+    for name, block in blocks:
+        said_with = {**lists, **_fitting_names(lists, block.requires_context), **block.slot_lists}
+        rules = {**intents.expansion_rules, **block.expansion_rules}
+        templates += [(name, sentence, said_with, rules) for sentence in block.sentences]
     rows = []
     for _ in range(20 * n):
         if len(rows) >= n:
             break
-        name, block, sentence, rules = rng.choice(templates)
+        name, sentence, said_with, rules = rng.choice(templates)
         try:
-            fitting = {**lists, **_fitting_names(lists, block.requires_context), **block.slot_lists}
-            text = sampler(lang, fitting, rules, rng)(sentence.expression).strip()
+            text = say(sentence.expression, said_with, rules).strip()
         except KeyError:
             continue
         if text:
@@ -145,10 +142,6 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
             "hassil_sampled": sum(bool(r["hassil"]) and r["hassil"][0] == r["sampled"] for r in rows),
             "edgekit_sampled": sum(bool(r["edgekit"]) and r["edgekit"][0] == r["sampled"] for r in rows),
             "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])]}
-
-
-def _pct(k: int, n: int) -> str:
-    return f"{100 * k / n:.1f}%" if n else "-"
 
 
 def render(results: dict, n: int, machine: str = "") -> str:
@@ -177,17 +170,17 @@ def render(results: dict, n: int, machine: str = "") -> str:
 
 def _row(lang: str, r: dict) -> list:
     read = r["n"] - r["both_none"]
-    return [lang, r["n"], _pct(r["agree"], r["n"]), _pct(r["both_none"], r["n"]), _pct(r["agree"] - r["both_none"], read),
-            _pct(r["hassil_sampled"], r["n"]), _pct(r["edgekit_sampled"], r["n"])]
+    return [lang, r["n"], pct(r["agree"], r["n"]), pct(r["both_none"], r["n"]), pct(r["agree"] - r["both_none"], read),
+            pct(r["hassil_sampled"], r["n"]), pct(r["edgekit_sampled"], r["n"])]
 
 
 def _show(lang: str, r: dict, show: int) -> None:
     if not r["n"]:
         print(f"{lang:7} {r.get('note', 'nothing sampled')}", flush=True)
         return
-    print(f"{lang:7} {r['n']:4} sentences  agree {_pct(r['agree'], r['n'])} (no intent for both: "
-          f"{_pct(r['both_none'], r['n'])})  sampled intent: hassil {_pct(r['hassil_sampled'], r['n'])}  "
-          f"edgekit {_pct(r['edgekit_sampled'], r['n'])}", flush=True)
+    print(f"{lang:7} {r['n']:4} sentences  agree {pct(r['agree'], r['n'])} (no intent for both: "
+          f"{pct(r['both_none'], r['n'])})  sampled intent: hassil {pct(r['hassil_sampled'], r['n'])}  "
+          f"edgekit {pct(r['edgekit_sampled'], r['n'])}", flush=True)
     for d in r["disagreements"][:show]:
         print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
 

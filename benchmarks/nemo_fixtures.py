@@ -161,11 +161,9 @@ def _acc(cls_res: dict, pairs: list) -> tuple[int, int]:
     return ok, len(pairs)
 
 
-def _pct(ok: int, n: int) -> str:
-    return f"{100 * ok / n:.1f}%" if n else "-"
-
-
 def report(direction: str, cases: dict, ek: dict, nemo: dict | None) -> tuple[list[list], dict]:
+    from results import pct  # benchmarks/results.py
+
     rows, tot = [], {"ok": 0, "nok": 0, "n": 0, "us": [], "nus": []}
     for cls, pairs in cases.items():
         ok, n = _acc(ek["results"][cls], pairs)
@@ -173,21 +171,21 @@ def report(direction: str, cases: dict, ek: dict, nemo: dict | None) -> tuple[li
         tot["ok"] += ok
         tot["n"] += n
         tot["us"] += ek["results"][cls]["us"]
-        row = [f"{direction}/{cls}", n, _pct(ok, n)]
+        row = [f"{direction}/{cls}", n, pct(ok, n)]
         if nemo:
             nok, _ = _acc(nemo["results"][cls], pairs)
             nus = statistics.median(nemo["results"][cls]["us"]) if pairs else 0
             tot["nok"] += nok
             tot["nus"] += nemo["results"][cls]["us"]
-            row += [_pct(nok, n), f"{us:.0f}", f"{nus:.0f}", f"{nus / us:.0f}x" if us else "-"]
+            row += [pct(nok, n), f"{us:.0f}", f"{nus:.0f}", f"{nus / us:.0f}x" if us else "-"]
         else:
             row += ["n/a", f"{us:.0f}", "n/a", "n/a"]
         rows.append(row)
     us = statistics.median(tot["us"])
-    total = [f"**{direction} all**", tot["n"], f"**{_pct(tot['ok'], tot['n'])}**"]
+    total = [f"**{direction} all**", tot["n"], f"**{pct(tot['ok'], tot['n'])}**"]
     if nemo:
         nus = statistics.median(tot["nus"])
-        total += [_pct(tot["nok"], tot["n"]), f"{us:.0f}", f"{nus:.0f}", f"**{nus / us:.0f}x**"]
+        total += [pct(tot["nok"], tot["n"]), f"{us:.0f}", f"{nus:.0f}", f"**{nus / us:.0f}x**"]
     else:
         total += ["n/a", f"{us:.0f}", "n/a", "n/a"]
     rows.append(total)

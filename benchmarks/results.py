@@ -33,6 +33,11 @@ def machine_line() -> str:
             f"numpy {numpy.__version__}, measured {datetime.date.today().isoformat()}")
 
 
+def pct(k: int, n: int) -> str:
+    """k of n as a percentage with one decimal ("-" for none)."""
+    return f"{100 * k / n:.1f}%" if n else "-"
+
+
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     """Render rows as a GitHub markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -181,7 +181,7 @@ def score(res: dict | None, cases: dict) -> dict | None:
     return {"files": files, "us": us}
 
 
-def _pct(ok: int, n: int) -> str:
+def _score(ok: int, n: int) -> str:
     return f"{ok / n:.3f}" if n else "-"
 
 
@@ -276,13 +276,13 @@ def suite_rows(direction: str, suite: str, cases: dict, got: dict, engines: list
     rows = []
     for f, pairs in cases.items():
         row = [f"{direction} {suite}: {f}", len(pairs)]
-        row += [_pct(*scores[e]["files"][f]) if scores[e] else "n/a" for e in engines]
+        row += [_score(*scores[e]["files"][f]) if scores[e] else "n/a" for e in engines]
         row += [f"{statistics.median(got[e][0]['results'][f]['us']):.0f}" if scores[e] else "n/a" for e in engines]
         row += ["" for _ in engines[1:]]
         rows.append(row)
     n = sum(len(p) for p in cases.values())
     total = [f"**{direction} {suite}**", n]
-    total += [f"**{_pct(sum(ok for ok, _ in scores[e]['files'].values()), n)}**" if scores[e] else "n/a"
+    total += [f"**{_score(sum(ok for ok, _ in scores[e]['files'].values()), n)}**" if scores[e] else "n/a"
               for e in engines]
     med = {e: statistics.median(scores[e]["us"]) for e in engines if scores[e]}
     total += [f"{med[e]:.0f}" if e in med else "n/a" for e in engines]

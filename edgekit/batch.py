@@ -35,12 +35,12 @@ from collections import deque
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, TextIO, TypeVar
 
-from .valueclass import asdict, value_class
 from .atomic import atomic_write_bytes, atomic_writer, file_lock
 from .errors import EdgekitError
 from .limits import MAX_LINE_BYTES
 from .overlap import check_output_folder
 from .record_loop import Reply, is_interactive, run_records
+from .valueclass import asdict, value_class
 from .workers import quiet_worker
 
 MANIFEST = "_edgekit_job.json"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from ..valueclass import value_class
 from pathlib import Path
 from typing import Optional, Sequence
+
+from ..valueclass import value_class
 
 DEFAULT_GRAMMAR, DEFAULT_FIELD = "home", "text"  # the defaults of the forest commands' --grammar and --field
 _VALUE_OPTIONS = {"--grammar": "grammar", "-g": "grammar", "--field": "field"}

@@ -235,25 +235,28 @@ class _FileReader:
             decider = self.decider_model(src.children[0]) if src.data == "data_decided" else None
             self.gset.data.append(DataClass(str(name_tok), pattern, self.where(name_tok), decider))
         else:
-            rel = self.string(src.children[0])
-            path = resolve_inside(self.gset, self.path.parent, rel, lambda m: self.error(m, src.children[0]))
-            self.gset.lexicons.append(self.list_lexicon(str(name_tok), path, self.where(name_tok)))
+            self.gset.lexicons.append(self.list_lexicon(str(name_tok), src.children[0], self.where(name_tok)))
+
+    def included(self, path_tok: Token, anchor: Any = None) -> tuple[str, str]:
+        """(shown name, text) of a file a statement names, inside the grammar set and counted among its files;
+        an unreadable file is reported at `anchor` (default: the path)."""
+        path = resolve_inside(self.gset, self.path.parent, self.string(path_tok), lambda m: self.error(m, path_tok))
+        text = read_text(path, lambda m: self.error(m, path_tok if anchor is None else anchor), self.gset)
+        shown = display_path(path)
+        self.gset.files.append(shown)
+        return shown, text
 
     def decider_model(self, path_tok: Token) -> dict:
         """The checked model file a decided data class names (decider.py), counted among the grammar's files."""
-        path = resolve_inside(self.gset, self.path.parent, _unquote(path_tok), lambda m: self.error(m, path_tok))
-        text = read_text(path, lambda m: self.error(m, path_tok), self.gset)
-        self.gset.files.append(display_path(path))
+        _shown, text = self.included(path_tok)
         try:
             return parse_model(text)
         except DeciderError as exc:
             raise self.error(f"decider model {_unquote(path_tok)}: {exc}", path_tok) from None
 
-    def list_lexicon(self, name: str, path: Path, where: Where) -> Lexicon:
+    def list_lexicon(self, name: str, path_tok: Token, where: Where) -> Lexicon:
         """A closed list from a file: one entry a line, `canonical` or `canonical: variant | variant`."""
-        shown = display_path(path)
-        text = read_text(path, lambda m: self.error(m, where), self.gset)
-        self.gset.files.append(shown)
+        shown, text = self.included(path_tok, where)
         entries = []
         for lineno, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip()
@@ -276,10 +279,7 @@ class _FileReader:
         """The characters a file maps before anything reads the input: one `from to` pair a line (two single
         characters, blank-separated; a line starting with `#` is a comment), one character to one, so every
         span of the input stays where it was."""
-        path = resolve_inside(self.gset, self.path.parent, self.string(path_tok), lambda m: self.error(m, path_tok))
-        shown = display_path(path)
-        text = read_text(path, lambda m: self.error(m, path_tok), self.gset)
-        self.gset.files.append(shown)
+        shown, text = self.included(path_tok)
         mapping = self.gset.translate
         for lineno, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()

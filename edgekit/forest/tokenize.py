@@ -47,18 +47,20 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[st
     end = len(text) if end is None else end
     prev = start
     space = start > 0 and text[start - 1].isspace()
+    split = None
     for m in (_ASCII_TOKEN_RE if text.isascii() else TOKEN_RE).finditer(text, start, end):
         s, e = m.span()
         t, kind = m.group(), m.lastgroup
+        pieces = None
         if kind == WORD and not t.isascii():
-            pieces = _unspaced_split()
-            first = pieces.match(t)
-            if first.end() < len(t) or first.group(1) is not None:  # the word holds an unspaced character
-                for k, piece in enumerate(pieces.finditer(t)):
-                    yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
-                prev, space = e, False
-                continue
-        yield t, kind, s, e, s > prev or space
+            if split is None:
+                split = _unspaced_split()
+            pieces = list(split.finditer(t))
+        if pieces and (len(pieces) > 1 or pieces[0].group(1) is not None):  # the word holds an unspaced character
+            for k, piece in enumerate(pieces):
+                yield piece.group(), WORD, s + piece.start(), s + piece.end(), k == 0 and (s > prev or space)
+        else:
+            yield t, kind, s, e, s > prev or space
         prev, space = e, False
 
 

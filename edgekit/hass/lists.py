@@ -116,10 +116,13 @@ class ListTables:
                 off: int) -> list:
         """(end word, offset in it, value, text, context, metadata, literal chars) of every value of a list
         said from word j, offset off. As in hassil, a value may end inside a word when what follows it
-        matches the rest of the word."""
-        if kind == "range":
-            return self._range_matches(key, keys, toks, surface, j, off)
+        matches the rest of the word. A range's number words are a trie like any list's (glued ones too); its
+        digits are read by _range_digits."""
+        if kind == "range" and toks[j].number:
+            return self._range_digits(key, keys, toks, surface, j, off)
         node = self.tries.get(key)
+        if node is None:  # a range said in digits only
+            return []
         lengths = self.lengths.get(key, ())
         out: list = []
         n = len(keys)
@@ -158,38 +161,22 @@ class ListTables:
                 for value, ctx, meta, lit in child[END]:
                     out.append((i, start + cut, text if value is None else value, text, ctx, meta, lit))
 
-    def _range_matches(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+    def _range_digits(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+        """The range's value said in digits from word j (a digit token), with a decimal part if it allows one."""
         rng = self.c.ranges[key]
         t = toks[j]
         out = []
-        if t.number:
-            if rng.digits and not off:
-                end = j + 1
-                if rng.fractions and j + 2 < len(toks) and keys[j + 1] in (".", ",") and toks[j + 2].number \
-                        and toks[j].end == toks[j + 1].start and toks[j + 1].end == toks[j + 2].start:
-                    end = j + 3  # a decimal: 21.5 or 21,5
-                text = surface[t.start:toks[end - 1].end]
-                v = float(text.replace(",", "."))
-                ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
-                    else v in self._range_sets[key]
-                if ok:
-                    if rng.multiplier is not None:
-                        v *= rng.multiplier
-                    out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
-            return out
-        node = self.tries.get(key)
-        lengths = self.lengths.get(key, ())
-        begin = surface_at(surface, t, off)
-        i = j
-        while node is not None and i < len(keys):
-            start = off if i == j else 0
-            word = keys[i][start:]
-            if lengths and len(word) > lengths[0]:  # a number word glued to what follows ("unosec", "fiftymin")
-                self._cuts(node, word, lengths, surface, begin, toks[i], i, start, out)
-            node = node.get(word)
-            i += 1
-            if node is not None and END in node:
-                text = surface[begin:toks[i - 1].end]
-                for value, _ctx, _meta, chars in node[END]:
-                    out.append((i, 0, value, text, None, None, chars))
+        if rng.digits and not off:
+            end = j + 1
+            if rng.fractions and j + 2 < len(toks) and keys[j + 1] in (".", ",") and toks[j + 2].number \
+                    and toks[j].end == toks[j + 1].start and toks[j + 1].end == toks[j + 2].start:
+                end = j + 3  # a decimal: 21.5 or 21,5
+            text = surface[t.start:toks[end - 1].end]
+            v = float(text.replace(",", "."))
+            ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
+                else v in self._range_sets[key]
+            if ok:
+                if rng.multiplier is not None:
+                    v *= rng.multiplier
+                out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
         return out

@@ -14,13 +14,10 @@ from .lists import ListEntry, ListTables
 from .model import IntentBlock
 from .respond import render, slot_variables
 from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern, tokenize
-from .walk import NAME, Walker
+from .walk import Walker
 
 NO_MATCH = "no template matches the input"
 _RANK = itemgetter(0, 1, 2, 3)  # a reading's cost, intent, template, variant: how readings are ordered
-# A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
-# hassil's best_slot_name puts it after every reading with a name said and before those with none.
-FIXED_NAME = NAME // 2
 
 
 @value_class(frozen=True)
@@ -64,8 +61,6 @@ class Recognizer:
             b = compiled.blocks[ref.block]
             self._ends.append((b, ref, {k: SlotValue(v, "") for k, v in b.slots.items()},
                                b.response if b.response is not None else "default", rules[ref.block]))
-        self._fixed_name = frozenset(sid for sid, ref in enumerate(compiled.sentences)
-                                     if "name" in compiled.blocks[ref.block].slots)
 
     # ---- runtime lists ------------------------------------------------------------------------------
     @property
@@ -110,8 +105,6 @@ class Recognizer:
             toks = tokenize(v)
             if toks:
                 self.walker.run(v, toks, k, cands)
-        if self._fixed_name:
-            cands = [_fixed_name_ranked(c) if c[2] in self._fixed_name else c for c in cands]
         if len(cands) > 1:
             cands.sort(key=_RANK)
         results: dict[tuple, IntentResult] = {}
@@ -193,17 +186,6 @@ class Recognizer:
                     if name not in found:
                         out[name] = sv
         return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where, response, block.metadata, cost)
-
-
-def _fixed_name_ranked(cand: tuple) -> tuple:
-    """A reading of a template whose block fixes `name`, ranked as hassil ranks it (FIXED_NAME) unless the
-    reading itself fills `name` (then the fixed value does not apply)."""
-    slots = cand[4]
-    while slots:
-        if slots[0][0] == "name":
-            return cand
-        slots = slots[1]
-    return (cand[0] - FIXED_NAME,) + cand[1:]
 
 
 # ---- context rules, as hassil applies them ----------------------------------------------------------------

@@ -4,7 +4,8 @@ A position is (word index, offset in the word): a list or wildcard glued to what
 word, and a word the template glues before a list may end inside one, so the next step starts there. A
 reading (thread) is (cost, state, slots, contexts, open wildcard, context key); at each position at most
 one thread per (state, context key) survives, the cheapest, so time is linear in the input for a given
-home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text,
+home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text
+(a block's fixed name counting as one of no text),
 fewest wildcards, most literal characters, least wildcard text; the four are packed into one integer
 (radix 2**20, each sum below 2**19 in magnitude for inputs under half a million characters)."""
 from __future__ import annotations
@@ -18,6 +19,9 @@ from .lists import ListTables
 from .text import Token, surface_at
 
 LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
+# A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
+# hassil's best_slot_name puts it after every reading with a name said and before those with none.
+FIXED_NAME = NAME // 2
 _KEY = itemgetter(0)  # a Token's key
 
 
@@ -86,6 +90,7 @@ class Walker:
         self.special = [bool(self.groups[s] or self.wild[s] or self.marks[s] or s in self.prefixed)
                         for s in range(len(c.tok))]
         self.intent_of = [c.blocks[r.block].intent for r in c.sentences]
+        self.fixes_name = [FIXED_NAME if "name" in c.blocks[r.block].slots else 0 for r in c.sentences]
         self._last_chars = [frozenset(k[-1] for k in m if k) for m in c.tok]
         self._lengths = [tuple(sorted({len(k) for k in m})) for m in c.tok]
         # a wildcard going on to these states may close before any word: another wildcard, an inlined
@@ -188,7 +193,8 @@ class Walker:
             if self.marks[th[1]]:
                 self._follow_marks(p, len(p.keys), 0, th, here, work)
             for sent in final[th[1]]:
-                p.out.append((th[0], intent_of[sent], sent, variant, th[2], th[3], surface))
+                cost = th[0] - self.fixes_name[sent] if self.fixes_name[sent] and not _fills(th[2], "name") else th[0]
+                p.out.append((cost, intent_of[sent], sent, variant, th[2], th[3], surface))
 
     def _branch(self, p: _Pass, j: int, off: int, word: str, th: tuple, here: dict, work: list) -> None:
         """The non-token edges of a thread's state: a glued word ending inside this word, lists whose
@@ -365,4 +371,13 @@ def _push(agenda: dict, key: Any, th: tuple) -> bool:
     if old is None or th[0] < old[0]:
         agenda[key] = th
         return True
+    return False
+
+
+def _fills(slots: tuple | None, name: str) -> bool:
+    """Whether a reading's slot chain ((slot, value, text, wildcard, metadata), rest) fills slot `name`."""
+    while slots:
+        if slots[0][0] == name:
+            return True
+        slots = slots[1]
     return False

@@ -134,7 +134,8 @@ class HeadMetadata:
             raise ModelFileError(f"{source}: checksum mismatch: the graph, its weights or its edgekit metadata "
                                  f"were corrupted or modified after export")
         try:
-            meta = cls(**{k: _parse(k, v) for k, v in props.items() if k in {f.name for f in fields(cls)}})
+            known = {f.name for f in fields(cls)}
+            meta = cls(**{k: _parse(k, v) for k, v in props.items() if k in known})
             meta._check()
         except (ValueError, TypeError) as exc:
             raise ModelFileError(f"{source}: malformed edgekit metadata ({exc})") from None
