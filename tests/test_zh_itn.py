@@ -6,46 +6,29 @@ is present: every file of every suite its own normalizer test runs, with the opt
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from edgekit.forest import load_forest
+from normalize_cases import misread
 
 REPO = Path(__file__).resolve().parents[1]
 # CI keeps the external suites beside the clone; WETEXT_ZH_DATA points elsewhere (a worktree, say).
 DATA = Path(os.environ.get("WETEXT_ZH_DATA", REPO / ".." / "shared" / "data" / "wetext-zh"))
 ITN_DIR = REPO / "grammars" / "zh" / "itn"
 
+sys.path.insert(0, str(REPO))
+from benchmarks import zh_fixtures  # noqa: E402  (the benchmark's own suites and fixture reader)
+
 # WeTextProcessing's itn/chinese/test/normalizer_test.py: entry file of grammars/zh/itn -> the files it runs.
-ITN_SUITES = {
-    "main": "cardinal char date fraction math measure money time whitelist number license_plate train_number "
-            "normalizer",
-    "no_standalone": "char date fraction math measure money time whitelist license_plate "
-                     "normalizer_disable_standalone_number_enable_0_to_9",
-    "no_zero_to_nine": "char date fraction math money time whitelist license_plate "
-                       "normalizer_enable_standalone_number_disable_0_to_9",
-    "no_standalone_no_zero_to_nine": "char date fraction math money time whitelist license_plate "
-                                     "normalizer_disable_standalone_number_disable_0_to_9",
-}
+ITN_SUITES = {entry: files for _options, entry, files in zh_fixtures.ITN_SUITES.values()}
 
 
 def read_fixture(direction: str, name: str) -> list[tuple[str, str]]:
-    """(input, expected) pairs of a WeTextProcessing fixture file, `input => expected` (an empty expectation
-    allowed), read the way its parse_test_case reads them."""
-    pairs = []
-    for line in (DATA / direction / f"{name}.txt").read_text(encoding="utf-8").splitlines():
-        if "=>" in line:
-            parts = line.strip().split("=>")
-            pairs.append((parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""))
-    return pairs
-
-
-def misread(forest, cases: list[tuple[str, str]]) -> list[str]:
-    """The (input, expected output) pairs that do not normalize exactly, each as "input: want ..., got ..."
-    (a test asserts the list is empty, so every mismatch is reported at once)."""
-    got = [(text, want, forest.normalize(text)) for text, want in cases]
-    return [f"{t!r}: want {w!r}, got {g!r}" for t, w, g in got if g != w]
+    """(input, expected) pairs of a WeTextProcessing fixture file (`input => expected`)."""
+    return zh_fixtures.read_file(DATA, direction, name)
 
 
 _FORESTS: dict[str, object] = {}

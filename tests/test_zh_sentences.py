@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from edgekit.forest import load_forest
-from test_zh_itn import misread
+from normalize_cases import misread
 
 ITN_SENTENCES = [
     ("我在超市花了一百二十八块五买了三斤牛肉和两瓶可乐", "我在超市花了128块5买了3斤牛肉和2瓶可乐"),

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from edgekit.forest import load_forest
-from test_zh_itn import DATA, misread, read_fixture
+from normalize_cases import misread
+from test_zh_itn import DATA, read_fixture, zh_fixtures
 
 # tn/chinese/test/normalizer_test.py, then the per-class rule tests (cardinal number, measure, sport, postprocessor).
-TN_NORMALIZER = "cardinal char date fraction math money time whitelist normalizer normalizer_tag_oov".split()
-TN_PER_CLASS = "number measure sport postprocessor preprocessor".split()
+TN_NORMALIZER = zh_fixtures.TN_SUITES["normalizer"].split()
+TN_PER_CLASS = zh_fixtures.TN_SUITES["per-class"].split()
 
 
 @pytest.fixture(scope="module")
