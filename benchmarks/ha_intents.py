@@ -30,6 +30,8 @@ from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "ha-intents"
+if str(REPO) not in sys.path:  # run as a script: benchmarks.results is imported from the checkout
+    sys.path.insert(0, str(REPO))
 ENGINES = ("hassil", "edgekit")
 
 
@@ -331,7 +333,6 @@ def main() -> None:
     load = f"load average (1 min) {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores during the run"
     print(render(results, engines, load))
     if not args.no_write and len(engines) == 2:
-        sys.path.insert(0, str(REPO))
         from benchmarks.results import machine_line, write_section
         write_section("ha-intents", render(results, engines, f"{machine_line()}; {load}"))
 

@@ -103,12 +103,27 @@ class Walker:
         position any reading got to (for the rejection reason)."""
         p = _Pass(surface, toks, variant, out, reach)
         n = len(toks)
-        agenda = p.agenda
+        agenda, keys, tok, special, inside = p.agenda, p.keys, self.tok, self.special, p.inside
         for j in range(n):
-            if agenda[j]:
-                self._offset(p, j, 0, agenda[j])
-            if j in p.inside:  # a match ended inside this word: go on from there, in order
-                self._inside_word(p, j, p.inside[j])
+            here = agenda[j]
+            if len(here) == 1 and reach is None:
+                # the common case in a short command: one reading in a plain state reads the word by a
+                # token edge, as _offset would, without its set-up
+                (th,) = here.values()
+                s = th[1]
+                if th[4] is None and not special[s]:
+                    t = tok[s].get(keys[j])
+                    if t is not None:
+                        nk, cost = (t, th[5]), th[0] - len(keys[j]) * LIT
+                        old = agenda[j + 1].get(nk)
+                        if old is None or cost < old[0]:
+                            agenda[j + 1][nk] = (cost, t, th[2], th[3], None, th[5])
+                else:
+                    self._offset(p, j, 0, here)
+            elif here:
+                self._offset(p, j, 0, here)
+            if j in inside:  # a match ended inside this word: go on from there, in order
+                self._inside_word(p, j, inside[j])
             if agenda[j + 1]:
                 if j + 1 > p.furthest:
                     p.furthest = j + 1
