@@ -120,7 +120,8 @@ def _build(cls: type, frozen: bool) -> type:
         "__value_compare__": tuple(s.name for s in table if s.compare),
         "__value_frozen__": frozen,
     })
-    ns.setdefault("__init__", _make_init(cls.__name__, table, hasattr(cls, "__post_init__")))
+    setters: list[Callable[[Any, Any], None]] = []
+    ns.setdefault("__init__", _make_init(cls.__name__, table, hasattr(cls, "__post_init__"), setters))
     ns.setdefault("__getstate__", _getstate)
     ns.setdefault("__setstate__", _setstate)  # through object.__setattr__: copies and pickles of frozen ones work
     ns.setdefault("__repr__", _repr)
@@ -132,6 +133,8 @@ def _build(cls: type, frozen: bool) -> type:
         ns["__setattr__"] = _frozen_setattr
         ns["__delattr__"] = _frozen_delattr
     new = type(cls)(cls.__name__, cls.__bases__, ns)
+    # each field's slot, set directly: a positional __init__ costs two thirds of object.__setattr__ by name
+    setters += [getattr(new, s.name).__set__ for s in with_init]
     for value in ns.values():  # methods using super() or __class__ refer to the class they were written in
         for fn in (value, getattr(value, "__func__", None), getattr(value, "fget", None),
                    getattr(value, "fset", None), getattr(value, "fdel", None)):
@@ -145,7 +148,8 @@ def _has_default(spec: Field) -> bool:
     return spec.default is not MISSING or spec.default_factory is not None
 
 
-def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool) -> Callable[..., None]:
+def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool,
+               setters: list[Callable[[Any, Any], None]]) -> Callable[..., None]:
     init_specs = tuple(s for s in specs if s.init)
     init_names = tuple(s.name for s in init_specs)
     later = tuple(s for s in specs if not s.init and _has_default(s))
@@ -156,8 +160,8 @@ def _make_init(cls_name: str, specs: tuple[Field, ...], post_init: bool) -> Call
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         given = len(args)
         if given == n and not kwargs:  # all positional: the common case, kept short
-            for name, value in zip(init_names, args):
-                assign(self, name, value)
+            for set_slot, value in zip(setters, args):
+                set_slot(self, value)
         else:
             if given > n:
                 raise TypeError(f"{cls_name}() takes {n} positional arguments but {given} were given")

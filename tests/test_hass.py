@@ -488,3 +488,25 @@ def test_a_glued_value_keeps_its_own_text_where_case_folding_changes_a_words_len
     assert (got.slot_values(), got.slots["brightness"].text) == ({"brightness": 30}, "dreißig")
     got = r.parse("Gruß an Straßezimmer")[0]
     assert (got.slot_values(), got.slots["area"].text) == ({"area": "street"}, "Straße")
+
+
+def test_a_tie_within_one_template_goes_to_the_alternative_written_first(tmp_path):
+    # as in Home Assistant's ar timers: "half" alone is half a minute (seconds, the first alternative), but
+    # after hours the minutes come first in the template, so "2 hours and half" is 30 minutes; hassil takes
+    # the alternative written first when two readings of one template rank the same
+    common = {"language": "xx", "lists": {"half": {"values": [{"in": "half", "out": 30}]},
+                                          "hours": {"range": {"from": 1, "to": 10}}},
+              "expansion_rules": {
+                  "seconds": "{half:seconds} [minute]", "minutes": "{half:minutes} [hour]",
+                  "hours": "{hours:hours} hours",
+                  "duration": "<seconds>|<minutes>|<hours>[ and <minutes>][ and <seconds>]"}}
+    intents = {"language": "xx", "intents": {"Start": {"data": [{"sentences": ["timer <duration>"]}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, common, intents))))
+    assert top(r, "timer half") == ("Start", {"seconds": 30})
+    assert top(r, "timer 2 hours and half") == ("Start", {"hours": 2, "minutes": 30})
+    assert top(r, "timer half hour") == ("Start", {"minutes": 30})  # a word said decides, not the order
+    swapped = {**common, "expansion_rules": {**common["expansion_rules"],
+                                             "duration": "<minutes>|<seconds>|<hours>[ and <seconds>][ and <minutes>]"}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path / "swapped", swapped, intents))))
+    assert top(r, "timer half") == ("Start", {"minutes": 30})
+    assert top(r, "timer 2 hours and half") == ("Start", {"hours": 2, "seconds": 30})

@@ -15,7 +15,7 @@ from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
 from .model import IntentBlock, RangeList, Responses
 
 FORMAT = "edgekit-hass"
-VERSION = 2
+VERSION = 3  # 3: a state's slot edges in the templates' order
 _SEALED = SealedFormat(FORMAT, VERSION, "Home Assistant language", "language", "import the language again",
                        " (make one with `edgekit hass import`)")
 

@@ -328,6 +328,9 @@ class _Compiler:
         start_tok: dict[str, list[int]] = {}
         start_slots: list[tuple[int, int]] = []
         prefixes: dict[int, set[str]] = {}
+        # (template id, character state) of each slot edge's target: where the template wrote that
+        # reference, so the automaton can list a state's slot edges in the templates' own order
+        slot_order: dict[tuple[int, int, int], tuple[int, int]] = {}
         for bi, block in enumerate(lang.blocks):
             rules = {**lang.expansion_rules, **block.expansion_rules}
             lists = {**lang.lists, **block.lists}
@@ -361,6 +364,8 @@ class _Compiler:
                             tmap.setdefault(key, []).append(ids[nxt])
                         else:
                             smap.append((key, ids[nxt]))
+                            edge = (0 if here == -2 else here, key, ids[nxt])
+                            slot_order[edge] = min(slot_order.get(edge, (sid, nxt[0])), (sid, nxt[0]))
                     if here == -2:  # a template that also matches empty text: empty input is never parsed
                         prefixes.setdefault(0, set()).update(glued)
                         continue
@@ -373,7 +378,7 @@ class _Compiler:
         tok[0] = {k: tuple(v) for k, v in start_tok.items()}
         slot_edges[0] = tuple(start_slots)
         nfa_states = len(tok)
-        tok, slot_edges, dfinal, dprefixes = _determinize(tok, slot_edges, final, prefixes)
+        tok, slot_edges, dfinal, dprefixes = _determinize(tok, slot_edges, final, prefixes, slot_order)
         return CompiledLanguage(
             lang.language, lang.blocks, tok, slot_edges, dfinal, self.specs, sentences,
             self.text_lists, self.runtime, self.ranges, self.range_words, lang.skip_words,
@@ -384,9 +389,12 @@ class _Compiler:
 
 
 def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[tuple[int, int], ...]],
-                 final: list[int], prefixes: dict[int, set[str]]) -> tuple[list, list, list, dict]:
+                 final: list[int], prefixes: dict[int, set[str]], slot_order: dict[tuple[int, int, int], tuple]
+                 ) -> tuple[list, list, list, dict]:
     """Subset construction over the union of all templates: one state per set of template positions, so
-    a word moves the whole language in one step. Labels are tokens and slot specs."""
+    a word moves the whole language in one step. Labels are tokens and slot specs; a state's slot edges
+    are listed in the order the templates wrote them (the first template, then the first alternative in
+    it), which is how hassil breaks a tie between two readings of one template."""
     ids: dict[frozenset, int] = {}
     out_tok: list[dict[str, int]] = []
     out_slots: list[tuple[tuple[int, int], ...]] = []
@@ -412,6 +420,7 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
         here = ids[members]
         by_tok: dict[str, set[int]] = {}
         by_slot: dict[int, set[int]] = {}
+        first: dict[int, tuple] = {}  # slot spec -> the earliest place a template wrote it
         ends = []
         pre: set[str] = set()
         for m in members:
@@ -420,10 +429,14 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
                 by_tok.setdefault(k, set()).update(targets)
             for sid, t in slot_edges[m]:
                 by_slot.setdefault(sid, set()).add(t)
+                at = slot_order[(m, sid, t)]
+                if sid not in first or at < first[sid]:
+                    first[sid] = at
             if final[m] >= 0:
                 ends.append(final[m])
         out_tok[here] = {k: state(frozenset(v)) for k, v in by_tok.items()}
-        out_slots[here] = tuple((sid, state(frozenset(v))) for sid, v in sorted(by_slot.items()))
+        out_slots[here] = tuple((sid, state(frozenset(by_slot[sid])))
+                                for sid in sorted(by_slot, key=lambda sid: (first[sid], sid)))
         out_final[here] = tuple(sorted(ends))
         if pre:
             out_prefixes[here] = tuple(sorted(pre))

@@ -17,7 +17,9 @@ from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern
 from .walk import Walker
 
 NO_MATCH = "no template matches the input"
-_RANK = itemgetter(0, 1, 2, 3)  # a reading's cost, intent, template, variant: how readings are ordered
+# how readings are ordered: cost, intent, template, then, within one template, the order its slot references
+# were written in (hassil's first alternative), then the variant
+_RANK = itemgetter(0, 1, 2, 3, 4)
 
 
 @value_class(frozen=True)
@@ -152,7 +154,7 @@ class Recognizer:
 
     def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]]) -> IntentResult | None:
         """The result of one reading, or None when its block's keywords or context rules reject it."""
-        cost, _intent, sid, _variant, slots, ctxs, surface = cand
+        cost, _intent, sid, _order, _variant, slots, ctxs, surface = cand
         block, ref, fixed, response, rules = self._ends[sid]
         if block.required_keywords:
             if not words:

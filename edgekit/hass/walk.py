@@ -5,9 +5,11 @@ word, and a word the template glues before a list may end inside one, so the nex
 reading (thread) is (cost, state, slots, contexts, open wildcard, context key); at each position at most
 one thread per (state, context key) survives, the cheapest, so time is linear in the input for a given
 home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text
-(a block's fixed name counting as one of no text),
-fewest wildcards, most literal characters, least wildcard text; the four are packed into one integer
-(radix 2**20, each sum below 2**19 in magnitude for inputs under half a million characters)."""
+(a block's fixed name counting as one of no text), fewest wildcards, most literal characters, least
+wildcard text; the four are packed into one integer (radix 2**20, each sum below 2**19 in magnitude for
+inputs under half a million characters) above ORDER_BITS bits that break a tie within one template: the
+place of each slot edge taken among its state's, which lists them as the templates wrote them, so that
+the earlier alternative wins as it does in hassil."""
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -18,7 +20,9 @@ from .compile import CompiledLanguage
 from .lists import ListTables
 from .text import Token, surface_at
 
-LIT, WILD, NAME = 1 << 20, 1 << 40, 1 << 60
+ORDER_BITS = 10
+CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << 30, 1 << 50, 1 << 70
+MAX_ORDER = 31  # the most one slot edge's place among its state's adds (the sum stays below CHAR)
 # A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
@@ -98,32 +102,17 @@ class Walker:
         self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
-        """Append (cost, intent, template id, variant, slots, contexts, surface) for every reading of the
-        whole input to out (best first when sorted on the first four); with `reach`, record the last
+        """Append (cost, intent, template id, order, variant, slots, contexts, surface) for every reading of
+        the whole input to out (best first when sorted on the first five); with `reach`, record the last
         position any reading got to (for the rejection reason)."""
         p = _Pass(surface, toks, variant, out, reach)
         n = len(toks)
-        agenda, keys, tok, special, inside = p.agenda, p.keys, self.tok, self.special, p.inside
+        agenda = p.agenda
         for j in range(n):
-            here = agenda[j]
-            if len(here) == 1 and reach is None:
-                # the common case in a short command: one reading in a plain state reads the word by a
-                # token edge, as _offset would, without its set-up
-                (th,) = here.values()
-                s = th[1]
-                if th[4] is None and not special[s]:
-                    t = tok[s].get(keys[j])
-                    if t is not None:
-                        nk, cost = (t, th[5]), th[0] - len(keys[j]) * LIT
-                        old = agenda[j + 1].get(nk)
-                        if old is None or cost < old[0]:
-                            agenda[j + 1][nk] = (cost, t, th[2], th[3], None, th[5])
-                else:
-                    self._offset(p, j, 0, here)
-            elif here:
-                self._offset(p, j, 0, here)
-            if j in inside:  # a match ended inside this word: go on from there, in order
-                self._inside_word(p, j, inside[j])
+            if agenda[j]:
+                self._offset(p, j, 0, agenda[j])
+            if j in p.inside:  # a match ended inside this word: go on from there, in order
+                self._inside_word(p, j, p.inside[j])
             if agenda[j + 1]:
                 if j + 1 > p.furthest:
                     p.furthest = j + 1
@@ -209,7 +198,8 @@ class Walker:
                 self._follow_marks(p, len(p.keys), 0, th, here, work)
             for sent in final[th[1]]:
                 cost = th[0] - self.fixes_name[sent] if self.fixes_name[sent] and not _fills(th[2], "name") else th[0]
-                p.out.append((cost, intent_of[sent], sent, variant, th[2], th[3], surface))
+                p.out.append((cost >> ORDER_BITS, intent_of[sent], sent, cost & (CHAR - 1), variant, th[2], th[3],
+                              surface))
 
     def _branch(self, p: _Pass, j: int, off: int, word: str, th: tuple, here: dict, work: list) -> None:
         """The non-token edges of a thread's state: a glued word ending inside this word, lists whose
@@ -254,8 +244,8 @@ class Walker:
             tgt = p.agenda[end] if not eoff else p.at(end, eoff)
             if end > p.furthest:
                 p.furthest = end
-            for t, slot in items:
-                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0)
+            for rank, (t, slot) in enumerate(items):
+                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0) + min(rank, MAX_ORDER)
                 old = tgt.get((t, nck))
                 if old is None or ncost < old[0]:
                     nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
@@ -309,7 +299,7 @@ class Walker:
         """A wildcard thread closed at character `end`: its slot holds the span (cut out at the end)."""
         cost, _s, slots, ctxs, _w, ck = th
         nslots = ((slot, (start, end), None, True, None), slots) if slot else slots
-        return (cost + end - start, target, nslots, ctxs, None, ck)
+        return (cost + (end - start) * CHAR, target, nslots, ctxs, None, ck)
 
     def _carry(self, p: _Pass, j: int, t: int, key: Any, th: tuple) -> None:
         """An open wildcard reads on from word j: it goes straight to the next word where it could close
