@@ -420,7 +420,7 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
         here = ids[members]
         by_tok: dict[str, set[int]] = {}
         by_slot: dict[int, set[int]] = {}
-        first: dict[int, tuple] = {}  # slot spec -> the earliest place a template wrote it
+        first: dict[int, tuple[int, int]] = {}  # slot spec -> (template, place): the first to write it there
         ends = []
         pre: set[str] = set()
         for m in members:

@@ -73,20 +73,21 @@ class Walker:
         c = self.c = compiled
         self.lists = lists
         self.tok, self.final, self.prefixed = c.tok, c.final, c.prefixed
-        self.groups: list[dict] = []  # state -> list key -> (rank, kind, list key, ((next state, slot), ...))
+        # state -> list key -> (rank, kind, list key, ((next state, slot, place among the state's slot edges), ...))
+        self.groups: list[dict] = []
         self.wild: list[tuple] = []    # state -> ((next state, slot), ...)
         self.marks: list[tuple] = []   # state -> ((kind, nested key, next state, slot), ...): zero-width edges
         for s, edges in enumerate(c.slot_edges):
             groups: dict[tuple[str, str], list] = {}
             wild, marks = [], []
-            for sid, t in edges:
+            for place, (sid, t) in enumerate(edges):
                 spec = c.specs[sid]
                 if spec.kind == "wildcard":
                     wild.append((t, spec.slot))
                 elif spec.kind in ("open", "value"):
                     marks.append((spec.kind, spec.list_key, t, spec.slot))
                 else:
-                    groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot))
+                    groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot, min(place, MAX_ORDER)))
             self.groups.append({key: (rank, kind, key, tuple(items))
                                 for rank, ((kind, key), items) in enumerate(groups.items())})
             self.wild.append(tuple(wild))
@@ -244,8 +245,8 @@ class Walker:
             tgt = p.agenda[end] if not eoff else p.at(end, eoff)
             if end > p.furthest:
                 p.furthest = end
-            for rank, (t, slot) in enumerate(items):
-                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0) + min(rank, MAX_ORDER)
+            for t, slot, place in items:
+                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0) + place
                 old = tgt.get((t, nck))
                 if old is None or ncost < old[0]:
                     nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
