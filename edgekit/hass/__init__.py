@@ -17,9 +17,10 @@ template glues to it ("ב{area}", "ל{item}"), a list value's `in` may use lists
 automaton; its own slots are filled too), context from list values merged over the caller's, then
 requires/excludes_context checked (with `slot: true` copies). Readings are ranked as recognize_best with
 best_slot_name="name": longest {name}, fewest wildcards, most literal characters, least wildcard text,
-then intent name, then, within one template, the slot references written first (literal words inside an inlined list value count as literal characters here, not in
-hassil). Responses: a block's response key picks the intent's template (responses/<lang>/ or the merged
-JSON), rendered with `slots`. Not done: unmatched entities."""
+then intent name, then, within one template, the slot references written first (literal words inside an
+inlined list value count as literal characters here, not in hassil). Responses: a block's response key
+picks the intent's template (responses/<lang>/ or the merged JSON), rendered with `slots`. Not done:
+unmatched entities."""
 from __future__ import annotations
 
 import os

@@ -22,7 +22,7 @@ from .text import Token, surface_at
 
 ORDER_BITS = 10
 CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << 30, 1 << 50, 1 << 70
-MAX_ORDER = 31  # the most one slot edge's place among its state's adds (the sum stays below CHAR)
+MAX_ORDER = 31  # the most one slot edge's place adds: a template's slot references keep the sum below CHAR
 # A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
