@@ -510,3 +510,19 @@ def test_a_tie_within_one_template_goes_to_the_alternative_written_first(tmp_pat
     r = Recognizer(compile_language(load_language(write_lang(tmp_path / "swapped", swapped, intents))))
     assert top(r, "timer half") == ("Start", {"minutes": 30})
     assert top(r, "timer 2 hours and half") == ("Start", {"hours": 2, "seconds": 30})
+
+
+def test_a_tie_goes_to_the_reading_hassil_finds_first_whatever_its_number_of_slots(tmp_path):
+    # as in Home Assistant's sv and it timers: the same words read with one list reference or with two rank
+    # the same; hassil's first is the earlier alternative ("en" as the number 1 in the second alternative,
+    # not the literal "en" of the third), and an optional's content before its empty alternative
+    pytest.importorskip("unicode_rbnf")
+    common = {"language": "sv", "lists": {"half": {"values": [{"in": "1/2", "out": 30}]},
+                                          "n": {"range": {"from": 1, "to": 60}}},
+              "expansion_rules": {"hours": "({n:hours} timme|{n:hours} [en ]{half:minutes} timme|[en ]{half:minutes} timme)",
+                                  "hm": "{n:hours} h[ och ]{n:minutes}[ och {n:seconds}]"}}
+    intents = {"language": "sv", "intents": {"Start": {"data": [{"sentences": ["timer <hours>", "klocka <hm>"]}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, common, intents))))
+    assert top(r, "timer en 1/2 timme") == ("Start", {"hours": 1, "minutes": 30})
+    assert top(r, "timer 1/2 timme") == ("Start", {"minutes": 30})
+    assert top(r, "klocka 9 h 5 och 7") == ("Start", {"hours": 9, "minutes": 5, "seconds": 7})

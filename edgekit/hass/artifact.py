@@ -11,11 +11,11 @@ from ..valueclass import asdict
 from ..atomic import atomic_write_bytes, read_bytes
 from ..errors import ModelFileError
 from ..sealed import SealedFormat, seal, unseal
-from .compile import CompiledLanguage, SentenceRef, SlotEdgeSpec
+from .compile import MAX_CHAR_STATES, CompiledLanguage, SentenceRef, SlotEdgeSpec
 from .model import IntentBlock, RangeList, Responses
 
 FORMAT = "edgekit-hass"
-VERSION = 3  # 3: a state's slot edges in the templates' order
+VERSION = 4  # 4: each slot edge carries where its template wrote it
 _SEALED = SealedFormat(FORMAT, VERSION, "Home Assistant language", "language", "import the language again",
                        " (make one with `edgekit hass import`)")
 
@@ -49,7 +49,7 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
                    for b in d["blocks"])
     n = len(d["tok"])
     tok = [{str(k): int(v) for k, v in m.items()} for m in d["tok"]]
-    slot_edges = [tuple((int(a), int(b)) for a, b in e) for e in d["slot_edges"]]
+    slot_edges = [tuple((int(a), int(b), int(c)) for a, b, c in e) for e in d["slot_edges"]]
     final = [tuple(int(x) for x in f) for f in d["final"]]
     specs = [SlotEdgeSpec(str(k), str(key), slot if slot is None else str(slot)) for k, key, slot in d["specs"]]
     sentences = [SentenceRef(int(b), str(t), str(w)) for b, t, w in d["sentences"]]
@@ -57,7 +57,8 @@ def from_json(d: dict[str, Any]) -> CompiledLanguage:
         raise ValueError("automaton tables of different lengths")
     if any(not 0 <= v < n for m in tok for v in m.values()):
         raise ValueError("edge to a missing state")
-    if any(not (0 <= a < len(specs) and 0 <= b < n) for e in slot_edges for a, b in e):
+    if any(not (0 <= a < len(specs) and 0 <= b < n and 0 <= c < MAX_CHAR_STATES)
+           for e in slot_edges for a, b, c in e):
         raise ValueError("slot edge to a missing state or list")
     if any(not 0 <= x < len(sentences) for f in final for x in f):
         raise ValueError("final state of a missing template")

@@ -42,7 +42,8 @@ class CompiledLanguage:
     language: str
     blocks: tuple[IntentBlock, ...]
     tok: list[dict[str, int]]                         # state -> token key -> next state
-    slot_edges: list[tuple[tuple[int, int], ...]]     # state -> (slot spec id, next state)
+    # state -> (slot spec id, next state, where the first template to write it there wrote it)
+    slot_edges: list[tuple[tuple[int, int, int], ...]]
     final: list[tuple[int, ...]]                      # state -> the templates (sentence ids) it ends
     specs: list[SlotEdgeSpec]
     sentences: list[SentenceRef]
@@ -394,10 +395,11 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
     """Subset construction over the union of all templates: one state per set of template positions, so
     a word moves the whole language in one step. Labels are tokens and slot specs; a state's slot edges
     are listed in the order the templates wrote them (the first template, then the first alternative in
-    it), which is how hassil breaks a tie between two readings of one template."""
+    it), each with where that template wrote it, which is how hassil breaks a tie between two readings
+    of one template."""
     ids: dict[frozenset, int] = {}
     out_tok: list[dict[str, int]] = []
-    out_slots: list[tuple[tuple[int, int], ...]] = []
+    out_slots: list[tuple[tuple[int, int, int], ...]] = []
     out_final: list[tuple[int, ...]] = []
     out_prefixes: dict[int, tuple[str, ...]] = {}
     todo: list[frozenset] = []
@@ -435,7 +437,7 @@ def _determinize(tok: list[dict[str, tuple[int, ...]]], slot_edges: list[tuple[t
             if final[m] >= 0:
                 ends.append(final[m])
         out_tok[here] = {k: state(frozenset(v)) for k, v in by_tok.items()}
-        out_slots[here] = tuple((sid, state(frozenset(by_slot[sid])))
+        out_slots[here] = tuple((sid, state(frozenset(by_slot[sid])), first[sid][1])
                                 for sid in sorted(by_slot, key=lambda sid: (first[sid], sid)))
         out_final[here] = tuple(sorted(ends))
         if pre:

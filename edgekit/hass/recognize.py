@@ -142,7 +142,7 @@ class Recognizer:
         expected: set[str] = set()
         for st in states:
             expected.update(f"'{k}'" for k in self.c.tok[st])
-            expected.update("{" + self.c.specs[sid].list_key.split(":")[-1] + "}" for sid, _ in self.c.slot_edges[st]
+            expected.update("{" + self.c.specs[sid].list_key.split(":")[-1] + "}" for sid, *_ in self.c.slot_edges[st]
                             if self.c.specs[sid].kind in ("text", "range", "wildcard"))
         shown = " or ".join(sorted(expected)[:8]) + (" ..." if len(expected) > 8 else "")
         if j >= len(toks):

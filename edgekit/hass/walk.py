@@ -7,9 +7,10 @@ one thread per (state, context key) survives, the cheapest, so time is linear in
 home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text
 (a block's fixed name counting as one of no text), fewest wildcards, most literal characters, least
 wildcard text; the four are packed into one integer (radix 2**20, each sum below 2**19 in magnitude for
-inputs under half a million characters) above ORDER_BITS bits that break a tie within one template: the
-place of each slot edge taken among its state's, which lists them as the templates wrote them, so that
-the earlier alternative wins as it does in hassil."""
+inputs under half a million characters) above ORDER_BITS bits that break a tie within one template as
+hassil does, for the alternative written first: where the template wrote each of a reading's first
+DEPTH list references, compared first to last, a reading with fewer ranking after (a count of them in the
+lowest bits)."""
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -20,9 +21,14 @@ from .compile import CompiledLanguage
 from .lists import ListTables
 from .text import Token, surface_at
 
-ORDER_BITS = 10
-CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << 30, 1 << 50, 1 << 70
-MAX_ORDER = 31  # the most one slot edge's place adds: a template's slot references keep the sum below CHAR
+DEPTH, DEPTH_BITS, PLACE_BITS = 6, 3, 18  # a place is a template's character state (< MAX_CHAR_STATES)
+ORDER_BITS = DEPTH_BITS + DEPTH * PLACE_BITS
+_PLACE_SHIFT = tuple(DEPTH_BITS + PLACE_BITS * (DEPTH - 1 - d) for d in range(DEPTH))
+_LAST_PLACE = (1 << PLACE_BITS) - 1
+# a reading starts with every place at the last one: a reading whose references stop where another's go on
+# ranks after it, as an optional's content comes before its empty alternative in hassil
+_NO_PLACES = sum(_LAST_PLACE << s for s in _PLACE_SHIFT)
+CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << (ORDER_BITS + 20), 1 << (ORDER_BITS + 40), 1 << (ORDER_BITS + 60)
 # A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
@@ -40,7 +46,7 @@ class _Pass:
         self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
         self.keys = list(map(_KEY, toks))
         self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
-        self.agenda[0][(0, ())] = (0, 0, None, (), None, ())
+        self.agenda[0][(0, ())] = (_NO_PLACES, 0, None, (), None, ())
         self.inside: dict[int, dict[int, dict]] = {}
         self.memo: dict[tuple, list] = {}
         self.furthest = 0
@@ -73,21 +79,21 @@ class Walker:
         c = self.c = compiled
         self.lists = lists
         self.tok, self.final, self.prefixed = c.tok, c.final, c.prefixed
-        # state -> list key -> (rank, kind, list key, ((next state, slot, place among the state's slot edges), ...))
+        # state -> list key -> (rank, kind, list key, ((next state, slot, where the template wrote it), ...))
         self.groups: list[dict] = []
         self.wild: list[tuple] = []    # state -> ((next state, slot), ...)
         self.marks: list[tuple] = []   # state -> ((kind, nested key, next state, slot), ...): zero-width edges
         for s, edges in enumerate(c.slot_edges):
             groups: dict[tuple[str, str], list] = {}
             wild, marks = [], []
-            for place, (sid, t) in enumerate(edges):
+            for sid, t, place in edges:
                 spec = c.specs[sid]
                 if spec.kind == "wildcard":
                     wild.append((t, spec.slot))
                 elif spec.kind in ("open", "value"):
                     marks.append((spec.kind, spec.list_key, t, spec.slot))
                 else:
-                    groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot, min(place, MAX_ORDER)))
+                    groups.setdefault((spec.kind, spec.list_key), []).append((t, spec.slot, place))
             self.groups.append({key: (rank, kind, key, tuple(items))
                                 for rank, ((kind, key), items) in enumerate(groups.items())})
             self.wild.append(tuple(wild))
@@ -237,6 +243,8 @@ class Walker:
         if matches is None:
             matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
         cost, _s, slots, ctxs, _w, ck = th
+        depth = cost & ((1 << DEPTH_BITS) - 1)  # list references counted in the order bits so far
+        shift = _PLACE_SHIFT[depth] if depth < DEPTH else None
         for end, eoff, value, vtext, vctx, meta, lit in matches:
             if vctx:
                 nctx, nck = ctxs + (vctx,), ck + (id(vctx),)
@@ -246,7 +254,9 @@ class Walker:
             if end > p.furthest:
                 p.furthest = end
             for t, slot, place in items:
-                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0) + place
+                ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0)
+                if shift is not None:
+                    ncost += ((place - _LAST_PLACE) << shift) + 1
                 old = tgt.get((t, nck))
                 if old is None or ncost < old[0]:
                     nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
