@@ -17,11 +17,13 @@ from bisect import bisect_right
 from operator import itemgetter
 from typing import Any
 
-from .compile import CompiledLanguage
+from .compile import MAX_CHAR_STATES, CompiledLanguage
 from .lists import ListTables
 from .text import Token, surface_at
 
-DEPTH, DEPTH_BITS, PLACE_BITS = 6, 3, 18  # a place is a template's character state (< MAX_CHAR_STATES)
+DEPTH, DEPTH_BITS, PLACE_BITS = 6, 3, 18  # a place is a template's character state
+if MAX_CHAR_STATES > 1 << PLACE_BITS:
+    raise ImportError("edgekit.hass.walk: PLACE_BITS is too small for MAX_CHAR_STATES")
 ORDER_BITS = DEPTH_BITS + DEPTH * PLACE_BITS
 _PLACE_SHIFT = tuple(DEPTH_BITS + PLACE_BITS * (DEPTH - 1 - d) for d in range(DEPTH))
 _LAST_PLACE = (1 << PLACE_BITS) - 1
