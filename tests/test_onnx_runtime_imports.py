@@ -14,7 +14,7 @@ from exporters import export
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [  # bottom first; a module may import its own layer and those below it
     ("edgekit.errors", "edgekit.limits", "edgekit.atomic", "edgekit.sealed", "edgekit.storage", "edgekit.textio",
-     "edgekit.record_loop"),
+     "edgekit.record_loop", "edgekit.list_entry"),
     ("edgekit.forest", "edgekit.hass"),
     ("edgekit.learn", "edgekit.learning"),
     ("edgekit.runtime",),

@@ -6,22 +6,12 @@ while running (`Forest.set_list`): text -> value, with an optional context such 
 that a caller reads back from the frame's slot to filter readings."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
-from ..valueclass import value_class
 from ..errors import DataError
 from ..limits import MAX_SPAN
+from ..list_entry import ListEntry
 from .tokenize import words
-
-
-@value_class(frozen=True)
-class ListEntry:
-    """One entry of a runtime list: the text matched (any case), its value (default: the text) and an
-    optional context mapping (string keys), exposed on the matched slot as `Slot.context`."""
-
-    text: str
-    value: Any = None
-    context: Mapping[str, Any] | None = None
 
 
 class PhraseIndex:

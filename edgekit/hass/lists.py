@@ -6,22 +6,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..valueclass import value_class
 from ..errors import DataError
+from ..list_entry import ListEntry
 from .compile import CompiledLanguage
 from .text import Token, surface_at, value_keys
 
 END = None  # trie key of the payloads that end at a node
 _STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cache is dropped
 _CACHED_WORD = 64       # longer words are not remembered (the cache stays small whatever the input)
-
-
-@value_class(frozen=True)
-class ListEntry:
-    """One value of a runtime list: what is said, what the slot gets, the context it brings."""
-    text: str
-    value: Any = None
-    context: dict[str, Any] | None = None
 
 
 def trie_add(trie: dict, keys: Iterable[str], payload: Any) -> None:
