@@ -3,6 +3,7 @@ clear one-line errors for bad input, no file overwritten that edgekit did not wr
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,29 @@ def test_bad_inputs_are_one_line_errors(compiled, tmp_path):
     (folder / "zz.yaml").write_text("language: xx\nintents: {X: {data: [{sentences: ['(a|b']}]}}\n")
     r = run(["hass", "import", str(folder), "-o", str(tmp_path / "out.json")])
     assert r.returncode == 2 and b"zz.yaml:2" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_the_readme_example_runs_as_written(tmp_path):
+    """The README's two commands on the shipped example (examples/hass), with its paths made absolute and the
+    compiled file written to a temporary folder: every command gets the intent the example is written for."""
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("  #")[0].strip() for line in readme.splitlines()
+             if line.startswith("edgekit hass ") and "example" in line]
+    assert [line.split()[2] for line in lines] == ["import", "parse"]
+    compiled = tmp_path / "example.hass.json"
+    for line in lines:
+        args = [compiled.as_posix() if a == "example.hass.json" else
+                (repo / a).as_posix() if a.startswith("examples/") else a for a in shlex.split(line)[1:]]
+        r = run(args)
+        assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [o["intent"] for o in out] == ["HassTurnOn", "HassTurnOff", "HassLightSet", "HassLightSet", "HassTurnOn",
+                                          "HassClimateSetTemperature", "HassShoppingListAddItem", "HassTurnOn", None]
+    assert out[0]["slots"] == {"area": "Kitchen", "domain": "light"}   # "please" is a skip word
+    assert out[3]["slots"] == {"name": "Ceiling Light", "color": "red"}  # a list value's `in` template
+    assert out[4]["slots"] == {"name": "Garage"} and out[4]["context"]["domain"] == "cover"  # name over area
+    assert out[5]["slots"] == {"area": "Kitchen", "temperature": 21.5}
+    assert out[6]["slots"] == {"item": "oat milk"}  # a wildcard
+    assert out[7]["slots"] == {"domain": "light", "area": "Kitchen"}  # required context copied into a slot
+    assert "open" in out[8]["reason"]
