@@ -294,7 +294,10 @@ class Walker:
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
         start = surface_at(p.surface, p.toks[j], off)
+        anywhere, final, known = self._anywhere, self.final, p.stops
         for t, slot in self.wild[th[1]]:
+            if not anywhere[t] and not final[t] and (known[t] if t in known else self._stops_of(p, t)) is None:
+                continue  # what the template says after the wildcard is nowhere in the input
             wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
             self._carry(p, j + 1, t, ("w", t, slot, ck), wth)
             if len(word) > 1 and word[-1] in self._last_chars[t]:
@@ -322,19 +325,23 @@ class Walker:
         if self._anywhere[t]:
             p.push_at(j, key, th)
             return
-        if t in p.stops:
-            stops = p.stops[t]
-        elif self.groups[t]:
-            stops = p.stops[t] = self._stops(p, t)
-        else:  # what follows the wildcard is nowhere in the input: only the end can close it
-            words, last_letters = p.words()
-            stops = p.stops[t] = None if self.tok[t].keys().isdisjoint(words) and \
-                self._last_chars[t].isdisjoint(last_letters) else self._stops(p, t)
+        stops = p.stops[t] if t in p.stops else self._stops_of(p, t)
         if stops is None:
             if self.final[t]:
                 p.push_at(len(p.keys), key, th)
         elif stops[j] is not None:
             p.push_at(stops[j], key, th)
+
+    def _stops_of(self, p: _Pass, t: int) -> list | None:
+        """_stops for state t, kept for the pass; None when what follows the wildcard is nowhere in the input
+        (no word, no end of a longer word, no list value starts), so that only the end can close it."""
+        if not self.groups[t]:
+            words, last_letters = p.words()
+            if self.tok[t].keys().isdisjoint(words) and self._last_chars[t].isdisjoint(last_letters):
+                p.stops[t] = None
+                return None
+        stops = p.stops[t] = self._stops(p, t)
+        return stops
 
     def _stops(self, p: _Pass, t: int) -> list:
         """For each word of the input, the first word from there on where a wildcard going on to state t
