@@ -1,7 +1,7 @@
 """Home Assistant intents in every language: edgekit against hassil on sentences sampled from the templates.
 
 Usage: python benchmarks/ha_agreement.py --data DIR [--lang en --lang th ...] [--per-language 300] [--seed 0]
-       [--show 3] [--json OUT] [--no-write]
+       [--repeat 3] [--show 3] [--json OUT] [--no-write]
 
 ha_intents.py scores the languages whose tests are in DIR/tests; this one needs no test sentences, so it
 reaches every language folder in DIR/sentences, including the ones never seen while edgekit was built. For
@@ -19,14 +19,20 @@ compared as numbers, or no intent for both), how many of those are "no intent" f
 that breaks its template's context rules: both rightly find nothing, but nothing was compared), the
 agreement among the sentences at least one engine reads, and how often each returns the intent the
 sentence was sampled from. Agreement is not accuracy (hassil is not always right: it misses CJK text glued
-to a list value), but each disagreement is a place where edgekit and hassil read a template differently."""
+to a list value), but each disagreement is a place where edgekit and hassil read a template differently.
+
+Also per language: the median time per sentence of each engine and their ratio, a sentence's time being its
+fastest of `repeat` alternating runs of the two (hassil, edgekit, hassil ...), in this one process. This is
+the speed check for the languages whose tests ha_intents.py does not have."""
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +107,7 @@ def _same(a, b) -> bool:
     return True
 
 
-def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
+def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: int = 3) -> dict:
     """Sample up to n sentences of one language and parse each with both engines (see the docstring)."""
     from edgekit.hass import import_language, load_compiled
 
@@ -134,13 +140,23 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
         except KeyError:
             continue
         if text:
-            h, e = hassil(text, {}), edgekit(text, {})
-            rows.append({"text": text, "sampled": name, "hassil": h and h[:2], "edgekit": e and e[:2]})
+            h_s = e_s = float("inf")
+            for _ in range(max(repeat, 1)):
+                t0 = time.perf_counter()
+                h = hassil(text, {})
+                t1 = time.perf_counter()
+                e = edgekit(text, {})
+                t2 = time.perf_counter()
+                h_s, e_s = min(h_s, t1 - t0), min(e_s, t2 - t1)
+            rows.append({"text": text, "sampled": name, "hassil": h and h[:2], "edgekit": e and e[:2],
+                         "hassil_us": h_s * 1e6, "edgekit_us": e_s * 1e6})
     return {"n": len(rows), "fixtures": lang if own else "en",
             "agree": sum(_same(r["hassil"], r["edgekit"]) for r in rows),
             "both_none": sum(r["hassil"] is None and r["edgekit"] is None for r in rows),
             "hassil_sampled": sum(bool(r["hassil"]) and r["hassil"][0] == r["sampled"] for r in rows),
             "edgekit_sampled": sum(bool(r["edgekit"]) and r["edgekit"][0] == r["sampled"] for r in rows),
+            "hassil_us": statistics.median(r["hassil_us"] for r in rows) if rows else None,
+            "edgekit_us": statistics.median(r["edgekit_us"] for r in rows) if rows else None,
             "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])]}
 
 
@@ -151,20 +167,29 @@ def render(results: dict, n: int, machine: str = "") -> str:
     lines = ["## Home Assistant intents in every language (`benchmarks/ha_agreement.py`, hassil 3.13.0 vs edgekit)", ""]
     if machine:
         lines += [machine + f"; up to {n} sentences sampled per language from its templates, both engines on "
-                  "each (see the script's docstring; no caller context, the home of the language's own fixture "
-                  "or else of en's).", ""]
+                  "each in one process, a sentence's time its fastest of alternating runs (see the script's "
+                  "docstring; no caller context, the home of the language's own fixture or else of en's).", ""]
     rows, tot = [], {"n": 0, "agree": 0, "both_none": 0, "hassil_sampled": 0, "edgekit_sampled": 0}
+    ratios = {}
     for lang, r in results.items():
         if not r["n"]:
-            rows.append([lang, 0, r.get("note", ""), "", "", "", "", ""])
+            rows.append([lang, 0, r.get("note", "")] + [""] * 8)
             continue
         for k in tot:
             tot[k] += r[k]
-        rows.append(_row(lang, r) + [r["fixtures"]])
-    rows.append(_row("all", tot) + [""])
+        ratios[lang] = r["hassil_us"] / r["edgekit_us"]
+        rows.append(_row(lang, r) + [f"{r['hassil_us']:.0f}", f"{r['edgekit_us']:.0f}", f"{ratios[lang]:.1f}x",
+                                     r["fixtures"]])
+    rows.append(_row("all", tot) + ["", "", "", ""])
     lines.append(markdown_table(["language", "sentences", "edgekit = hassil", "of which no intent for both",
                                  "edgekit = hassil where one reads it", "hassil: sampled intent",
-                                 "edgekit: sampled intent", "home from"], rows))
+                                 "edgekit: sampled intent", "hassil median µs", "edgekit median µs", "median ratio",
+                                 "home from"], rows))
+    if ratios:
+        slow = sorted(ratios, key=ratios.get)[:3]
+        lines += ["", f"Median ratio over the {len(ratios)} languages with sentences: lowest "
+                  + ", ".join(f"{lang} {ratios[lang]:.1f}x" for lang in slow)
+                  + f"; median of the languages {statistics.median(ratios.values()):.1f}x."]
     return "\n".join(lines) + "\n"
 
 
@@ -180,7 +205,8 @@ def _show(lang: str, r: dict, show: int) -> None:
         return
     print(f"{lang:7} {r['n']:4} sentences  agree {pct(r['agree'], r['n'])} (no intent for both: "
           f"{pct(r['both_none'], r['n'])})  sampled intent: hassil {pct(r['hassil_sampled'], r['n'])}  "
-          f"edgekit {pct(r['edgekit_sampled'], r['n'])}", flush=True)
+          f"edgekit {pct(r['edgekit_sampled'], r['n'])}  median µs: hassil {r['hassil_us']:.0f}, edgekit "
+          f"{r['edgekit_us']:.0f} ({r['hassil_us'] / r['edgekit_us']:.1f}x)", flush=True)
     for d in r["disagreements"][:show]:
         print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
 
@@ -192,6 +218,7 @@ def main() -> None:
     ap.add_argument("--lang", action="append", default=[])
     ap.add_argument("--per-language", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3, help="alternating runs per sentence; the fastest counts")
     ap.add_argument("--show", type=int, default=3, help="disagreements printed per language")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--no-write", action="store_true")
@@ -203,7 +230,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="ha_agreement_") as tmp:
         for lang in langs:
-            results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp))
+            results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp), a.repeat)
             _show(lang, results[lang], a.show)
     if a.json_out:
         Path(a.json_out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")

@@ -12,6 +12,7 @@ from .compile import CompiledLanguage
 from .text import Token, surface_at, value_keys
 
 END = None  # trie key of the payloads that end at a node
+CUTS = 0    # trie key of a node's cut lengths: the lengths of its words that end a value (see _cut_lengths)
 _STARTS_CACHE = 50_000  # words remembered by ListTables.starting before the cache is dropped
 _CACHED_WORD = 64       # longer words are not remembered (the cache stays small whatever the input)
 
@@ -30,7 +31,6 @@ class ListTables:
     def __init__(self, compiled: CompiledLanguage) -> None:
         self.c = compiled
         self.tries: dict[str, dict] = {}
-        self.lengths: dict[str, tuple[int, ...]] = {}  # each list's word lengths: where a value may end in a word
         self._first: dict[str, set[str]] = {}  # first word of a value -> lists
         self._longest_first = 0  # the longest such word: bounds the starts of a word looked up
         self._starts: dict[tuple[str, bool], frozenset[str]] = {}
@@ -38,26 +38,26 @@ class ListTables:
             trie: dict = {}
             for toks, value, ctx, meta in spellings:
                 trie_add(trie, toks, (value, ctx, meta, 0))
-            self._install(key, trie, {len(t) for toks, *_ in spellings for t in toks})
+            self._install(key, trie)
         for key in compiled.runtime_lists:
             if key not in self.tries:
-                self._install(key, {}, set())
+                self._install(key, {})
         self._range_keys = frozenset(compiled.ranges)
         self._range_sets = {key: frozenset(float(x) for x in rng.numbers()) for key, rng in compiled.ranges.items()}
         for key, words in compiled.range_words.items():
             trie = {}
             for toks, value, chars in words:
                 trie_add(trie, toks, (value, None, None, chars))  # a number word counts as literal text
-            self._install(key, trie, {len(t) for toks, _v, _c in words for t in toks})
+            self._install(key, trie)
 
-    def _install(self, key: str, trie: dict, lengths: set[int]) -> None:
+    def _install(self, key: str, trie: dict) -> None:
         for word in self.tries.get(key, ()):
-            if word is not END:
+            if type(word) is str:
                 self._first[word].discard(key)
+        _cut_lengths(trie)
         self.tries[key] = trie
-        self.lengths[key] = tuple(sorted(lengths))
         for word in trie:
-            if word is not END:
+            if type(word) is str:
                 self._first.setdefault(word, set()).add(key)
                 self._longest_first = max(self._longest_first, len(word))
         self._starts.clear()
@@ -65,7 +65,6 @@ class ListTables:
     def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
         """Replace a runtime list: the entries' spoken texts go into a token trie."""
         trie: dict = {}
-        lengths: set[int] = set()
         for k, e in enumerate(entries):
             if type(e) is ListEntry and type(e.text) is str:
                 text, value, ctx = e.text, e.value, e.context
@@ -81,9 +80,8 @@ class ListTables:
             node = trie
             for t in toks:
                 node = node.setdefault(t, {})
-                lengths.add(len(t))
             node.setdefault(END, []).append((text.strip() if value is None else value, ctx, None, 0))
-        self._install(name, trie, lengths)
+        self._install(name, trie)
 
     def starting(self, word: str, number: bool) -> frozenset[str]:
         """The lists that may have a value starting at `word`: its first word is `word` or the start of it
@@ -115,7 +113,6 @@ class ListTables:
         node = self.tries.get(key)
         if node is None:  # a range said in digits only
             return []
-        lengths = self.lengths.get(key, ())
         out: list = []
         n = len(keys)
         i = j
@@ -123,8 +120,9 @@ class ListTables:
         word = keys[j][off:] if off else keys[j]
         start = off
         while True:
-            if lengths and len(word) > lengths[0]:
-                self._cuts(node, word, lengths, surface, begin, toks[i], i, start, out)
+            cuts = node.get(CUTS)
+            if cuts and len(word) > cuts[0]:
+                self._cuts(node, word, cuts, surface, begin, toks[i], i, start, out)
             node = node.get(word)
             if node is None:
                 return out
@@ -143,7 +141,7 @@ class ListTables:
     def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, tok: Token, i: int,
               start: int, out: list) -> None:
         """Values that end inside `word` (the key of token i from offset start), cut after as many letters as
-        a word of the list has."""
+        a word at this node that ends a value has."""
         for cut in lengths:
             if cut >= len(word):
                 return
@@ -172,3 +170,16 @@ class ListTables:
                     v *= rng.multiplier
                 out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
         return out
+
+
+def _cut_lengths(trie: dict) -> None:
+    """Give every node of a trie the lengths, shortest first, of its words that end a value (under CUTS, when
+    there are any): a value can end inside a longer word only after that many letters."""
+    todo = [trie]
+    while todo:
+        node = todo.pop()
+        node.pop(CUTS, None)
+        ends = sorted({len(w) for w, child in node.items() if type(w) is str and END in child})
+        todo.extend(child for w, child in node.items() if type(w) is str)
+        if ends:
+            node[CUTS] = tuple(ends)
