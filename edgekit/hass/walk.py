@@ -13,7 +13,6 @@ DEPTH list references, compared first to last, a reading with fewer ranking afte
 lowest bits)."""
 from __future__ import annotations
 
-from bisect import bisect_right
 from operator import itemgetter
 from typing import Any
 
@@ -35,6 +34,8 @@ CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << (ORDER_BITS + 20), 1 << (ORDER_BIT
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
 _KEY = itemgetter(0)  # a Token's key
+_SUFFIX_MEMO = 50_000  # (state, word) answers Walker._suffix_cuts remembers before they are dropped
+_CACHED_WORD = 64      # longer words are not remembered
 
 
 class _Pass:
@@ -109,6 +110,7 @@ class Walker:
         # a wildcard going on to these states may close before any word: another wildcard, an inlined
         # list value or a glued word follows it
         self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
+        self._suffix_memo: dict[tuple[int, str], tuple[int, ...]] = {}  # see _suffix_cuts
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
         """Append (cost, intent, template id, order, variant, slots, contexts, surface) for every reading of
@@ -346,33 +348,41 @@ class Walker:
     def _stops(self, p: _Pass, t: int) -> list:
         """For each word of the input, the first word from there on where a wildcard going on to state t
         could close (None: nowhere)."""
-        nexts, last, sizes, groups = self.tok[t], self._last_chars[t], self._lengths[t], self.groups[t]
+        nexts, last, groups = self.tok[t], self._last_chars[t], self.groups[t]
         keys, toks, starting = p.keys, p.toks, self.lists.starting
         stops: list = [None] * (len(keys) + 1)
         stops[-1] = len(keys) if self.final[t] else None
         for i in range(len(keys) - 1, -1, -1):
             k = keys[i]
             if k in nexts or (groups and not groups.keys().isdisjoint(starting(k, toks[i].number))) or \
-                    (len(k) > 1 and k[-1] in last and any(k[-n:] in nexts for n in sizes if n < len(k))):
+                    (len(k) > 1 and k[-1] in last and self._suffix_cuts(t, k)):
                 stops[i] = i
             else:
                 stops[i] = stops[i + 1]
         return stops
 
+    def _suffix_cuts(self, t: int, word: str) -> tuple[int, ...]:
+        """Where a word may be cut so that its rest is a word state t reads (a wildcard ending inside it),
+        first cut first; remembered, as the automaton never changes."""
+        key = (t, word)
+        cuts = self._suffix_memo.get(key)
+        if cuts is None:
+            nexts, n = self.tok[t], len(word)
+            cuts = tuple(n - size for size in reversed(self._lengths[t]) if size < n and word[n - size:] in nexts)
+            if n <= _CACHED_WORD:
+                if len(self._suffix_memo) >= _SUFFIX_MEMO:
+                    self._suffix_memo.clear()
+                self._suffix_memo[key] = cuts
+        return cuts
+
     def _wild_cut(self, p: _Pass, j: int, first: int, th: tuple) -> None:
         """A wildcard may end inside word j (at a cut from `first` on) when the rest of the word is what
         the template says next ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
         target, slot, start = th[4]
-        nexts = self.tok[target]
-        word = p.keys[j]
         base = p.toks[j].start
-        sizes = self._lengths[target]
-        # the rest of the word must be a word said next: only those lengths, longest first (cuts in order)
-        for k in range(bisect_right(sizes, len(word) - first) - 1, -1, -1):
-            cut = len(word) - sizes[k]
-            if word[cut:] in nexts:
+        for cut in self._suffix_cuts(target, p.keys[j]):
+            if cut >= first:
                 _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
-
 
 def _opened_at(slots: tuple | None) -> int:
     """Where the innermost inlined list value still open in a slot chain started."""
