@@ -360,6 +360,18 @@ def test_wildcard_ranking_and_a_wildcard_ending_inside_a_word(tmp_path):
     assert top(r, "start pizza timer") == ("Timer", {"item": "pizza"})
 
 
+def test_a_wildcard_before_a_runtime_list_sees_the_list_as_replaced(tmp_path):
+    """Where a wildcard may close depends on the home's lists: after a list is replaced, a word that was not
+    a name before closes it, and one that no longer is does not."""
+    r = small(tmp_path, {"Play": ["play {album} {name}"]}, {"album": {"wildcard": True}},
+              home={"name": [ListEntry("radio", "media.radio")]})
+    assert top(r, "play some jazz radio") == ("Play", {"album": "some jazz", "name": "media.radio"})
+    assert top(r, "play some jazz tv") is None
+    r.set_list("name", [ListEntry("tv", "media.tv")])
+    assert top(r, "play some jazz tv") == ("Play", {"album": "some jazz", "name": "media.tv"})
+    assert top(r, "play some jazz radio") is None
+
+
 def test_list_value_ending_inside_a_word(tmp_path):
     r = small(tmp_path, {"Temp": ["wat is de <area>[ ]temperatuur"]},
               home={"area": [ListEntry("woonkamer", "living")]})

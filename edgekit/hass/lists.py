@@ -34,6 +34,7 @@ class ListTables:
         self._first: dict[str, set[str]] = {}  # first word of a value -> lists
         self._longest_first = 0  # the longest such word: bounds the starts of a word looked up
         self._starts: dict[tuple[str, bool], frozenset[str]] = {}
+        self.generation = 0  # counts list replacements: what a reader remembers about the lists holds for one
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
             for toks, value, ctx, meta in spellings:
@@ -61,6 +62,7 @@ class ListTables:
                 self._first.setdefault(word, set()).add(key)
                 self._longest_first = max(self._longest_first, len(word))
         self._starts.clear()
+        self.generation += 1
 
     def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
         """Replace a runtime list: the entries' spoken texts go into a token trie."""

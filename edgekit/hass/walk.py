@@ -34,7 +34,7 @@ CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << (ORDER_BITS + 20), 1 << (ORDER_BIT
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
 _KEY = itemgetter(0)  # a Token's key
-_SUFFIX_MEMO = 50_000  # (state, word) answers Walker._suffix_cuts remembers before they are dropped
+_SUFFIX_MEMO = 50_000  # answers per (state, word) Walker remembers (_suffix_cuts, _stops) before dropping them
 _CACHED_WORD = 64      # longer words are not remembered
 
 
@@ -111,6 +111,8 @@ class Walker:
         # list value or a glued word follows it
         self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
         self._suffix_memo: dict[tuple[int, str], tuple[int, ...]] = {}  # see _suffix_cuts
+        self._closes_memo: dict[tuple[int, str, bool], bool] = {}  # see _stops; valid for one generation of lists
+        self._memo_lists = lists.generation
 
     def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
         """Append (cost, intent, template id, order, variant, slots, contexts, surface) for every reading of
@@ -348,18 +350,32 @@ class Walker:
     def _stops(self, p: _Pass, t: int) -> list:
         """For each word of the input, the first word from there on where a wildcard going on to state t
         could close (None: nowhere)."""
-        nexts, last, groups = self.tok[t], self._last_chars[t], self.groups[t]
-        keys, toks, starting = p.keys, p.toks, self.lists.starting
+        keys, toks = p.keys, p.toks
+        memo = self._closes_memo
+        if self._memo_lists != self.lists.generation:  # a list was replaced: where values start has changed
+            memo.clear()
+            self._memo_lists = self.lists.generation
         stops: list = [None] * (len(keys) + 1)
         stops[-1] = len(keys) if self.final[t] else None
         for i in range(len(keys) - 1, -1, -1):
-            k = keys[i]
-            if k in nexts or (groups and not groups.keys().isdisjoint(starting(k, toks[i].number))) or \
-                    (len(k) > 1 and k[-1] in last and self._suffix_cuts(t, k)):
-                stops[i] = i
-            else:
-                stops[i] = stops[i + 1]
+            key = (t, keys[i], toks[i].number)
+            closes = memo.get(key)
+            if closes is None:
+                closes = self._closes_at(*key)
+                if len(keys[i]) <= _CACHED_WORD:
+                    if len(memo) >= _SUFFIX_MEMO:
+                        memo.clear()
+                    memo[key] = closes
+            stops[i] = i if closes else stops[i + 1]
         return stops
+
+    def _closes_at(self, t: int, word: str, number: bool) -> bool:
+        """Whether a wildcard going on to state t could close at this word: t reads it, a list value of t
+        starts with it, or it ends with a word t reads."""
+        groups = self.groups[t]
+        return word in self.tok[t] or \
+            bool(groups and not groups.keys().isdisjoint(self.lists.starting(word, number))) or \
+            (len(word) > 1 and word[-1] in self._last_chars[t] and bool(self._suffix_cuts(t, word)))
 
     def _suffix_cuts(self, t: int, word: str) -> tuple[int, ...]:
         """Where a word may be cut so that its rest is a word state t reads (a wildcard ending inside it),
