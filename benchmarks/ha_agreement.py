@@ -21,6 +21,10 @@ agreement among the sentences at least one engine reads, and how often each retu
 sentence was sampled from. Agreement is not accuracy (hassil is not always right: it misses CJK text glued
 to a list value), but each disagreement is a place where edgekit and hassil read a template differently.
 
+Each sentence is also parsed by both with a caller context, as a voice satellite gives it: {"area": one of
+the home's areas, drawn at random}, which blocks with requires_context / excludes_context on the area (and
+`slot: true` copies of it) read; reported as the agreement with a caller area.
+
 Also per language: the median time per sentence of each engine and their ratio, a sentence's time being its
 fastest of `repeat` alternating runs of the two (hassil, edgekit, hassil ...), in this one process. This is
 the speed check for the languages whose tests ha_intents.py does not have."""
@@ -124,6 +128,8 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: in
     edgekit, _lists = edgekit_parser(load_compiled(artifact), fixtures)
     rng = random.Random(f"{seed}:{lang}")
     say = sampler(lang, rng)
+    areas = [str(a["name"]) for a in fixtures.get("areas") or [] if a.get("name")]
+    area_rng = random.Random(f"{seed}:{lang}:area")  # apart, so that the sentences drawn stay as without it
     lists = {**intents.slot_lists, **slot_lists}
     templates = []  # (intent, template, the lists it is said with, its expansion rules)
     for name, block in blocks:
@@ -148,16 +154,21 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: in
                 e = edgekit(text, {})
                 t2 = time.perf_counter()
                 h_s, e_s = min(h_s, t1 - t0), min(e_s, t2 - t1)
+            ctx = {"area": area_rng.choice(areas)} if areas else {}
+            hc, ec = hassil(text, dict(ctx)), edgekit(text, dict(ctx))
             rows.append({"text": text, "sampled": name, "hassil": h and h[:2], "edgekit": e and e[:2],
-                         "hassil_us": h_s * 1e6, "edgekit_us": e_s * 1e6})
+                         "hassil_us": h_s * 1e6, "edgekit_us": e_s * 1e6, "context": ctx,
+                         "hassil_ctx": hc and hc[:2], "edgekit_ctx": ec and ec[:2]})
     return {"n": len(rows), "fixtures": lang if own else "en",
             "agree": sum(_same(r["hassil"], r["edgekit"]) for r in rows),
+            "agree_ctx": sum(_same(r["hassil_ctx"], r["edgekit_ctx"]) for r in rows),
             "both_none": sum(r["hassil"] is None and r["edgekit"] is None for r in rows),
             "hassil_sampled": sum(bool(r["hassil"]) and r["hassil"][0] == r["sampled"] for r in rows),
             "edgekit_sampled": sum(bool(r["edgekit"]) and r["edgekit"][0] == r["sampled"] for r in rows),
             "hassil_us": statistics.median(r["hassil_us"] for r in rows) if rows else None,
             "edgekit_us": statistics.median(r["edgekit_us"] for r in rows) if rows else None,
-            "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])]}
+            "disagreements": [r for r in rows if not _same(r["hassil"], r["edgekit"])],
+            "disagreements_ctx": [r for r in rows if not _same(r["hassil_ctx"], r["edgekit_ctx"])]}
 
 
 def render(results: dict, n: int, machine: str = "") -> str:
@@ -169,11 +180,11 @@ def render(results: dict, n: int, machine: str = "") -> str:
         lines += [machine + f"; up to {n} sentences sampled per language from its templates, both engines on "
                   "each in one process, a sentence's time its fastest of alternating runs (see the script's "
                   "docstring; no caller context, the home of the language's own fixture or else of en's).", ""]
-    rows, tot = [], {"n": 0, "agree": 0, "both_none": 0, "hassil_sampled": 0, "edgekit_sampled": 0}
+    rows, tot = [], {"n": 0, "agree": 0, "both_none": 0, "hassil_sampled": 0, "edgekit_sampled": 0, "agree_ctx": 0}
     ratios = {}
     for lang, r in results.items():
         if not r["n"]:
-            rows.append([lang, 0, r.get("note", "")] + [""] * 8)
+            rows.append([lang, 0, r.get("note", "")] + [""] * 9)
             continue
         for k in tot:
             tot[k] += r[k]
@@ -183,7 +194,7 @@ def render(results: dict, n: int, machine: str = "") -> str:
     rows.append(_row("all", tot) + ["", "", "", ""])
     lines.append(markdown_table(["language", "sentences", "edgekit = hassil", "of which no intent for both",
                                  "edgekit = hassil where one reads it", "hassil: sampled intent",
-                                 "edgekit: sampled intent", "hassil median µs", "edgekit median µs", "median ratio",
+                                 "edgekit: sampled intent", "edgekit = hassil with a caller area", "hassil median µs", "edgekit median µs", "median ratio",
                                  "home from"], rows))
     if ratios:
         slow = sorted(ratios, key=ratios.get)[:3]
@@ -196,7 +207,7 @@ def render(results: dict, n: int, machine: str = "") -> str:
 def _row(lang: str, r: dict) -> list:
     read = r["n"] - r["both_none"]
     return [lang, r["n"], pct(r["agree"], r["n"]), pct(r["both_none"], r["n"]), pct(r["agree"] - r["both_none"], read),
-            pct(r["hassil_sampled"], r["n"]), pct(r["edgekit_sampled"], r["n"])]
+            pct(r["hassil_sampled"], r["n"]), pct(r["edgekit_sampled"], r["n"]), pct(r["agree_ctx"], r["n"])]
 
 
 def _show(lang: str, r: dict, show: int) -> None:
@@ -204,11 +215,14 @@ def _show(lang: str, r: dict, show: int) -> None:
         print(f"{lang:7} {r.get('note', 'nothing sampled')}", flush=True)
         return
     print(f"{lang:7} {r['n']:4} sentences  agree {pct(r['agree'], r['n'])} (no intent for both: "
-          f"{pct(r['both_none'], r['n'])})  sampled intent: hassil {pct(r['hassil_sampled'], r['n'])}  "
+          f"{pct(r['both_none'], r['n'])}; with a caller area {pct(r['agree_ctx'], r['n'])})  sampled intent: hassil {pct(r['hassil_sampled'], r['n'])}  "
           f"edgekit {pct(r['edgekit_sampled'], r['n'])}  median µs: hassil {r['hassil_us']:.0f}, edgekit "
           f"{r['edgekit_us']:.0f} ({r['hassil_us'] / r['edgekit_us']:.1f}x)", flush=True)
     for d in r["disagreements"][:show]:
         print(f"    {d['text']!r} ({d['sampled']}): hassil {d['hassil']}, edgekit {d['edgekit']}")
+    for d in r["disagreements_ctx"][:show]:
+        print(f"    {d['text']!r} ({d['sampled']}) with {d['context']}: hassil {d['hassil_ctx']}, "
+              f"edgekit {d['edgekit_ctx']}")
 
 
 def main() -> None:
