@@ -25,6 +25,12 @@ Each sentence is also parsed by both with a caller context, as a voice satellite
 the home's areas, drawn at random}, which blocks with requires_context / excludes_context on the area (and
 `slot: true` copies of it) read; reported as the agreement with a caller area.
 
+With --unmatched N, per language up to N sentences are sampled with a device or area name the home does not
+have (as "zorblax" or "quux room"), kept when neither engine reads them strictly, and parsed by both allowing
+unmatched entities (hassil's allow_unmatched_entities, edgekit's allow_unmatched): reported is how often the
+two name the same unknown value as Home Assistant's error response would (an area first, then a floor, then
+a device; hassil's "<missing>" context entities left out, as Home Assistant leaves them out).
+
 Also per language: the median time per sentence of each engine and their ratio, a sentence's time being its
 fastest of `repeat` alternating runs of the two (hassil, edgekit, hassil ...), in this one process. This is
 the speed check for the languages whose tests ha_intents.py does not have."""
@@ -171,6 +177,71 @@ def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: in
             "disagreements_ctx": [r for r in rows if not _same(r["hassil_ctx"], r["edgekit_ctx"])]}
 
 
+FAKE_NAMES = {"name": ["zorblax", "grunt machine"], "area": ["quux room", "attic"]}
+
+
+def _error_of(unmatched: dict) -> tuple:
+    """The unknown value Home Assistant's error response names: an area, a floor, then a device."""
+    found = {k: v.strip() for k, v in unmatched.items() if v.strip() != "<missing>"}
+    for key in ("area", "floor", "name"):
+        if key in found:
+            return key, found[key]
+    return "other", tuple(sorted(found.items()))
+
+
+def run_unmatched(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
+    """Sentences with a name or area the home lacks: does edgekit name the same unknown value as hassil?"""
+    from hassil import TextSlotList, recognize_best
+    from edgekit.hass import load_compiled
+
+    intents = hassil_language(data, lang)
+    blocks = [block for intent in intents.intents.values() for block in intent.data
+              if block.sentences and not block.wildcard_list_names]
+    own = (data / "tests" / lang / "_fixtures.yaml").exists()
+    fixtures = read_fixtures(data, lang if own else "en")
+    strict_hassil, slot_lists = hassil_parser(data, intents, fixtures)
+    artifact = tmp / f"{lang}.hass.json"
+    if not artifact.exists():
+        from edgekit.hass import import_language
+        import_language(str(data / "sentences" / lang), str(artifact))
+    rec = load_compiled(artifact)
+    edgekit_parser(rec, fixtures)
+    rng = random.Random(f"{seed}:{lang}:unmatched")
+    say = sampler(lang, rng)
+    fake = {k: TextSlotList.from_strings(v, name=k) for k, v in FAKE_NAMES.items()}
+    rows = []
+    for _ in range(40 * n) if blocks else ():
+        if len(rows) >= n:
+            break
+        block = rng.choice(blocks)
+        which = rng.choice(sorted(fake))
+        lists = {**intents.slot_lists, **slot_lists, **block.slot_lists, which: fake[which]}
+        try:
+            text = say(rng.choice(block.sentences).expression, lists,
+                       {**intents.expansion_rules, **block.expansion_rules}).strip()
+        except KeyError:
+            continue
+        if not any(f in text for f in FAKE_NAMES[which]) or strict_hassil(text, {}) is not None or rec.parse(text):
+            continue
+        h = recognize_best(text, intents, slot_lists=slot_lists, best_slot_name="name", allow_unmatched_entities=True)
+        e = rec.parse(text, allow_unmatched=True)
+        rows.append({"text": text, "hassil": h and _error_of({k: v.text for k, v in h.unmatched_entities.items()}),
+                     "edgekit": e and _error_of(e[0].unmatched or {})})
+    return {"n": len(rows), "same": sum(r["hassil"] == r["edgekit"] for r in rows),
+            "differ": [r for r in rows if r["hassil"] != r["edgekit"]]}
+
+
+def render_unmatched(results: dict) -> str:
+    from benchmarks.results import markdown_table
+
+    rows = [[lang, r["n"], pct(r["same"], r["n"])] for lang, r in results.items() if r["n"]]
+    total = sum(r["n"] for r in results.values())
+    rows.append(["all", total, pct(sum(r["same"] for r in results.values()), total)])
+    return ("\nSentences with a device or area name the home lacks, both engines allowing unmatched entities "
+            "(`--unmatched`): how often they name the same unknown value.\n\n"
+            + markdown_table(["language", "sentences", "same unknown value named"], rows) + "\n")
+
+
 def render(results: dict, n: int, machine: str = "") -> str:
     """The RESULTS.md section: one row per language folder and a total."""
     from benchmarks.results import markdown_table
@@ -233,6 +304,7 @@ def main() -> None:
     ap.add_argument("--per-language", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3, help="alternating runs per sentence; the fastest counts")
+    ap.add_argument("--unmatched", type=int, default=0, help="sentences per language with names the home lacks")
     ap.add_argument("--show", type=int, default=3, help="disagreements printed per language")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--no-write", action="store_true")
@@ -241,17 +313,26 @@ def main() -> None:
     if not (data / "sentences").is_dir() or not (data / "tests" / "en" / "_fixtures.yaml").exists():
         raise SystemExit(f"no intents checkout at {data} with sentences/ and tests/en/_fixtures.yaml (pass --data)")
     langs = a.lang or sorted(p.name for p in (data / "sentences").iterdir() if p.is_dir() and not p.name.startswith("_"))
-    results = {}
+    results, unmatched = {}, {}
     with tempfile.TemporaryDirectory(prefix="ha_agreement_") as tmp:
         for lang in langs:
             results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp), a.repeat)
             _show(lang, results[lang], a.show)
+            if a.unmatched:
+                unmatched[lang] = u = run_unmatched(data, lang, a.unmatched, a.seed, Path(tmp))
+                print(f"{lang:7} {u['n']:4} sentences with an unknown name or area: the same one named "
+                      f"{pct(u['same'], u['n'])}", flush=True)
+                for d in u["differ"][:a.show]:
+                    print(f"    {d['text']!r}: hassil {d['hassil']}, edgekit {d['edgekit']}")
     if a.json_out:
-        Path(a.json_out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
-    print(render(results, a.per_language))
+        Path(a.json_out).write_text(json.dumps({"agreement": results, "unmatched": unmatched}, indent=1,
+                                               ensure_ascii=False, default=str), encoding="utf-8")
+    text = render(results, a.per_language) + (render_unmatched(unmatched) if unmatched else "")
+    print(text)
     if not a.no_write:
         from benchmarks.results import machine_line, write_section
-        write_section("ha-agreement", render(results, a.per_language, machine_line()))
+        write_section("ha-agreement", render(results, a.per_language, machine_line())
+                      + (render_unmatched(unmatched) if unmatched else ""))
 
 
 if __name__ == "__main__":

@@ -260,7 +260,8 @@ def test_linear_in_input_length(rec, unit):
     assert_flat(rec, "add ", unit, "to my list")
 
 
-def assert_flat(r: Recognizer, head: str, unit: str, tail: str, short: int = 200, long: int = 1600) -> None:
+def assert_flat(r: Recognizer, head: str, unit: str, tail: str, short: int = 200, long: int = 1600,
+                **parse_args) -> None:
     """CPU time of parsing head + unit * k + tail, per unit, at `long` units is under 4x that at `short`."""
     import time
 
@@ -269,7 +270,7 @@ def assert_flat(r: Recognizer, head: str, unit: str, tail: str, short: int = 200
         for rep in "qvz":  # a new text each time, so that nothing learnt from the last one helps
             text = head + rep + unit * k + tail
             t = time.process_time()
-            r.parse(text)
+            r.parse(text, **parse_args)
             best = min(best, time.process_time() - t)
         return best / k
 
@@ -370,6 +371,36 @@ def test_a_wildcard_before_a_runtime_list_sees_the_list_as_replaced(tmp_path):
     r.set_list("name", [ListEntry("tv", "media.tv")])
     assert top(r, "play some jazz tv") == ("Play", {"album": "some jazz", "name": "media.tv"})
     assert top(r, "play some jazz radio") is None
+
+
+def test_unmatched_home_values_name_what_the_home_lacks(tmp_path):
+    """When no template reads a text, allow_unmatched gives the readings in which a text list reads words none
+    of its values says (hassil's unmatched entities), closing as a wildcard does: the reason and HA's error
+    response key name the device or area the home lacks. A required context not met is passed over, as in
+    hassil; an excluded one still rejects."""
+    from edgekit.hass.recognize import error_key
+
+    intents = {"language": "xx", "intents": {
+        "On": {"data": [{"sentences": ["turn on <name>"], "requires_context": {"domain": "light"}},
+                        {"sentences": ["turn on [the] lights in <area>"]}]},
+        "Lock": {"data": [{"sentences": ["lock <name>"], "excludes_context": {"domain": "light"}}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, COMMON, intents))))
+    r.set_list("name", [ListEntry("desk lamp", "light.desk", {"domain": "light"})])
+    r.set_list("area", [ListEntry("kitchen", "kitchen")])
+    strict = r.parse("turn on desk lamp", allow_unmatched=True)[0]
+    assert (strict.intent, strict.slot_values(), strict.unmatched) == ("On", {"name": "light.desk"}, None)
+    assert r.parse("turn on the oven") == []
+    oven = r.parse("turn on the oven", allow_unmatched=True)[0]
+    assert (oven.intent, oven.unmatched, oven.slot_values()) == ("On", {"name": "oven"}, {"name": "oven"})
+    assert error_key(oven) == ("no_entity", {"entity": "oven"})
+    assert "the home has no name 'oven'" in r.parse_with_reason("turn on the oven")[1]
+    attic = r.parse("turn on the lights in the attic", allow_unmatched=True)[0]
+    assert attic.unmatched == {"area": "attic"} and error_key(attic) == ("no_area", {"area": "attic"})
+    assert r.parse("lock desk lamp", allow_unmatched=True) == []  # a name the home has, in an excluded domain
+    door = r.parse("lock the garage door", allow_unmatched=True)[0]
+    assert (door.intent, door.unmatched) == ("Lock", {"name": "garage door"})
+    assert "no template starts with 'open'" in r.parse_with_reason("open the door")[1]
+    assert_flat(r, "turn on ", "zz ", "in the kitchen", allow_unmatched=True)
 
 
 def test_list_value_ending_inside_a_word(tmp_path):

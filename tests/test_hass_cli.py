@@ -86,11 +86,14 @@ def test_the_readme_example_runs_as_written(tmp_path):
         assert r.returncode == 0, r.stderr
     out = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert [o["intent"] for o in out] == ["HassTurnOn", "HassTurnOff", "HassLightSet", "HassLightSet", "HassTurnOn",
-                                          "HassClimateSetTemperature", "HassShoppingListAddItem", "HassTurnOn", None]
+                                          "HassClimateSetTemperature", "HassShoppingListAddItem", "HassTurnOn", None,
+                                          None]
     assert out[0]["slots"] == {"area": "Kitchen", "domain": "light"}   # "please" is a skip word
     assert out[3]["slots"] == {"name": "Ceiling Light", "color": "red"}  # a list value's `in` template
     assert out[4]["slots"] == {"name": "Garage"} and out[4]["context"]["domain"] == "cover"  # name over area
     assert out[5]["slots"] == {"area": "Kitchen", "temperature": 21.5}
     assert out[6]["slots"] == {"item": "oat milk"}  # a wildcard
     assert out[7]["slots"] == {"domain": "light", "area": "Kitchen"}  # required context copied into a slot
-    assert "open" in out[8]["reason"]
+    assert "open" in out[8]["reason"] and "unmatched" not in out[8]
+    assert out[9]["unmatched"] == {"name": "oven"} and out[9]["near"]["intent"] == "HassTurnOn"
+    assert "no name 'oven'" in out[9]["reason"]

@@ -71,8 +71,7 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
                 ctx.update(rec.obj["context"])
             results = recognizer.parse(rec.text, ctx, max(n_best, 1))
             if not results:
-                _, reason = recognizer.parse_with_reason(rec.text, ctx)
-                out = {"text": rec.text, "intent": None, "reason": reason}
+                out = _rejection(recognizer, rec.text, ctx)
             elif n_best <= 1:
                 out = {"text": rec.text, **_result(recognizer, results[0])}
             else:
@@ -94,6 +93,26 @@ def _context(text: Optional[str]) -> dict:
     if not isinstance(ctx, dict):
         raise fail("--context must be a JSON object")
     return ctx
+
+
+def _rejection(recognizer, text: str, ctx: dict) -> dict:
+    """A line no template reads: why, the home list values it names that the home lacks (if a template
+    would read it with them), and what the language says back (its no_entity / no_area ... or no_intent
+    error response)."""
+    from ..errors import DataError
+
+    reason, near = recognizer.rejection(text, ctx)
+    out = {"text": text, "intent": None, "reason": reason}
+    if near is not None:
+        out.update(unmatched=near.unmatched, near={"intent": near.intent, "where": near.where})
+    try:
+        speech = recognizer.unmatched_response(near) if near else recognizer.error_response("no_intent")
+    except DataError as exc:
+        out["response_error"] = str(exc)
+    else:
+        if speech is not None:
+            out["response_text"] = speech
+    return out
 
 
 def _result(recognizer, r) -> dict:

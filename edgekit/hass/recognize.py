@@ -14,7 +14,7 @@ from .lists import ListEntry, ListTables
 from .model import IntentBlock
 from .respond import render, slot_variables
 from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern, tokenize
-from .walk import Walker
+from .walk import UNMATCHED, Walker
 
 NO_MATCH = "no template matches the input"
 # how readings are ordered: cost, intent, template, then, within one template, the order its slot references
@@ -33,7 +33,9 @@ class SlotValue:
 @value_class(frozen=True)
 class IntentResult:
     """A recognized intent: slots with HA's value types, the merged context, the template that
-    matched (its file:line and text), the block's response key and metadata, and its rank cost."""
+    matched (its file:line and text), the block's response key and metadata, and its rank cost. A reading
+    found with allow_unmatched names in `unmatched` the home lists' slots it read words into that no value
+    of the list says (slot -> the words), as hassil's unmatched entities."""
     intent: str
     slots: dict[str, SlotValue]
     context: dict[str, Any]
@@ -43,6 +45,7 @@ class IntentResult:
     response: str | None = "default"
     metadata: dict[str, Any] | None = None
     cost: int = field(default=0, compare=False)
+    unmatched: dict[str, str] | None = None
 
     def slot_values(self) -> dict[str, Any]:
         return {k: v.value for k, v in self.slots.items()}
@@ -92,10 +95,20 @@ class Recognizer:
         return None if template is None else render(template, dict(variables or {}))
 
     # ---- parsing --------------------------------------------------------------------------------------
-    def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1) -> list[IntentResult]:
-        """The n best readings of text (best first); [] when no template matches."""
+    def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1,
+              allow_unmatched: bool = False) -> list[IntentResult]:
+        """The n best readings of text (best first); [] when no template matches. With allow_unmatched,
+        when none does, the readings in which the home's lists (name, area, floor) read words none of their
+        values says, fewest such first (IntentResult.unmatched names them), as hassil gives for error
+        responses ("no device called ...")."""
         if not isinstance(text, str):
             raise TypeError(f"expected text (str), got {type(text).__name__}")
+        results = self._parse(text, context, n, False)
+        if not results and allow_unmatched:
+            results = self._parse(text, context, n, True)
+        return results
+
+    def _parse(self, text: str, context: Mapping[str, Any] | None, n: int, unmatched: bool) -> list[IntentResult]:
         context = dict(context or {})
         prepared = prepare_input(text)
         variants = [prepared]
@@ -106,13 +119,13 @@ class Recognizer:
         for k, v in enumerate(variants):
             toks = tokenize(v)
             if toks:
-                self.walker.run(v, toks, k, cands)
+                self.walker.run(v, toks, k, cands, unmatched=unmatched)
         if len(cands) > 1:
             cands.sort(key=_RANK)
         results: dict[tuple, IntentResult] = {}
         words: list[set[str]] = []  # the input's words, computed when a block requires a keyword
         for cand in cands:
-            r = self._finish(cand, context, stripped, words)
+            r = self._finish(cand, context, stripped, words, unmatched)
             if r is not None:
                 if n == 1:
                     return [r]
@@ -125,17 +138,36 @@ class Recognizer:
 
     def parse_with_reason(self, text: str, context: Mapping[str, Any] | None = None
                           ) -> tuple[IntentResult | None, str | None]:
+        """The best reading and None, or None and why there is none (see `rejection`)."""
         res = self.parse(text, context, 1)
         if res:
             return res[0], None
-        return None, self._rejection(text)
+        return None, self.rejection(text, context)[0]
 
-    def _rejection(self, text: str) -> str:
-        """How far the templates got: the first word none of them accepts and what they expected there."""
+    def rejection(self, text: str, context: Mapping[str, Any] | None = None) -> tuple[str, IntentResult | None]:
+        """Why no template reads text: when a template reads it with words no value of a list says, from
+        where the templates stopped on (a device or area the home lacks), that reading's unmatched values
+        (and the reading, for the error response); else the first word no template accepts and what they
+        expected there (and None)."""
+        reason, rest = self._rejection(text)
+        near = self.parse(text, context, 1, allow_unmatched=True)
+        if near and all(fold_case(v) in rest for v in near[0].unmatched.values()):
+            return unmatched_reason(near[0]), near[0]
+        return reason, None
+
+    def unmatched_response(self, result: IntentResult) -> str | None:
+        """What to say back for a reading with unmatched home list values, as Home Assistant says it: the
+        language's error response for an unknown area, floor or device (in an area or floor it names)."""
+        key, variables = error_key(result)
+        return None if key is None else self.error_response(key, variables)
+
+    def _rejection(self, text: str) -> tuple[str, str]:
+        """How far the templates got: the first word none of them accepts and what they expected there; and
+        the text from there on (casefolded)."""
         prepared = prepare_input(text)
         toks = tokenize(prepared)
         if not toks:
-            return "empty input"
+            return "empty input", ""
         reach: list = []
         self.walker.run(prepared, toks, 0, [], reach)
         j, off, surface, toks, states = reach
@@ -146,14 +178,19 @@ class Recognizer:
                             if self.c.specs[sid].kind in ("text", "range", "wildcard"))
         shown = " or ".join(sorted(expected)[:8]) + (" ..." if len(expected) > 8 else "")
         if j >= len(toks):
-            return f"{NO_MATCH}: every word was read, but the templates need more: {shown or 'nothing'}"
+            return f"{NO_MATCH}: every word was read, but the templates need more: {shown or 'nothing'}", ""
         got = surface[toks[j].start + off:toks[j].end]
+        rest = fold_case(surface[toks[j].start + off:])
         if j == 0 and not off:
-            return f"{NO_MATCH}: no template starts with {got!r}"
-        return f"{NO_MATCH}: after {surface[:toks[j].start + off]!r}, found {got!r} where a template expected {shown}"
+            return f"{NO_MATCH}: no template starts with {got!r}", rest
+        return (f"{NO_MATCH}: after {surface[:toks[j].start + off]!r}, found {got!r} where a template expected "
+                f"{shown}", rest)
 
-    def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]]) -> IntentResult | None:
-        """The result of one reading, or None when its block's keywords or context rules reject it."""
+    def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]],
+                tolerant: bool = False) -> IntentResult | None:
+        """The result of one reading, or None when its block's keywords or context rules reject it;
+        `tolerant` (the pass for unmatched entities): a required context not met does not reject, as in
+        hassil, where it is one more unmatched (missing) entity."""
         cost, _intent, sid, _order, _variant, slots, ctxs, surface = cand
         block, ref, fixed, response, rules = self._ends[sid]
         if block.required_keywords:
@@ -166,20 +203,27 @@ class Recognizer:
             merged.update(x)
         if rules.excluded and rules.excludes(merged):
             return None
-        from_context: dict[str, SlotValue] = {}
-        if rules.required and not rules.requires(merged, from_context):
-            return None
-        found: dict[str, SlotValue] = {}
         entries = []
         while slots:
             entries.append(slots[0])
             slots = slots[1]
+        from_context: dict[str, SlotValue] = {}
+        if rules.required and not rules.requires(merged, from_context,
+                                                 _unmatched_texts(entries, surface) if tolerant else None):
+            return None
+        found: dict[str, SlotValue] = {}
+        unmatched: dict[str, str] | None = None
         for name, value, vtext, is_wild, meta in reversed(entries):
             if name is None:  # where an inlined list value opened or closed
                 continue
             if is_wild:
                 value = vtext = surface[value[0]:value[1]]
+                if is_wild is UNMATCHED:
+                    unmatched = {**(unmatched or {}), name: vtext}
+                    is_wild = False
             found[name] = SlotValue(value, vtext, is_wild, meta)
+        if tolerant and not unmatched:  # the strict pass has judged it (its context rules rejected it)
+            return None
         out = found
         if fixed or from_context:  # the block's fixed slots, then those copied from the context
             out = dict(found)
@@ -187,7 +231,37 @@ class Recognizer:
                 for name, sv in extra.items():
                     if name not in found:
                         out[name] = sv
-        return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where, response, block.metadata, cost)
+        return IntentResult(block.intent, out, merged, ref.text, ref.where, block.where, response, block.metadata, cost,
+                            unmatched)
+
+
+def _unmatched_texts(entries: list, surface: str) -> dict[str, str]:
+    """slot -> text of the unmatched entities among a reading's slot entries (the pass for them)."""
+    return {name: surface[span[0]:span[1]] for name, span, _text, kind, _meta in entries if kind is UNMATCHED}
+
+
+def error_key(result: IntentResult) -> tuple[str | None, dict[str, str]]:
+    """Home Assistant's error response key for a reading with unmatched home list values, and its variables:
+    no_area, no_floor, then for a device no_entity_in_area / no_entity_in_floor (when the area or floor it
+    names is known) or no_entity; (None, {}) when nothing is unmatched."""
+    missing = result.unmatched or {}
+    said = {k: v.text.strip() or str(v.value) for k, v in result.slots.items()}
+    if "area" in missing:
+        return "no_area", {"area": missing["area"]}
+    if "floor" in missing:
+        return "no_floor", {"floor": missing["floor"]}
+    if "name" in missing:
+        for where in ("area", "floor"):
+            if where in said:
+                return f"no_entity_in_{where}", {"entity": missing["name"], where: said[where]}
+        return "no_entity", {"entity": missing["name"]}
+    return None, {}
+
+
+def unmatched_reason(result: IntentResult) -> str:
+    """The rejection reason of a reading with unmatched home list values: which the home does not have."""
+    missing = ", ".join(f"no {slot} {text!r}" for slot, text in (result.unmatched or {}).items())
+    return f"{NO_MATCH}: the home has {missing} (template {result.template!r} of {result.intent} at {result.where})"
 
 
 # ---- context rules, as hassil applies them ----------------------------------------------------------------
@@ -226,16 +300,22 @@ class _ContextRules:
                     return True
         return False
 
-    def requires(self, ctx: dict, slots: dict[str, SlotValue]) -> bool:
-        """Whether ctx meets every requirement; copies the required values into `slots` as asked."""
+    def requires(self, ctx: dict, slots: dict[str, SlotValue], unmatched: dict[str, str] | None = None) -> bool:
+        """Whether ctx meets every requirement; copies the required values into `slots` as asked. With
+        `unmatched` (slot -> text of the reading's unmatched entities; given in the pass for them), a key
+        missing from ctx is read from there, and a requirement not met is passed over, as hassil does."""
         for k, req, copy_to in self.required:
             actual = ctx.get(k)
             text, meta = "", None
             if isinstance(actual, dict):
                 text, meta, actual = actual.get("text", ""), actual.get("metadata"), actual.get("value")
+            if actual is None and unmatched is not None:
+                actual = unmatched.get(k)
             ok = (req is not None and actual == req) or (req is None and actual is not None) or \
                 (_is_collection(req) and actual in req)
             if not ok:
+                if unmatched is not None:
+                    continue
                 return False
             if copy_to:
                 slots[copy_to] = SlotValue(actual, text, False, meta)

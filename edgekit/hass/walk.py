@@ -30,6 +30,9 @@ _LAST_PLACE = (1 << PLACE_BITS) - 1
 # ranks after it, as an optional's content comes before its empty alternative in hassil
 _NO_PLACES = sum(_LAST_PLACE << s for s in _PLACE_SHIFT)
 CHAR, LIT, WILD, NAME = 1 << ORDER_BITS, 1 << (ORDER_BITS + 20), 1 << (ORDER_BITS + 40), 1 << (ORDER_BITS + 60)
+# In the pass for unmatched entities (Walker.run with unmatched=True) a list value read as an unknown one is
+# ranked as hassil ranks it, as nothing (neither a wildcard nor literal text); its slot is marked UNMATCHED.
+UNMATCHED = "unmatched"
 # A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
@@ -43,10 +46,12 @@ class _Pass:
     word -> offset -> threads inside it), the value matches already computed, and how far any reading has
     got."""
     __slots__ = ("surface", "toks", "keys", "agenda", "inside", "memo", "furthest", "out", "variant", "reach",
-                 "stops", "_words", "_last_letters")
+                 "stops", "unmatched", "_words", "_last_letters")
 
-    def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None) -> None:
+    def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None,
+                 unmatched: bool = False) -> None:
         self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
+        self.unmatched = unmatched
         self.keys = list(map(_KEY, toks))
         self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
         self.agenda[0][(0, ())] = (_NO_PLACES, 0, None, (), None, ())
@@ -114,11 +119,13 @@ class Walker:
         self._closes_memo: dict[tuple[int, str, bool], bool] = {}  # see _stops; valid for one generation of lists
         self._memo_lists = lists.generation
 
-    def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None) -> None:
+    def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None,
+            unmatched: bool = False) -> None:
         """Append (cost, intent, template id, order, variant, slots, contexts, surface) for every reading of
         the whole input to out (best first when sorted on the first five); with `reach`, record the last
-        position any reading got to (for the rejection reason)."""
-        p = _Pass(surface, toks, variant, out, reach)
+        position any reading got to (for the rejection reason); with `unmatched`, a home list may also read
+        words none of its values says (see _open_unmatched)."""
+        p = _Pass(surface, toks, variant, out, reach, unmatched)
         n = len(toks)
         agenda = p.agenda
         for j in range(n):
@@ -201,9 +208,9 @@ class Walker:
             if here.get(key) is not th:
                 continue
             if th[4] is not None:
-                target, slot, start = th[4]
+                target = th[4][0]
                 if final[target] or self.c.slot_edges[target]:
-                    closed = self._closed(p, th, target, slot, start, p.toks[-1].end)
+                    closed = self._closed(th, p.toks[-1].end)
                     if _push(here, (target, th[5]), closed):
                         work.append(((target, th[5]), closed))
                 continue
@@ -236,6 +243,8 @@ class Walker:
                 hits = [g for k, g in groups.items() if k in starting]
             for _rank, kind, key, items in hits:
                 self._read_list(p, j, off, kind, key, items, th)
+            if p.unmatched:
+                self._open_unmatched(p, j, off, word, th)
         if self.wild[s]:
             self._open_wildcards(p, j, off, word, th)
         if self.marks[s]:
@@ -302,23 +311,52 @@ class Walker:
         for t, slot in self.wild[th[1]]:
             if not anywhere[t] and not final[t] and (known[t] if t in known else self._stops_of(p, t)) is None:
                 continue  # what the template says after the wildcard is nowhere in the input
-            wth = (cost + WILD, -1, slots, ctxs, (t, slot, start), ck)
+            wth = (cost + WILD, -1, slots, ctxs, (t, slot, start, True), ck)
             self._carry(p, j + 1, t, ("w", t, slot, ck), wth)
             if len(word) > 1 and word[-1] in self._last_chars[t]:
                 self._wild_cut(p, j, off + 1, wth)
 
+    def _open_unmatched(self, p: _Pass, j: int, off: int, word: str, th: tuple) -> None:
+        """A text list none of whose values is said at (j, off) reads the words from here as an unknown
+        value, closing where a wildcard would, as hassil's allow_unmatched_entities does: the reading says
+        which device, area or other value the home or the language does not have."""
+        cost, _s, slots, ctxs, _w, ck = th
+        start = None
+        depth = cost & ((1 << DEPTH_BITS) - 1)  # placed as a list value read here is (see _read_list)
+        shift = _PLACE_SHIFT[depth] if depth < DEPTH else None
+        for _rank, kind, key, items in self.groups[th[1]].values():
+            if kind != "text":
+                continue
+            mk = (key, j, off)
+            matches = p.memo.get(mk)
+            if matches is None:
+                matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
+            if matches:
+                continue
+            if start is None:
+                start = surface_at(p.surface, p.toks[j], off)
+            for t, slot, place in items:
+                if slot is None:
+                    continue
+                ucost = cost if shift is None else cost + ((place - _LAST_PLACE) << shift) + 1
+                uth = (ucost, -1, slots, ctxs, (t, slot, start, UNMATCHED), ck)
+                self._carry(p, j + 1, t, ("u", t, slot, ck), uth)
+                if len(word) > 1 and word[-1] in self._last_chars[t]:
+                    self._wild_cut(p, j, off + 1, uth)
+
     def _close_wildcard(self, p: _Pass, j: int, th: tuple, here: dict, work: list) -> None:
         """Close an open wildcard before word j (the template goes on with that word, or a list follows)."""
-        target, slot, start = th[4]
-        closed = self._closed(p, th, target, slot, start, p.toks[j - 1].end)
+        target = th[4][0]
+        closed = self._closed(th, p.toks[j - 1].end)
         if _push(here, (target, th[5]), closed):
             work.append(((target, th[5]), closed))
 
     @staticmethod
-    def _closed(p: _Pass, th: tuple, target: int, slot: str | None, start: int, end: int) -> tuple:
-        """A wildcard thread closed at character `end`: its slot holds the span (cut out at the end)."""
-        cost, _s, slots, ctxs, _w, ck = th
-        nslots = ((slot, (start, end), None, True, None), slots) if slot else slots
+    def _closed(th: tuple, end: int) -> tuple:
+        """A wildcard (or unmatched entity) thread closed at character `end`: its slot holds the span (cut
+        out at the end), marked as the thread's wildcard was (True, or UNMATCHED)."""
+        cost, _s, slots, ctxs, (target, slot, start, kind), ck = th
+        nslots = ((slot, (start, end), None, kind, None), slots) if slot else slots
         return (cost + (end - start) * CHAR, target, nslots, ctxs, None, ck)
 
     def _carry(self, p: _Pass, j: int, t: int, key: Any, th: tuple) -> None:
@@ -394,11 +432,11 @@ class Walker:
     def _wild_cut(self, p: _Pass, j: int, first: int, th: tuple) -> None:
         """A wildcard may end inside word j (at a cut from `first` on) when the rest of the word is what
         the template says next ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
-        target, slot, start = th[4]
+        target = th[4][0]
         base = p.toks[j].start
         for cut in self._suffix_cuts(target, p.keys[j]):
             if cut >= first:
-                _push(p.at(j, cut), (target, th[5]), self._closed(p, th, target, slot, start, base + cut))
+                _push(p.at(j, cut), (target, th[5]), self._closed(th, base + cut))
 
 def _opened_at(slots: tuple | None) -> int:
     """Where the innermost inlined list value still open in a slot chain started."""
