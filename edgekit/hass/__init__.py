@@ -19,8 +19,12 @@ requires/excludes_context checked (with `slot: true` copies). Readings are ranke
 best_slot_name="name": longest {name}, fewest wildcards, most literal characters, least wildcard text,
 then intent name, then, within one template, the slot references written first (literal words inside an
 inlined list value count as literal characters here, not in hassil). Responses: a block's response key
-picks the intent's template (responses/<lang>/ or the merged JSON), rendered with `slots`. Not done:
-unmatched entities."""
+picks the intent's template (responses/<lang>/ or the merged JSON), rendered with `slots`. Unmatched
+entities (parse with allow_unmatched, for the rejection reason and HA's error responses): when no template
+reads a text, a text list may read words none of its values says, closing as a wildcard does, with
+required context passed over as hassil passes it over; the readings are ranked as the others, which names
+the same unknown value as hassil in most sentences but not all (hassil's own ranking of these readings
+ignores the text they leave unexplained)."""
 from __future__ import annotations
 
 import os
