@@ -1,7 +1,7 @@
 """Home Assistant intents in every language: edgekit against hassil on sentences sampled from the templates.
 
 Usage: python benchmarks/ha_agreement.py --data DIR [--lang en --lang th ...] [--per-language 300] [--seed 0]
-       [--repeat 3] [--show 3] [--json OUT] [--no-write]
+       [--repeat 3] [--unmatched N] [--merged DIR] [--show 3] [--json OUT] [--no-write]
 
 ha_intents.py scores the languages whose tests are in DIR/tests; this one needs no test sentences, so it
 reaches every language folder in DIR/sentences, including the ones never seen while edgekit was built. For
@@ -25,6 +25,10 @@ Each sentence is also parsed by both with a caller context, as a voice satellite
 the home's areas, drawn at random}, which blocks with requires_context / excludes_context on the area (and
 `slot: true` copies of it) read; reported as the agreement with a caller area.
 
+With --merged DIR (a folder of <lang>.json, as the home-assistant-intents package ships them in its data/),
+the templates are those files, read by hassil as Home Assistant reads them (Intents.from_dict) and imported by
+edgekit from the same file; the homes are still the fixtures of --data.
+
 With --unmatched N, per language up to N sentences are sampled with a device or area name the home does not
 have (as "zorblax" or "quux room"), kept when neither engine reads them strictly, and parsed by both allowing
 unmatched entities (hassil's allow_unmatched_entities, edgekit's allow_unmatched): reported is how often the
@@ -44,6 +48,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -117,20 +122,38 @@ def _same(a, b) -> bool:
     return True
 
 
-def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: int = 3) -> dict:
+def _wildcards(block: Any, merged: Path | None) -> bool:
+    """Whether a block is left out as using wildcards. Read from a merged file, every block names all the
+    language's wildcard lists, so there the sampler's KeyError on a wildcard leaves such templates out."""
+    return merged is None and bool(block.wildcard_list_names)
+
+
+def language_source(data: Path, lang: str, merged: Path | None) -> tuple[Any, Path]:
+    """hassil's Intents of one language and the file or folder edgekit imports: the checkout's sentences
+    folder, or with `merged`, its <lang>.json."""
+    if merged is None:
+        return hassil_language(data, lang), data / "sentences" / lang
+    from hassil import Intents
+
+    path = merged / f"{lang}.json"
+    return Intents.from_dict(json.loads(path.read_text(encoding="utf-8"))), path
+
+
+def run_language(data: Path, lang: str, n: int, seed: int, tmp: Path, repeat: int = 3,
+                 merged: Path | None = None) -> dict:
     """Sample up to n sentences of one language and parse each with both engines (see the docstring)."""
     from edgekit.hass import import_language, load_compiled
 
-    intents = hassil_language(data, lang)
+    intents, source = language_source(data, lang, merged)
     blocks = [(name, block) for name, intent in intents.intents.items() for block in intent.data
-              if block.sentences and not block.wildcard_list_names]
+              if block.sentences and not _wildcards(block, merged)]
     if not blocks:
         return {"n": 0, "note": "no intents"}
     own = (data / "tests" / lang / "_fixtures.yaml").exists()
     fixtures = read_fixtures(data, lang if own else "en")
     hassil, slot_lists = hassil_parser(data, intents, fixtures)
     artifact = tmp / f"{lang}.hass.json"
-    import_language(str(data / "sentences" / lang), str(artifact))
+    import_language(str(source), str(artifact))
     edgekit, _lists = edgekit_parser(load_compiled(artifact), fixtures)
     rng = random.Random(f"{seed}:{lang}")
     say = sampler(lang, rng)
@@ -189,21 +212,21 @@ def _error_of(unmatched: dict) -> tuple:
     return "other", tuple(sorted(found.items()))
 
 
-def run_unmatched(data: Path, lang: str, n: int, seed: int, tmp: Path) -> dict:
+def run_unmatched(data: Path, lang: str, n: int, seed: int, tmp: Path, merged: Path | None = None) -> dict:
     """Sentences with a name or area the home lacks: does edgekit name the same unknown value as hassil?"""
     from hassil import TextSlotList, recognize_best
     from edgekit.hass import load_compiled
 
-    intents = hassil_language(data, lang)
+    intents, source = language_source(data, lang, merged)
     blocks = [block for intent in intents.intents.values() for block in intent.data
-              if block.sentences and not block.wildcard_list_names]
+              if block.sentences and not _wildcards(block, merged)]
     own = (data / "tests" / lang / "_fixtures.yaml").exists()
     fixtures = read_fixtures(data, lang if own else "en")
     strict_hassil, slot_lists = hassil_parser(data, intents, fixtures)
     artifact = tmp / f"{lang}.hass.json"
     if not artifact.exists():
         from edgekit.hass import import_language
-        import_language(str(data / "sentences" / lang), str(artifact))
+        import_language(str(source), str(artifact))
     rec = load_compiled(artifact)
     edgekit_parser(rec, fixtures)
     rng = random.Random(f"{seed}:{lang}:unmatched")
@@ -305,6 +328,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3, help="alternating runs per sentence; the fastest counts")
     ap.add_argument("--unmatched", type=int, default=0, help="sentences per language with names the home lacks")
+    ap.add_argument("--merged", type=Path, help="folder of merged <lang>.json (home-assistant-intents' data/)")
     ap.add_argument("--show", type=int, default=3, help="disagreements printed per language")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--no-write", action="store_true")
@@ -312,14 +336,18 @@ def main() -> None:
     data = a.data.resolve()
     if not (data / "sentences").is_dir() or not (data / "tests" / "en" / "_fixtures.yaml").exists():
         raise SystemExit(f"no intents checkout at {data} with sentences/ and tests/en/_fixtures.yaml (pass --data)")
-    langs = a.lang or sorted(p.name for p in (data / "sentences").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if a.merged:
+        langs = a.lang or sorted(p.stem for p in a.merged.glob("*.json"))
+    else:
+        langs = a.lang or sorted(p.name for p in (data / "sentences").iterdir()
+                                 if p.is_dir() and not p.name.startswith("_"))
     results, unmatched = {}, {}
     with tempfile.TemporaryDirectory(prefix="ha_agreement_") as tmp:
         for lang in langs:
-            results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp), a.repeat)
+            results[lang] = run_language(data, lang, a.per_language, a.seed, Path(tmp), a.repeat, a.merged)
             _show(lang, results[lang], a.show)
             if a.unmatched:
-                unmatched[lang] = u = run_unmatched(data, lang, a.unmatched, a.seed, Path(tmp))
+                unmatched[lang] = u = run_unmatched(data, lang, a.unmatched, a.seed, Path(tmp), a.merged)
                 print(f"{lang:7} {u['n']:4} sentences with an unknown name or area: the same one named "
                       f"{pct(u['same'], u['n'])}", flush=True)
                 for d in u["differ"][:a.show]:

@@ -400,6 +400,7 @@ def test_unmatched_home_values_name_what_the_home_lacks(tmp_path):
     door = r.parse("lock the garage door", allow_unmatched=True)[0]
     assert (door.intent, door.unmatched) == ("Lock", {"name": "garage door"})
     assert "no template starts with 'open'" in r.parse_with_reason("open the door")[1]
+    assert r.rejection("turn on desk lamp")[1] is None  # a text a template reads has no unmatched reading
     assert_flat(r, "turn on ", "zz ", "in the kitchen", allow_unmatched=True)
 
 

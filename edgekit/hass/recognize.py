@@ -98,9 +98,9 @@ class Recognizer:
     def parse(self, text: str, context: Mapping[str, Any] | None = None, n: int = 1,
               allow_unmatched: bool = False) -> list[IntentResult]:
         """The n best readings of text (best first); [] when no template matches. With allow_unmatched,
-        when none does, the readings in which the home's lists (name, area, floor) read words none of their
-        values says, fewest such first (IntentResult.unmatched names them), as hassil gives for error
-        responses ("no device called ...")."""
+        when none does, the readings in which text lists (the home's names, areas, floors, the language's
+        own) read words none of their values says, ranked as the others (IntentResult.unmatched names
+        them), as hassil's allow_unmatched_entities gives them for error responses ("no device called")."""
         if not isinstance(text, str):
             raise TypeError(f"expected text (str), got {type(text).__name__}")
         results = self._parse(text, context, n, False)
@@ -151,7 +151,7 @@ class Recognizer:
         expected there (and None)."""
         reason, rest = self._rejection(text)
         near = self.parse(text, context, 1, allow_unmatched=True)
-        if near and all(fold_case(v) in rest for v in near[0].unmatched.values()):
+        if near and near[0].unmatched and all(fold_case(v) in rest for v in near[0].unmatched.values()):
             return unmatched_reason(near[0]), near[0]
         return reason, None
 
