@@ -136,6 +136,23 @@ def test_range_number_words_from_rbnf(tmp_path):
     assert top(r, "heat to twenty one point five degrees") == ("SetTemp", {"temperature": 21.5})
 
 
+def test_a_range_multiplier_applies_to_digits_and_number_words_of_its_own_range_only(tmp_path):
+    """`multiplier: -1` (HA's volume_step_down) turns "by 24" and "by twenty four" into -24 alike, and no
+    other range's number words (hassil 3.13 reuses the first value it computed for a spoken number, so after
+    "decrease by twenty four" it reads "set to twenty four" as -24.0)."""
+    pytest.importorskip("unicode_rbnf")
+    common = {**COMMON, "language": "en",
+              "lists": {**COMMON["lists"], "down": {"range": {"from": 0, "to": 100, "multiplier": -1}},
+                        "level": {"range": {"from": 0, "to": 100}}}}
+    intents = {"language": "en", "intents": {"Down": {"data": [{"sentences": ["decrease by {down:step}"]}]},
+                                             "Set": {"data": [{"sentences": ["set to {level}"]}]}}}
+    r = Recognizer(compile_language(load_language(write_lang(tmp_path, common, intents))))
+    for said in ("decrease by 24", "decrease by twenty four"):
+        got = top(r, said)
+        assert got == ("Down", {"step": -24}) and type(got[1]["step"]) is int
+    assert top(r, "set to twenty four") == ("Set", {"level": 24})
+
+
 def test_wildcard_and_skip_words(rec):
     assert top(rec, "please add oat milk to my list") == ("Add", {"item": "oat milk"})
     assert top(rec, "add Oat Milk to my list please") == ("Add", {"item": "Oat Milk"})

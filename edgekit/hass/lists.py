@@ -168,9 +168,7 @@ class ListTables:
             ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
                 else v in self._range_sets[key]
             if ok:
-                if rng.multiplier is not None:
-                    v *= rng.multiplier
-                out.append((end, 0, int(v) if v.is_integer() else v, text, None, None, 0))
+                out.append((end, 0, rng.value_of(v), text, None, None, 0))
         return out
 
 

@@ -38,6 +38,12 @@ class RangeList:
     words_language: str | None = None
     fractions: str | None = None
 
+    def value_of(self, n: int | float) -> int | float:
+        """The slot value of number n said for this range (digits or words alike): n times the multiplier,
+        an int when it is whole."""
+        v = n * self.multiplier if self.multiplier is not None else n
+        return int(v) if float(v).is_integer() else v
+
     def numbers(self) -> list[int | float]:
         out: list[int | float] = []
         fractions = {"halves": (0.5,), "tenths": tuple(k / 10 for k in range(1, 10))}.get(self.fractions or "", ())

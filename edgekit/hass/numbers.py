@@ -45,7 +45,7 @@ def range_words(rng: RangeList, language: str, _engines: dict = {}) -> list[tupl
         return []
     out: list[tuple[str, int | float]] = []
     for n in rng.numbers():
-        value = n * rng.multiplier if rng.multiplier is not None else n
+        value = rng.value_of(n)
         try:
             result = engine.format_number(n)
         except Exception:  # an RBNF rule set that cannot spell this number: digits still work
