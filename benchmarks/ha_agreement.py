@@ -265,11 +265,12 @@ def render_unmatched(results: dict) -> str:
             + markdown_table(["language", "sentences", "same unknown value named"], rows) + "\n")
 
 
-def render(results: dict, n: int, machine: str = "") -> str:
+def render(results: dict, n: int, machine: str = "", source: str = "") -> str:
     """The RESULTS.md section: one row per language folder and a total."""
     from benchmarks.results import markdown_table
 
-    lines = ["## Home Assistant intents in every language (`benchmarks/ha_agreement.py`, hassil 3.13.0 vs edgekit)", ""]
+    lines = ["## Home Assistant intents in every language (`benchmarks/ha_agreement.py`, hassil 3.13.0 vs edgekit)"
+             + (f", templates from {source}" if source else ""), ""]
     if machine:
         lines += [machine + f"; up to {n} sentences sampled per language from its templates, both engines on "
                   "each in one process, a sentence's time its fastest of alternating runs (see the script's "
@@ -319,6 +320,20 @@ def _show(lang: str, r: dict, show: int) -> None:
               f"edgekit {d['edgekit_ctx']}")
 
 
+def _package_of(folder: Path) -> str:
+    """Which home-assistant-intents release a merged-data folder is, when it is that package's data/."""
+    try:
+        from importlib.metadata import version
+
+        import home_assistant_intents
+
+        if Path(home_assistant_intents.__file__).parent / "data" == folder.resolve():
+            return f"home-assistant-intents {version('home-assistant-intents')} (its data/)"
+    except ImportError:
+        pass
+    return f"`{folder}`"
+
+
 def main() -> None:
     """Every language (or the --lang ones): sample, parse with both, print and write the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -359,7 +374,9 @@ def main() -> None:
     print(text)
     if not a.no_write:
         from benchmarks.results import machine_line, write_section
-        write_section("ha-agreement", render(results, a.per_language, machine_line())
+        source = "" if a.merged is None else f"the merged files of {_package_of(a.merged)}"
+        write_section("ha-agreement" if a.merged is None else "ha-agreement-merged",
+                      render(results, a.per_language, machine_line(), source)
                       + (render_unmatched(unmatched) if unmatched else ""))
 
 
