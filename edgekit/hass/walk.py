@@ -115,6 +115,9 @@ class Walker:
         # a wildcard going on to these states may close before any word: another wildcard, an inlined
         # list value or a glued word follows it
         self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
+        # state -> (its one word, the state after it) when that word is all it reads (see _follow_chain)
+        self._chain = [next(iter(m.items())) if len(m) == 1 and not self.special[s] and not c.final[s] else None
+                       for s, m in enumerate(c.tok)]
         self._suffix_memo: dict[tuple[int, str], tuple[int, ...]] = {}  # see _suffix_cuts
         self._closes_memo: dict[tuple[int, str, bool], bool] = {}  # see _stops; valid for one generation of lists
         self._memo_lists = lists.generation
@@ -163,6 +166,7 @@ class Walker:
         word = p.keys[j][off:]
         nxt = p.agenda[j + 1]
         tok, special, has_slots, last_chars = self.tok, self.special, self.c.slot_edges, self._last_chars
+        chain = self._chain
         lit = len(word) * LIT
         work = list(here.items())
         while work:
@@ -183,13 +187,31 @@ class Walker:
             s = th[1]
             t = tok[s].get(word)
             if t is not None:
-                nk = (t, th[5])
-                old = nxt.get(nk)
                 cost = th[0] - lit
-                if old is None or cost < old[0]:
-                    nxt[nk] = (cost, t, th[2], th[3], None, th[5])
+                if chain[t] is None or p.reach is not None:
+                    nk = (t, th[5])
+                    old = nxt.get(nk)
+                    if old is None or cost < old[0]:
+                        nxt[nk] = (cost, t, th[2], th[3], None, th[5])
+                else:
+                    self._follow_chain(p, j + 1, t, cost, th)
             if special[s]:
                 self._branch(p, j, off, word, th, here, work)
+
+    def _follow_chain(self, p: _Pass, j: int, t: int, cost: int, th: tuple) -> None:
+        """A thread going on to a state whose one way on is one word (no list, wildcard or end there) reads
+        the words that take it along such states at once, and waits where that stops; a CJK template's
+        characters are mostly such a chain."""
+        keys, chain, n = p.keys, self._chain, len(p.keys)
+        ahead = chain[t]
+        while ahead is not None and j < n and keys[j] == ahead[0]:
+            cost -= len(ahead[0]) * LIT
+            t = ahead[1]
+            j += 1
+            ahead = chain[t]
+        _push(p.agenda[j], (t, th[5]), (cost, t, th[2], th[3], None, th[5]))
+        if j > p.furthest:
+            p.furthest = j
 
     @staticmethod
     def _reached(p: _Pass, j: int, off: int, here: dict) -> None:
