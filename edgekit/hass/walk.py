@@ -54,7 +54,7 @@ class _Pass:
         self.unmatched = unmatched
         self.keys = list(map(_KEY, toks))
         self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
-        self.agenda[0][(0, ())] = (_NO_PLACES, 0, None, (), None, ())
+        self.agenda[0][0] = (_NO_PLACES, 0, None, (), None, ())
         self.inside: dict[int, dict[int, dict]] = {}
         self.memo: dict[tuple, list] = {}
         self.furthest = 0
@@ -189,7 +189,7 @@ class Walker:
             if t is not None:
                 cost = th[0] - lit
                 if chain[t] is None or p.reach is not None:
-                    nk = (t, th[5])
+                    nk = (t, th[5]) if th[5] else t
                     old = nxt.get(nk)
                     if old is None or cost < old[0]:
                         nxt[nk] = (cost, t, th[2], th[3], None, th[5])
@@ -209,7 +209,7 @@ class Walker:
             t = ahead[1]
             j += 1
             ahead = chain[t]
-        _push(p.agenda[j], (t, th[5]), (cost, t, th[2], th[3], None, th[5]))
+        _push(p.agenda[j], (t, th[5]) if th[5] else t, (cost, t, th[2], th[3], None, th[5]))
         if j > p.furthest:
             p.furthest = j
 
@@ -233,8 +233,9 @@ class Walker:
                 target = th[4][0]
                 if final[target] or self.c.slot_edges[target]:
                     closed = self._closed(th, p.toks[-1].end)
-                    if _push(here, (target, th[5]), closed):
-                        work.append(((target, th[5]), closed))
+                    key = (target, th[5]) if th[5] else target
+                    if _push(here, key, closed):
+                        work.append((key, closed))
                 continue
             if self.marks[th[1]]:
                 self._follow_marks(p, len(p.keys), 0, th, here, work)
@@ -252,7 +253,7 @@ class Walker:
             for k in pre:
                 if len(word) > len(k) and word.startswith(k):
                     t = self.tok[s][k]
-                    _push(p.at(j, off + len(k)), (t, th[5]),
+                    _push(p.at(j, off + len(k)), (t, th[5]) if th[5] else t,
                           (th[0] - len(k) * LIT, t, th[2], th[3], None, th[5]))
         groups = self.groups[s]
         if groups:
@@ -294,10 +295,11 @@ class Walker:
                 ncost = cost - lit * LIT - (len(vtext) * NAME if slot == "name" else 0)
                 if shift is not None:
                     ncost += ((place - _LAST_PLACE) << shift) + 1
-                old = tgt.get((t, nck))
+                tk = (t, nck) if nck else t
+                old = tgt.get(tk)
                 if old is None or ncost < old[0]:
                     nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
-                    tgt[(t, nck)] = (ncost, t, nslots, nctx, None, nck)
+                    tgt[tk] = (ncost, t, nslots, nctx, None, nck)
 
     def _follow_marks(self, p: _Pass, j: int, off: int, th: tuple, here: dict, work: list) -> None:
         """Zero-width edges around a list value inlined with its own lists: "open" notes where the value
@@ -321,8 +323,9 @@ class Walker:
                 ncost = cost - (len(text) * NAME if slot == "name" else 0)
                 nctx, nck = (ctxs + (vctx,), ck + (id(vctx),)) if vctx else (ctxs, ck)
             nth = (ncost, t, nslots, nctx, None, nck)
-            if _push(here, (t, nck), nth):
-                work.append(((t, nck), nth))
+            key = (t, nck) if nck else t
+            if _push(here, key, nth):
+                work.append((key, nth))
 
     def _open_wildcards(self, p: _Pass, j: int, off: int, word: str, th: tuple) -> None:
         """Open each wildcard of the thread's state at (j, off) when what the template says after it can
@@ -370,8 +373,9 @@ class Walker:
         """Close an open wildcard before word j (the template goes on with that word, or a list follows)."""
         target = th[4][0]
         closed = self._closed(th, p.toks[j - 1].end)
-        if _push(here, (target, th[5]), closed):
-            work.append(((target, th[5]), closed))
+        key = (target, th[5]) if th[5] else target
+        if _push(here, key, closed):
+            work.append((key, closed))
 
     @staticmethod
     def _closed(th: tuple, end: int) -> tuple:
@@ -458,7 +462,7 @@ class Walker:
         base = p.toks[j].start
         for cut in self._suffix_cuts(target, p.keys[j]):
             if cut >= first:
-                _push(p.at(j, cut), (target, th[5]), self._closed(th, base + cut))
+                _push(p.at(j, cut), (target, th[5]) if th[5] else target, self._closed(th, base + cut))
 
 def _opened_at(slots: tuple | None) -> int:
     """Where the innermost inlined list value still open in a slot chain started."""
