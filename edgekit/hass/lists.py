@@ -33,7 +33,7 @@ class ListTables:
         self.tries: dict[str, dict] = {}
         self._first: dict[str, set[str]] = {}  # first word of a value -> lists
         self._longest_first = 0  # the longest such word: bounds the starts of a word looked up
-        self._starts: dict[tuple[str, bool], frozenset[str]] = {}
+        self._starts: tuple[dict[str, frozenset[str]], ...] = ({}, {})  # starting()'s answers: not a number, a number
         self.generation = 0  # counts list replacements: what a reader remembers about the lists holds for one
         for key, spellings in compiled.text_lists.items():
             trie: dict = {}
@@ -61,7 +61,8 @@ class ListTables:
             if type(word) is str:
                 self._first.setdefault(word, set()).add(key)
                 self._longest_first = max(self._longest_first, len(word))
-        self._starts.clear()
+        for cache in self._starts:
+            cache.clear()
         self.generation += 1
 
     def set(self, name: str, entries: Iterable[ListEntry | str]) -> None:
@@ -88,8 +89,8 @@ class ListTables:
     def starting(self, word: str, number: bool) -> frozenset[str]:
         """The lists that may have a value starting at `word`: its first word is `word` or the start of it
         (a value may end inside a word); a digit token starts every range."""
-        key = (word, number)
-        found = self._starts.get(key)
+        cache = self._starts[number]
+        found = cache.get(word)
         if found is None:
             first = self._first
             lists = set(first.get(word, ()))
@@ -99,9 +100,9 @@ class ListTables:
                 lists.update(self._range_keys)
             found = frozenset(lists)
             if len(word) <= _CACHED_WORD:
-                if len(self._starts) >= _STARTS_CACHE:
-                    self._starts.clear()
-                self._starts[key] = found
+                if len(cache) >= _STARTS_CACHE:
+                    cache.clear()
+                cache[word] = found
         return found
 
     def matches(self, kind: str, key: str, keys: list[str], toks: list[Token], surface: str, j: int,
