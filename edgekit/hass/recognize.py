@@ -145,12 +145,12 @@ class Recognizer:
         return None, self.rejection(text, context)[0]
 
     def rejection(self, text: str, context: Mapping[str, Any] | None = None) -> tuple[str, IntentResult | None]:
-        """Why no template reads text: when a template reads it with words no value of a list says, from
-        where the templates stopped on (a device or area the home lacks), that reading's unmatched values
-        (and the reading, for the error response); else the first word no template accepts and what they
-        expected there (and None)."""
+        """Why no template reads text (for a text `parse` found nothing in): when a template reads it with
+        words no value of a list says, from where the templates stopped on (a device or area the home
+        lacks), that reading's unmatched values (and the reading, for the error response); else the first
+        word no template accepts and what they expected there (and None)."""
         reason, rest = self._rejection(text)
-        near = self.parse(text, context, 1, allow_unmatched=True)
+        near = self._parse(text, context, 1, True)  # the strict pass has been run by the caller
         if near and near[0].unmatched and all(fold_case(v) in rest for v in near[0].unmatched.values()):
             return unmatched_reason(near[0]), near[0]
         return reason, None
