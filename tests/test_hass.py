@@ -305,6 +305,9 @@ def test_real_zh_cn_sentence():
             r.set_list(k, v)
     res = r.parse("打开客厅的灯")
     assert res and res[0].intent == "HassTurnOn" and res[0].slot_values().get("area") == "客厅"
+    reason, near = r.rejection("打开阁楼的灯")  # an attic the home does not have, in text without spaces
+    assert near is not None and near.intent == "HassTurnOn" and near.unmatched == {"area": "阁楼"}
+    assert "no area '阁楼'" in reason
 
 
 def test_rejection_reason_names_the_word_and_what_was_expected(rec):
