@@ -99,33 +99,30 @@ def _rejection(recognizer, text: str, ctx: dict) -> dict:
     """A line no template reads: why, the home list values it names that the home lacks (if a template
     would read it with them), and what the language says back (its no_entity / no_area ... or no_intent
     error response)."""
-    from ..errors import DataError
-
     reason, near = recognizer.rejection(text, ctx)
     out = {"text": text, "intent": None, "reason": reason}
     if near is not None:
         out.update(unmatched=near.unmatched, near={"intent": near.intent, "where": near.where})
-    try:
-        speech = recognizer.unmatched_response(near) if near else recognizer.error_response("no_intent")
-    except DataError as exc:
-        out["response_error"] = str(exc)
-    else:
-        if speech is not None:
-            out["response_text"] = speech
-    return out
+    return _say(out, lambda: recognizer.unmatched_response(near) if near else recognizer.error_response("no_intent"))
 
 
 def _result(recognizer, r) -> dict:
     out = {"intent": r.intent, "slots": r.slot_values(), "slot_texts": {k: v.text for k, v in r.slots.items()},
            "context": r.context, "template": r.template, "where": r.where, "block": r.block,
            "response": r.response, "metadata": r.metadata}
+    return _say(out, lambda: recognizer.response(r))
+
+
+def _say(out: dict, speech) -> dict:
+    """out with the rendered response as `response_text` (when the language has one), or a bad response
+    template's error as `response_error`: said on this line, the other lines go on."""
     from ..errors import DataError
 
     try:
-        speech = recognizer.response(r)
-    except DataError as exc:  # a bad response template: say so on this line, go on with the others
+        text = speech()
+    except DataError as exc:
         out["response_error"] = str(exc)
     else:
-        if speech is not None:
-            out["response_text"] = speech
+        if text is not None:
+            out["response_text"] = text
     return out

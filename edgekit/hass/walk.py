@@ -3,7 +3,8 @@
 A position is (word index, offset in the word): a list or wildcard glued to what follows may end inside a
 word, and a word the template glues before a list may end inside one, so the next step starts there. A
 reading (thread) is (cost, state, slots, contexts, open wildcard, context key); at each position at most
-one thread per (state, context key) survives, the cheapest, so time is linear in the input for a given
+one thread per (state, context key) survives, the cheapest (kept under the state alone when its readings
+brought no context: a tuple fewer a step), so time is linear in the input for a given
 home. Costs rank readings as hassil does (recognize_best with best_slot_name="name"): longest {name} text
 (a block's fixed name counting as one of no text), fewest wildcards, most literal characters, least
 wildcard text; the four are packed into one integer (radix 2**20, each sum below 2**19 in magnitude for
@@ -276,12 +277,9 @@ class Walker:
     def _read_list(self, p: _Pass, j: int, off: int, kind: str, key: str, items: tuple, th: tuple) -> None:
         """Every value of one list said from (j, off), each moving the thread on to where the value ends
         (always past (j, off): a value is never empty)."""
-        mk = (key, j, off)
-        matches = p.memo.get(mk)
-        if matches is None:
-            matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
+        matches = self._values_at(p, kind, key, j, off)
         cost, _s, slots, ctxs, _w, ck = th
-        depth = cost & ((1 << DEPTH_BITS) - 1)  # list references counted in the order bits so far
+        depth = cost & ((1 << DEPTH_BITS) - 1)  # _place_shift(cost), inline on the hot path
         shift = _PLACE_SHIFT[depth] if depth < DEPTH else None
         for end, eoff, value, vtext, vctx, meta, lit in matches:
             if vctx:
@@ -300,6 +298,14 @@ class Walker:
                 if old is None or ncost < old[0]:
                     nslots = ((slot, value, vtext, False, meta), slots) if slot else slots
                     tgt[tk] = (ncost, t, nslots, nctx, None, nck)
+
+    def _values_at(self, p: _Pass, kind: str, key: str, j: int, off: int) -> list:
+        """The values of one list said from (j, off) (ListTables.matches), computed once a pass."""
+        mk = (key, j, off)
+        matches = p.memo.get(mk)
+        if matches is None:
+            matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
+        return matches
 
     def _follow_marks(self, p: _Pass, j: int, off: int, th: tuple, here: dict, work: list) -> None:
         """Zero-width edges around a list value inlined with its own lists: "open" notes where the value
@@ -347,16 +353,9 @@ class Walker:
         which device, area or other value the home or the language does not have."""
         cost, _s, slots, ctxs, _w, ck = th
         start = None
-        depth = cost & ((1 << DEPTH_BITS) - 1)  # placed as a list value read here is (see _read_list)
-        shift = _PLACE_SHIFT[depth] if depth < DEPTH else None
+        shift = _place_shift(cost)  # placed as a list value read here is (see _read_list)
         for _rank, kind, key, items in self.groups[th[1]].values():
-            if kind != "text":
-                continue
-            mk = (key, j, off)
-            matches = p.memo.get(mk)
-            if matches is None:
-                matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
-            if matches:
+            if kind != "text" or self._values_at(p, kind, key, j, off):
                 continue
             if start is None:
                 start = surface_at(p.surface, p.toks[j], off)
@@ -463,6 +462,13 @@ class Walker:
         for cut in self._suffix_cuts(target, p.keys[j]):
             if cut >= first:
                 _push(p.at(j, cut), (target, th[5]) if th[5] else target, self._closed(th, base + cut))
+
+def _place_shift(cost: int) -> int | None:
+    """Where in the order bits the place of a reading's next list reference goes (None: past DEPTH, not
+    kept); a reference then adds ((place - _LAST_PLACE) << shift) + 1, counting itself in the lowest bits."""
+    depth = cost & ((1 << DEPTH_BITS) - 1)
+    return _PLACE_SHIFT[depth] if depth < DEPTH else None
+
 
 def _opened_at(slots: tuple | None) -> int:
     """Where the innermost inlined list value still open in a slot chain started."""
