@@ -330,13 +330,13 @@ def test_word_glued_before_a_list(tmp_path):
 def test_tokenizer_fast_paths_cut_as_the_token_regex():
     import random
 
-    from edgekit.hass.text import _tokenize_part, tokenize
+    from edgekit.hass.text import Tokens, _tokenize_part, tokenize
 
     pool = "ab Zß İı1 2.,'%°-_ 下一台 नमस्ते é\u0301 ١٢ ๑ไทย〇"
     rng = random.Random(7)
     for _ in range(2000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 14)))
-        ref: list = []
+        ref = Tokens([], [], [], [])
         _tokenize_part(text, 0, ref)
         assert tokenize(text) == ref, text
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from ..errors import DataError
 from ..list_entry import ListEntry
 from .compile import CompiledLanguage
-from .text import Token, surface_at, value_keys
+from .text import Tokens, surface_at, value_keys
 
 END = None  # trie key of the payloads that end at a node
 CUTS = 0    # trie key of a node's cut lengths: the lengths of its words that end a value (see _cut_lengths)
@@ -105,34 +105,34 @@ class ListTables:
                 cache[word] = found
         return found
 
-    def matches(self, kind: str, key: str, keys: list[str], toks: list[Token], surface: str, j: int,
-                off: int) -> list:
+    def matches(self, kind: str, key: str, toks: Tokens, surface: str, j: int, off: int) -> list:
         """(end word, offset in it, value, text, context, metadata, literal chars) of every value of a list
         said from word j, offset off. As in hassil, a value may end inside a word when what follows it
         matches the rest of the word. A range's number words are a trie like any list's (glued ones too); its
         digits are read by _range_digits."""
-        if kind == "range" and toks[j].number:
-            return self._range_digits(key, keys, toks, surface, j, off)
+        if kind == "range" and toks.numbers[j]:
+            return self._range_digits(key, toks, surface, j, off)
         node = self.tries.get(key)
         if node is None:  # a range said in digits only
             return []
         out: list = []
+        keys, token_ends = toks.keys, toks.ends
         n = len(keys)
         i = j
-        begin = surface_at(surface, toks[j], off)
+        begin = surface_at(surface, toks, j, off)
         word = keys[j][off:] if off else keys[j]
         start = off
         while True:
             cuts = node.get(CUTS)
             if cuts and len(word) > cuts[0]:
-                self._cuts(node, word, cuts, surface, begin, toks[i], i, start, out)
+                self._cuts(node, word, cuts, surface, begin, toks, i, start, out)
             node = node.get(word)
             if node is None:
                 return out
             i += 1
             ends = node.get(END)
             if ends:
-                text = surface[begin:toks[i - 1].end]
+                text = surface[begin:token_ends[i - 1]]
                 for value, ctx, meta, lit in ends:
                     out.append((i, 0, text if value is None else value, text, ctx, meta, lit))
             if i >= n:
@@ -141,7 +141,7 @@ class ListTables:
             start = 0
 
     @staticmethod
-    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, tok: Token, i: int,
+    def _cuts(node: dict, word: str, lengths: tuple[int, ...], surface: str, begin: int, toks: Tokens, i: int,
               start: int, out: list) -> None:
         """Values that end inside `word` (the key of token i from offset start), cut after as many letters as
         a word at this node that ends a value has."""
@@ -150,21 +150,21 @@ class ListTables:
                 return
             child = node.get(word[:cut])
             if child is not None and END in child:
-                text = surface[begin:surface_at(surface, tok, start + cut)]
+                text = surface[begin:surface_at(surface, toks, i, start + cut)]
                 for value, ctx, meta, lit in child[END]:
                     out.append((i, start + cut, text if value is None else value, text, ctx, meta, lit))
 
-    def _range_digits(self, key: str, keys: list[str], toks: list[Token], surface: str, j: int, off: int) -> list:
+    def _range_digits(self, key: str, toks: Tokens, surface: str, j: int, off: int) -> list:
         """The range's value said in digits from word j (a digit token), with a decimal part if it allows one."""
         rng = self.c.ranges[key]
-        t = toks[j]
+        keys, starts, ends = toks.keys, toks.starts, toks.ends
         out = []
         if rng.digits and not off:
             end = j + 1
-            if rng.fractions and j + 2 < len(toks) and keys[j + 1] in (".", ",") and toks[j + 2].number \
-                    and toks[j].end == toks[j + 1].start and toks[j + 1].end == toks[j + 2].start:
+            if rng.fractions and j + 2 < len(keys) and keys[j + 1] in (".", ",") and toks.numbers[j + 2] \
+                    and ends[j] == starts[j + 1] and ends[j + 1] == starts[j + 2]:
                 end = j + 3  # a decimal: 21.5 or 21,5
-            text = surface[t.start:toks[end - 1].end]
+            text = surface[starts[j]:ends[end - 1]]
             v = float(text.replace(",", "."))
             ok = (rng.start <= v <= rng.stop and v.is_integer()) if rng.step == 1 and not rng.fractions \
                 else v in self._range_sets[key]

@@ -118,7 +118,7 @@ class Recognizer:
         cands: list[tuple] = []
         for k, v in enumerate(variants):
             toks = tokenize(v)
-            if toks:
+            if toks.keys:
                 self.walker.run(v, toks, k, cands, unmatched=unmatched)
         if len(cands) > 1:
             cands.sort(key=_RANK)
@@ -166,7 +166,7 @@ class Recognizer:
         the text from there on (casefolded)."""
         prepared = prepare_input(text)
         toks = tokenize(prepared)
-        if not toks:
+        if not toks.keys:
             return "empty input", ""
         reach: list = []
         self.walker.run(prepared, toks, 0, [], reach)
@@ -177,13 +177,13 @@ class Recognizer:
             expected.update("{" + self.c.specs[sid].list_key.split(":")[-1] + "}" for sid, *_ in self.c.slot_edges[st]
                             if self.c.specs[sid].kind in ("text", "range", "wildcard"))
         shown = " or ".join(sorted(expected)[:8]) + (" ..." if len(expected) > 8 else "")
-        if j >= len(toks):
+        if j >= len(toks.keys):
             return f"{NO_MATCH}: every word was read, but the templates need more: {shown or 'nothing'}", ""
-        got = surface[toks[j].start + off:toks[j].end]
-        rest = fold_case(surface[toks[j].start + off:])
+        got = surface[toks.starts[j] + off:toks.ends[j]]
+        rest = fold_case(surface[toks.starts[j] + off:])
         if j == 0 and not off:
             return f"{NO_MATCH}: no template starts with {got!r}", rest
-        return (f"{NO_MATCH}: after {surface[:toks[j].start + off]!r}, found {got!r} where a template expected "
+        return (f"{NO_MATCH}: after {surface[:toks.starts[j] + off]!r}, found {got!r} where a template expected "
                 f"{shown}", rest)
 
     def _finish(self, cand: tuple, caller: dict, stripped: str, words: list[set[str]],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from itertools import repeat
 from typing import Iterable, NamedTuple
 
 from ..unicode_ranges import COMBINING_MARKS, DANDA, INDIC, UNSPACED
@@ -86,28 +87,38 @@ def remove_skip_words(text: str, pattern: re.Pattern | None) -> str:
     return _WS.sub(" ", pattern.sub(" ", text)).strip()
 
 
-class Token(NamedTuple):
-    key: str      # case-folded form the matcher compares
-    start: int    # span in the prepared text
-    end: int
-    number: bool = False
+class Tokens(NamedTuple):
+    """A text cut into tokens, as parallel lists (the matcher reads them by index; a CJK run is added to
+    them whole): each token's key (the case-folded form the matcher compares), its span in the prepared
+    text, and whether it is a digit run. Its length is len(keys), not len() of the tuple."""
+    keys: list[str]
+    starts: list[int]
+    ends: list[int]
+    numbers: list[bool]
 
 
-_new = tuple.__new__  # builds a Token without NamedTuple's keyword-handling __new__ (hot path)
+_new = tuple.__new__  # builds Tokens without NamedTuple's keyword-handling __new__ (hot path)
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str) -> Tokens:
     """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
     fast path; anything else goes through the token regex."""
-    out: list[Token] = []
+    out = _new(Tokens, ([], [], [], []))
+    keys, starts, ends, numbers = out
     for m in _NON_SPACE.finditer(text):
         part = m.group()
         if part.isascii():
             if part.isalpha():
-                out.append(_new(Token, (part.lower(), m.start(), m.end(), False)))
+                keys.append(part.lower())
+                starts.append(m.start())
+                ends.append(m.end())
+                numbers.append(False)
                 continue
             if part.isdigit():
-                out.append(_new(Token, (part, m.start(), m.end(), True)))
+                keys.append(part)
+                starts.append(m.start())
+                ends.append(m.end())
+                numbers.append(True)
                 continue
         if "-" in part:
             _tokenize_part(part, m.start(), out)
@@ -119,8 +130,9 @@ def tokenize(text: str) -> list[Token]:
 _CLASS: dict[str, str] = {}  # character -> its token group (see char_class)
 
 
-def _scan_part(text: str, base: int, out: list[Token]) -> None:
+def _scan_part(text: str, base: int, out: Tokens) -> None:
     """The token regex's cut of a part without `-`, one character class at a time (faster on CJK)."""
+    keys, starts, ends, numbers = out
     cls = _CLASS
     i, n = 0, len(text)
     while i < n:
@@ -128,36 +140,37 @@ def _scan_part(text: str, base: int, out: list[Token]) -> None:
         k = cls.get(ch) or char_class(ch)
         if k == "unspaced":  # a run of them at once, each its own token
             j = _patterns()[0].match(text, i).end()
-            b = base + i
-            out += [_new(Token, (c, b + x, b + x + 1, False)) for x, c in enumerate(text[i:j])]
+            keys += text[i:j]
+            starts += range(base + i, base + j)
+            ends += range(base + i + 1, base + j + 1)
+            numbers += repeat(False, j - i)
             i = j
-        elif k == "sym":
-            out.append(_new(Token, (fold_case(ch), base + i, base + i + 1, False)))
-            i += 1
         elif k == "sep":
             i += 1
         else:
             j = i + 1
-            while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
-                j += 1
+            if k != "sym":
+                while j < n and (cls.get(text[j]) or char_class(text[j])) == k:
+                    j += 1
             t = text[i:j]
-            out.append(_new(Token, (t, base + i, base + j, True) if k == "num"
-                            else (fold_case(t), base + i, base + j, False)))
+            keys.append(t if k == "num" else fold_case(t))
+            starts.append(base + i)
+            ends.append(base + j)
+            numbers.append(k == "num")
             i = j
 
 
-def _tokenize_part(text: str, base: int, out: list[Token]) -> None:
+def _tokenize_part(text: str, base: int, out: Tokens) -> None:
+    """The token regex's cut of one whitespace-free part (the reference the fast paths must agree with)."""
     for m in _patterns()[1].finditer(text):
         kind = m.lastgroup
         if kind == "sep":
             continue
         t = m.group()
-        if kind == "num":
-            out.append(Token(t, base + m.start(), base + m.end(), True))
-        elif kind == "unspaced":
-            out.append(Token(t, base + m.start(), base + m.end()))
-        else:
-            out.append(Token(fold_case(t), base + m.start(), base + m.end()))
+        out.keys.append(t if kind in ("num", "unspaced") else fold_case(t))
+        out.starts.append(base + m.start())
+        out.ends.append(base + m.end())
+        out.numbers.append(kind == "num")
 
 
 def char_class(ch: str) -> str:
@@ -169,11 +182,11 @@ def char_class(ch: str) -> str:
     return k
 
 
-def surface_at(surface: str, tok: Token, off: int) -> int:
-    """Where offset `off` into a token's key falls in the text it was cut from: the same place, unless case
+def surface_at(surface: str, toks: Tokens, j: int, off: int) -> int:
+    """Where offset `off` into token j's key falls in the text it was cut from: the same place, unless case
     folding changed the word's length (ß -> ss), then after the shortest prefix that folds to `off` letters."""
-    start, end = tok.start, tok.end
-    if not off or len(tok.key) == end - start:
+    start, end = toks.starts[j], toks.ends[j]
+    if not off or len(toks.keys[j]) == end - start:
         return start + off
     folded = 0
     for k in range(start, end):
@@ -185,7 +198,7 @@ def surface_at(surface: str, tok: Token, off: int) -> int:
 
 def token_keys(text: str) -> list[str]:
     """The token keys of a literal text (templates and list values)."""
-    return [t.key for t in tokenize(text)]
+    return tokenize(text).keys
 
 
 def value_keys(text: str) -> list[str]:

@@ -14,12 +14,11 @@ DEPTH list references, compared first to last, a reading with fewer ranking afte
 lowest bits)."""
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 from .compile import MAX_CHAR_STATES, CompiledLanguage
 from .lists import ListTables
-from .text import Token, surface_at
+from .text import Tokens, surface_at
 
 DEPTH, DEPTH_BITS, PLACE_BITS = 6, 3, 18  # a place is a template's character state
 if MAX_CHAR_STATES > 1 << PLACE_BITS:
@@ -37,7 +36,6 @@ UNMATCHED = "unmatched"
 # A block's fixed `name` slot (`slots: {name: all}`) counts as a name of no text when nothing said fills it:
 # hassil's best_slot_name puts it after every reading with a name said and before those with none.
 FIXED_NAME = NAME // 2
-_KEY = itemgetter(0)  # a Token's key
 _SUFFIX_MEMO = 50_000  # answers per (state, word) Walker remembers (_suffix_cuts, _stops) before dropping them
 _CACHED_WORD = 64      # longer words are not remembered
 
@@ -49,12 +47,12 @@ class _Pass:
     __slots__ = ("surface", "toks", "keys", "agenda", "inside", "memo", "furthest", "out", "variant", "reach",
                  "stops", "unmatched", "_words", "_last_letters")
 
-    def __init__(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None,
+    def __init__(self, surface: str, toks: Tokens, variant: int, out: list, reach: list | None,
                  unmatched: bool = False) -> None:
         self.surface, self.toks, self.variant, self.out, self.reach = surface, toks, variant, out, reach
         self.unmatched = unmatched
-        self.keys = list(map(_KEY, toks))
-        self.agenda: list[dict] = [{} for _ in range(len(toks) + 1)]
+        self.keys = toks.keys
+        self.agenda: list[dict] = [{} for _ in range(len(toks.keys) + 1)]
         self.agenda[0][0] = (_NO_PLACES, 0, None, (), None, ())
         self.inside: dict[int, dict[int, dict]] = {}
         self.memo: dict[tuple, list] = {}
@@ -123,14 +121,14 @@ class Walker:
         self._closes_memo: dict[tuple[int, str, bool], bool] = {}  # see _stops; valid for one generation of lists
         self._memo_lists = lists.generation
 
-    def run(self, surface: str, toks: list[Token], variant: int, out: list, reach: list | None = None,
+    def run(self, surface: str, toks: Tokens, variant: int, out: list, reach: list | None = None,
             unmatched: bool = False) -> None:
         """Append (cost, intent, template id, order, variant, slots, contexts, surface) for every reading of
         the whole input to out (best first when sorted on the first five); with `reach`, record the last
         position any reading got to (for the rejection reason); with `unmatched`, a home list may also read
         words none of its values says (see _open_unmatched)."""
         p = _Pass(surface, toks, variant, out, reach, unmatched)
-        n = len(toks)
+        n = len(toks.keys)
         agenda = p.agenda
         for j in range(n):
             if agenda[j]:
@@ -233,7 +231,7 @@ class Walker:
             if th[4] is not None:
                 target = th[4][0]
                 if final[target] or self.c.slot_edges[target]:
-                    closed = self._closed(th, p.toks[-1].end)
+                    closed = self._closed(th, p.toks.ends[-1])
                     key = (target, th[5]) if th[5] else target
                     if _push(here, key, closed):
                         work.append((key, closed))
@@ -258,7 +256,7 @@ class Walker:
                           (th[0] - len(k) * LIT, t, th[2], th[3], None, th[5]))
         groups = self.groups[s]
         if groups:
-            starting = self.lists.starting(word, not off and p.toks[j].number)
+            starting = self.lists.starting(word, not off and p.toks.numbers[j])
             if len(starting) < len(groups):
                 hits = [groups[k] for k in starting if k in groups]
                 if len(hits) > 1:
@@ -304,7 +302,7 @@ class Walker:
         mk = (key, j, off)
         matches = p.memo.get(mk)
         if matches is None:
-            matches = p.memo[mk] = self.lists.matches(kind, key, p.keys, p.toks, p.surface, j, off)
+            matches = p.memo[mk] = self.lists.matches(kind, key, p.toks, p.surface, j, off)
         return matches
 
     def _follow_marks(self, p: _Pass, j: int, off: int, th: tuple, here: dict, work: list) -> None:
@@ -314,12 +312,12 @@ class Walker:
         toks = p.toks
         for kind, key, t, slot in self.marks[th[1]]:
             if kind == "open":
-                if j == len(toks):
+                if j == len(p.keys):
                     continue
-                nslots = ((None, surface_at(p.surface, toks[j], off), "(", False, None), slots)
+                nslots = ((None, surface_at(p.surface, toks, j, off), "(", False, None), slots)
                 ncost, nctx, nck = cost, ctxs, ck
             else:
-                end = surface_at(p.surface, toks[j], off) if off else (toks[j - 1].end if j else 0)
+                end = surface_at(p.surface, toks, j, off) if off else (toks.ends[j - 1] if j else 0)
                 start = _opened_at(slots)
                 text = p.surface[start:end]
                 out, vctx, meta = self.c.nested[key]
@@ -337,7 +335,7 @@ class Walker:
         """Open each wildcard of the thread's state at (j, off) when what the template says after it can
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
-        start = surface_at(p.surface, p.toks[j], off)
+        start = surface_at(p.surface, p.toks, j, off)
         anywhere, final, known = self._anywhere, self.final, p.stops
         for t, slot in self.wild[th[1]]:
             if not anywhere[t] and not final[t] and (known[t] if t in known else self._stops_of(p, t)) is None:
@@ -358,7 +356,7 @@ class Walker:
             if kind != "text" or self._values_at(p, kind, key, j, off):
                 continue
             if start is None:
-                start = surface_at(p.surface, p.toks[j], off)
+                start = surface_at(p.surface, p.toks, j, off)
             for t, slot, place in items:
                 if slot is None:
                     continue
@@ -371,7 +369,7 @@ class Walker:
     def _close_wildcard(self, p: _Pass, j: int, th: tuple, here: dict, work: list) -> None:
         """Close an open wildcard before word j (the template goes on with that word, or a list follows)."""
         target = th[4][0]
-        closed = self._closed(th, p.toks[j - 1].end)
+        closed = self._closed(th, p.toks.ends[j - 1])
         key = (target, th[5]) if th[5] else target
         if _push(here, key, closed):
             work.append((key, closed))
@@ -413,7 +411,7 @@ class Walker:
     def _stops(self, p: _Pass, t: int) -> list:
         """For each word of the input, the first word from there on where a wildcard going on to state t
         could close (None: nowhere)."""
-        keys, toks = p.keys, p.toks
+        keys, numbers = p.keys, p.toks.numbers
         memo = self._closes_memo
         if self._memo_lists != self.lists.generation:  # a list was replaced: where values start has changed
             memo.clear()
@@ -421,7 +419,7 @@ class Walker:
         stops: list = [None] * (len(keys) + 1)
         stops[-1] = len(keys) if self.final[t] else None
         for i in range(len(keys) - 1, -1, -1):
-            key = (t, keys[i], toks[i].number)
+            key = (t, keys[i], numbers[i])
             closes = memo.get(key)
             if closes is None:
                 closes = self._closes_at(*key)
@@ -458,7 +456,7 @@ class Walker:
         """A wildcard may end inside word j (at a cut from `first` on) when the rest of the word is what
         the template says next ("pizza" in "pizzatimer"), as hassil's search for the next chunk allows."""
         target = th[4][0]
-        base = p.toks[j].start
+        base = p.toks.starts[j]
         for cut in self._suffix_cuts(target, p.keys[j]):
             if cut >= first:
                 _push(p.at(j, cut), (target, th[5]) if th[5] else target, self._closed(th, base + cut))
