@@ -339,6 +339,12 @@ def test_tokenizer_fast_paths_cut_as_the_token_regex():
         ref = Tokens([], [], [], [])
         _tokenize_part(text, 0, ref)
         assert tokenize(text) == ref, text
+    for _ in range(2000):  # words of letters between single spaces: the fast path for whole texts
+        text = " ".join("".join(rng.choice("abZßİıéñжΩไ下ก") for _ in range(rng.randint(1, 5)))
+                        for _ in range(rng.randint(1, 4)))
+        ref = Tokens([], [], [], [])
+        _tokenize_part(text, 0, ref)
+        assert tokenize(text) == ref, text
 
 
 def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):

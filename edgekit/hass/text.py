@@ -33,6 +33,7 @@ _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
 # forest's tokenizer (forest/tokenize.py), the danda continues a word as hassil keeps it, and the joiners are
 # symbols of their own.
 _UNSPACED = f"[{UNSPACED}]"
+_FIRST_UNSPACED = min(UNSPACED.replace("-", ""))  # letters below it are all of scripts written with spaces
 _MARKS = f"[{COMBINING_MARKS}{INDIC}{DANDA}]"
 @functools.cache
 def _patterns() -> tuple[re.Pattern, re.Pattern]:
@@ -48,17 +49,21 @@ def _patterns() -> tuple[re.Pattern, re.Pattern]:
 
 def fold_case(text: str) -> str:
     """Case folding that also unifies Turkish dotted/dotless I (İ, ı) with i, as hassil does."""
-    return text.translate(_FOLD).casefold()
+    if "\u0130" in text or "\u0131" in text:  # translate looks every character up in a dict: only when needed
+        text = text.translate(_FOLD)
+    return text.casefold()
 
 
 def normalize(text: str) -> str:
     """Whitespace to single spaces, NFC, the typographic apostrophe as ASCII."""
-    return unicodedata.normalize("NFC", _WS.sub(" ", text)).replace("’", "'")
+    if "  " in text or not text.isprintable():  # else every space is one plain space already
+        text = _WS.sub(" ", text)
+    return unicodedata.normalize("NFC", text).replace("’", "'")
 
 
 def strip_punctuation(text: str) -> str:
     """Punctuation at the start and end of words and of the text, as hassil removes it."""
-    if not _ANY_PUNCT.search(text):
+    if text.replace(" ", "").isalnum() or not _ANY_PUNCT.search(text):  # no punctuation character is alnum
         return text.strip()
     text = _PUNCT_START.sub("", text)
     if not _INITIALISM_AT_END.search(text):
@@ -82,7 +87,7 @@ def skip_word_pattern(skip_words: Iterable[str]) -> re.Pattern | None:
 
 
 def remove_skip_words(text: str, pattern: re.Pattern | None) -> str:
-    if pattern is None:
+    if pattern is None or pattern.search(text) is None:
         return text
     return _WS.sub(" ", pattern.sub(" ", text)).strip()
 
@@ -101,8 +106,13 @@ _new = tuple.__new__  # builds Tokens without NamedTuple's keyword-handling __ne
 
 
 def tokenize(text: str) -> Tokens:
-    """Cut prepared text into tokens (see the module docstring). Plain ASCII words and digit runs take a
-    fast path; anything else goes through the token regex."""
+    """Cut prepared text into tokens (see the module docstring). Words of letters between single spaces
+    (the common command) are cut at the spaces; plain ASCII words and digit runs take a fast path; anything
+    else goes through the token regex, a class of characters at a time."""
+    words = text.split(" ")
+    letters = "".join(words) if len(words) > 1 else text
+    if (letters.isascii() or max(letters) < _FIRST_UNSPACED) and letters.isalpha() and "" not in words:
+        return _words(text, words)
     out = _new(Tokens, ([], [], [], []))
     keys, starts, ends, numbers = out
     for m in _NON_SPACE.finditer(text):
@@ -125,6 +135,20 @@ def tokenize(text: str) -> Tokens:
         else:
             _scan_part(part, m.start(), out)
     return out
+
+
+def _words(text: str, words: list[str]) -> Tokens:
+    """The tokens of a text of words of letters (no script written without spaces) between single spaces:
+    a token each, its span from the lengths of the words before it."""
+    starts, ends = [], []
+    pos = 0
+    for size in map(len, words):
+        starts.append(pos)
+        pos += size
+        ends.append(pos)
+        pos += 1
+    keys = text.lower().split(" ") if text.isascii() else fold_case(text).split(" ")
+    return _new(Tokens, (keys, starts, ends, [False] * len(words)))
 
 
 _CLASS: dict[str, str] = {}  # character -> its token group (see char_class)
