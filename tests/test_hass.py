@@ -362,6 +362,22 @@ def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_a_loaded_language_has_its_tokenizer_regexes_ready(tmp_path):
+    """The tokenizer's big character classes are compiled when a language is loaded, not in the first parse
+    of a text that needs them (a fresh process: nothing compiled them before)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "xx.hass.json"
+    import_language(write_lang(tmp_path), out)
+    code = ("import sys; from edgekit.hass import load_compiled, text; "
+            "assert text._patterns.cache_info().currsize == 0, 'compiled at import'; "
+            "r = load_compiled(sys.argv[1]); "
+            "assert text._patterns.cache_info().currsize == 1, 'not compiled at load'")
+    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
 def small(tmp_path, sentences: dict, lists: dict | None = None, home: dict | None = None) -> Recognizer:
     """A recognizer for a few intents (intent -> templates) over COMMON's lists plus `lists`."""
     common = {**COMMON, "lists": {**COMMON["lists"], **(lists or {})}}

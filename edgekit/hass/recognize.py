@@ -13,7 +13,7 @@ from .compile import CompiledLanguage
 from .lists import ListEntry, ListTables
 from .model import IntentBlock
 from .respond import render, slot_variables
-from .text import fold_case, prepare_input, remove_skip_words, skip_word_pattern, tokenize
+from .text import fold_case, prepare_input, prepare_patterns, remove_skip_words, skip_word_pattern, tokenize
 from .walk import UNMATCHED, Walker
 
 NO_MATCH = "no template matches the input"
@@ -59,6 +59,7 @@ class Recognizer:
         self.lists = ListTables(compiled)
         self.walker = Walker(compiled, self.lists)
         self._skip = skip_word_pattern(compiled.skip_words)
+        prepare_patterns()
         # template id -> its block, the template, the block's fixed slots, response key and context rules
         self._ends = []
         rules = [_ContextRules.of(b) for b in compiled.blocks]

@@ -35,16 +35,25 @@ _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i"})
 _UNSPACED = f"[{UNSPACED}]"
 _FIRST_UNSPACED = min(UNSPACED.replace("-", ""))  # letters below it are all of scripts written with spaces
 _MARKS = f"[{COMBINING_MARKS}{INDIC}{DANDA}]"
+
+
 @functools.cache
 def _patterns() -> tuple[re.Pattern, re.Pattern]:
-    """(a run of unspaced characters, the token regex), compiled on the first text that is not plain ASCII:
-    their character classes take milliseconds to compile, which ASCII-only work never needs."""
+    """(a run of unspaced characters, the token regex), compiled on the first text that needs them (not words
+    of letters, nor plain ASCII words and digit runs), or by prepare_patterns: their character classes take
+    milliseconds to compile."""
     return (re.compile(r"(?:(?!\d)" + _UNSPACED + ")+"),
             re.compile(r"(?P<num>(?:(?<![\w.,])-)?\d+)"
                        r"|(?P<unspaced>" + _UNSPACED + r")"
                        r"|(?P<word>(?:(?!" + _UNSPACED + r")[^\W\d_]|" + _MARKS + r")+)"
                        r"|(?P<sep>(?:\s|_|-(?!\d))+)"
                        r"|(?P<sym>\S)"))
+
+
+def prepare_patterns() -> None:
+    """Compile the tokenizer's regexes now: a recognizer does it when it is made, so that its first parse of a
+    text that needs them does not pay the milliseconds."""
+    _patterns()
 
 
 def fold_case(text: str) -> str:
