@@ -59,17 +59,25 @@ class _Pass:
         self.furthest = 0
         self.stops: dict[int, list | None] = {}  # wildcard target -> per word, the next word it could close at
         self._words: set[str] | None = None
+        self._last_letters: frozenset[str] | None = None
 
     def at(self, j: int, off: int) -> dict:
         """The threads at word j, offset off."""
         return self.agenda[j] if not off else self.inside.setdefault(j, {}).setdefault(off, {})
 
-    def words(self) -> tuple[set[str], set[str]]:
-        """The input's words and the last letters of its longer words."""
+    def words(self) -> set[str]:
+        """The input's words."""
         if self._words is None:
             self._words = set(self.keys)
-            self._last_letters = {k[-1] for k in self._words if len(k) > 1}
-        return self._words, self._last_letters
+        return self._words
+
+    def last_letters(self) -> frozenset[str]:
+        """The last letters of the input's words of more than one letter."""
+        if self._last_letters is None:
+            keys = self.keys
+            self._last_letters = frozenset(k[-1] for k in keys if len(k) > 1) \
+                if max(map(len, keys), default=0) > 1 else frozenset()  # CJK text: a letter a word
+        return self._last_letters
 
     def push_at(self, j: int, key: Any, th: tuple) -> None:
         """Keep th at the start of word j (a jump ahead: that word is now within reach)."""
@@ -114,12 +122,24 @@ class Walker:
         # a wildcard going on to these states may close before any word: another wildcard, an inlined
         # list value or a glued word follows it
         self._anywhere = [bool(self.wild[s] or self.marks[s] or s in self.prefixed) for s in range(len(c.tok))]
+        # state -> (the words, the last letters of the words) that what follows its wildcards starts with, when
+        # that is all that can close them (see _stops_of): none of them in the input, no wildcard opens there
+        self._wild_gate = [self._gate(s) for s in range(len(c.tok))]
         # state -> (its one word, the state after it) when that word is all it reads (see _follow_chain)
         self._chain = [next(iter(m.items())) if len(m) == 1 and not self.special[s] and not c.final[s] else None
                        for s, m in enumerate(c.tok)]
         self._suffix_memo: dict[tuple[int, str], tuple[int, ...]] = {}  # see _suffix_cuts
         self._closes_memo: dict[tuple[int, str, bool], bool] = {}  # see _stops; valid for one generation of lists
         self._memo_lists = lists.generation
+
+    def _gate(self, s: int) -> tuple[frozenset[str], frozenset[str]] | None:
+        """_wild_gate of state s (None: some wildcard of it may close before any word, at a list value or at
+        the end of the input)."""
+        targets = [t for t, _slot in self.wild[s]]
+        if not targets or any(self._anywhere[t] or self.final[t] or self.groups[t] for t in targets):
+            return None
+        return (frozenset(k for t in targets for k in self.tok[t]),
+                frozenset().union(*(self._last_chars[t] for t in targets)))
 
     def run(self, surface: str, toks: Tokens, variant: int, out: list, reach: list | None = None,
             unmatched: bool = False) -> None:
@@ -268,7 +288,9 @@ class Walker:
             if p.unmatched:
                 self._open_unmatched(p, j, off, word, th)
         if self.wild[s]:
-            self._open_wildcards(p, j, off, word, th)
+            gate = self._wild_gate[s]
+            if gate is None or not gate[0].isdisjoint(p.keys) or not gate[1].isdisjoint(p.last_letters()):
+                self._open_wildcards(p, j, off, word, th)
         if self.marks[s]:
             self._follow_marks(p, j, off, th, here, work)
 
@@ -401,8 +423,7 @@ class Walker:
         """_stops for state t, kept for the pass; None when what follows the wildcard is nowhere in the input
         (no word, no end of a longer word, no list value starts), so that only the end can close it."""
         if not self.groups[t]:
-            words, last_letters = p.words()
-            if self.tok[t].keys().isdisjoint(words) and self._last_chars[t].isdisjoint(last_letters):
+            if self.tok[t].keys().isdisjoint(p.words()) and self._last_chars[t].isdisjoint(p.last_letters()):
                 p.stops[t] = None
                 return None
         stops = p.stops[t] = self._stops(p, t)
