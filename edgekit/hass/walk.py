@@ -277,14 +277,21 @@ class Walker:
         groups = self.groups[s]
         if groups:
             starting = self.lists.starting(word, not off and p.toks.numbers[j])
-            if len(starting) < len(groups):
-                hits = [groups[k] for k in starting if k in groups]
-                if len(hits) > 1:
-                    hits.sort()  # in the state's own order, so that ties between lists always go the same way
-            else:
-                hits = [g for k, g in groups.items() if k in starting]
-            for _rank, kind, key, items in hits:
-                self._read_list(p, j, off, kind, key, items, th)
+            if starting:  # loops, not comprehensions: each of those is a function call
+                hits = []
+                if len(starting) < len(groups):
+                    for k in starting:
+                        g = groups.get(k)
+                        if g is not None:
+                            hits.append(g)
+                    if len(hits) > 1:
+                        hits.sort()  # in the state's own order, so that ties between lists always go the same way
+                else:
+                    for k, g in groups.items():
+                        if k in starting:
+                            hits.append(g)
+                for _rank, kind, key, items in hits:
+                    self._read_list(p, j, off, kind, key, items, th)
             if p.unmatched:
                 self._open_unmatched(p, j, off, word, th)
         if self.wild[s]:
