@@ -4,7 +4,7 @@ required keywords) and build the result, best first as hassil ranks them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Iterable
 
 from ..valueclass import field, value_class
@@ -20,6 +20,7 @@ NO_MATCH = "no template matches the input"
 # how readings are ordered: cost, intent, template, then, within one template, the order its slot references
 # were written in (hassil's first alternative), then the variant
 _RANK = itemgetter(0, 1, 2, 3, 4)
+_VALUE = attrgetter("value")
 
 
 @value_class(frozen=True)
@@ -48,7 +49,7 @@ class IntentResult:
     unmatched: dict[str, str] | None = None
 
     def slot_values(self) -> dict[str, Any]:
-        return {k: v.value for k, v in self.slots.items()}
+        return dict(zip(self.slots, map(_VALUE, self.slots.values())))
 
 
 class Recognizer:

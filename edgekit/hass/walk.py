@@ -170,10 +170,13 @@ class Walker:
         add later ones)."""
         done = 0  # offsets inside a word are above 0
         while True:
-            rest = [o for o in offsets if o > done]
-            if not rest:
+            nearest = None
+            for o in offsets:  # a loop, not a comprehension (a function call)
+                if o > done and (nearest is None or o < nearest):
+                    nearest = o
+            if nearest is None:
                 return
-            done = min(rest)
+            done = nearest
             if offsets[done]:
                 self._offset(p, j, done, offsets[done])
 
@@ -364,7 +367,7 @@ class Walker:
         """Open each wildcard of the thread's state at (j, off) when what the template says after it can
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
-        start = surface_at(p.surface, p.toks, j, off)
+        start = surface_at(p.surface, p.toks, j, off) if off else p.toks.starts[j]
         anywhere, final, known = self._anywhere, self.final, p.stops
         for t, slot in self.wild[th[1]]:
             if not anywhere[t] and not final[t] and (known[t] if t in known else self._stops_of(p, t)) is None:
