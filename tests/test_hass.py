@@ -347,35 +347,34 @@ def test_tokenizer_fast_paths_cut_as_the_token_regex():
         assert tokenize(text) == ref, text
 
 
-def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
-    """A compiled language loads and parses with the runtime dependencies only."""
+def _in_a_fresh_process(tmp_path, code: str) -> None:
+    """Run `code` in a new interpreter with sys.argv[1] the compiled test language; it must exit cleanly."""
     import subprocess
     import sys
 
     out = tmp_path / "xx.hass.json"
     import_language(write_lang(tmp_path), out)
-    code = ("import sys; from edgekit.hass import load_compiled; r = load_compiled(sys.argv[1]); "
-            "r.set_list('area', ['Kitchen']); res = r.parse('turn on the kitchen lights'); "
-            "assert res and res[0].intent == 'TurnOn', res; "
-            "assert 'yaml' not in sys.modules and 'unicode_rbnf' not in sys.modules, 'imported'")
     r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_runtime_needs_neither_yaml_nor_rbnf(tmp_path):
+    """A compiled language loads and parses with the runtime dependencies only."""
+    _in_a_fresh_process(tmp_path, (
+        "import sys; from edgekit.hass import load_compiled; r = load_compiled(sys.argv[1]); "
+        "r.set_list('area', ['Kitchen']); res = r.parse('turn on the kitchen lights'); "
+        "assert res and res[0].intent == 'TurnOn', res; "
+        "assert 'yaml' not in sys.modules and 'unicode_rbnf' not in sys.modules, 'imported'"))
 
 
 def test_a_loaded_language_has_its_tokenizer_regexes_ready(tmp_path):
     """The tokenizer's big character classes are compiled when a language is loaded, not in the first parse
     of a text that needs them (a fresh process: nothing compiled them before)."""
-    import subprocess
-    import sys
-
-    out = tmp_path / "xx.hass.json"
-    import_language(write_lang(tmp_path), out)
-    code = ("import sys; from edgekit.hass import load_compiled, text; "
-            "assert text._patterns.cache_info().currsize == 0, 'compiled at import'; "
-            "r = load_compiled(sys.argv[1]); "
-            "assert text._patterns.cache_info().currsize == 1, 'not compiled at load'")
-    r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
+    _in_a_fresh_process(tmp_path, (
+        "import sys; from edgekit.hass import load_compiled, text; "
+        "assert text._patterns.cache_info().currsize == 0, 'compiled at import'; "
+        "r = load_compiled(sys.argv[1]); "
+        "assert text._patterns.cache_info().currsize == 1, 'not compiled at load'"))
 
 
 def small(tmp_path, sentences: dict, lists: dict | None = None, home: dict | None = None) -> Recognizer:
