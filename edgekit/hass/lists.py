@@ -119,7 +119,7 @@ class ListTables:
         keys, token_ends = toks.keys, toks.ends
         n = len(keys)
         i = j
-        begin = surface_at(surface, toks, j, off) if off else toks.starts[j]
+        begin = surface_at(surface, toks, j, off)
         word = keys[j][off:] if off else keys[j]
         start = off
         while True:

@@ -367,7 +367,7 @@ class Walker:
         """Open each wildcard of the thread's state at (j, off) when what the template says after it can
         still come; it reads at least the rest of this word, or ends inside it."""
         cost, _s, slots, ctxs, _w, ck = th
-        start = surface_at(p.surface, p.toks, j, off) if off else p.toks.starts[j]
+        start = surface_at(p.surface, p.toks, j, off)
         anywhere, final, known = self._anywhere, self.final, p.stops
         for t, slot in self.wild[th[1]]:
             if not anywhere[t] and not final[t] and (known[t] if t in known else self._stops_of(p, t)) is None:
