@@ -25,6 +25,9 @@ MAX_PRIORITY = 1_000_000
 MAX_REPEAT = 64
 """The largest upper bound of a template repeat `{m,n}`."""
 
+MAX_PERMUTATION = 6
+"""The most items of one permutation `(a; b; c)` (in .forest and Home Assistant templates): 720 orders at most."""
+
 MAX_SPAN = 64
 """The most input elements (tokens, data spans) one rule match can cover; keeps digestion linear in the input."""
 

@@ -134,3 +134,18 @@ def test_unknown_grammar_name():
 
     with pytest.raises(GrammarError, match="no grammar 'nonexistent'.*home"):
         load_forest("nonexistent")
+
+
+def test_context_clauses_need_an_intent_and_one_clause_a_key(grammar):
+    err = _error(grammar, 'class name runtime\nrule x: on <name:name>\n  requires domain = "light"\n')
+    assert "no intent" in str(err)
+    _assert_points(err, 2, 6, "rule x")
+    err = _error(grammar, 'class name runtime\nrule x: on <name:name>\n  intent On\n  slot a = 1\n  slot a = 2\n')
+    assert "two slot clauses for a" in str(err)
+    _assert_points(err, 5, 8, "slot a = 2")
+
+
+def test_permutation_of_too_many_items(grammar):
+    err = _error(grammar, "rule x: (a; b; c; d; e; f; g)\n  intent X\n")
+    assert "permutation of 7 items" in str(err)
+    _assert_points(err, 1, 9, "(a; b")

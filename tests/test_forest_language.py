@@ -307,3 +307,85 @@ def test_a_bad_translate_file_is_named_by_file_and_line(grammar, table, message,
 def test_editing_a_translate_file_recompiles_the_grammar(grammar):
     assert grammar({"main.forest": 'translate "t.txt"\nlexicon x { b }', "t.txt": "a b\n"}, cache=True).normalize("a") == "b"
     assert grammar({"t.txt": "a c\n"}, cache=True).normalize("a") == "c"
+
+
+# ---- permutations, skip words, fixed slots and context rules (the features Home Assistant templates use) ----
+HOME = """
+class name runtime
+class area runtime
+skip please
+rule turn_on: turn on (the <name:name>; in the <area:area>) | turn on [the] <name:name>
+  intent TurnOn
+  slot domain = "light"
+  requires domain = "light" | "switch"
+rule open_cover: open [the] <name:name>
+  intent OpenCover
+  requires domain = "cover"
+  excludes device_class = "gate"
+"""
+
+
+def _home(grammar):
+    from edgekit.forest import ListEntry
+
+    f = grammar(HOME)
+    f.set_list("name", [ListEntry("garage", "light.garage", {"domain": "light"}),
+                        ListEntry("garage", "cover.garage", {"domain": "cover", "device_class": "garage"}),
+                        ListEntry("gate", "cover.gate", {"domain": "cover", "device_class": "gate"})])
+    f.set_list("area", ["kitchen", "garage"])
+    return f
+
+
+def test_permutation_reads_its_items_in_any_order(grammar):
+    f = _home(grammar)
+    for text in ("turn on the garage in the kitchen", "turn on in the kitchen the garage"):
+        frame = f.parse(text)
+        assert frame is not None and frame.intent == "TurnOn", text
+        assert (frame["name"], frame["area"]) == ("light.garage", "kitchen")
+    assert f.parse("turn on the garage the garage") is None  # each item once
+    assert sorted(f.expand("turn_on", limit=None)) == sorted(
+        ["turn on the <name> in the <area>", "turn on in the <area> the <name>", "turn on <name>", "turn on the <name>"])
+
+
+def test_requires_and_excludes_pick_the_entry_whose_context_fits(grammar):
+    f = _home(grammar)
+    on, opened = f.parse("turn on the garage"), f.parse("open the garage")
+    assert (on.intent, on["name"], on.context["domain"]) == ("TurnOn", "light.garage", "light")
+    assert (opened.intent, opened["name"]) == ("OpenCover", "cover.garage")
+    assert f.parse("open the gate") is None  # excluded: a gate
+    assert f.parse("turn on the gate") is None  # required: a light or a switch
+    frame, reason = f.parse_with_reason("open the gate")
+    assert frame is None and "requires / excludes" in reason
+
+
+def test_fixed_slots_and_the_callers_context(grammar):
+    f = _home(grammar)
+    frame = f.parse("turn on the garage", context={"area": "kitchen"})
+    assert frame["domain"] == "light" and frame.slots["domain"].type == "fixed"
+    assert frame.context == {"area": "kitchen", "domain": "light"}
+    assert f.parse("open the garage", context={"device_class": "gate"}) is not None  # the entry's context wins
+    assert f.parse("turn on the kitchen", context={"domain": "light"}) is None  # no such name
+    with pytest.raises(TypeError):
+        f.parse("turn on the garage", context=["area"])
+
+
+def test_skip_words_are_read_around_and_spans_stay_in_the_text(grammar):
+    f = _home(grammar)
+    text = "please turn on please the garage please"
+    frame = f.parse(text)
+    assert frame is not None and frame["name"] == "light.garage"
+    slot = frame.slots["name"]
+    assert text[slot.start:slot.end] == "garage"
+    assert f.parse("please") is None
+
+
+def test_context_rules_and_skip_words_survive_the_compiled_file(grammar, tmp_path):
+    from edgekit.forest import ListEntry, load_forest
+
+    out = tmp_path / "home.forestc"
+    _home(grammar).save(out)
+    g = load_forest(out)
+    g.set_list("name", [ListEntry("gate", "cover.gate", {"domain": "cover", "device_class": "gate"}),
+                        ListEntry("garage", "light.garage", {"domain": "light"})])
+    assert g.parse("open the gate") is None
+    assert g.parse("please turn on the garage")["domain"] == "light"

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..valueclass import field, value_class
 from .decider import DeciderError, check_model
-from .model import Expr, Lit, NodeError, Ref, Template, expr_from_json, expr_to_json, leaves, template_from_json, \
+from .model import ContextRules, Expr, Lit, NodeError, Ref, Template, expr_from_json, expr_to_json, leaves, template_from_json, \
     template_to_json
 
 class CompiledError(ValueError):
@@ -67,6 +67,7 @@ class Matcher:
     text: Expr | None = None
     intent: str | None = None
     needs: tuple[tuple[int, ...], ...] = ()  # a rule's required types as clauses (prefilter.required_types)
+    context: ContextRules = field(default_factory=ContextRules)  # an intent rule's fixed slots, requires, excludes
 
     @property
     def where(self) -> str:
@@ -106,6 +107,7 @@ class CompiledForest:
     read: tuple[tuple[str, str], ...] = ()  # (real path, sha256) of every file read: the local cache only
     entry: str | None = None  # the entry file's name, in the compile cache
     translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
+    skip: tuple[str, ...] = ()  # `skip` words (casefolded): a command is also read without them
     class_ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +140,8 @@ class CompiledForest:
             out["entry"] = self.entry
         if self.translate:
             out["translate"] = self.translate
+        if self.skip:
+            out["skip"] = list(self.skip)
         return out
 
     @classmethod
@@ -156,6 +160,8 @@ def _matcher_json(m: Matcher) -> dict[str, Any]:
         out.update({"value": None if m.value is None else expr_to_json(m.value),
                     "text": None if m.text is None else expr_to_json(m.text), "intent": m.intent,
                     "needs": [list(c) for c in m.needs]})
+        if m.context:
+            out["context"] = m.context.to_json()
     out.update({"captures": m.captures, "type": m.type})
     return out
 
@@ -195,8 +201,11 @@ def _read(art: Any) -> CompiledForest:
     if not (isinstance(translate, dict) and all(type(k) is str and type(v) is str and len(k) == len(v) == 1
                                                 for k, v in translate.items())):
         raise CompiledError("bad character translation (each entry one character to one character)")
+    skip = art.get("skip", [])
+    if not (isinstance(skip, list) and all(type(w) is str and w for w in skip)):
+        raise CompiledError("bad skip words")
     return CompiledForest(art["files"], types, vocab, data, tables, lexicons,
-                          matchers, layers, classes, tuple(tuple(r) for r in read), entry, translate)
+                          matchers, layers, classes, tuple(tuple(r) for r in read), entry, translate, tuple(skip))
 
 
 _CLASS_KINDS = frozenset({"builtin", "data", "lexicon", "runtime", "rule"})
@@ -292,7 +301,7 @@ def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n
     if not all(type(k) is str and type(v) is bool for k, v in m["captures"].items()):
         raise CompiledError("bad matcher captures")
     clauses: dict[str, Expr | None] = {"value": None, "text": None}
-    intent, needs = None, ()
+    intent, needs, context = None, (), ContextRules()
     if m["kind"] == "rule":
         intent = m.get("intent")
         if intent is not None and type(intent) is not str:
@@ -302,6 +311,11 @@ def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n
                 type(t) is int and 0 <= t < len(types) for t in c) for c in raw):
             raise CompiledError(f"bad required types in rule {m['name']!r}")
         needs = tuple(tuple(c) for c in raw)
+        if "context" in m:
+            try:
+                context = ContextRules.from_json(m["context"])
+            except NodeError:
+                raise CompiledError(f"bad context rules in rule {m['name']!r}") from None
         for clause in clauses:
             if m.get(clause) is not None:
                 try:
@@ -309,7 +323,7 @@ def _matcher(m: Any, types: list[str], vocab: dict[str, int], known: set[str], n
                 except NodeError as exc:
                     raise CompiledError(f"{exc} in rule {m['name']!r}") from None
     return Matcher(m["kind"], m["class"], m["name"], where[0], where[1], m["priority"], m["layer"], m["type"],
-                   template, m["captures"], cost, clauses["value"], clauses["text"], intent, needs)
+                   template, m["captures"], cost, clauses["value"], clauses["text"], intent, needs, context)
 
 
 def _layer(layer: Any, n_types: int, n_entries: int, stored: list[Matcher]) -> LayerSpec:

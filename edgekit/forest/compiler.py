@@ -119,7 +119,7 @@ class _Compiler:
                   for d in g.data],
             tables=self.tables, lexicons=lexicons, matchers=matchers, layers=layers,
             classes={n: ClassInfo(self.class_kind[n], self.layer.get(n, 0)) for n in self.class_ids},
-            read=tuple(sorted(g.read.items())), translate=dict(g.translate))
+            read=tuple(sorted(g.read.items())), translate=dict(g.translate), skip=tuple(g.skip))
 
     def declare_all(self) -> None:
         """Tables, then every class name (data classes, lexicons, rules) and the layer of each."""
@@ -200,7 +200,7 @@ class _Compiler:
             needs = sorted((tuple(sorted(c)) for c in required_types(r.template, self.type_of)), key=lambda c: (len(c), c))
             matchers.append(Matcher("rule", r.name, r.name, r.where.file, r.where.line, r.priority, self.layer[r.name],
                                     self.class_ids[r.name], r.template, caps, r.cost, r.value, r.text, r.intent,
-                                    tuple(needs)))
+                                    tuple(needs), r.context))
         return matchers
 
     def layer_automata(self, matchers: list[Matcher], first_id: int, lexicons: bool) -> list[LayerSpec]:

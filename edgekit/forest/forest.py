@@ -6,7 +6,7 @@ import os
 import re
 import importlib.util
 from pathlib import Path
-from typing import Any, Iterable, overload
+from typing import Any, Iterable, Mapping, overload
 
 from ..valueclass import replace
 from ..errors import GrammarError, ModelFileError, check_text
@@ -20,12 +20,14 @@ from .expand import Expander
 from .frame import Frame, Slot
 from .lexicon import ListEntry
 from .model import Template
+from .tokenize import drop_words
 from .trace import LostReading, Trace, TraceNode
 
 ENTRY_FILE = "main.forest"
 NO_INTENT = "no intent rule covers the input"
 COMPILED_SUFFIX = ".forestc"
 EXPLAIN_READINGS = 6  # explain lists up to this many readings (the winner and those that lost)
+CONTEXT_READINGS = 16  # derivations kept per span and rule when intent rules check context (entries sharing a text)
 
 
 class Forest:
@@ -39,6 +41,7 @@ class Forest:
         self._digester = Digester(compiled)
         self._expander: Expander | None = None
         self._intent_matchers: dict[int, LayerMatcher] | None = None
+        self._skip = frozenset(compiled.skip)
 
     # ---- public API ------------------------------------------------------------------------------
     def sources_changed(self) -> bool:
@@ -53,33 +56,55 @@ class Forest:
             return join_texts(self._reading(self._digester.lattice(text)))
 
     @overload
-    def parse(self, text: str, n: None = None) -> Frame | None: ...
+    def parse(self, text: str, n: None = None, context: Mapping[str, Any] | None = None) -> Frame | None: ...
 
     @overload
-    def parse(self, text: str, n: int) -> list[Frame]: ...
+    def parse(self, text: str, n: int, context: Mapping[str, Any] | None = None) -> list[Frame]: ...
 
-    def parse(self, text: str, n: int | None = None) -> Frame | None | list[Frame]:
+    def parse(self, text: str, n: int | None = None,
+              context: Mapping[str, Any] | None = None) -> Frame | None | list[Frame]:
         """The frame (intent + typed slots) of a command, or None when no intent rule covers it.
 
         With `n`, the n cheapest distinct frames, best first (each with its `cost`): every intent rule
-        reading that covers the whole input, so a caller can filter them (say, by a slot's context)."""
+        reading that covers the whole input, so a caller can filter them (say, by a slot's context).
+        `context` is the caller's (the area a voice satellite is in): each reading's context is it, updated
+        with its slots' entry contexts, and must pass the intent rule's `requires` / `excludes` clauses."""
         text = _check_text(text)
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_READINGS):
             raise ValueError(f"n must be an integer from 1 to {MAX_READINGS} (MAX_READINGS), got {n!r}")
         with cycle_gc_paused(text):
-            frames = self._frames(self._digester.lattice(text, n or 1), n or 1)
+            frames = self._parse(text, n or 1, _caller_context(context))
         if n is None:
             return frames[0] if frames else None
         return frames
 
-    def parse_with_reason(self, text: str) -> tuple[Frame | None, str | None]:
-        """The frame, or None and why not (how far the closest intent rule got), from one digestion."""
+    def parse_with_reason(self, text: str, context: Mapping[str, Any] | None = None
+                          ) -> tuple[Frame | None, str | None]:
+        """The frame, or None and why not (how far the closest intent rule got)."""
         text = _check_text(text)
-        lat = self._digester.lattice(text)
-        frames = self._frames(lat, 1)
+        frames = self._parse(text, 1, _caller_context(context))
         if frames:
             return frames[0], None
-        return None, (self._rejection(lat) if self.intents else None) or NO_INTENT
+        if not self.intents:
+            return None, NO_INTENT
+        if any(m.context for _, m in self._digester.matchers.stored_items()) and self._parse(text, 1, None, False):
+            return None, "an intent rule covers the input, but its requires / excludes clauses refuse the context"
+        return None, self._rejection(self._digester.lattice(text)) or NO_INTENT
+
+    def _parse(self, text: str, n: int, context: dict[str, Any] | None, check: bool = True) -> list[Frame]:
+        """The n best frames of text and, when the grammar has `skip` words, of text without them."""
+        k = max(n, CONTEXT_READINGS) if self._has_context_rules else n
+        frames = self._frames(self._digester.lattice(text, k), n, context, check)
+        dropped = drop_words(text, self._skip) if self._skip else None
+        if dropped is None:
+            return frames
+        short, where = dropped
+        for f in self._frames(self._digester.lattice(short, k), n, context, check):
+            f = replace(f, slots={name: _moved(s, where) for name, s in f.slots.items()})
+            if f not in frames:
+                frames.append(f)
+        frames.sort(key=_cost)
+        return frames[:n]
 
     def explain(self, text: str) -> Trace:
         """The digestion tree of text: rule, file:line, layer, span and value of every symbol, and the
@@ -172,8 +197,10 @@ class Forest:
         element, text = self._digester.element, lat.text
         return [e.elem or element(e, text, memo) for e in lat.best_paths(1)[0][1]]
 
-    def _frames(self, lat: Lattice, n: int) -> list[Frame]:
-        """The n cheapest distinct frames: intent derivations spanning every non-punctuation element."""
+    def _frames(self, lat: Lattice, n: int, context: dict[str, Any] | None = None,
+                check: bool = True) -> list[Frame]:
+        """The n cheapest distinct frames: intent derivations spanning every non-punctuation element whose
+        merged context passes their rule's requires / excludes (unless `check` is false)."""
         d = self._digester
         intent_ids = self._intent_ids
         if not intent_ids:
@@ -190,7 +217,7 @@ class Forest:
         top = lat.costs.top
         punct = top(lat.out[0][0])  # what each element left outside costs
         keyed = [((top(e) + punct * (e.start + total - e.end), e.matcher, e.start), e) for e in cands]
-        if n == 1:
+        if n == 1 and not self._has_context_rules:
             keyed = [min(keyed, key=_first)]
         else:
             keyed.sort(key=_first)
@@ -200,12 +227,30 @@ class Forest:
         for (cost, _m, _s), e in keyed:
             el = d.element(e, lat.text, memo)
             m = stored[e.matcher - n_entries]  # intent rules are stored matchers
-            f = Frame(m.intent, self._slots(el), m.name, m.where, el.text, lat.costs.value(cost))
+            slots = self._slots(el)
+            merged = dict(context or ())
+            for slot in slots.values():
+                if slot.context:
+                    merged.update(slot.context)
+            rules = m.context
+            if rules:
+                if check and not rules.allows(merged):
+                    continue
+                for name, value in rules.fixed:
+                    slots.setdefault(name, Slot(name, value, str(value), "fixed", el.start, el.end))
+            f = Frame(m.intent, slots, m.name, m.where, el.text, lat.costs.value(cost), merged)
             if f not in frames:
                 frames.append(f)
                 if len(frames) == n:
                     break
         return frames
+
+    @property
+    def _has_context_rules(self) -> bool:
+        has = self.__dict__.get("_context_rules")
+        if has is None:
+            has = self.__dict__["_context_rules"] = any(m.context for _, m in self._digester.matchers.stored_items())
+        return has
 
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
@@ -322,6 +367,24 @@ class Forest:
 
 def _first(item: tuple) -> Any:
     return item[0]
+
+
+def _cost(f: Frame) -> float:
+    return f.cost
+
+
+def _caller_context(context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if context is None:
+        return None
+    if not isinstance(context, Mapping) or not all(isinstance(k, str) for k in context):
+        raise TypeError(f"context must be a mapping of names to values, got {type(context).__name__}")
+    return dict(context)
+
+
+def _moved(slot: Slot, where: list[int]) -> Slot:
+    """A slot found in a text without its skip words, its span put back in the text as written."""
+    end = where[slot.end - 1] + 1 if slot.end > slot.start else where[slot.end]
+    return replace(slot, start=where[slot.start], end=end)
 
 
 def _display_type(name: str) -> str:

@@ -47,10 +47,12 @@ class Frame:
     where: str = ""
     text: str = ""
     cost: float = field(default=0.0, compare=False)  # the reading's cost (see grammars/README.md, "Ambiguity")
+    context: dict[str, Any] = field(default_factory=dict, compare=False)  # the caller's, updated by the slots'
 
     def __getitem__(self, name: str) -> Any:
         return self.slots[name].value
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": self.intent, "slots": {k: s.to_dict() for k, s in self.slots.items()},
-                "rule": self.rule, "where": self.where, "canonical": self.text}
+                "rule": self.rule, "where": self.where, "canonical": self.text,
+                **({"context": jsonable(self.context)} if self.context else {})}

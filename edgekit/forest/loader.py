@@ -3,6 +3,7 @@ and turn lark trees into the plain data classes of model.py. Every error points 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from functools import lru_cache
@@ -18,13 +19,14 @@ from .expr import BUILTINS, MAX_DIGITS
 from .gcpause import gc_paused
 from .lexicon_body import RawBody, RawEntry, blank, read_bodies
 from .model import (Alt, Attr, Bin, Call, Cmp, Const, DataClass, Entry, Expr, GrammarSet, If, Index, Lexicon, Lit,
-                    Logic, Name, Neg, Not, Num, Opt, Ref, Rep, Rule, RuntimeClass, Seq, Str, Table, Template, Where)
+                    Logic, Name, Neg, Not, Num, Opt, Ref, Rep, Rule, RuntimeClass, Seq, Str, Table, Template, Where,
+                    ContextRules)
 from .tokenize import words
 
-from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
+from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PERMUTATION, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
 _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
-             "class", "runtime", "decide", "translate")
+             "class", "runtime", "decide", "translate", "skip", "slot", "requires", "excludes")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -33,7 +35,7 @@ _CLOSERS = frozenset({"RBRACE", "RPAR", "RSQB", "MORETHAN"})
 # what str.splitlines() splits on: a grammar string holding one would turn one output line into two
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # nodes that nest one level deeper: template brackets, an expression (each parenthesis opens one), operators
-_NESTING = frozenset({"group", "optional", "or_", "neg", "not_", "cond", "call", "index", "attr"})
+_NESTING = frozenset({"group", "permutation", "optional", "or_", "neg", "not_", "cond", "call", "index", "attr"})
 
 
 @lru_cache(maxsize=1)
@@ -161,6 +163,10 @@ class _FileReader:
             self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
         elif kind == "translate":
             self.translate(st.children[0])
+        elif kind == "skip_stmt":
+            for tok in st.children:
+                self.gset.skip.extend(w for w in words(self.string(tok) if tok.type == "STRING" else str(tok))
+                                      if w not in self.gset.skip)
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
@@ -319,6 +325,7 @@ class _FileReader:
             after = [Ref(str(t), None, t.line, t.column) for t in rest[0].children]
             rest = rest[1:]
         alts, *clauses = rest
+        context: dict[str, list] = {"slot_clause": [], "requires_clause": [], "excludes_clause": []}
         rule = Rule(str(name_tok), self.template(alts), priority, self.where(name_tok), after=after, cost=cost)
         for c in clauses:
             if c.data == "value_clause":
@@ -329,11 +336,27 @@ class _FileReader:
                 if rule.text is not None:
                     raise self.error(f"rule {rule.name} has two text clauses", c)
                 rule.text, rule.text_where = self.expr(c.children[0]), self.where(c)
-            else:
+            elif c.data == "intent_clause":
                 if rule.intent is not None:
                     raise self.error(f"rule {rule.name} has two intent clauses", c)
                 rule.intent = str(c.children[0])
+            else:
+                context[c.data].append(self.context_clause(rule, c, context[c.data]))
+        if any(context.values()):
+            if rule.intent is None:
+                raise self.error(f"rule {rule.name} has slot, requires or excludes clauses but no intent", name_tok)
+            rule.context = ContextRules(*(tuple(context[k]) for k in ("slot_clause", "requires_clause",
+                                                                      "excludes_clause")))
         return rule
+
+    def context_clause(self, rule: Rule, c: Tree, earlier: list) -> tuple[str, Any]:
+        """One `slot k = v`, `requires k = v | w` or `excludes k = v | w` clause as (k, v) or (k, (v, w))."""
+        key_tok, *consts = c.children
+        key = str(key_tok)
+        if any(k == key for k, _ in earlier):
+            raise self.error(f"rule {rule.name} has two {c.data.split('_')[0]} clauses for {key}", key_tok)
+        values = tuple(self.const(v) for v in consts)
+        return (key, values[0]) if c.data == "slot_clause" else (key, values)
 
     # ---- templates ----------------------------------------------------------------------------
     def template(self, t: Tree) -> Template:
@@ -373,6 +396,11 @@ class _FileReader:
             return Ref(str(name), cap, name.line, name.column)
         if d == "group":
             return self.template(t.children[0])
+        if d == "permutation":
+            if len(t.children) > MAX_PERMUTATION:
+                raise self.error(f"a permutation of {len(t.children)} items (at most {MAX_PERMUTATION})", t)
+            items = [self.template(c) for c in t.children]
+            return Alt(tuple(Seq(order) for order in itertools.permutations(items)))
         if d == "optional":
             return Opt(self.template(t.children[0]))
         raise self.error(f"unexpected template element {d}", t)

@@ -363,6 +363,48 @@ class Rule:
     text_where: Where | None = None
     after: list[Ref] = field(default_factory=list)  # rules this one must sit above (`after` clause)
     cost: int = 0  # thousandths of an uncovered element, added to every reading that uses the rule
+    context: ContextRules = field(default_factory=lambda: ContextRules())
+
+
+@value_class(frozen=True)
+class ContextRules:
+    """An intent rule's fixed slots (`slot k = v`) and what the merged context of a reading must hold
+    (`requires k = v | w`) or must not (`excludes k = v`): the caller's context, then each slot's entry context."""
+
+    fixed: tuple[tuple[str, Any], ...] = ()
+    requires: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    excludes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.fixed or self.requires or self.excludes)
+
+    def allows(self, context: dict[str, Any]) -> bool:
+        """Whether a reading with this merged context passes the rule's requires and excludes."""
+        for key, values in self.requires:
+            if key not in context or context[key] not in values:
+                return False
+        return not any(key in context and context[key] in values for key, values in self.excludes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slots": [list(kv) for kv in self.fixed], "requires": [[k, list(v)] for k, v in self.requires],
+                "excludes": [[k, list(v)] for k, v in self.excludes]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ContextRules":
+        """The rules a JSON object stands for; NodeError("bad context rules") if it is not one."""
+        def const(v: Any) -> bool:
+            return v is None or type(v) in (str, int, float, bool)
+
+        def pairs(key: str, many: bool) -> tuple:
+            rows = data.get(key, [])
+            if type(rows) is not list or not all(type(r) is list and len(r) == 2 and type(r[0]) is str and (
+                    type(r[1]) is list and all(const(v) for v in r[1]) if many else const(r[1])) for r in rows):
+                raise NodeError("bad context rules")
+            return tuple((k, tuple(v) if many else v) for k, v in rows)
+
+        if type(data) is not dict:
+            raise NodeError("bad context rules")
+        return cls(pairs("slots", False), pairs("requires", True), pairs("excludes", True))
 
 
 @value_class
@@ -378,6 +420,7 @@ class GrammarSet:
     tables: list[Table] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
+    skip: list[str] = field(default_factory=list)  # `skip` words, casefolded
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
     bytes_read: int = 0  # grammar and list files read so far (MAX_GRAMMAR_BYTES bounds the total)
     read: dict[str, str] = field(default_factory=dict)  # real path of every file read -> its SHA-256

@@ -74,3 +74,27 @@ def words(text: str) -> list[str]:
     if text.isascii() and text.isalpha():  # one ASCII word, as scan would find it (most lexicon entries)
         return [text.lower()]
     return [t[0].casefold() for t in scan(text)]
+
+
+def drop_words(text: str, dropped: frozenset[str]) -> tuple[str, list[int]] | None:
+    """text without the word tokens whose casefolded text is in `dropped`, and where each of its characters
+    was in text (a `skip` statement's second reading); None when text has none of them."""
+    kept: list[tuple[int, int]] = []
+    found = False
+    for t, kind, s, e, _space in scan(text):
+        if kind == WORD and t.casefold() in dropped:
+            found = True
+        else:
+            kept.append((s, e))
+    if not found:
+        return None
+    out: list[str] = []
+    where: list[int] = []
+    for k, (s, e) in enumerate(kept):
+        if k and s > kept[k - 1][1]:  # one space between kept tokens that were apart
+            out.append(" ")
+            where.append(s - 1)
+        out.append(text[s:e])
+        where.extend(range(s, e))
+    where.append(len(text))
+    return "".join(out), where

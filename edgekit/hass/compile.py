@@ -9,13 +9,13 @@ from typing import Any
 
 from ..valueclass import field, value_class
 from ..errors import DataError
+from ..limits import MAX_PERMUTATION
 from .model import IntentBlock, Language, RangeList, Responses, SlotList, TextList, WildcardList
 from .numbers import range_words
 from .template import Alt, ListRef, Node, Perm, RuleRef, Seq, Text
 from .text import char_class, fold_case, token_keys
 
 SPACE = " "
-MAX_PERMUTATION = 6          # (a;b;c;d;e;f): 720 orders at most
 MAX_CHAR_STATES = 200_000    # per template, after expansion rules are inlined
 MAX_LIST_PATHS = 10_000      # token spellings of one list value's template
 MAX_DFA_STATES = 400_000     # the determinized automaton of a whole language (the largest, hu: 15,030)
