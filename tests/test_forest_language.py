@@ -313,11 +313,14 @@ def test_editing_a_translate_file_recompiles_the_grammar(grammar):
 HOME = """
 class name runtime
 class area runtime
-skip please
+skip please "could you"
 rule turn_on: turn on (the <name:name>; in the <area:area>) | turn on [the] <name:name>
   intent TurnOn
   slot domain = "light"
   requires domain = "light" | "switch"
+rule turn_off_here: turn off [the] lights
+  intent TurnOff
+  requires area slot area
 rule open_cover: open [the] <name:name>
   intent OpenCover
   requires domain = "cover"
@@ -367,16 +370,20 @@ def test_fixed_slots_and_the_callers_context(grammar):
     assert f.parse("turn on the kitchen", context={"domain": "light"}) is None  # no such name
     with pytest.raises(TypeError):
         f.parse("turn on the garage", context=["area"])
+    assert f.parse("turn off the lights") is None  # needs the caller's area
+    here = f.parse("turn off the lights", context={"area": {"value": "kitchen", "text": "Kitchen"}})
+    assert here["area"] == "kitchen" and here.slots["area"].type == "context"
 
 
 def test_skip_words_are_read_around_and_spans_stay_in_the_text(grammar):
     f = _home(grammar)
-    text = "please turn on please the garage please"
+    text = "could you please turn on please the garage please"
     frame = f.parse(text)
     assert frame is not None and frame["name"] == "light.garage"
     slot = frame.slots["name"]
     assert text[slot.start:slot.end] == "garage"
     assert f.parse("please") is None
+    assert f.parse("could turn on the garage") is None  # a phrase is skipped whole, never a word of it
 
 
 def test_context_rules_and_skip_words_survive_the_compiled_file(grammar, tmp_path):

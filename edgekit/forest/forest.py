@@ -41,7 +41,7 @@ class Forest:
         self._digester = Digester(compiled)
         self._expander: Expander | None = None
         self._intent_matchers: dict[int, LayerMatcher] | None = None
-        self._skip = frozenset(compiled.skip)
+        self._skip = frozenset(tuple(phrase.split(" ")) for phrase in compiled.skip)
 
     # ---- public API ------------------------------------------------------------------------------
     def sources_changed(self) -> bool:
@@ -234,10 +234,14 @@ class Forest:
                     merged.update(slot.context)
             rules = m.context
             if rules:
-                if check and not rules.allows(merged):
-                    continue
-                for name, value in rules.fixed:
-                    slots.setdefault(name, Slot(name, value, str(value), "fixed", el.start, el.end))
+                copied = rules.check(merged)
+                if copied is None:
+                    if check:
+                        continue
+                    copied = {}
+                for kind, pairs in (("fixed", rules.fixed), ("context", copied.items())):
+                    for name, value in pairs:
+                        slots.setdefault(name, Slot(name, value, str(value), kind, el.start, el.end))
             f = Frame(m.intent, slots, m.name, m.where, el.text, lat.costs.value(cost), merged)
             if f not in frames:
                 frames.append(f)

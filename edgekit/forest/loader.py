@@ -165,8 +165,11 @@ class _FileReader:
             self.translate(st.children[0])
         elif kind == "skip_stmt":
             for tok in st.children:
-                self.gset.skip.extend(w for w in words(self.string(tok) if tok.type == "STRING" else str(tok))
-                                      if w not in self.gset.skip)
+                phrase = " ".join(words(self.string(tok) if tok.type == "STRING" else str(tok)))
+                if not phrase:
+                    raise self.error(f"skip word {str(tok)} has no tokens", tok)
+                if phrase not in self.gset.skip:
+                    self.gset.skip.append(phrase)
 
     def _priority(self, children: list) -> tuple[int, list]:
         if children and isinstance(children[0], Tree) and children[0].data == "priority":
@@ -349,14 +352,20 @@ class _FileReader:
                                                                       "excludes_clause")))
         return rule
 
-    def context_clause(self, rule: Rule, c: Tree, earlier: list) -> tuple[str, Any]:
-        """One `slot k = v`, `requires k = v | w` or `excludes k = v | w` clause as (k, v) or (k, (v, w))."""
-        key_tok, *consts = c.children
+    def context_clause(self, rule: Rule, c: Tree, earlier: list) -> tuple:
+        """One clause as ContextRules holds it: `slot k = v` (k, v), `requires k [= v | w] [slot s]`
+        (k, (v, w) or None, s or None), `excludes k = v | w` (k, (v, w))."""
+        key_tok, *rest = c.children
         key = str(key_tok)
-        if any(k == key for k, _ in earlier):
+        if any(item[0] == key for item in earlier):
             raise self.error(f"rule {rule.name} has two {c.data.split('_')[0]} clauses for {key}", key_tok)
-        values = tuple(self.const(v) for v in consts)
-        return (key, values[0]) if c.data == "slot_clause" else (key, values)
+        copy_to = str(rest.pop()) if rest and isinstance(rest[-1], Token) else None
+        values = tuple(self.const(v) for v in rest)
+        if c.data == "slot_clause":
+            return key, values[0]
+        if c.data == "requires_clause":
+            return key, values or None, copy_to
+        return key, values
 
     # ---- templates ----------------------------------------------------------------------------
     def template(self, t: Tree) -> Template:

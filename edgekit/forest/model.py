@@ -368,25 +368,33 @@ class Rule:
 
 @value_class(frozen=True)
 class ContextRules:
-    """An intent rule's fixed slots (`slot k = v`) and what the merged context of a reading must hold
-    (`requires k = v | w`) or must not (`excludes k = v`): the caller's context, then each slot's entry context."""
+    """An intent rule's fixed slots (`slot k = v`) and what the merged context of a reading (the caller's,
+    then each slot's entry context) must hold (`requires k`, `requires k = v | w`, either copied into a slot
+    with `slot s`) or must not (`excludes k = v | w`). A context value may be a {"value": ...} mapping."""
 
     fixed: tuple[tuple[str, Any], ...] = ()
-    requires: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    requires: tuple[tuple[str, tuple[Any, ...] | None, str | None], ...] = ()  # key, values (None: any), slot
     excludes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.fixed or self.requires or self.excludes)
 
-    def allows(self, context: dict[str, Any]) -> bool:
-        """Whether a reading with this merged context passes the rule's requires and excludes."""
-        for key, values in self.requires:
-            if key not in context or context[key] not in values:
-                return False
-        return not any(key in context and context[key] in values for key, values in self.excludes)
+    def check(self, context: dict[str, Any]) -> dict[str, Any] | None:
+        """The slots the requirements copy (slot name -> context value), or None when the context is refused."""
+        copied: dict[str, Any] = {}
+        for key, values, slot in self.requires:
+            actual = _context_value(context.get(key))
+            if actual is None or (values is not None and actual not in values):
+                return None
+            if slot is not None:
+                copied[slot] = actual
+        if any(key in context and _context_value(context[key]) in values for key, values in self.excludes):
+            return None
+        return copied
 
     def to_json(self) -> dict[str, Any]:
-        return {"slots": [list(kv) for kv in self.fixed], "requires": [[k, list(v)] for k, v in self.requires],
+        return {"slots": [list(kv) for kv in self.fixed],
+                "requires": [[k, None if v is None else list(v), s] for k, v, s in self.requires],
                 "excludes": [[k, list(v)] for k, v in self.excludes]}
 
     @classmethod
@@ -395,16 +403,23 @@ class ContextRules:
         def const(v: Any) -> bool:
             return v is None or type(v) in (str, int, float, bool)
 
-        def pairs(key: str, many: bool) -> tuple:
-            rows = data.get(key, [])
-            if type(rows) is not list or not all(type(r) is list and len(r) == 2 and type(r[0]) is str and (
-                    type(r[1]) is list and all(const(v) for v in r[1]) if many else const(r[1])) for r in rows):
-                raise NodeError("bad context rules")
-            return tuple((k, tuple(v) if many else v) for k, v in rows)
+        def values(v: Any) -> bool:
+            return type(v) is list and all(const(x) for x in v)
 
-        if type(data) is not dict:
+        rows = {k: data.get(k, []) if type(data) is dict else None for k in ("slots", "requires", "excludes")}
+        if not all(type(r) is list and all(type(x) is list and x and type(x[0]) is str for x in r) for r in rows.values()) \
+                or not all(len(x) == 2 and const(x[1]) for x in rows["slots"]) \
+                or not all(len(x) == 3 and (x[1] is None or values(x[1])) and (x[2] is None or type(x[2]) is str)
+                           for x in rows["requires"]) \
+                or not all(len(x) == 2 and values(x[1]) for x in rows["excludes"]):
             raise NodeError("bad context rules")
-        return cls(pairs("slots", False), pairs("requires", True), pairs("excludes", True))
+        return cls(tuple((k, v) for k, v in rows["slots"]),
+                   tuple((k, None if v is None else tuple(v), s) for k, v, s in rows["requires"]),
+                   tuple((k, tuple(v)) for k, v in rows["excludes"]))
+
+
+def _context_value(v: Any) -> Any:
+    return v.get("value") if isinstance(v, dict) else v
 
 
 @value_class

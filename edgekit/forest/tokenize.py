@@ -76,16 +76,23 @@ def words(text: str) -> list[str]:
     return [t[0].casefold() for t in scan(text)]
 
 
-def drop_words(text: str, dropped: frozenset[str]) -> tuple[str, list[int]] | None:
-    """text without the word tokens whose casefolded text is in `dropped`, and where each of its characters
-    was in text (a `skip` statement's second reading); None when text has none of them."""
+def drop_words(text: str, phrases: frozenset[tuple[str, ...]]) -> tuple[str, list[int]] | None:
+    """text without the runs of tokens that say one of `phrases` (casefolded token texts; the longest
+    first), and where each of its characters was in text (a `skip` statement's second reading); None when
+    text says none of them."""
+    toks = list(scan(text))
+    folded = [t[0].casefold() for t in toks]
+    longest = max(map(len, phrases), default=0)
     kept: list[tuple[int, int]] = []
-    found = False
-    for t, kind, s, e, _space in scan(text):
-        if kind == WORD and t.casefold() in dropped:
-            found = True
+    i, found = 0, False
+    while i < len(toks):
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            if tuple(folded[i:i + n]) in phrases:
+                i, found = i + n, True
+                break
         else:
-            kept.append((s, e))
+            kept.append(toks[i][2:4])
+            i += 1
     if not found:
         return None
     out: list[str] = []
