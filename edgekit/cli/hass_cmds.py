@@ -1,5 +1,5 @@
-"""Home Assistant commands: `edgekit hass import` (intent data -> compiled language file) and
-`edgekit hass parse` (commands -> intents, JSON Lines out)."""
+"""Home Assistant commands: `edgekit hass import` (intent data -> compiled language file), `edgekit hass
+to-forest` (intent data -> a .forest grammar set) and `edgekit hass parse` (commands -> intents, JSON Lines)."""
 from __future__ import annotations
 
 import json
@@ -36,6 +36,24 @@ def import_cmd(source: Path = typer.Argument(..., help="sentences/<lang>/ folder
         typer.echo(f"{output}: {compiled.language}, {st['templates']} templates in {st['blocks']} blocks, "
                    f"{st['states']} states; runtime lists: {', '.join(sorted(compiled.runtime_lists)) or 'none'}",
                    err=True)
+
+    guarded(body)
+
+
+@hass_app.command("to-forest")
+def to_forest_cmd(source: Path = typer.Argument(..., help="sentences/<lang>/ folder, an intents checkout (with "
+                                                          "--lang), or a merged <lang>.json."),
+                  output: Path = typer.Option(..., "--output", "-o", help="Folder to write main.forest into."),
+                  lang: Optional[str] = typer.Option(None, "--lang", help="Language in an intents checkout.")) -> None:
+    """Write a language as a .forest grammar set, for edgekit's forest engine (explain, pipelines)."""
+    def body() -> None:
+        from ..hass import load_language
+        from ..hass.to_forest import write_forest
+
+        export = write_forest(load_language(source, lang), output)
+        left = "; ".join(f"{k}: {v}" for k, v in sorted(export.left_out.items())) or "nothing"
+        typer.echo(f"{output / 'main.forest'}: {export.language}, {export.exported} of {export.templates} templates; "
+                   f"left out: {left}", err=True)
 
     guarded(body)
 

@@ -182,7 +182,7 @@ class _Compiler:
     def rule_matchers(self) -> list[Matcher]:
         """One matcher per rule, its expressions, span and template checked."""
         matchers: list[Matcher] = []
-        seen_templates: dict[Template, str] = {}  # equal templates read alike (Ref positions do not count)
+        seen_templates: dict[tuple, str] = {}  # equal templates read alike (Ref positions do not count)
         for r in self.g.rules:
             caps = self.captures(r.template)
             if r.value is not None:
@@ -193,10 +193,11 @@ class _Compiler:
             if shortest > MAX_SPAN:
                 raise self.error(f"rule {r.name} needs at least {shortest} elements, more than a match may cover "
                                  f"(MAX_SPAN = {MAX_SPAN})", r.where)
-            if r.template in seen_templates:
-                raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[r.template]}",
+            key = (r.template, r.context)  # intent rules that differ in their context rules are told apart by them
+            if key in seen_templates:
+                raise self.error(f"conflicting rule: {r.name} has the same template as {seen_templates[key]}",
                                  r.where)
-            seen_templates[r.template] = r.name
+            seen_templates[key] = r.name
             needs = sorted((tuple(sorted(c)) for c in required_types(r.template, self.type_of)), key=lambda c: (len(c), c))
             matchers.append(Matcher("rule", r.name, r.name, r.where.file, r.where.line, r.priority, self.layer[r.name],
                                     self.class_ids[r.name], r.template, caps, r.cost, r.value, r.text, r.intent,

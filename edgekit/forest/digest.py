@@ -20,6 +20,7 @@ from typing import Any
 
 from ..limits import MAX_LAYER_PLANS, MAX_RESTRICTED_AUTOMATA, MAX_SPAN, MAX_THREADS_PER_START, MAX_TOKEN_CACHE
 
+from .model import Ref, Rep, Template
 from .compiled import CompiledForest
 from .automaton import DEAD, START, T_ANY, T_DIGITS, T_PUNCT, T_TOKEN, T_WORD, LayerMatcher, TypesetTable
 from .decider import decided_classes
@@ -125,6 +126,12 @@ class Lattice:
         return cost[0], edges
 
 
+def _passes_words(template: Template) -> bool:
+    """Whether a rule reads any run of words: its template a repeat of <token>, <word> or <any>."""
+    return isinstance(template, Rep) and template.hi is None and isinstance(template.item, Ref) \
+        and template.item.name in ("token", "word", "any")
+
+
 def _path_key(c: tuple) -> tuple:
     return c[:4]
 
@@ -153,6 +160,9 @@ class Digester:
             for c in required or ():
                 (self._data_digit if c == DIGIT else self._data_by_char.setdefault(c, set())).add(order)
         self.class_ids = compiled.class_ids
+        # rules that pass any words through (`<token>+`, a wildcard): every length of their match is kept, so
+        # that the words after it can be read by the rule above (at most MAX_SPAN edges per start)
+        self._every_length = frozenset(mi for mi, m in self.matchers.stored_items() if _passes_words(m.template))
         self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the compiled forest itself stays plain data); per-id lists hold
@@ -589,7 +599,7 @@ class Digester:
         if len(hits) == 1:
             kept = hits
         else:
-            kept = self._longest_kept(out, hits)
+            kept = self._longest_kept(out, hits, self._every_length)
         symbol_ts = self.symbol_ts
         span, count = None, 0
         for end, start, neg_m, cost, ent in kept:
@@ -612,9 +622,9 @@ class Digester:
                 _wrap(ent[2], e, wrapped)
 
     @staticmethod
-    def _longest_kept(out: list[list[Edge]], hits: list[tuple]) -> list[tuple]:
-        """The hits _add_kept keeps (the longest per start and matcher, and the shorter ones a lexicon word
-        crossing their end needs), in the order it adds them."""
+    def _longest_kept(out: list[list[Edge]], hits: list[tuple], every: frozenset[int] = frozenset()) -> list[tuple]:
+        """The hits _add_kept keeps (the longest per start and matcher, the shorter ones a lexicon word
+        crossing their end needs, and every one of a matcher in `every`), in the order it adds them."""
         longest = {}
         for h in hits:
             longest[(h[1], h[2])] = h[0]
@@ -623,7 +633,7 @@ class Digester:
         for h in hits:
             end = h[0]
             last = longest[(h[1], h[2])]
-            if end != last:
+            if end != last and -h[2] not in every:
                 r = reach.get(end)
                 if r is None:
                     r = reach[end] = max(e.end for e in out[end] if e.layer <= 1)
