@@ -126,10 +126,11 @@ class Lattice:
         return cost[0], edges
 
 
-def _passes_words(template: Template) -> bool:
-    """Whether a rule reads any run of words: its template a repeat of <token>, <word> or <any>."""
+def _passes_words(template: Template, words: set[str]) -> bool:
+    """Whether a rule reads any run of words: its template an unbounded repeat of <token>, <word>, <any> or
+    a rule that is one of them (`words`)."""
     return isinstance(template, Rep) and template.hi is None and isinstance(template.item, Ref) \
-        and template.item.name in ("token", "word", "any")
+        and template.item.name in words
 
 
 def _path_key(c: tuple) -> tuple:
@@ -162,7 +163,10 @@ class Digester:
         self.class_ids = compiled.class_ids
         # rules that pass any words through (`<token>+`, a wildcard): every length of their match is kept, so
         # that the words after it can be read by the rule above (at most MAX_SPAN edges per start)
-        self._every_length = frozenset(mi for mi, m in self.matchers.stored_items() if _passes_words(m.template))
+        stored = list(self.matchers.stored_items())
+        words = {"token", "word", "any"} | {m.name for _, m in stored
+                                            if isinstance(m.template, Ref) and m.template.name in ("token", "word", "any")}
+        self._every_length = frozenset(mi for mi, m in stored if _passes_words(m.template, words))
         self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the compiled forest itself stays plain data); per-id lists hold

@@ -92,6 +92,10 @@ class Captures:
         b = self.binds.get(name)
         if b is None:
             return None
+        if field == "span":  # the input from the capture's first element to its last, as written
+            if type(b) is list:
+                return self.source[b[0].start:b[-1].end] if b else ""
+            return self.source[b.start:b.end]
         if type(b) is list:
             return [_field(e, field, self.source) for e in b]
         return _field(b, field, self.source)

@@ -20,7 +20,6 @@ from ..atomic import atomic_write_bytes
 from ..errors import DataError
 from ..unicode_ranges import UNSPACED
 from ..valueclass import value_class
-from .expand import sample
 from .model import IntentBlock, Language, RangeList, TextList, WildcardList
 from .numbers import range_words
 from .template import Alt, ListRef, Node, Perm, RuleRef, Seq, Text
@@ -29,7 +28,13 @@ HEADER = "# written by edgekit hass to-forest"
 MAX_SPELLINGS = 256       # literal spellings of one glued word group
 MAX_RANGE_DIGITS = 10_000  # numbers of a range list written out as digits; a longer range reads any digit run
 WILDCARD = "wildcard"
+# hassil ranks readings with fewer wildcards first, then with less text in them: a wildcard costs half an
+# element, and each word in it a thousandth; its value is the text it covers, as written
+WILDCARD_RULES = f"""rule {WILDCARD}_word cost 0.001: <token:t>
+rule {WILDCARD} cost 0.5: <{WILDCARD}_word:w>+
+  value w.span"""
 _UNSPACED = re.compile(f"[{UNSPACED}]")
+_SPACES = re.compile(r"\s+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # the .forest language's names
 
 
@@ -166,11 +171,25 @@ class _Writer:
         groups: list[tuple[list[Node], tuple[str, bool, bool, bool]]] = []
         for item in node.items:
             part = self.node(item, rules, lists, block, seen)
-            prev = next((g for g in reversed(groups) if g[1][0] or g[1][3]), None)  # the last that says or spaces
-            if prev is None or not (prev[1][2] and part[1]) or not part[0]:
+            saying = [k for k, g in enumerate(groups) if g[1][0] or g[1][3]]  # the groups that say or space
+            prev = groups[saying[-1]] if saying else None
+            b_lit = _literal(item, rules)
+            touching = prev is not None and bool(part[0]) and prev[1][2] and part[1]
+            if not touching and part[0] and part[1] and b_lit:
+                # text parts that may say nothing (`Kohlen[-]sensor`) let what is on either side touch
+                for k in reversed(saying):
+                    g = groups[k]
+                    if not all(_literal(n, rules) for n in g[0]):
+                        break
+                    if g[1][2] and k != saying[-1]:
+                        prev, touching = g, True
+                        break
+                    if not self.may_vanish(g[0], rules):
+                        break
+            a_lit = prev is not None and all(_literal(n, rules) for n in prev[0])
+            if not touching:
                 groups.append(([item], part))
                 continue
-            a_lit, b_lit = all(_literal(n, rules) for n in prev[0]), _literal(item, rules)
             if a_lit and b_lit:
                 k = groups.index(prev)
                 joined = [n for g in groups[k:] for n in g[0]] + [item]
@@ -203,6 +222,12 @@ class _Writer:
             first = left if first is None else first
             last = right
         return " ".join(said), bool(first), bool(last), not said and first is False
+
+    @staticmethod
+    def may_vanish(items: list[Node], rules: dict) -> bool:
+        """Whether text parts may say nothing (an optional glued piece, `[-]`: what follows it may then
+        touch what is before it)."""
+        return any(not s for s in _spellings(Seq(tuple(items)), rules))
 
     def edges(self, spellings: list[str]) -> tuple[bool, bool, bool]:
         """(glued at the start, glued at the end, only spaces) of a literal part's spellings."""
@@ -241,7 +266,7 @@ class _Writer:
             if kind == "runtime":
                 out.append(f"class {name} runtime")
             elif kind == "wildcard":
-                out.append(f"rule {WILDCARD}: <token:w>+\n  value join(w, \" \")")
+                out.append(WILDCARD_RULES)
             else:
                 out.append(self.lexicon(name, lst))
         return out
@@ -267,10 +292,12 @@ class _Writer:
                     self.left_out["list value with an `out` the forest cannot hold or a context"] += 1
                     continue
                 try:
-                    for said in sample(v.text_in):
+                    if not _literal(v.text_in, self.lang.expansion_rules):
+                        raise DataError("an `in` with lists")
+                    for said in _spellings(v.text_in, self.lang.expansion_rules):
                         add(said, value)
-                except DataError:
-                    self.left_out["list value whose `in` uses lists"] += 1
+                except (DataError, _Unsayable):
+                    self.left_out["list value whose `in` uses lists or says too many things"] += 1
         else:
             numbers = lst.numbers()
             if lst.digits and len(numbers) > MAX_RANGE_DIGITS:
