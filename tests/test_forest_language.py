@@ -323,6 +323,7 @@ rule turn_off_here: turn off [the] lights
   requires area slot area
 rule open_cover: open [the] <name:name>
   intent OpenCover
+  slot device_class = "garage", "door"
   requires domain = "cover"
   excludes device_class = "gate"
 """
@@ -354,7 +355,7 @@ def test_requires_and_excludes_pick_the_entry_whose_context_fits(grammar):
     f = _home(grammar)
     on, opened = f.parse("turn on the garage"), f.parse("open the garage")
     assert (on.intent, on["name"], on.context["domain"]) == ("TurnOn", "light.garage", "light")
-    assert (opened.intent, opened["name"]) == ("OpenCover", "cover.garage")
+    assert (opened.intent, opened["name"], opened["device_class"]) == ("OpenCover", "cover.garage", ["garage", "door"])
     assert f.parse("open the gate") is None  # excluded: a gate
     assert f.parse("turn on the gate") is None  # required: a light or a switch
     frame, reason = f.parse_with_reason("open the gate")
@@ -396,3 +397,28 @@ def test_context_rules_and_skip_words_survive_the_compiled_file(grammar, tmp_pat
                         ListEntry("garage", "light.garage", {"domain": "light"})])
     assert g.parse("open the gate") is None
     assert g.parse("please turn on the garage")["domain"] == "light"
+
+
+def test_cut_parts_read_compounds_and_elisions_as_separate_words(grammar):
+    from edgekit.forest import ListEntry
+
+    f = grammar("""
+class area runtime
+cut before temperatuur
+cut after "l'"
+rule temp: wat is de <area:area> temperatuur
+  intent Temp
+rule status: état de "l'" <area:area>
+  intent Status
+rule whole: kamertemperatuur
+  intent Whole
+""")
+    f.set_list("area", ["woonkamer", "entrée", "keukentemperatuur"])
+    frame = f.parse("wat is de woonkamertemperatuur")
+    text = "wat is de woonkamertemperatuur"
+    assert frame["area"] == "woonkamer" and text[frame.slots["area"].start:frame.slots["area"].end] == "woonkamer"
+    assert f.parse("wat is de woonkamer temperatuur")["area"] == "woonkamer"
+    assert f.parse("état de l'entrée")["area"] == "entrée"
+    assert f.parse("kamertemperatuur").intent == "Whole"  # a literal is cut as the input is
+    assert f.normalize("de woonkamertemperatuur") == "de woonkamertemperatuur"  # the text stays as written
+    assert f.parse("wat is de temperatuur") is None  # nothing left before the part: no cut

@@ -58,14 +58,16 @@ def test_permutations_context_rules_lists_ranges_and_wildcards(forest):
     assert forest.parse("paint blue later").intent == "Other"
 
 
-def test_what_cannot_be_said_in_whole_tokens_is_counted_not_hidden(forest):
+def test_text_glued_to_a_list_becomes_a_cut_and_what_cannot_be_said_is_counted(forest):
     export = forest.export
-    # "état de l'{area}": a list glued to the letters of a word; "{name} aç": an intent name outside .forest's
-    # names; "what's <area>['s] status" loses only its "'s" spelling
-    assert export.left_out == {"template: a list or rule glued to the letters of a word": 1,
-                               "template: an intent, slot or context name that is not a forest name": 1,
-                               "spellings glued to a list or rule (the rest of the template kept)": 1}
-    assert export.exported == export.templates - 2
+    # "état de l'{area}" and "what's <area>['s] status": the glued pieces are cut off input words
+    assert "\ncut before \"'s\"\n" in export.text and "\ncut after \"l'\"\n" in export.text
+    assert slots(forest.parse("état de l'entrée")) == {"area": "entree"}
+    assert slots(forest.parse("what's the garage's status")) == {"area": "garage"}
+    assert slots(forest.parse("what's garage status")) == {"area": "garage"}
+    # "{name} aç": an intent name outside the .forest language's names
+    assert export.left_out == {"template: an intent, slot or context name that is not a forest name": 1}
+    assert export.exported == export.templates - 1
     assert export.text.startswith("# written by edgekit hass to-forest (xx): ")
 
 

@@ -108,6 +108,7 @@ class CompiledForest:
     entry: str | None = None  # the entry file's name, in the compile cache
     translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
     skip: tuple[str, ...] = ()  # `skip` words (casefolded): a command is also read without them
+    cuts: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # `cut before` and `cut after` parts, longest first
     class_ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +143,8 @@ class CompiledForest:
             out["translate"] = self.translate
         if self.skip:
             out["skip"] = list(self.skip)
+        if any(self.cuts):
+            out["cuts"] = {"before": list(self.cuts[0]), "after": list(self.cuts[1])}
         return out
 
     @classmethod
@@ -204,8 +207,13 @@ def _read(art: Any) -> CompiledForest:
     skip = art.get("skip", [])
     if not (isinstance(skip, list) and all(type(w) is str and w for w in skip)):
         raise CompiledError("bad skip words")
+    cuts = art.get("cuts", {"before": [], "after": []})
+    if not (isinstance(cuts, dict) and set(cuts) == {"before", "after"} and all(
+            isinstance(v, list) and all(type(w) is str and w for w in v) for v in cuts.values())):
+        raise CompiledError("bad cut parts")
     return CompiledForest(art["files"], types, vocab, data, tables, lexicons,
-                          matchers, layers, classes, tuple(tuple(r) for r in read), entry, translate, tuple(skip))
+                          matchers, layers, classes, tuple(tuple(r) for r in read), entry, translate, tuple(skip),
+                          (tuple(cuts["before"]), tuple(cuts["after"])))
 
 
 _CLASS_KINDS = frozenset({"builtin", "data", "lexicon", "runtime", "rule"})

@@ -12,6 +12,7 @@ from .expr import names_used
 from .gcpause import gc_paused
 from .model import Alt, Entry, Expr, GrammarSet, Lit, Opt, Ref, Rep, Seq, Template, Where, leaves
 from .prefilter import required_types
+from .tokenize import cut_parts
 
 
 class _Compiler:
@@ -119,7 +120,8 @@ class _Compiler:
                   for d in g.data],
             tables=self.tables, lexicons=lexicons, matchers=matchers, layers=layers,
             classes={n: ClassInfo(self.class_kind[n], self.layer.get(n, 0)) for n in self.class_ids},
-            read=tuple(sorted(g.read.items())), translate=dict(g.translate), skip=tuple(g.skip))
+            read=tuple(sorted(g.read.items())), translate=dict(g.translate), skip=tuple(g.skip),
+            cuts=cut_parts(g.cut_before, g.cut_after))
 
     def declare_all(self) -> None:
         """Tables, then every class name (data classes, lexicons, rules) and the layer of each."""

@@ -31,9 +31,10 @@ from .element import Element, Captures, lexicon_value, join_texts
 from .expr import ExprError, compile_expr, format_value
 from .lexicon import ListEntry, PhraseIndex, check_entries
 from .matchers import MatcherTable
-from .tokenize import DIGITS, PUNCT, WORD, scan, words
+from .tokenize import DIGITS, PUNCT, WORD, cut_word, cut_words, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
+_NO_CUTS: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 class Edge:
@@ -167,6 +168,7 @@ class Digester:
         words = {"token", "word", "any"} | {m.name for _, m in stored
                                             if isinstance(m.template, Ref) and m.template.name in ("token", "word", "any")}
         self._every_length = frozenset(mi for mi, m in stored if _passes_words(m.template, words))
+        self._cuts = compiled.cuts if any(compiled.cuts) else _NO_CUTS
         self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
         # runtime-only companions of the matchers (the compiled forest itself stays plain data); per-id lists hold
@@ -214,7 +216,7 @@ class Digester:
         checked = check_entries(name, entries)
         index = PhraseIndex()
         for k, e in enumerate(checked):
-            index.add(" ".join(words(e.text)), k)
+            index.add(" ".join(cut_words(words(e.text), *self._cuts)), k)
         self.runtime[name] = (mi, index, checked)
 
     # ---- elements -----------------------------------------------------------------------------
@@ -233,11 +235,28 @@ class Digester:
 
     def _tokens(self, text: str, start: int, end: int, out: list[Element]) -> None:
         cache = self._tok_ts
+        before, after = cuts = self._cuts
         for t, kind, s, e, space in scan(text, start, end):
+            if kind == WORD and cuts is not _NO_CUTS:
+                pieces = cut_word(t, before, after)
+                if len(pieces) > 1:
+                    self._cut_tokens(pieces, s, space, out)
+                    continue
             tsid = cache.get(t)
             if tsid is None:
                 tsid = self._token_tsid(t, kind)
             out.append(Element(tsid, s, e, space, t, t))
+
+    def _cut_tokens(self, pieces: list[str], at: int, space: bool, out: list[Element]) -> None:
+        """The elements of one word cut into pieces (a `cut` statement), each piece tokenized again."""
+        for piece in pieces:
+            for t, kind, s, e, _ in scan(piece):
+                tsid = self._tok_ts.get(t)
+                if tsid is None:
+                    tsid = self._token_tsid(t, kind)
+                out.append(Element(tsid, at + s, at + e, space, t, t))
+                space = False
+            at += len(piece)
 
     def _data_candidates(self, text: str) -> list[int]:
         """The data classes (in declaration order) whose regex can match text at all (prefilter.py)."""

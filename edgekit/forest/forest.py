@@ -241,6 +241,8 @@ class Forest:
                     copied = {}
                 for kind, pairs in (("fixed", rules.fixed), ("context", copied.items())):
                     for name, value in pairs:
+                        if type(value) is tuple:
+                            value = list(value)
                         slots.setdefault(name, Slot(name, value, str(value), kind, el.start, el.end))
             f = Frame(m.intent, slots, m.name, m.where, el.text, lat.costs.value(cost), merged)
             if f not in frames:

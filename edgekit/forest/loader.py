@@ -21,12 +21,12 @@ from .lexicon_body import RawBody, RawEntry, blank, read_bodies
 from .model import (Alt, Attr, Bin, Call, Cmp, Const, DataClass, Entry, Expr, GrammarSet, If, Index, Lexicon, Lit,
                     Logic, Name, Neg, Not, Num, Opt, Ref, Rep, Rule, RuntimeClass, Seq, Str, Table, Template, Where,
                     ContextRules)
-from .tokenize import words
+from .tokenize import cut_parts, cut_words, words
 
 from ..limits import MAX_GRAMMAR_BYTES, MAX_NESTING, MAX_PERMUTATION, MAX_PRIORITY, MAX_REPEAT  # noqa: E402  (SECURITY.md)
 
 _KEYWORDS = ("value", "text", "intent", "rule", "data", "table", "lexicon", "import", "priority", "cost", "list",
-             "class", "runtime", "decide", "translate", "skip", "slot", "requires", "excludes")
+             "class", "runtime", "decide", "translate", "skip", "slot", "requires", "excludes", "cut", "before")
 # How the pattern terminals read in a syntax error; every fixed-string terminal reads as its text ('{', 'rule').
 _FRIENDLY = {"NAME": "a name", "WORD": "a word", "STRING": 'a "string"', "NUMBER": "a number",
              "REGEX": "a /regex/", "COMPARE": "a comparison (== != < <= > >=)", "$END": "end of file"}
@@ -163,6 +163,14 @@ class _FileReader:
             self.gset.runtime.append(RuntimeClass(str(st.children[0]), self.where(st.children[0])))
         elif kind == "translate":
             self.translate(st.children[0])
+        elif kind in ("cut_before", "cut_after"):
+            parts = self.gset.cut_before if kind == "cut_before" else self.gset.cut_after
+            for tok in st.children:
+                part = (self.string(tok) if tok.type == "STRING" else str(tok)).casefold()
+                if not part or any(c.isspace() for c in part):
+                    raise self.error(f"a cut part is one piece of a word, not {part!r}", tok)
+                if part not in parts:
+                    parts.append(part)
         elif kind == "skip_stmt":
             for tok in st.children:
                 phrase = " ".join(words(self.string(tok) if tok.type == "STRING" else str(tok)))
@@ -353,7 +361,7 @@ class _FileReader:
         return rule
 
     def context_clause(self, rule: Rule, c: Tree, earlier: list) -> tuple:
-        """One clause as ContextRules holds it: `slot k = v` (k, v), `requires k [= v | w] [slot s]`
+        """One clause as ContextRules holds it: `slot k = v` (k, v), `slot k = v, w` (k, (v, w)), `requires k [= v | w] [slot s]`
         (k, (v, w) or None, s or None), `excludes k = v | w` (k, (v, w))."""
         key_tok, *rest = c.children
         key = str(key_tok)
@@ -362,7 +370,7 @@ class _FileReader:
         copy_to = str(rest.pop()) if rest and isinstance(rest[-1], Token) else None
         values = tuple(self.const(v) for v in rest)
         if c.data == "slot_clause":
-            return key, values[0]
+            return key, values[0] if len(values) == 1 else values
         if c.data == "requires_clause":
             return key, values or None, copy_to
         return key, values
@@ -591,8 +599,34 @@ def _load_grammar_set(entry: str | os.PathLike) -> GrammarSet:
                 reader.statement(st)
 
     load_file(entry_path)
+    if gset.cut_before or gset.cut_after:
+        _apply_cuts(gset)
     if not (gset.lexicons or gset.data or gset.rules):
         shown = display_path(entry_path)
         raise GrammarError("the grammar has nothing to match: no lexicon, data class or rule", shown, 1, 1,
                            gset.sources[shown].split("\n", 1)[0])
     return gset
+
+
+def _apply_cuts(gset: GrammarSet) -> None:
+    """Cut the words of every template literal, lexicon variant and skip phrase as input words are cut."""
+    before, after = cut_parts(gset.cut_before, gset.cut_after)
+
+    def template(t: Template) -> Template:
+        if isinstance(t, Lit):
+            pieces = cut_words([t.word], before, after)
+            return t if pieces == [t.word] else Seq(tuple(Lit(w) for w in pieces))
+        if isinstance(t, (Seq, Alt)):
+            return type(t)(tuple(template(c) for c in t.items))
+        if isinstance(t, Opt):
+            return Opt(template(t.item))
+        if isinstance(t, Rep):
+            return Rep(template(t.item), t.lo, t.hi)
+        return t
+
+    for r in gset.rules:
+        r.template = template(r.template)
+    for lx in gset.lexicons:
+        for e in lx.entries:
+            e.variants[:] = [cut_words(v, before, after) for v in e.variants]
+    gset.skip[:] = [" ".join(cut_words(p.split(" "), before, after)) for p in gset.skip]

@@ -372,7 +372,7 @@ class ContextRules:
     then each slot's entry context) must hold (`requires k`, `requires k = v | w`, either copied into a slot
     with `slot s`) or must not (`excludes k = v | w`). A context value may be a {"value": ...} mapping."""
 
-    fixed: tuple[tuple[str, Any], ...] = ()
+    fixed: tuple[tuple[str, Any], ...] = ()  # a value, or a tuple of values (`slot k = v, w`: a list-valued slot)
     requires: tuple[tuple[str, tuple[Any, ...] | None, str | None], ...] = ()  # key, values (None: any), slot
     excludes: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
@@ -393,7 +393,7 @@ class ContextRules:
         return copied
 
     def to_json(self) -> dict[str, Any]:
-        return {"slots": [list(kv) for kv in self.fixed],
+        return {"slots": [[k, list(v) if type(v) is tuple else v] for k, v in self.fixed],
                 "requires": [[k, None if v is None else list(v), s] for k, v, s in self.requires],
                 "excludes": [[k, list(v)] for k, v in self.excludes]}
 
@@ -408,12 +408,12 @@ class ContextRules:
 
         rows = {k: data.get(k, []) if type(data) is dict else None for k in ("slots", "requires", "excludes")}
         if not all(type(r) is list and all(type(x) is list and x and type(x[0]) is str for x in r) for r in rows.values()) \
-                or not all(len(x) == 2 and const(x[1]) for x in rows["slots"]) \
+                or not all(len(x) == 2 and (const(x[1]) or values(x[1])) for x in rows["slots"]) \
                 or not all(len(x) == 3 and (x[1] is None or values(x[1])) and (x[2] is None or type(x[2]) is str)
                            for x in rows["requires"]) \
                 or not all(len(x) == 2 and values(x[1]) for x in rows["excludes"]):
             raise NodeError("bad context rules")
-        return cls(tuple((k, v) for k, v in rows["slots"]),
+        return cls(tuple((k, tuple(v) if type(v) is list else v) for k, v in rows["slots"]),
                    tuple((k, None if v is None else tuple(v), s) for k, v, s in rows["requires"]),
                    tuple((k, tuple(v)) for k, v in rows["excludes"]))
 
@@ -436,6 +436,8 @@ class GrammarSet:
     rules: list[Rule] = field(default_factory=list)
     translate: dict[str, str] = field(default_factory=dict)  # input character -> the one read instead
     skip: list[str] = field(default_factory=list)  # `skip` words, casefolded
+    cut_before: list[str] = field(default_factory=list)  # `cut before` word ends, casefolded
+    cut_after: list[str] = field(default_factory=list)  # `cut after` word starts, casefolded
     sources: dict[str, str] = field(default_factory=dict)  # file -> text, for error carets
     bytes_read: int = 0  # grammar and list files read so far (MAX_GRAMMAR_BYTES bounds the total)
     read: dict[str, str] = field(default_factory=dict)  # real path of every file read -> its SHA-256

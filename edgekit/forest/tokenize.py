@@ -105,3 +105,40 @@ def drop_words(text: str, phrases: frozenset[tuple[str, ...]]) -> tuple[str, lis
         where.extend(range(s, e))
     where.append(len(text))
     return "".join(out), where
+
+
+def cut_word(word: str, before: tuple[str, ...], after: tuple[str, ...]) -> list[str]:
+    """A word cut where a `cut` statement says (grammars/README.md): after the first of `after` it starts
+    with and before the first of `before` it ends with (casefolded, longest first), each only when
+    something is left between; [word] when neither applies."""
+    low = word.casefold()
+    if len(low) != len(word):
+        return [word]
+    front = back = ""
+    for p in after:
+        if len(low) > len(p) and low.startswith(p):
+            front = word[:len(p)]
+            break
+    for p in before:
+        if len(low) - len(front) > len(p) and low.endswith(p):
+            back = word[len(word) - len(p):]
+            break
+    if not front and not back:
+        return [word]
+    return [x for x in (front, word[len(front):len(word) - len(back)], back) if x]
+
+
+def cut_words(words: list[str], before: tuple[str, ...], after: tuple[str, ...]) -> list[str]:
+    """Casefolded token texts with every word cut as cut_word cuts it, each piece tokenized again."""
+    if not (before or after):
+        return words
+    out: list[str] = []
+    for w in words:
+        for piece in cut_word(w, before, after):
+            out.extend(t[0].casefold() for t in scan(piece))
+    return out
+
+
+def cut_parts(before: list[str] | tuple[str, ...], after: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The `cut` parts longest first, the order cut_word tries them in."""
+    return tuple(sorted(before, key=lambda p: (-len(p), p))), tuple(sorted(after, key=lambda p: (-len(p), p)))

@@ -91,6 +91,8 @@ class _Writer:
         self.templates = self.exported = 0
         self.left_out: Counter[str] = Counter()
         self.used: dict[str, tuple[str, Any]] = {}  # forest class name -> (kind, list)
+        self.cut_before: dict[str, None] = {}  # word ends glued after a list or rule (`{area}temperatuur`)
+        self.cut_after: dict[str, None] = {}  # word starts glued before one (`l'{area}`)
 
     # ---- intent blocks -----------------------------------------------------------------------------
     def block(self, k: int, b: IntentBlock) -> str:
@@ -115,7 +117,8 @@ class _Writer:
         lines = [f"# {b.where} ({b.intent}, block {b.index})", f"rule {_name('B' + str(k), b.intent)}:",
                  "    " + "\n  | ".join(alts), f"  intent {b.intent}"]
         for key, value in b.slots.items():
-            const = _const(value)
+            const = ", ".join(map(_const, value)) if isinstance(value, list) and value and all(
+                _const(v) for v in value) else _const(value)
             if const is None:
                 self.left_out["fixed slot that is not text or a number"] += 1
                 continue
@@ -195,19 +198,19 @@ class _Writer:
                 joined = [n for g in groups[k:] for n in g[0]] + [item]
                 spellings = _spellings(Seq(tuple(joined)), rules)
                 groups[k:] = [(joined, (_alternatives(spellings),) + self.edges(spellings))]
-            elif a_lit or b_lit:
+            elif a_lit or b_lit:  # text glued to a list or rule: its piece of the word is cut off input words
                 target = prev[0] if a_lit else [item]
-                side = -1 if a_lit else 0
-                kept = [sp for sp in _spellings(Seq(tuple(target)), rules) if not sp.strip() or not self.glues(sp[side])]
-                if not kept:
-                    raise _Unsayable("a list or rule glued to the letters of a word")
-                self.left_out["spellings glued to a list or rule (the rest of the template kept)"] += 1
-                fixed = (_alternatives(kept),) + self.edges(kept)
+                spellings = _spellings(Seq(tuple(target)), rules)
+                for sp in spellings:
+                    if sp.strip() and self.glues(sp[-1] if a_lit else sp[0]):
+                        piece = sp.split()[-1] if a_lit else sp.split()[0]
+                        (self.cut_after if a_lit else self.cut_before).setdefault(piece.casefold(), None)
+                left, right, spaces = self.edges(spellings)
                 if a_lit:
-                    groups[groups.index(prev)] = (prev[0], fixed)
+                    groups[groups.index(prev)] = (prev[0], (_alternatives(spellings), left, False, spaces))
                     groups.append(([item], part))
                 else:
-                    groups.append(([item], fixed))
+                    groups.append(([item], (_alternatives(spellings), False, right, spaces)))
             else:
                 raise _Unsayable("a list or rule glued to another")
         said: list[str] = []
@@ -261,7 +264,8 @@ class _Writer:
 
     # ---- lists -------------------------------------------------------------------------------------
     def declarations(self) -> list[str]:
-        out = []
+        out = [f"cut {side} " + " ".join(map(_quote, parts))
+               for side, parts in (("before", self.cut_before), ("after", self.cut_after)) if parts]
         for name, (kind, lst) in sorted(self.used.items()):
             if kind == "runtime":
                 out.append(f"class {name} runtime")
