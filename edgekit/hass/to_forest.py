@@ -178,16 +178,15 @@ class _Writer:
             prev = groups[saying[-1]] if saying else None
             b_lit = _literal(item, rules)
             touching = prev is not None and bool(part[0]) and prev[1][2] and part[1]
-            if not touching and part[0] and part[1] and b_lit:
-                # text parts that may say nothing (`Kohlen[-]sensor`) let what is on either side touch
+            if not touching and part[0] and part[1]:
+                # text parts that may say nothing (`Kohlen[-]sensor`, `{area}[ ]temperatuur`) let what is on
+                # either side of them touch
                 for k in reversed(saying):
                     g = groups[k]
-                    if not all(_literal(n, rules) for n in g[0]):
-                        break
-                    if g[1][2] and k != saying[-1]:
+                    if g[1][2] and k != saying[-1] and (b_lit or all(_literal(n, rules) for n in g[0])):
                         prev, touching = g, True
                         break
-                    if not self.may_vanish(g[0], rules):
+                    if not all(_literal(n, rules) for n in g[0]) or not self.may_vanish(g[0], rules):
                         break
             a_lit = prev is not None and all(_literal(n, rules) for n in prev[0])
             if not touching:
