@@ -122,3 +122,38 @@ def test_cli_to_forest_writes_a_grammar_the_forest_cli_parses(tmp_path):
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     f = load_forest(tmp_path / "g", cache=False)
     assert f.parse("turn on the lights", context={"area": "kitchen"}).intent == "HassTurnOn"
+
+
+def test_the_readme_forest_commands_run_as_written(tmp_path):
+    """The README's to-forest lines on the shipped example, run in a temporary folder: the grammar is written,
+    and the forest engine reads "turn on garage" as the cover named Garage, with the home file's lists."""
+    import shlex
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("  #")[0].strip() for line in readme.splitlines() if "example-forest/" in line
+             and ("edgekit hass to-forest" in line or "edgekit parse" in line)]
+    assert len(lines) == 2
+    exe = str(Path(sys.executable).with_name("edgekit"))
+    for line in lines:
+        stdin = b""
+        if line.startswith("echo "):
+            said, line = line.split(" | ", 1)
+            stdin = shlex.split(said)[1].encode() + b"\n"
+        args = [(REPO / a).as_posix() if a.startswith("examples/") else a for a in shlex.split(line)[1:]]
+        r = subprocess.run([exe] + args, input=stdin, capture_output=True, cwd=tmp_path, timeout=120)
+        assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.decode())
+    assert out["intent"] == "HassTurnOn" and out["slots"]["name"]["value"] == "Garage"
+    assert out["context"]["domain"] == "cover"
+
+
+def test_forest_parse_refuses_a_bad_context_or_home_file_in_one_line(tmp_path):
+    exe = str(Path(sys.executable).with_name("edgekit"))
+    write_forest(load_language(EXAMPLE / "sentences" / "en"), tmp_path / "g")
+    (tmp_path / "home.json").write_text('{"areas": [{"name": "Kitchen"}], "entities": [{"name": "x"}]}', encoding="utf-8")
+    for extra, said in ((["--context", "[1]"], b"--context must be a JSON object"),
+                        (["--lists", str(tmp_path / "nope.json")], b"nope.json"),
+                        (["--lists", str(tmp_path / "home.json")], b"entities[0]")):
+        r = subprocess.run([exe, "parse", "-g", str(tmp_path / "g"), *extra], input=b"turn on garage\n",
+                           capture_output=True, timeout=120)
+        assert r.returncode != 0 and said in r.stderr and b"Traceback" not in r.stderr, r.stderr

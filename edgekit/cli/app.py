@@ -1,6 +1,7 @@
 """The typer application object and the shared helpers every command module uses."""
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, Callable, Optional, Sequence
 
@@ -83,3 +84,16 @@ def each_record(handle: Callable[[Any], str]) -> Callable[[list], list]:
     from ..record_loop import Reply
 
     return lambda chunk: [Reply(handle(rec), rec.error) for rec in chunk]
+
+
+def context_option(text: Optional[str]) -> dict:
+    """The caller context a `--context` option gives (a JSON object); a clear error otherwise."""
+    if not text:
+        return {}
+    try:
+        ctx = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"--context is not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(ctx, dict):
+        raise fail("--context must be a JSON object")
+    return ctx

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import answer_records, app, each_record, guarded
+from .app import answer_records, app, context_option, each_record, guarded
 from .quick import DEFAULT_FIELD, DEFAULT_GRAMMAR, run_normalize
 
 GrammarOpt = typer.Option(DEFAULT_GRAMMAR, "--grammar", "-g", help="Shipped grammar name (home, en-itn, en-tn, zh-itn, zh-tn) or a path.")
@@ -54,13 +54,26 @@ def normalize(files: Optional[List[Path]] = typer.Argument(None, help="Input fil
 
 @app.command()
 def parse(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
-          jsonl: bool = JsonlOpt, field: str = FieldOpt) -> None:
+          jsonl: bool = JsonlOpt, field: str = FieldOpt,
+          lists: Optional[Path] = typer.Option(None, "--lists", help="Runtime lists from a home file (JSON, or YAML "
+                                               "with the hass extra): areas, floors, entities like Home Assistant's "
+                                               "test fixtures, and `lists`; each fills the runtime class of its name."),
+          context: Optional[str] = typer.Option(None, "--context", help='Caller context as JSON, e.g. '
+                                                '\'{"area": "kitchen"}\' (for requires / excludes clauses).')) -> None:
     """Parse commands into frames: one JSON object per input line (intent null plus a reason when rejected)."""
     def body() -> None:
         forest = _load(grammar)
+        if lists is not None:
+            from ..hass import load_home
+
+            runtime = set(forest.runtime_classes)
+            for name, entries in load_home(lists).items():
+                if name in runtime:
+                    forest.set_list(name, entries)
+        ctx = context_option(context) or None
 
         def handle(rec) -> str:
-            frame, reason = forest.parse_with_reason(rec.text)
+            frame, reason = forest.parse_with_reason(rec.text, ctx)
             if frame is not None:
                 record = {"text": rec.text, **frame.to_dict()}
             else:

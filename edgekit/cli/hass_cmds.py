@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import answer_records, app, each_record, fail, guarded
+from .app import answer_records, app, context_option, each_record, fail, guarded
 
 hass_app = typer.Typer(help="Home Assistant intents: import HA's sentence data, parse commands against it.",
                        no_args_is_help=True)
@@ -79,7 +79,7 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
             for name, entries in load_home(lists).items():
                 if name in recognizer.runtime_lists:
                     recognizer.set_list(name, entries)
-        base_ctx = _context(context)
+        base_ctx = context_option(context)
 
         def handle(rec) -> str:
             if rec.error:
@@ -101,16 +101,6 @@ def parse_cmd(language: Path = typer.Argument(..., help="Compiled language file 
     guarded(body)
 
 
-def _context(text: Optional[str]) -> dict:
-    if not text:
-        return {}
-    try:
-        ctx = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(f"--context is not JSON: {exc.msg} at column {exc.colno}") from None
-    if not isinstance(ctx, dict):
-        raise fail("--context must be a JSON object")
-    return ctx
 
 
 def _rejection(recognizer, text: str, ctx: dict) -> dict:

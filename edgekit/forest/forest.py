@@ -141,6 +141,11 @@ class Forest:
             raise GrammarError(f"no runtime class named {name!r} (runtime classes: {known})")
         self._digester.set_list(name, list(entries))
 
+    @property
+    def runtime_classes(self) -> list[str]:
+        """The names of the runtime classes, whose entries set_list replaces."""
+        return sorted(self._digester.runtime)
+
     def expand(self, rule: str, limit: int | None = 100) -> list[str]:
         """Phrasings a rule or class covers (the multiplication rule), up to `limit`."""
         self._require(rule)
