@@ -422,3 +422,10 @@ rule whole: kamertemperatuur
     assert f.parse("kamertemperatuur").intent == "Whole"  # a literal is cut as the input is
     assert f.normalize("de woonkamertemperatuur") == "de woonkamertemperatuur"  # the text stays as written
     assert f.parse("wat is de temperatuur") is None  # nothing left before the part: no cut
+
+
+def test_a_cut_inside_a_character_that_casefolds_longer_keeps_the_text_as_written(grammar):
+    f = grammar("cut before s\nrule close: schließ alle tore\n  intent Close\nlexicon x { da }\n")
+    assert f.parse("Schließ alle Tore").intent == "Close"  # "schliess" is cut as the literal was
+    assert f.parse("schliess alle tore").intent == "Close"
+    assert f.normalize("Schließ das") == "Schließ das"

@@ -134,6 +134,16 @@ def _passes_words(template: Template, words: set[str]) -> bool:
         and template.item.name in words
 
 
+def _raw_index(ends: list[int], folded: int) -> int:
+    """The index in a word of the first character whose casefolded end reaches `folded` (0 for 0)."""
+    if folded <= 0:
+        return 0
+    for i, n in enumerate(ends):
+        if n >= folded:
+            return i + 1
+    return len(ends)
+
+
 def _path_key(c: tuple) -> tuple:
     return c[:4]
 
@@ -238,25 +248,35 @@ class Digester:
         before, after = cuts = self._cuts
         for t, kind, s, e, space in scan(text, start, end):
             if kind == WORD and cuts is not _NO_CUTS:
-                pieces = cut_word(t, before, after)
+                pieces = cut_word(t.casefold(), before, after)
                 if len(pieces) > 1:
-                    self._cut_tokens(pieces, s, space, out)
+                    self._cut_tokens(t, pieces, s, space, out)
                     continue
             tsid = cache.get(t)
             if tsid is None:
                 tsid = self._token_tsid(t, kind)
             out.append(Element(tsid, s, e, space, t, t))
 
-    def _cut_tokens(self, pieces: list[str], at: int, space: bool, out: list[Element]) -> None:
-        """The elements of one word cut into pieces (a `cut` statement), each piece tokenized again."""
+    def _cut_tokens(self, word: str, pieces: list[str], at: int, space: bool, out: list[Element]) -> None:
+        """The elements of one word cut into pieces of its casefolded text (a `cut` statement), each piece
+        tokenized again. Where casefolding changes a character's length (ß -> ss) and a cut falls inside it,
+        the piece before the cut keeps the whole character and the piece after it is empty in the text."""
+        ends, n = [], 0  # the casefolded length of word[:i + 1]
+        for ch in word:
+            n += len(ch.casefold())
+            ends.append(n)
+        folded_at = 0
         for piece in pieces:
             for t, kind, s, e, _ in scan(piece):
                 tsid = self._tok_ts.get(t)
                 if tsid is None:
                     tsid = self._token_tsid(t, kind)
-                out.append(Element(tsid, at + s, at + e, space, t, t))
+                start = _raw_index(ends, folded_at + s)
+                end = _raw_index(ends, folded_at + e)
+                raw = word[start:end]  # "" for a piece inside a character casefolding made longer
+                out.append(Element(tsid, at + start, at + end, space, raw, raw))
                 space = False
-            at += len(piece)
+            folded_at += len(piece)
 
     def _data_candidates(self, text: str) -> list[int]:
         """The data classes (in declaration order) whose regex can match text at all (prefilter.py)."""

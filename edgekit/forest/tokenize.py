@@ -107,13 +107,11 @@ def drop_words(text: str, phrases: frozenset[tuple[str, ...]]) -> tuple[str, lis
     return "".join(out), where
 
 
-def cut_word(word: str, before: tuple[str, ...], after: tuple[str, ...]) -> list[str]:
-    """A word cut where a `cut` statement says (grammars/README.md): after the first of `after` it starts
-    with and before the first of `before` it ends with (casefolded, longest first), each only when
-    something is left between; [word] when neither applies."""
-    low = word.casefold()
-    if len(low) != len(word):
-        return [word]
+def cut_word(low: str, before: tuple[str, ...], after: tuple[str, ...]) -> list[str]:
+    """A casefolded word cut where a `cut` statement says (grammars/README.md): after the first of `after`
+    it starts with and before the first of `before` it ends with (longest first), each only when something
+    is left between; [low] when neither applies."""
+    word = low
     front = back = ""
     for p in after:
         if len(low) > len(p) and low.startswith(p):
