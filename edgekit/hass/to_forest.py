@@ -25,6 +25,9 @@ from .numbers import range_words
 from .template import Alt, ListRef, Node, Perm, RuleRef, Seq, Text
 
 HEADER = "# written by edgekit hass to-forest"
+# Home Assistant ignores punctuation at the edges of words; the forest reads a command also without these
+# (the period and the dashes stay: they are parts of numbers and words)
+EDGE_PUNCTUATION = tuple(",;:!?¿¡…。，、？！；：")
 MAX_SPELLINGS = 256       # literal spellings of one glued word group
 MAX_RANGE_DIGITS = 10_000  # numbers of a range list written out as digits; a longer range reads any digit run
 WILDCARD = "wildcard"
@@ -57,8 +60,7 @@ def to_forest(lang: Language) -> ForestExport:
     writer = _Writer(lang)
     rules = [writer.block(k, b) for k, b in enumerate(lang.blocks)]
     head = [f"{HEADER} ({lang.language}): {writer.exported} of {writer.templates} templates"]
-    if lang.skip_words:
-        head.append("skip " + " ".join(_quote(w) for w in lang.skip_words))
+    head.append("skip " + " ".join(_quote(w) for w in (*lang.skip_words, *EDGE_PUNCTUATION)))
     head += writer.declarations()
     text = "\n".join(head) + "\n\n" + "\n".join(r for r in rules if r) + "\n"
     return ForestExport(lang.language, text, writer.templates, writer.exported, dict(writer.left_out))
@@ -200,8 +202,9 @@ class _Writer:
             elif a_lit or b_lit:  # text glued to a list or rule: its piece of the word is cut off input words
                 target = prev[0] if a_lit else [item]
                 spellings = _spellings(Seq(tuple(target)), rules)
-                for sp in spellings:
-                    if sp.strip() and self.glues(sp[-1] if a_lit else sp[0]):
+                ranges_only = _ranges_only(Seq(tuple(prev[0] if b_lit else [item])), rules, lists)
+                for sp in spellings:  # digits need no cut: a digit run is a token of its own ("5min")
+                    if sp.strip() and self.glues(sp[-1] if a_lit else sp[0]) and not ranges_only:
                         piece = sp.split()[-1] if a_lit else sp.split()[0]
                         (self.cut_after if a_lit else self.cut_before).setdefault(piece.casefold(), None)
                 left, right, spaces = self.edges(spellings)
@@ -325,6 +328,19 @@ def _const(v: Any) -> str | None:
     if isinstance(v, str):
         return _quote(v)
     return None
+
+
+def _ranges_only(node: Node, rules: dict, lists: dict, seen: tuple = ()) -> bool:
+    """Whether every list a template part reads is a range list (said in digits, or number words)."""
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, ListRef):
+        return isinstance(lists.get(node.list_name), RangeList) or (
+            node.list_name not in lists and node.inline_range is not None)
+    if isinstance(node, RuleRef):
+        return node.name in rules and node.name not in seen and _ranges_only(rules[node.name], rules, lists,
+                                                                             seen + (node.name,))
+    return all(_ranges_only(c, rules, lists, seen) for c in node.items)
 
 
 def _literal(node: Node, rules: dict, seen: tuple = ()) -> bool:
