@@ -34,6 +34,7 @@ from .matchers import MatcherTable
 from .tokenize import DIGITS, PUNCT, WORD, cut_word, cut_words, scan, words
 
 _KIND_TYPE = {WORD: T_WORD, DIGITS: T_DIGITS, PUNCT: T_PUNCT}
+RESTRICT_BELOW = 4  # a layer runs restricted to the rules an input can match when they are under a quarter of it
 _NO_CUTS: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
@@ -373,17 +374,21 @@ class Digester:
         number, present = key
         sets = self.typesets.sets
         types: set[int] = set().union(*[sets[t] for t in present])
-        keyed, always, clauses = self._needs if self._needs is not None else self._index_needs()
+        keyed, always, clauses, type_clauses = self._needs if self._needs is not None else self._index_needs()
         candidates = set(always[number - 1])
+        met: set[int] = set()  # the clauses (by id) one of whose types is present
         for t in types:
             for at, mi in keyed.get(t, ()):
                 if at == number - 1:
                     candidates.add(mi)
-        possible = [mi for mi in candidates if all(not types.isdisjoint(c) for c in clauses[mi])]
+            ids = type_clauses.get(t)
+            if ids:
+                met.update(ids)
+        possible = [mi for mi in candidates if clauses[mi] <= met]
         plan: tuple = ()
         if possible:
             layer = self.layers[number - 1]
-            if len(possible) < self._rules_on[number - 1]:
+            if len(possible) * RESTRICT_BELOW < self._rules_on[number - 1]:
                 layer = self._restricted_layer(number, frozenset(possible))
             if layer.full:
                 layer.reset()
@@ -412,10 +417,13 @@ class Digester:
     def _index_needs(self) -> tuple:
         """Each rule's required types (prefilter.required_types, found at compile time) indexed by the types of
         one of its clauses (the smallest), so an input looks up only the rules it may meet: (type -> [(layer index,
-        rule)], per layer the rules that require nothing, rule -> its other clauses)."""
+        rule)], per layer the rules that require nothing, rule -> the ids of its other clauses, type -> the ids
+        of the clauses it meets), so a rule's other clauses are checked as one set inclusion."""
         keyed: dict[int, list[tuple[int, int]]] = {}
         always: list[list[int]] = [[] for _ in self.layers]
-        clauses: dict[int, list[frozenset[int]]] = {}
+        clauses: dict[int, frozenset[int]] = {}  # rule -> the ids of its other clauses
+        ids: dict[frozenset[int], int] = {}  # a clause -> its id (equal clauses share one)
+        type_clauses: dict[int, list[int]] = {}  # type -> the clauses it meets
         self._rules_on = [0] * len(self.layers)
         for mi, m in self.matchers.stored_items():
             if m.kind != "rule":
@@ -425,12 +433,20 @@ class Digester:
             need = [frozenset(c) for c in m.needs]  # the compiler sorted them, smallest first
             if not need:
                 always[number].append(mi)
-                clauses[mi] = []
+                clauses[mi] = frozenset()
                 continue
             for t in need[0]:
                 keyed.setdefault(t, []).append((number, mi))
-            clauses[mi] = need[1:]
-        self._needs = (keyed, always, clauses)
+            own = set()
+            for c in need[1:]:
+                cid = ids.get(c)
+                if cid is None:
+                    cid = ids[c] = len(ids)
+                    for t in c:
+                        type_clauses.setdefault(t, []).append(cid)
+                own.add(cid)
+            clauses[mi] = frozenset(own)
+        self._needs = (keyed, always, clauses, type_clauses)
         return self._needs
 
     def _trie_edges(self, base: list[Element], out: list[list[Edge]], wrapped: list[Edge]) -> None:

@@ -88,7 +88,9 @@ def drop_words(text: str, phrases: frozenset[tuple[str, ...]]) -> tuple[str, lis
     while i < len(toks):
         for n in range(min(longest, len(toks) - i), 0, -1):
             if tuple(folded[i:i + n]) in phrases:
-                i, found = i + n, True
+                # punctuation at the text's edges is left outside a frame anyway: no second reading for it
+                found = found or not ((i == 0 or i + n == len(toks)) and all(t[1] == PUNCT for t in toks[i:i + n]))
+                i += n
                 break
         else:
             kept.append(toks[i][2:4])
