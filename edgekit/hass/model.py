@@ -84,6 +84,19 @@ class IntentBlock:
     metadata: dict[str, Any] | None = None
     required_keywords: frozenset[str] | None = None
 
+    def requirements(self) -> list[tuple[str, Any, str | None]]:
+        """requires_context as (key, value or None for any, the slot it is copied into or None): HA writes a
+        requirement as a value, or as {"value": ..., "slot": true | "slot name"}."""
+        out = []
+        for key, req in self.requires_context.items():
+            copy_to = None
+            if isinstance(req, dict):
+                want = req.get("slot")
+                copy_to = want if isinstance(want, str) else (key if want else None)
+                req = req.get("value")
+            out.append((key, req, copy_to))
+        return out
+
 
 @value_class(frozen=True)
 class Language:

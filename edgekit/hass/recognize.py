@@ -284,15 +284,7 @@ class _ContextRules:
 
     @classmethod
     def of(cls, block: IntentBlock) -> "_ContextRules":
-        required = []
-        for k, req in block.requires_context.items():
-            copy_to = None
-            if isinstance(req, dict):
-                want = req.get("slot")
-                copy_to = want if isinstance(want, str) else (k if want else None)
-                req = req.get("value")
-            required.append((k, req, copy_to))
-        return cls(tuple((k, _unpack(v)) for k, v in block.excludes_context.items()), tuple(required))
+        return cls(tuple((k, _unpack(v)) for k, v in block.excludes_context.items()), tuple(block.requirements()))
 
     def excludes(self, ctx: dict) -> bool:
         for k, ex in self.excluded:

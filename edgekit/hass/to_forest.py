@@ -1,12 +1,14 @@
 """A Home Assistant language written as a .forest grammar set, for the forest engine (explain, the pipeline,
 the learned-head fallback): text lists become lexicons (`in` -> `out`), range lists lexicons of their digits
 and number words, the home's lists runtime classes, wildcards one `<token>+` rule, each intent block one
-rule with its fixed slots and context rules, skip words a `skip` statement; permutations stay permutations.
+rule with its fixed slots and context rules, skip words (and HA's word-edge punctuation) a `skip` statement;
+permutations stay permutations.
 
-The forest reads whole tokens, so glue is resolved here: literal text glued to alternatives (`light[s]`,
-`[die ]Helligkeit`) is spelled out word by word. A list or rule glued to the letters of a word
-(`{area}temperatuur`) cannot be said in whole tokens; such a template is left out and counted, as are list
-values the forest cannot hold (an `in` that uses lists, an `out` that is not text or a number)."""
+The forest reads whole tokens, so glue is resolved here: text glued to alternatives (`light[s]`,
+`[die ]Helligkeit`) is spelled out word by word, and text glued to a list (`{area}temperatuur`, `l'{area}`)
+becomes a `cut` of that piece of the word. What the forest cannot say is left out and counted: a list glued
+to another list, names outside the .forest language's, list values whose `in` uses lists or whose `out` is
+not text or a number, or that carry a context."""
 from __future__ import annotations
 
 import itertools
@@ -113,6 +115,7 @@ class _Writer:
                 self.exported += 1
             except _Unsayable as exc:
                 self.left_out[f"template: {exc}"] += 1
+        n_said = len(alts)
         alts = [a for a in dict.fromkeys(alts) if a]
         if not alts:
             return ""
@@ -125,22 +128,24 @@ class _Writer:
                 self.left_out["fixed slot that is not text or a number"] += 1
                 continue
             lines.append(f"  slot {key} = {const}")
-        for key, req in b.requires_context.items():
-            copy_to = None
-            if isinstance(req, dict):
-                want = req.get("slot")
-                copy_to = want if isinstance(want, str) else (key if want else None)
-                req = req.get("value")
-            values = "" if req is None else self.values(req)
-            lines.append(f"  requires {key}{values}" + (f" slot {copy_to}" if copy_to else ""))
-        for key, ex in b.excludes_context.items():
-            lines.append(f"  excludes {key}{self.values(ex)}")
+        try:
+            for key, req, copy_to in b.requirements():
+                values = "" if req is None else self.values(req)
+                if copy_to is not None and not _NAME.fullmatch(copy_to):
+                    raise _Unsayable(copy_to)
+                lines.append(f"  requires {key}{values}" + (f" slot {copy_to}" if copy_to else ""))
+            for key, ex in b.excludes_context.items():
+                lines.append(f"  excludes {key}{self.values(ex)}")
+        except _Unsayable:
+            self.exported -= n_said
+            self.left_out["template: a context value that is not text or a number"] += n_said
+            return ""
         return "\n".join(lines) + "\n"
 
     def values(self, v: Any) -> str:
         consts = [_const(x.get("value") if isinstance(x, dict) else x) for x in (v if isinstance(v, list) else [v])]
         if None in consts:
-            raise DataError(f"context value {v!r} is not text or a number")
+            raise _Unsayable(f"context value {v!r}")
         return " = " + " | ".join(consts)
 
     # ---- templates ---------------------------------------------------------------------------------
@@ -171,8 +176,8 @@ class _Writer:
         raise TypeError(node)
 
     def sequence(self, node: Seq, rules: dict, lists: dict, block: int, seen: tuple) -> tuple[str, bool, bool, bool]:
-        """Items glued to each other are joined: literal ones spelled out together (`light[s]`), a literal
-        glued to a list or rule keeps its unglued spellings; a list or rule glued to another is unsayable."""
+        """Items glued to each other are joined: literal ones spelled out together (`light[s]`); a literal
+        glued to a list or rule gives a `cut` of its piece of the word; a list glued to another is unsayable."""
         groups: list[tuple[list[Node], tuple[str, bool, bool, bool]]] = []
         for item in node.items:
             part = self.node(item, rules, lists, block, seen)
@@ -315,7 +320,7 @@ class _Writer:
                 add(said, _const(value))
         body = "\n".join(f"  {_quote(c)} = {v}" + (": " + " | ".join(map(_quote, more)) if more else "")
                          for v, (c, more) in entries.items())
-        return f"lexicon {name} {{\n{body}\n}}" if body else f"class {name} runtime"
+        return f"lexicon {name} {{\n{body}\n}}" if body else f"class {name} runtime"  # nothing said: the caller may fill it
 
 
 def _const(v: Any) -> str | None:
@@ -324,7 +329,10 @@ def _const(v: Any) -> str | None:
     if isinstance(v, int):
         return str(v) if v >= 0 else f"-{-v}"
     if isinstance(v, float):
-        return repr(v) if v >= 0 else f"-{-v!r}"
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        text = repr(abs(v)) if "e" not in repr(v) else f"{abs(v):.15f}".rstrip("0").rstrip(".")
+        return text if v >= 0 else f"-{text}"
     if isinstance(v, str):
         return _quote(v)
     return None
