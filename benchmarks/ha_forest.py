@@ -69,7 +69,12 @@ def export(data: Path, lang: str, folder: Path) -> tuple[float, dict]:
 
 
 def render(results: dict, machine: str) -> str:
-    rows = ["| language | templates written | hassil accuracy | forest accuracy | hassil median µs | forest median µs "
+    rows = ["## Home Assistant intents on the forest engine (`benchmarks/ha_forest.py`, hassil 3.13.0 vs "
+            "edgekit.forest)", "",
+            f"{machine}; each language written by `edgekit hass to-forest` and compiled, then parsed by the forest "
+            "engine; the test sentences, fixtures, context and verdict of benchmarks/ha_intents.py; each engine in "
+            "its own process, a sentence's time its fastest over the alternating rounds.", "",
+            "| language | templates written | hassil accuracy | forest accuracy | hassil median µs | forest median µs "
             "| median ratio | hassil p95 µs | forest p95 µs | p95 ratio | write+compile s | forest load s | forest RSS MB |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for lang, r in results.items():
@@ -86,7 +91,7 @@ def render(results: dict, machine: str) -> str:
             left[k] = left.get(k, 0) + v
     rows += ["", f"Over the {len(results)} languages: hassil {100 * passed['hassil'] / n:.2f}%, forest "
                  f"{100 * passed['forest'] / n:.2f}% of {n} sentences. Left out by the export: "
-             + ("; ".join(f"{k}: {v}" for k, v in sorted(left.items())) or "nothing") + ".", "", machine]
+             + ("; ".join(f"{k}: {v}" for k, v in sorted(left.items())) or "nothing") + "."]
     return "\n".join(rows)
 
 
