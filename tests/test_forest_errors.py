@@ -149,3 +149,9 @@ def test_permutation_of_too_many_items(grammar):
     err = _error(grammar, "rule x: (a; b; c; d; e; f; g)\n  intent X\n")
     assert "permutation of 7 items" in str(err)
     _assert_points(err, 1, 9, "(a; b")
+
+
+def test_a_cut_part_is_one_piece_of_a_word(grammar):
+    err = _error(grammar, 'cut before "two words"\nrule x: a\n  intent X\n')
+    assert "a cut part is one piece of a word" in str(err)
+    _assert_points(err, 1, 12, '"two words"')
