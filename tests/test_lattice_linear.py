@@ -22,7 +22,7 @@ GENERATED = {
     "nested bounded repeats": "rule r: ((a{1,3}){1,4}) [b]\nrule s: (<r> | a)+\n",
     "any-token catch-all": "rule r: <any>+ end\nrule s: <token> <r>\n",
     # a rule passing words through keeps every length of its match (at most MAX_SPAN per start)
-    "wildcards of every length": "rule w cost 0.5: <token:t>+\n  value t.span\nrule r: a <w:x> b [<w:y>] c\n  intent R\n",
+    "wildcards of every length": "rule w cost 0.5: <token:t>+\n  value t.span\nrule r: a <w:x> b\n  intent R\n",
     "cut word parts and permutations": 'cut before er "b"\ncut after "l\'"\nrule r: (l\' a ; b er ; a b)+\n',
 }
 
