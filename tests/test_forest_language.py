@@ -374,6 +374,8 @@ def test_fixed_slots_and_the_callers_context(grammar):
     assert f.parse("turn off the lights") is None  # needs the caller's area
     here = f.parse("turn off the lights", context={"area": {"value": "kitchen", "text": "Kitchen"}})
     assert here["area"] == "kitchen" and here.slots["area"].type == "context"
+    assert f.explain("turn off the lights", context={"area": "kitchen"}).frame["area"] == "kitchen"
+    assert "refuse the context" in f.explain("turn off the lights").rejection
 
 
 def test_skip_words_are_read_around_and_spans_stay_in_the_text(grammar):
@@ -385,6 +387,7 @@ def test_skip_words_are_read_around_and_spans_stay_in_the_text(grammar):
     assert text[slot.start:slot.end] == "garage"
     assert f.parse("please") is None
     assert f.parse("could turn on the garage") is None  # a phrase is skipped whole, never a word of it
+    assert f.explain(text).frame == frame  # explain's frame is parse's
 
 
 def test_context_rules_and_skip_words_survive_the_compiled_file(grammar, tmp_path):

@@ -16,10 +16,26 @@ JsonlOpt = typer.Option(False, "--jsonl", help="Input is JSON Lines; the text is
 FieldOpt = typer.Option(DEFAULT_FIELD, "--field", help="JSON field holding the text (with --jsonl).")
 
 
-def _load(grammar: str):
+ListsOpt = typer.Option(None, "--lists", help="Runtime lists from a home file (JSON, or YAML with the hass extra): "
+                        "areas, floors, entities like Home Assistant's test fixtures, and `lists`; each fills the "
+                        "runtime class of its name.")
+ContextOpt = typer.Option(None, "--context", help='Caller context as JSON, e.g. \'{"area": "kitchen"}\' (for '
+                                                  'requires / excludes clauses).')
+
+
+def _load(grammar: str, lists: Optional[Path] = None):
+    """The forest, its runtime classes filled from a home file when one is given."""
     from ..forest import load_forest
 
-    return load_forest(grammar)
+    forest = load_forest(grammar)
+    if lists is not None:
+        from ..hass import load_home
+
+        runtime = set(forest.runtime_classes)
+        for name, entries in load_home(lists).items():
+            if name in runtime:
+                forest.set_list(name, entries)
+    return forest
 
 
 @app.command()
@@ -54,22 +70,11 @@ def normalize(files: Optional[List[Path]] = typer.Argument(None, help="Input fil
 
 @app.command()
 def parse(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
-          jsonl: bool = JsonlOpt, field: str = FieldOpt,
-          lists: Optional[Path] = typer.Option(None, "--lists", help="Runtime lists from a home file (JSON, or YAML "
-                                               "with the hass extra): areas, floors, entities like Home Assistant's "
-                                               "test fixtures, and `lists`; each fills the runtime class of its name."),
-          context: Optional[str] = typer.Option(None, "--context", help='Caller context as JSON, e.g. '
-                                                '\'{"area": "kitchen"}\' (for requires / excludes clauses).')) -> None:
+          jsonl: bool = JsonlOpt, field: str = FieldOpt, lists: Optional[Path] = ListsOpt,
+          context: Optional[str] = ContextOpt) -> None:
     """Parse commands into frames: one JSON object per input line (intent null plus a reason when rejected)."""
     def body() -> None:
-        forest = _load(grammar)
-        if lists is not None:
-            from ..hass import load_home
-
-            runtime = set(forest.runtime_classes)
-            for name, entries in load_home(lists).items():
-                if name in runtime:
-                    forest.set_list(name, entries)
+        forest = _load(grammar, lists)
         ctx = context_option(context) or None
 
         def handle(rec) -> str:
@@ -88,13 +93,15 @@ def parse(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
 @app.command()
 def explain(files: Optional[List[Path]] = FilesArg, grammar: str = GrammarOpt,
             jsonl: bool = JsonlOpt, field: str = FieldOpt,
-            as_json: bool = typer.Option(False, "--json", help="One JSON trace per line instead of a tree.")) -> None:
+            as_json: bool = typer.Option(False, "--json", help="One JSON trace per line instead of a tree."),
+            lists: Optional[Path] = ListsOpt, context: Optional[str] = ContextOpt) -> None:
     """Show which rule (file:line) matched which span at which layer, and why a command was rejected."""
     def body() -> None:
-        forest = _load(grammar)
+        forest = _load(grammar, lists)
+        ctx = context_option(context) or None
 
         def handle(rec) -> str:
-            trace = forest.explain(rec.text)
+            trace = forest.explain(rec.text, ctx)
             return json.dumps(trace.to_dict(), ensure_ascii=False) if as_json else str(trace) + "\n"
 
         answer_records(files, jsonl, field, each_record(handle))

@@ -85,11 +85,13 @@ class Forest:
         frames = self._parse(text, 1, _caller_context(context))
         if frames:
             return frames[0], None
-        if not self.intents:
-            return None, NO_INTENT
-        if any(m.context for _, m in self._digester.matchers.stored_items()) and self._parse(text, 1, None, False):
-            return None, "an intent rule covers the input, but its requires / excludes clauses refuse the context"
-        return None, self._rejection(self._digester.lattice(text)) or NO_INTENT
+        return None, self._rejection_reason(text) if self.intents else NO_INTENT
+
+    def _rejection_reason(self, text: str, lat: Lattice | None = None) -> str:
+        """Why no frame: the context refused every reading, or how far the closest intent rule got."""
+        if self._has_context_rules and self._parse(text, 1, None, False):
+            return "an intent rule covers the input, but its requires / excludes clauses refuse the context"
+        return self._rejection(lat or self._digester.lattice(text)) or NO_INTENT
 
     def _parse(self, text: str, n: int, context: dict[str, Any] | None, check: bool = True) -> list[Frame]:
         """The n best frames of text and, when the grammar has `skip` words, of text without them."""
@@ -106,22 +108,23 @@ class Forest:
         frames.sort(key=_cost)
         return frames[:n]
 
-    def explain(self, text: str) -> Trace:
+    def explain(self, text: str, context: Mapping[str, Any] | None = None) -> Trace:
         """The digestion tree of text: rule, file:line, layer, span and value of every symbol, and the
-        readings that lost with the reason they lost."""
+        readings that lost with the reason they lost; its frame is parse's (skip words and `context` too)."""
         text = _check_text(text)
+        ctx = _caller_context(context)
         with cycle_gc_paused(text):
-            return self._explain(text)
+            return self._explain(text, ctx)
 
-    def _explain(self, text: str) -> Trace:
+    def _explain(self, text: str, context: dict[str, Any] | None = None) -> Trace:
         lat = self._digester.lattice(text)
         paths = lat.best_paths(EXPLAIN_READINGS)
         memo: dict[int, Element] = {}
         seq = [self._digester.element(e, text, memo) for e in paths[0][1]]
         output = join_texts(seq)
-        frames = self._frames(lat, 1)
+        frames = self._parse(text, 1, context) if self.intents else []
         frame = frames[0] if frames else None
-        rejection = None if frame is not None or not self.intents else self._rejection(lat)
+        rejection = None if frame is not None or not self.intents else self._rejection_reason(text, lat)
         losing, seen = [], {output}
         for cost, edges in paths[1:]:
             reading = join_texts([self._digester.element(e, text, memo) for e in edges])
