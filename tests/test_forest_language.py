@@ -432,3 +432,14 @@ def test_a_cut_inside_a_character_that_casefolds_longer_keeps_the_text_as_writte
     assert f.parse("Schließ alle Tore").intent == "Close"  # "schliess" is cut as the literal was
     assert f.parse("schliess alle tore").intent == "Close"
     assert f.normalize("Schließ das") == "Schließ das"
+
+
+def test_a_lexicon_entry_may_have_a_list_as_its_value(grammar, tmp_path):
+    from edgekit.forest import load_forest
+
+    f = grammar('lexicon kind { blinds = ["blind", "shade"]: shades  door = "door" }\n'
+                'rule open: open the <kind:k>\n  intent Open\n')
+    assert f.parse("open the shades")["k"] == ["blind", "shade"]
+    assert f.parse("open the door")["k"] == "door"
+    f.save(tmp_path / "k.forestc")
+    assert load_forest(tmp_path / "k.forestc").parse("open the blinds")["k"] == ["blind", "shade"]

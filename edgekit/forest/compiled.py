@@ -272,7 +272,8 @@ def _lexicon(lx: Any, types: list[str], classes: dict[str, ClassInfo]) -> Lexico
     n = len(lx["canonical"])
     if any(len(lx[k]) != n for k in ("value", "line", "phrase")):
         raise CompiledError(f"bad lexicon {name!r}: its lists differ in length")
-    if not set(map(type, lx["canonical"])) <= {str} or not set(map(type, lx["value"])) <= {int, str} \
+    if not set(map(type, lx["canonical"])) <= {str} or not all(
+            type(v) in (int, str) or type(v) is list and v and set(map(type, v)) <= {int, str} for v in lx["value"]) \
             or not set(map(type, lx["phrase"])) <= {str}:
         raise CompiledError(f"bad lexicon {name!r}: bad canonical form, value or variant")
     if not set(map(type, lx["line"])) <= {int} or (n and min(lx["line"]) < 0):

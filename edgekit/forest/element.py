@@ -128,7 +128,10 @@ def join_texts(elements: list[Element] | tuple) -> str:
 
 
 def lexicon_value(v: Any) -> Any:
-    """A lexicon entry's value as stored (a string) made a number where it is a decimal ("0.5")."""
+    """A lexicon entry's value as stored (a string) made a number where it is a decimal ("0.5"); a list's
+    items each so."""
+    if type(v) is list:
+        return [lexicon_value(x) for x in v]
     if isinstance(v, str) and v[:1].isdigit() and v.replace(".", "", 1).isdigit() and "." in v:
         return Decimal(v)
     return v

@@ -202,8 +202,10 @@ class _FileReader:
     def entry(self, e: Tree) -> Entry:
         canon_t = e.children[0]
         tok = canon_t.children[0]
-        return self.make_entry(canon_t.data == "string_canon", tok, tok,
-                               [(part.data, part.children[-1], part.children[-1]) for part in e.children[1:]])
+        parts = [("list", [(c.data, c.children[-1]) for c in part.children], part.children[0].children[-1])
+                 if part.data == "list_const" else (part.data, part.children[-1], part.children[-1])
+                 for part in e.children[1:]]
+        return self.make_entry(canon_t.data == "string_canon", tok, tok, parts)
 
     def raw_entry(self, raw: RawEntry) -> Entry:
         """An entry the fast body reader (lexicon_body.py) read, converted as `entry` converts a parsed one."""
@@ -218,6 +220,8 @@ class _FileReader:
         for kind, tok, where in parts:
             if kind in ("number", "string", "negnumber"):
                 value = self.const_value(kind, tok, where)
+            elif kind == "list":  # `= ["blind", "shade"]`: a list-valued entry
+                value = [self.const_value(k, t, t) for k, t in tok]
             else:
                 text = str(tok) if kind == "word_variant" else self.string(tok, where)
                 variants.append(self._variant_words(text, where))

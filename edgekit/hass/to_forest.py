@@ -8,7 +8,7 @@ The forest reads whole tokens, so glue is resolved here: text glued to alternati
 `[die ]Helligkeit`) is spelled out word by word, and text glued to a list (`{area}temperatuur`, `l'{area}`)
 becomes a `cut` of that piece of the word. What the forest cannot say is left out and counted: a list glued
 to another list, names outside the .forest language's, list values whose `in` uses lists or whose `out` is
-not text or a number, or that carry a context."""
+not text, a number or a list of them, or that carry a context."""
 from __future__ import annotations
 
 import itertools
@@ -299,6 +299,8 @@ class _Writer:
         if isinstance(lst, TextList):
             for v in lst.values:
                 value = _const(v.value_out)
+                if isinstance(v.value_out, list) and v.value_out and all(_const(x) for x in v.value_out):
+                    value = "[" + ", ".join(map(_const, v.value_out)) + "]"
                 if value is None or v.context:
                     self.left_out["list value with an `out` the forest cannot hold or a context"] += 1
                     continue
