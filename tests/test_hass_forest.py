@@ -50,6 +50,7 @@ def test_permutations_context_rules_lists_ranges_and_wildcards(forest):
     assert slots(forest.parse("set desk to 40 percent")) == {"name": "switch.desk", "brightness": 40}
     assert slots(forest.parse("heat to 21.5 degrees")) == {"temperature": 21.5}  # halves ("xx" has no number words)
     assert forest.parse("set desk to 101") is None
+    assert slots(forest.parse("set desk to 05 percent")) == {"name": "switch.desk", "brightness": 5}  # as a number
     assert slots(forest.parse("please make it blue")) == {"color": "blue"}  # a skip word
     assert forest.parse("lights here") is None
     here = forest.parse("lights here", context={"area": "garage"})

@@ -318,6 +318,9 @@ class _Writer:
             elif lst.digits:
                 for n in numbers:
                     add(str(n), _const(lst.value_of(n)))
+                for n in numbers:  # a digit run is read as a number: "02" is 2 ("02h16")
+                    if isinstance(n, int) and 0 <= n < 10:
+                        add(f"0{n}", _const(lst.value_of(n)))
             for said, value in range_words(lst, self.lang.language):
                 add(said, _const(value))
         body = "\n".join(f"  {_quote(c)} = {v}" + (": " + " | ".join(map(_quote, more)) if more else "")
