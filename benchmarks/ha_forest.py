@@ -39,8 +39,9 @@ def run_forest(data: Path, lang: str, tests: list, compiled: Path, repeat: int) 
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     lists = home_lists(read_fixtures(data, lang), "_fixtures.yaml")
+    runtime = set(forest.runtime_classes)
     for name, entries in lists.items():
-        if name in forest.compiled.class_ids and forest.compiled.classes[name].kind == "runtime":
+        if name in runtime:
             forest.set_list(name, entries)
     lists_s = time.perf_counter() - t0
 

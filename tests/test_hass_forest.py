@@ -80,7 +80,7 @@ def test_the_shipped_example_reads_as_the_hass_recognizer_reads_it():
     for name, entries in home.items():
         if name in rec.runtime_lists:
             rec.set_list(name, entries)
-        if name in f.compiled.classes and f.compiled.classes[name].kind == "runtime":
+        if name in f.runtime_classes:
             f.set_list(name, entries)
     commands = [c for c in (EXAMPLE / "commands.txt").read_text(encoding="utf-8").splitlines() if c.strip()]
     from edgekit.forest.frame import jsonable

@@ -176,9 +176,9 @@ class Digester:
         # rules that pass any words through (`<token>+`, a wildcard): every length of their match is kept, so
         # that the words after it can be read by the rule above (at most MAX_SPAN edges per start)
         stored = list(self.matchers.stored_items())
-        words = {"token", "word", "any"} | {m.name for _, m in stored
-                                            if isinstance(m.template, Ref) and m.template.name in ("token", "word", "any")}
-        self._every_length = frozenset(mi for mi, m in stored if _passes_words(m.template, words))
+        through = {"token", "word", "any"}
+        through |= {m.name for _, m in stored if isinstance(m.template, Ref) and m.template.name in through}
+        self._every_length = frozenset(mi for mi, m in stored if _passes_words(m.template, through))
         self._cuts = compiled.cuts if any(compiled.cuts) else _NO_CUTS
         self._tok_ts: dict[str, int] = {}  # token text -> typeset id (the text decides the token's kind)
         self.data_ts = {t: self.typesets.intern(frozenset((t, T_ANY))) for _, t, _ in self.data}
@@ -248,7 +248,7 @@ class Digester:
         cache = self._tok_ts
         before, after = cuts = self._cuts
         for t, kind, s, e, space in scan(text, start, end):
-            if kind == WORD and cuts is not _NO_CUTS:
+            if cuts is not _NO_CUTS and kind == WORD:
                 pieces = cut_word(t.casefold(), before, after)
                 if len(pieces) > 1:
                     self._cut_tokens(t, pieces, s, space, out)

@@ -42,6 +42,7 @@ class Forest:
         self._expander: Expander | None = None
         self._intent_matchers: dict[int, LayerMatcher] | None = None
         self._skip = frozenset(tuple(phrase.split(" ")) for phrase in compiled.skip)
+        self._has_context_rules = any(m.context for _, m in self._digester.matchers.stored_items())
 
     # ---- public API ------------------------------------------------------------------------------
     def sources_changed(self) -> bool:
@@ -258,13 +259,6 @@ class Forest:
                 if len(frames) == n:
                     break
         return frames
-
-    @property
-    def _has_context_rules(self) -> bool:
-        has = self.__dict__.get("_context_rules")
-        if has is None:
-            has = self.__dict__["_context_rules"] = any(m.context for _, m in self._digester.matchers.stored_items())
-        return has
 
     def _slots(self, e: Element) -> dict[str, Slot]:
         out = {}
